@@ -1,0 +1,69 @@
+"""Test-wide fixtures and rules, for ``tests/`` and the notebooks run by nbval.
+
+- ``shared_data``: the real third-party data (``$MUSICWB_TEST_DATA``, else ``../shared/data``);
+  tests that need it skip with the reason when it is absent.
+- ``MUSICWB_STRICT_SKIPS=1`` (set by ``.ci/run``) turns every such skip into a failure.
+- The demo library is built once per session, lazily, into a temporary folder; notebooks run by
+  nbval read it through ``MUSICWB_STORE``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent
+
+
+def shared_data_dir() -> Path | None:
+    """The real test data folder, or None when it is not there."""
+    candidate = Path(os.environ.get("MUSICWB_TEST_DATA") or REPO.parent / "shared" / "data")
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip("real test data not found: set MUSICWB_TEST_DATA or put shared/ beside the repo")
+    return path
+
+
+def _demo_store(config: pytest.Config) -> Path:
+    cached = getattr(config, "_musicwb_demo_store", None)
+    if cached is not None:
+        return cached
+    from musicwb.demo import build_demo
+    from musicwb.store import Store
+
+    root = config._tmp_path_factory.mktemp("demo")  # type: ignore[attr-defined]
+    store_path = root / "musicwb.duckdb"
+    with Store(store_path) as store:
+        build_demo(store=store, out_dir=root / "demo", seed=7)
+    config._musicwb_demo_store = store_path  # type: ignore[attr-defined]
+    return store_path
+
+
+@pytest.fixture(scope="session")
+def demo_store(pytestconfig: pytest.Config) -> Path:
+    """Path of a store holding the demo library (built once per session; do not write to it)."""
+    return _demo_store(pytestconfig)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+    # nbval starts each notebook's kernel with the environment as it is then; point it at the
+    # demo store before any kernel starts, unless the caller chose a store.
+    if "MUSICWB_STORE" not in os.environ and any(str(item.fspath).endswith(".ipynb") for item in items):
+        os.environ["MUSICWB_STORE"] = str(_demo_store(config))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ARG001
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("MUSICWB_STRICT_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, which CI does not allow (MUSICWB_STRICT_SKIPS=1): {reason}"

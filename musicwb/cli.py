@@ -1,0 +1,203 @@
+"""The ``musicwb`` command.
+
+Every command finds the store through ``--store PATH``, else ``$MUSICWB_STORE``, else
+``data/musicwb.duckdb`` under the current directory. ``--json`` prints machine-readable output on
+stdout; progress and messages go to stderr. Errors of the musicwb family print one clear line and
+exit with status 1 (2 for a bad parameter); Ctrl-C exits with 130 after a clean stop.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from musicwb.errors import MusicwbError, ParameterError
+
+app = typer.Typer(
+    name="musicwb",
+    help="A research workbench for large DJ and music libraries.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb].",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def _store_path(store: Path | None) -> Path:
+    from musicwb.config import get_settings
+
+    return get_settings(store=store).store
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=None, default=str, ensure_ascii=False))
+
+
+@app.command()
+def scan(
+    path: Annotated[Path, typer.Argument(help="A music folder (or one file) to scan.")],
+    metadata: Annotated[
+        Path | None,
+        typer.Option(
+            "--metadata", help="CSV with path, artist, album, title, label, genre; overrides tags."
+        ),
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Walk a music folder into the store (incremental: unchanged files are skipped)."""
+    from musicwb.library import scan_library
+    from musicwb.store import Store
+
+    with Store(_store_path(store)) as opened:
+        summary = scan_library(opened, path, metadata_csv=metadata, progress=not as_json)
+    if as_json:
+        _print_json(summary.as_dict())
+    else:
+        typer.echo(summary.describe())
+    if summary.errors:
+        typer.echo(
+            f"{summary.errors} file(s) could not be read; see `musicwb scan-errors`.", err=True
+        )
+
+
+@app.command("scan-errors")
+def scan_errors(
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    all_runs: Annotated[bool, typer.Option("--all", help="Errors of every scan, not the last.")] = False,
+) -> None:
+    """List the files the last scan could not read, with the reason."""
+    from musicwb.library import scan_errors_frame
+    from musicwb.store import Store
+
+    with Store(_store_path(store), read_only=True) as opened:
+        frame = scan_errors_frame(opened, last_run_only=not all_runs)
+    _print_frame(frame, as_json=as_json)
+
+
+@app.command()
+def tracks(
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N rows.")] = None,
+) -> None:
+    """List what the store holds: id, path, artist, title, album, label, duration, format."""
+    from musicwb.library import tracks_frame
+    from musicwb.store import Store
+
+    with Store(_store_path(store), read_only=True) as opened:
+        frame = tracks_frame(opened, limit=limit)
+    _print_frame(frame, as_json=as_json)
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the demo audio [default: data/demo].")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the demo library.")] = 7,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if it exists.")] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the deterministic synthetic demo library and write it into the store."""
+    from musicwb.config import get_settings
+    from musicwb.demo import build_demo
+    from musicwb.store import Store
+
+    settings = get_settings(store=store)
+    out_dir = out if out is not None else settings.data_dir / "demo"
+    with Store(settings.store) as opened:
+        summary = build_demo(store=opened, out_dir=out_dir, seed=seed, force=force)
+    if as_json:
+        _print_json(summary.as_dict())
+    else:
+        typer.echo(summary.describe())
+
+
+@app.command()
+def batch(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="TOML or YAML file with per-notebook parameters."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Reports folder [default: reports/].")
+    ] = None,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Hide code cells in the HTML reports.")
+    ] = False,
+    notebook: Annotated[
+        list[str] | None,
+        typer.Option("--notebook", help="Run only this notebook (repeatable)."),
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the notebooks with papermill on the store and export self-contained HTML reports."""
+    from musicwb.config import get_settings
+    from musicwb.reports import run_batch
+
+    settings = get_settings(store=store)
+    result = run_batch(
+        store_path=settings.store,
+        out_dir=out if out is not None else settings.reports_dir,
+        config_path=config,
+        notebooks=notebook,
+        no_input=no_input,
+        progress=not as_json,
+    )
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        typer.echo(result.describe())
+        typer.echo(str(result.index_path))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _print_frame(frame: Any, *, as_json: bool) -> None:
+    if as_json:
+        typer.echo(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+    elif frame.empty:
+        typer.echo("(none)")
+    else:
+        typer.echo(frame.to_string(index=False, max_colwidth=60))
+
+
+def main() -> None:
+    """Entry point of the console script: run the app, turning musicwb errors into messages."""
+    import click
+
+    try:
+        exit_code = app(standalone_mode=False)
+    except ParameterError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except MusicwbError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except (KeyboardInterrupt, click.Abort) as exc:
+        if isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt):
+            typer.echo("interrupted: stopped cleanly; finished work is kept", err=True)
+            sys.exit(130)
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(exit_code if isinstance(exit_code, int) else 0)

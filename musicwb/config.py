@@ -1,0 +1,83 @@
+"""Settings from the environment (``MUSICWB_*`` variables or a ``.env`` file).
+
+Nothing is read at import: call :func:`get_settings`. Secrets are :class:`pydantic.SecretStr`,
+so they print as ``**********`` and never reach notebooks, parameters, reports or logs.
+
+Examples
+--------
+>>> from musicwb.config import get_settings
+>>> settings = get_settings(store="/tmp/library.duckdb")
+>>> settings.store.name
+'library.duckdb'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings", "DEFAULT_STORE"]
+
+DEFAULT_STORE = Path("data") / "musicwb.duckdb"
+
+
+class Settings(BaseSettings):
+    """Paths, contact and credentials of one musicwb installation.
+
+    Attributes
+    ----------
+    store : Path
+        The DuckDB store (``MUSICWB_STORE``), ``data/musicwb.duckdb`` by default.
+    data_dir : Path
+        Generated data: the demo library, backups, artifacts (``MUSICWB_DATA_DIR``).
+    reports_dir : Path
+        Where batch runs write ``<run>/index.html`` (``MUSICWB_REPORTS_DIR``).
+    contact : str
+        Contact put into the HTTP User-Agent, as MusicBrainz asks (``MUSICWB_CONTACT``).
+    discogs_token : SecretStr or None
+        Discogs personal token (``MUSICWB_DISCOGS_TOKEN`` or ``DISCOGS_USER_TOKEN``).
+    llm_api_key : SecretStr or None
+        Key of an optional OpenAI-compatible endpoint (``MUSICWB_LLM_API_KEY``).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="MUSICWB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    store: Path = DEFAULT_STORE
+    data_dir: Path = Path("data")
+    reports_dir: Path = Path("reports")
+    contact: str = "musicwb (https://example.invalid/musicwb)"
+    http_timeout_s: float = 20.0
+    cache_ttl_days: float = 30.0
+    discogs_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("MUSICWB_DISCOGS_TOKEN", "DISCOGS_USER_TOKEN")
+    )
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent every HTTP request sends: application, version and contact."""
+        from musicwb import __version__
+
+        return f"musicwb/{__version__} ( {self.contact} )"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read the settings now, with explicit values taking precedence.
+
+    Parameters
+    ----------
+    **overrides
+        Field values that win over the environment; ``None`` values are ignored, so a CLI can
+        pass its options through unchanged.
+
+    Returns
+    -------
+    Settings
+    """
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})

@@ -1,0 +1,61 @@
+"""The one error family of musicwb.
+
+Every error the package raises on purpose is a :class:`MusicwbError`, so a caller (the CLI, a
+notebook, a batch) can catch the family once and show its message. Errors from libraries are
+wrapped once, at the boundary where the context is known, with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MusicwbError",
+    "ParameterError",
+    "SourceError",
+    "NotFound",
+    "RateLimited",
+    "AuthError",
+    "StoreError",
+    "StoreLockedError",
+    "AudioError",
+    "UnsupportedFormatError",
+]
+
+
+class MusicwbError(Exception):
+    """Base class of every error musicwb raises on purpose."""
+
+
+class ParameterError(MusicwbError, ValueError):
+    """A parameter, option or input value is invalid (names the parameter and the value)."""
+
+
+class SourceError(MusicwbError):
+    """A metadata source (MusicBrainz, Discogs, ...) failed after its retries."""
+
+
+class NotFound(SourceError):
+    """The source answered, and it has nothing for the query."""
+
+
+class RateLimited(SourceError):
+    """The source kept refusing for rate limiting (HTTP 429/503) after every retry."""
+
+
+class AuthError(SourceError):
+    """The source refused the credentials (HTTP 401/403)."""
+
+
+class StoreError(MusicwbError):
+    """The DuckDB store cannot be opened, migrated, read or written."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's write lock."""
+
+
+class AudioError(MusicwbError):
+    """An audio file cannot be read or analysed (corrupt, truncated, empty)."""
+
+
+class UnsupportedFormatError(AudioError):
+    """An audio file is in a format that no installed decoder reads."""

@@ -1,0 +1,374 @@
+"""The DuckDB store: the only module that imports :mod:`duckdb`.
+
+One file holds the library, its tracklists, enrichment results and run records. Opening it for
+writing applies the versioned migrations in ``musicwb/migrations/NNN_name.sql`` that it has not
+seen yet, each in its own transaction. DuckDB lets one process write a file at a time; a second
+process that asks to write gets :class:`~musicwb.errors.StoreLockedError` naming the lock holder.
+Reports open the store read-only.
+
+Writes are bulk: a :class:`pandas.DataFrame` (or Arrow table) goes in with one statement.
+
+Examples
+--------
+>>> import pandas as pd, tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb"
+>>> with Store(path) as store:
+...     store.schema_version() >= 1
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from musicwb.errors import ParameterError, StoreError, StoreLockedError
+
+__all__ = ["Store", "Migration", "migrations", "open_store"]
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+class Migration:
+    """One schema step: a version number, a name and its SQL.
+
+    Parameters
+    ----------
+    version : int
+        Applied in increasing order; recorded in ``schema_migrations``.
+    name : str
+        The file name without number and extension.
+    sql : str
+        Statements separated by ``;``.
+    """
+
+    def __init__(self, version: int, name: str, sql: str) -> None:
+        self.version = version
+        self.name = name
+        self.sql = sql
+
+    def __repr__(self) -> str:
+        return f"Migration({self.version:03d}_{self.name})"
+
+
+def migrations() -> list[Migration]:
+    """The package's migrations, in order.
+
+    Returns
+    -------
+    list of Migration
+    """
+    found = []
+    for entry in resources.files("musicwb.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda migration: migration.version)
+    versions = [migration.version for migration in found]
+    if len(set(versions)) != len(versions):
+        raise StoreError(f"two migrations share a version number: {versions}")
+    return found
+
+
+def _check_identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ParameterError(f"not a plain SQL identifier: {name!r}")
+    return name
+
+
+class Store:
+    """An open DuckDB store.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file; created (with its folder) on first write.
+    read_only : bool, default False
+        Open without taking the write lock; fails if the file does not exist or still needs a
+        migration.
+    memory_limit : str, optional
+        DuckDB's ``memory_limit`` setting, e.g. ``"2GB"``.
+    temp_directory : str or Path, optional
+        Where DuckDB spills to disk when over the memory limit.
+
+    Raises
+    ------
+    StoreLockedError
+        Another process holds the write lock.
+    StoreError
+        The file is missing (read-only), not a DuckDB database, or cannot be migrated.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        memory_limit: str | None = None,
+        temp_directory: str | Path | None = None,
+        _connection: Any = None,
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        if _connection is not None:
+            self._con = _connection
+            return
+        config: dict[str, str] = {}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if temp_directory:
+            config["temp_directory"] = str(temp_directory)
+        if read_only and not self.path.exists():
+            raise StoreError(
+                f"no store at {self.path}: build one with `musicwb scan PATH` or `musicwb demo`"
+            )
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            raise _open_error(self.path, exc) from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        try:
+            self._migrate()
+        except BaseException:
+            self._con.close()
+            raise
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with contextlib.suppress(duckdb.Error):
+            self._con.close()
+
+    def reader(self) -> Store:
+        """A second handle on the same open database for another thread of this process.
+
+        DuckDB connections must not be shared between threads; a cursor sees every committed
+        write of its parent, so a notebook can read while a worker thread writes.
+        """
+        return Store(self.path, read_only=self.read_only, _connection=self._con.cursor())
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The highest migration applied to this store (0 for an empty file)."""
+        if not self.has_table("schema_migrations"):
+            return 0
+        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+    def has_table(self, name: str) -> bool:
+        """Whether a table (or view) of that name exists."""
+        return bool(
+            self.scalar(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+            )
+        )
+
+    def _migrate(self) -> None:
+        pending = [m for m in migrations() if m.version > self.schema_version()]
+        if not pending:
+            return
+        if self.read_only:
+            raise StoreError(
+                f"store {self.path} is at schema version {self.schema_version()}, this musicwb "
+                f"needs {pending[-1].version}: open it once for writing (e.g. `musicwb tracks`) "
+                "to migrate it"
+            )
+        self.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        for migration in pending:
+            try:
+                with self.transaction():
+                    self._con.execute(migration.sql)
+                    self._con.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?, now())",
+                        [migration.version, migration.name],
+                    )
+            except duckdb.Error as exc:
+                raise StoreError(
+                    f"store {self.path}: migration {migration.version:03d}_{migration.name} "
+                    f"failed and was rolled back: {exc}"
+                ) from exc
+
+    # -- reading and writing ---------------------------------------------------------------
+
+    def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> None:
+        """Run one statement (or several separated by ``;`` when there are no parameters)."""
+        with self._lock, self._errors(sql):
+            self._con.execute(sql, parameters)
+
+    def df(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run a query and return its result as a DataFrame."""
+        with self._lock, self._errors(sql):
+            return self._con.execute(sql, parameters).df()
+
+    def rows(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
+        """Run a query and return its rows as tuples."""
+        with self._lock, self._errors(sql):
+            return self._con.execute(sql, parameters).fetchall()
+
+    def scalar(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        """Run a query and return the first column of its first row (``None`` if no row)."""
+        with self._lock, self._errors(sql):
+            row = self._con.execute(sql, parameters).fetchone()
+        return None if row is None else row[0]
+
+    def insert(self, table: str, frame: Any) -> int:
+        """Append the rows of a DataFrame or Arrow table in one statement, matching by name.
+
+        Parameters
+        ----------
+        table : str
+            An existing table; columns missing from ``frame`` take their defaults.
+        frame : pandas.DataFrame or pyarrow.Table
+
+        Returns
+        -------
+        int
+            The number of rows written.
+        """
+        table = _check_identifier(table)
+        if len(frame) == 0:
+            return 0
+        with self._lock, self._registered(frame) as view, self._errors(f"INSERT INTO {table}"):
+            self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+        return len(frame)
+
+    def update(self, table: str, frame: Any, *, key: Sequence[str]) -> int:
+        """Update existing rows from a DataFrame, matching on the ``key`` columns.
+
+        Every non-key column of ``frame`` is written; rows whose key is absent are ignored.
+
+        Returns
+        -------
+        int
+            The number of rows in ``frame``.
+        """
+        table = _check_identifier(table)
+        key = [_check_identifier(column) for column in key]
+        values = [_check_identifier(c) for c in frame.columns if c not in key]
+        if len(frame) == 0 or not values:
+            return 0
+        assignments = ", ".join(f"{column} = src.{column}" for column in values)
+        condition = " AND ".join(f"{table}.{column} = src.{column}" for column in key)
+        with self._lock, self._registered(frame) as view, self._errors(f"UPDATE {table}"):
+            self._con.execute(f"UPDATE {table} SET {assignments} FROM {view} AS src WHERE {condition}")
+        return len(frame)
+
+    def upsert(self, table: str, frame: Any, *, key: Sequence[str]) -> int:
+        """Insert rows whose key is new and update those whose key exists, in one transaction."""
+        table = _check_identifier(table)
+        key = [_check_identifier(column) for column in key]
+        if len(frame) == 0:
+            return 0
+        join = " AND ".join(f"t.{column} = src.{column}" for column in key)
+        with self._lock, self.transaction():
+            self.update(table, frame, key=key)
+            with self._registered(frame) as view, self._errors(f"INSERT INTO {table}"):
+                self._con.execute(
+                    f"INSERT INTO {table} BY NAME SELECT * FROM {view} AS src "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {join})"
+                )
+        return len(frame)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All statements inside commit together or not at all (nesting joins the outer one)."""
+        with self._lock:
+            if getattr(self, "_in_transaction", False):
+                yield self
+                return
+            self._con.execute("BEGIN TRANSACTION")
+            self._in_transaction = True
+            try:
+                yield self
+            except BaseException:
+                self._in_transaction = False
+                with contextlib.suppress(duckdb.Error):
+                    self._con.execute("ROLLBACK")
+                raise
+            self._in_transaction = False
+            try:
+                self._con.execute("COMMIT")
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    self._con.execute("ROLLBACK")
+                raise StoreError(f"store {self.path}: commit failed: {exc}") from exc
+
+    def checkpoint(self) -> None:
+        """Write the write-ahead log into the database file."""
+        self.execute("CHECKPOINT")
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _registered(self, frame: Any) -> Iterator[str]:
+        name = f"_musicwb_frame_{threading.get_ident()}"
+        self._con.register(name, frame)
+        try:
+            yield name
+        finally:
+            self._con.unregister(name)
+
+    @contextlib.contextmanager
+    def _errors(self, sql: str) -> Iterator[None]:
+        try:
+            yield
+        except duckdb.Error as exc:
+            statement = " ".join(sql.split())[:120]
+            raise StoreError(f"store {self.path}: {type(exc).__name__}: {exc} [in: {statement}]") from exc
+
+
+def _open_error(path: Path, exc: Exception) -> StoreError:
+    message = str(exc)
+    if "lock" in message.lower():
+        holder = _LOCK_HOLDER.search(message)
+        who = f"process {holder['pid']} ({holder['program']})" if holder else "another process"
+        return StoreLockedError(
+            f"store {path} is locked: {who} has it open for writing. Wait for it to finish or "
+            "stop it; reports can still open the store read-only once it is closed."
+        )
+    return StoreError(f"cannot open store {path}: {message}")
+
+
+def open_store(
+    path: str | Path | None = None, *, read_only: bool = False, **settings: Any
+) -> Store:
+    """Open the store at ``path``, else ``$MUSICWB_STORE``, else ``data/musicwb.duckdb``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+    read_only : bool, default False
+    **settings
+        Passed to :class:`Store` (``memory_limit``, ``temp_directory``).
+
+    Returns
+    -------
+    Store
+    """
+    from musicwb.config import get_settings
+
+    return Store(get_settings(store=path).store, read_only=read_only, **settings)
