@@ -345,7 +345,11 @@ def _open_error(path: Path, exc: Exception) -> StoreError:
     message = str(exc)
     if "lock" in message.lower():
         holder = _LOCK_HOLDER.search(message)
-        who = f"process {holder['pid']} ({holder['program']})" if holder else "another process"
+        who = (
+            f"another process (PID {holder['pid']}, {holder['program']})"
+            if holder
+            else "another process"
+        )
         return StoreLockedError(
             f"store {path} is locked: {who} has it open for writing. Wait for it to finish or "
             "stop it; reports can still open the store read-only once it is closed."

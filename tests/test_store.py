@@ -1,0 +1,151 @@
+"""The DuckDB store: migrations, bulk writes, transactions, read-only mode and the lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from musicwb.errors import ParameterError, StoreError, StoreLockedError
+from musicwb.store import Store, migrations, open_store
+
+
+def _runs(n: int, status: str = "ok") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "run_id": [f"run-{i}" for i in range(n)],
+            "kind": "scan",
+            "started_at": pd.Timestamp("2026-01-01"),
+            "status": status,
+        }
+    )
+
+
+def test_new_store_is_created_and_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "lib.duckdb"
+    with Store(path) as store:
+        assert store.schema_version() == migrations()[-1].version
+        for table in ("tracks", "scan_errors", "runs", "tracklist_sets", "tracklist_entries"):
+            assert store.has_table(table)
+    assert path.exists()
+
+
+def test_migrations_are_applied_once(tmp_path: Path) -> None:
+    path = tmp_path / "lib.duckdb"
+    with Store(path) as store:
+        store.insert("runs", _runs(2))
+    with Store(path) as store:
+        assert store.scalar("SELECT count(*) FROM schema_migrations") == len(migrations())
+        assert store.scalar("SELECT count(*) FROM runs") == 2
+
+
+def test_migration_versions_are_unique_and_ordered() -> None:
+    versions = [migration.version for migration in migrations()]
+    assert versions == sorted(set(versions))
+    assert versions[0] == 1
+
+
+def test_bulk_insert_update_and_upsert(tmp_path: Path) -> None:
+    with Store(tmp_path / "lib.duckdb") as store:
+        assert store.insert("runs", _runs(3)) == 3
+        store.update("runs", pd.DataFrame({"run_id": ["run-1"], "status": ["failed"]}), key=["run_id"])
+        assert store.scalar("SELECT status FROM runs WHERE run_id = 'run-1'") == "failed"
+        store.upsert("runs", _runs(5, status="again"), key=["run_id"])
+        counts = store.df("SELECT status, count(*) AS n FROM runs GROUP BY status ORDER BY status")
+        assert counts.to_dict("records") == [{"status": "again", "n": 5}]
+
+
+def test_insert_of_empty_frame_writes_nothing(tmp_path: Path) -> None:
+    with Store(tmp_path / "lib.duckdb") as store:
+        assert store.insert("runs", _runs(0)) == 0
+        assert store.scalar("SELECT count(*) FROM runs") == 0
+
+
+def test_table_names_are_checked(tmp_path: Path) -> None:
+    with Store(tmp_path / "lib.duckdb") as store, pytest.raises(ParameterError, match="identifier"):
+        store.insert("runs; DROP TABLE tracks", _runs(1))
+
+
+def test_failed_transaction_leaves_nothing_half_written(tmp_path: Path) -> None:
+    with Store(tmp_path / "lib.duckdb") as store:
+        with pytest.raises(StoreError), store.transaction():
+            store.insert("runs", _runs(2))
+            store.insert("runs", _runs(1))  # duplicate key: the whole transaction rolls back
+        assert store.scalar("SELECT count(*) FROM runs") == 0
+
+
+def test_sql_errors_name_the_store_and_statement(tmp_path: Path) -> None:
+    with Store(tmp_path / "lib.duckdb") as store, pytest.raises(StoreError, match="no_such_table"):
+        store.df("SELECT * FROM no_such_table")
+
+
+def test_read_only_store_refuses_writes(tmp_path: Path) -> None:
+    path = tmp_path / "lib.duckdb"
+    Store(path).close()
+    with Store(path, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM tracks") == 0
+        with pytest.raises(StoreError, match="read-only"):
+            store.insert("runs", _runs(1))
+
+
+def test_read_only_open_of_missing_store_says_how_to_build_one(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="musicwb demo"):
+        Store(tmp_path / "missing.duckdb", read_only=True)
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.duckdb"
+    path.write_text("these are my notes, not a database\n")
+    with pytest.raises(StoreError, match="notes.duckdb"):
+        Store(path)
+    assert path.read_text() == "these are my notes, not a database\n"
+
+
+def test_second_writing_process_gets_a_clear_lock_error(tmp_path: Path) -> None:
+    path = tmp_path / "lib.duckdb"
+    with Store(path) as store:
+        store.insert("runs", _runs(1))
+        script = textwrap.dedent(
+            f"""
+            from musicwb.store import Store
+            from musicwb.errors import StoreLockedError
+            try:
+                Store({str(path)!r})
+            except StoreLockedError as exc:
+                print("LOCKED:", exc)
+            """
+        )
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "LOCKED:" in done.stdout
+        assert "is locked" in done.stdout and "PID" in done.stdout
+    # the holder's data is intact after the refused attempt
+    with Store(path, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM runs") == 1
+    assert issubclass(StoreLockedError, StoreError)
+
+
+def test_reader_sees_committed_writes_from_the_same_process(tmp_path: Path) -> None:
+    with Store(tmp_path / "lib.duckdb") as store:
+        reader = store.reader()
+        store.insert("runs", _runs(2))
+        assert reader.scalar("SELECT count(*) FROM runs") == 2
+
+
+def test_open_store_resolves_option_then_environment_then_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MUSICWB_STORE", raising=False)
+    with open_store() as store:
+        assert store.path == Path("data/musicwb.duckdb")
+    monkeypatch.setenv("MUSICWB_STORE", str(tmp_path / "env.duckdb"))
+    with open_store() as store:
+        assert store.path == tmp_path / "env.duckdb"
+    with open_store(tmp_path / "option.duckdb") as store:
+        assert store.path == tmp_path / "option.duckdb"
