@@ -1,7 +1,8 @@
 """Run records: one row in the store's ``runs`` table per scan, batch or other long job.
 
-A run gets a sortable id when it starts (``20261122-061500-scan-ab12``: UTC time, kind, a
-random suffix so two runs in the same second differ), a row with status ``"running"``, and its
+A run gets a sortable id when it starts (``20261122-061500-scan-ab12``: UTC time, kind, and
+the fraction of the second in 4 hex digits, so runs of a kind sort by start time and two runs
+in the same second differ), a row with status ``"running"``, and its
 final status and JSON summary when it finishes. A run that still says ``"running"`` long after
 it started was killed without a chance to record its end.
 
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,7 +82,7 @@ def start_run(store: Store, *, kind: str, parameters: dict) -> str:
     Returns
     -------
     str
-        ``YYYYMMDD-HHMMSS-<kind>-<4 hex>``, in UTC; ids sort by start time.
+        ``YYYYMMDD-HHMMSS-<kind>-<4 hex>``, in UTC; ids of a kind sort by start time.
 
     Raises
     ------
@@ -98,7 +98,14 @@ def start_run(store: Store, *, kind: str, parameters: dict) -> str:
     _check_word(kind, name="kind")
     parameters_json = _to_json(parameters, name="parameters")
     started = _now()
-    run_id = f"{started:%Y%m%d-%H%M%S}-{kind}-{secrets.token_hex(2)}"
+    # The suffix is the time within the second in 16 µs steps (4 hex digits), so ids of one
+    # kind sort by start time even within a second; a taken suffix moves to the next step.
+    step = started.microsecond // 16
+    while True:
+        run_id = f"{started:%Y%m%d-%H%M%S}-{kind}-{step:04x}"
+        if not store.scalar("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]):
+            break
+        step += 1
     row = pd.DataFrame(
         {
             "run_id": [run_id],
