@@ -69,12 +69,16 @@ def _tags(index: int, rng: random.Random) -> dict[str, str]:
 def _tag_file(path: Path, fmt: str, tags: dict[str, str]) -> None:
     if fmt in ("mp3", "wav"):
         frames = [
-            TPE1(encoding=3, text=tags["artist"]), TIT2(encoding=3, text=tags["title"]),
-            TALB(encoding=3, text=tags["album"]), TPUB(encoding=3, text=tags["label"]),
-            TCON(encoding=3, text=tags["genre"]), TBPM(encoding=3, text=tags["bpm"]),
-            TKEY(encoding=3, text=tags["key"]), TSRC(encoding=3, text=tags["isrc"]),
+            TPE1(encoding=3, text=tags["artist"]),
+            TIT2(encoding=3, text=tags["title"]),
+            TALB(encoding=3, text=tags["album"]),
+            TPUB(encoding=3, text=tags["label"]),
+            TCON(encoding=3, text=tags["genre"]),
+            TBPM(encoding=3, text=tags["bpm"]),
+            TKEY(encoding=3, text=tags["key"]),
+            TSRC(encoding=3, text=tags["isrc"]),
             TXXX(encoding=3, desc="CATALOGNUMBER", text=tags["catalognumber"]),
-        ]  # fmt: skip
+        ]
         if fmt == "mp3":
             id3 = ID3()
             for frame in frames:
@@ -119,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         with Store(Path(tmp) / "bench.duckdb") as store:
             first = scan_library(store, library, progress=False)
             again = scan_library(store, library, progress=False)
-        ok_counts = first.added == args.files and first.errors == 0 and again.unchanged == args.files
+        ok_counts = (
+            first.added == args.files and first.errors == 0 and again.unchanged == args.files
+        )
         first_rate = args.files / first.duration_s
         rescan_rate = args.files / again.duration_s
         result = {

@@ -87,8 +87,16 @@ HASH_BLOCK = 64 * 1024
 """Bytes hashed from each end of a file (see :func:`content_hash`)."""
 
 METADATA_FIELDS = (
-    "artist", "title", "album", "label", "catalog_number", "genres", "bpm", "key", "isrc",
-)  # fmt: skip
+    "artist",
+    "title",
+    "album",
+    "label",
+    "catalog_number",
+    "genres",
+    "bpm",
+    "key",
+    "isrc",
+)
 """Fields of ``tracks`` that carry ``<field>_source`` and ``<field>_confidence``."""
 
 SCAN_SOURCES = frozenset({"tags", "filename"})
@@ -107,29 +115,54 @@ FIELD_TAG_KEYS: dict[str, tuple[str, ...]] = {
     "title": ("tit2", "title", "©nam"),
     "album": ("talb", "album", "©alb", "wm/albumtitle"),
     "label": (
-        "tpub", "txxx:label", "label", "organization", "publisher",
-        "----:com.apple.itunes:label", "----:com.apple.itunes:publisher", "wm/publisher",
+        "tpub",
+        "txxx:label",
+        "label",
+        "organization",
+        "publisher",
+        "----:com.apple.itunes:label",
+        "----:com.apple.itunes:publisher",
+        "wm/publisher",
     ),
     "catalog_number": (
-        "txxx:catalognumber", "catalognumber", "----:com.apple.itunes:catalognumber",
+        "txxx:catalognumber",
+        "catalognumber",
+        "----:com.apple.itunes:catalognumber",
         "wm/catalogno",
     ),
     "genres": ("tcon", "genre", "©gen", "wm/genre"),
     "bpm": ("tbpm", "bpm", "tmpo", "wm/beatsperminute"),
     "key": (
-        "tkey", "txxx:initialkey", "initialkey", "key", "----:com.apple.itunes:initialkey",
+        "tkey",
+        "txxx:initialkey",
+        "initialkey",
+        "key",
+        "----:com.apple.itunes:initialkey",
         "wm/initialkey",
     ),
     "isrc": ("tsrc", "isrc", "----:com.apple.itunes:isrc", "wm/isrc"),
-}  # fmt: skip
+}
 
 _FORMATS = {
-    "MP3": "mp3", "EasyMP3": "mp3", "FLAC": "flac", "OggFLAC": "flac", "OggVorbis": "vorbis",
-    "OggOpus": "opus", "OggSpeex": "speex", "WAVE": "wav", "AIFF": "aiff", "ASF": "wma",
-}  # fmt: skip
+    "MP3": "mp3",
+    "EasyMP3": "mp3",
+    "FLAC": "flac",
+    "OggFLAC": "flac",
+    "OggVorbis": "vorbis",
+    "OggOpus": "opus",
+    "OggSpeex": "speex",
+    "WAVE": "wav",
+    "AIFF": "aiff",
+    "ASF": "wma",
+}
 
-_CSV_FIELDS = {"artist": "artist", "album": "album", "title": "title", "label": "label",
-               "genre": "genres"}  # fmt: skip
+_CSV_FIELDS = {
+    "artist": "artist",
+    "album": "album",
+    "title": "title",
+    "label": "label",
+    "genre": "genres",
+}
 
 _ERROR_COLUMNS = ["path", "reason", "message", "run_id", "recorded_at"]
 
@@ -242,7 +275,9 @@ def list_audio_files(
 
     def add_file(path: str, entry_stat: os.stat_result) -> None:
         if not stat.S_ISREG(entry_stat.st_mode):
-            errors.append(_error(path, "unreadable", "not a regular file (a pipe, socket or device)"))
+            errors.append(
+                _error(path, "unreadable", "not a regular file (a pipe, socket or device)")
+            )
             return
         paths.append(path)
         sizes.append(entry_stat.st_size)
@@ -253,7 +288,9 @@ def list_audio_files(
     else:
         seen_folders: set[tuple[int, int]] = set()
         pending = [str(root)]
-        bar = tqdm(desc="listing", unit=" files", disable=not progress, file=sys.stderr, leave=False)
+        bar = tqdm(
+            desc="listing", unit=" files", disable=not progress, file=sys.stderr, leave=False
+        )
         with bar:
             while pending:
                 folder = pending.pop()
@@ -276,13 +313,18 @@ def list_audio_files(
                         if entry.is_dir():
                             pending.append(entry.path)
                             continue
-                        if name.startswith("._") or os.path.splitext(name)[1].lower() not in AUDIO_EXTENSIONS:
+                        if (
+                            name.startswith("._")
+                            or os.path.splitext(name)[1].lower() not in AUDIO_EXTENSIONS
+                        ):
                             continue
                         add_file(entry.path, entry.stat())
                     except FileNotFoundError:
                         errors.append(_error(entry.path, "unreadable", "broken symbolic link"))
                     except OSError as exc:
-                        errors.append(_error(entry.path, _os_error_reason(exc), exc.strerror or str(exc)))
+                        errors.append(
+                            _error(entry.path, _os_error_reason(exc), exc.strerror or str(exc))
+                        )
                 bar.update(len(paths) - before)
     files = pd.DataFrame(
         {
@@ -611,8 +653,11 @@ def _mp4_truncation(size: int, handle: BinaryIO) -> str | None:
     return None
 
 
-_FLAC_BLOCK_SIZES = {1: 192, **{n: 576 << (n - 2) for n in range(2, 6)},
-                     **{n: 256 << (n - 8) for n in range(8, 16)}}  # fmt: skip
+_FLAC_BLOCK_SIZES = {
+    1: 192,
+    **{n: 576 << (n - 2) for n in range(2, 6)},
+    **{n: 256 << (n - 8) for n in range(8, 16)},
+}
 
 
 def _crc8(data: bytes) -> int:
@@ -631,7 +676,13 @@ def _flac_frame_end(tail: bytes, at: int, fixed_block: int) -> int | None:
     variable = tail[at + 1] & 0x01
     block_code, rate_code = tail[at + 2] >> 4, tail[at + 2] & 0x0F
     channel_code, depth_code = tail[at + 3] >> 4, (tail[at + 3] >> 1) & 0x07
-    if block_code == 0 or rate_code == 15 or channel_code > 10 or depth_code == 3 or tail[at + 3] & 1:
+    if (
+        block_code == 0
+        or rate_code == 15
+        or channel_code > 10
+        or depth_code == 3
+        or tail[at + 3] & 1
+    ):
         return None
     # The frame (or sample) number, coded like UTF-8 in 1 to 7 bytes.
     first = tail[at + 4]
@@ -843,7 +894,10 @@ def read_metadata_csv(csv_path: Path, *, root: Path) -> pd.DataFrame:
     result = pd.DataFrame(
         {
             "csv_path_1": [os.path.normpath(os.path.join(base, p)) for p in relative],
-            "csv_path_2": [os.path.normpath(os.path.join(root if root.is_dir() else root.parent, p)) for p in relative],
+            "csv_path_2": [
+                os.path.normpath(os.path.join(root if root.is_dir() else root.parent, p))
+                for p in relative
+            ],
         }
     )
     for column, name in _CSV_FIELDS.items():
@@ -865,7 +919,9 @@ def _match_csv(metadata: pd.DataFrame, paths: set[str]) -> tuple[pd.DataFrame, i
     second = metadata["csv_path_2"].isin(paths)
     matched = metadata[first | second].copy()
     matched["path"] = np.where(first[first | second], matched["csv_path_1"], matched["csv_path_2"])
-    matched = matched.drop(columns=["csv_path_1", "csv_path_2"]).drop_duplicates("path", keep="last")
+    matched = matched.drop(columns=["csv_path_1", "csv_path_2"]).drop_duplicates(
+        "path", keep="last"
+    )
     return matched.set_index("path"), int((~(first | second)).sum())
 
 
@@ -873,10 +929,14 @@ def _match_csv(metadata: pd.DataFrame, paths: set[str]) -> tuple[pd.DataFrame, i
 
 
 def _field_columns() -> list[str]:
-    return [f"{name}{suffix}" for name in METADATA_FIELDS for suffix in ("", "_source", "_confidence")]
+    return [
+        f"{name}{suffix}" for name in METADATA_FIELDS for suffix in ("", "_source", "_confidence")
+    ]
 
 
-def _reading_row(reading: TrackReading, *, size: int, mtime: float, csv: pd.DataFrame | None) -> dict:
+def _reading_row(
+    reading: TrackReading, *, size: int, mtime: float, csv: pd.DataFrame | None
+) -> dict:
     row: dict[str, Any] = {
         "path": reading.path,
         "size": size,
@@ -893,8 +953,10 @@ def _reading_row(reading: TrackReading, *, size: int, mtime: float, csv: pd.Data
         for name, (value, confidence) in guess_from_filename(Path(reading.path).stem).items():
             if row[name] is None:
                 row[name], row[f"{name}_source"], row[f"{name}_confidence"] = (
-                    value, "filename", confidence,
-                )  # fmt: skip
+                    value,
+                    "filename",
+                    confidence,
+                )
     if csv is not None and reading.path in csv.index:
         _apply_csv(row, csv.loc[reading.path])
     return row
@@ -904,7 +966,11 @@ def _apply_csv(row: dict, values: pd.Series) -> None:
     for name, value in values.items():
         if value is None or (not isinstance(value, list) and pd.isna(value)):
             continue
-        row[name], row[f"{name}_source"], row[f"{name}_confidence"] = value, "metadata_csv", CSV_CONFIDENCE
+        row[name], row[f"{name}_source"], row[f"{name}_confidence"] = (
+            value,
+            "metadata_csv",
+            CSV_CONFIDENCE,
+        )
 
 
 def _keep_curated(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
@@ -913,7 +979,9 @@ def _keep_curated(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
     rows = rows.copy()
     for name in METADATA_FIELDS:
         old_source = existing[f"{name}_source"].to_numpy(dtype=object)
-        keep = np.array([s is not None and not pd.isna(s) and s not in SCAN_SOURCES for s in old_source])
+        keep = np.array(
+            [s is not None and not pd.isna(s) and s not in SCAN_SOURCES for s in old_source]
+        )
         keep &= rows[f"{name}_source"].to_numpy(dtype=object) != "metadata_csv"
         if keep.any():
             for column in (name, f"{name}_source", f"{name}_confidence"):
@@ -1046,8 +1114,15 @@ def scan_library(
         )
 
     try:
-        _scan(store, root, run_id=run_id, metadata=metadata, progress=progress,
-              counts=counts, state=state)  # fmt: skip
+        _scan(
+            store,
+            root,
+            run_id=run_id,
+            metadata=metadata,
+            progress=progress,
+            counts=counts,
+            state=state,
+        )
     except KeyboardInterrupt:
         finish_run(store, run_id, status="interrupted", summary=summary().as_dict())
         raise
@@ -1095,7 +1170,9 @@ def _scan(
 
     pending_errors = list(walk_errors)
     to_read = plan[plan["action"] != "unchanged"].sort_values("path")
-    bar = tqdm(total=len(to_read), desc="scan", unit=" files", disable=not progress, file=sys.stderr)
+    bar = tqdm(
+        total=len(to_read), desc="scan", unit=" files", disable=not progress, file=sys.stderr
+    )
     with bar:
         for batch in _batches(list(to_read.itertuples(index=False)), BATCH_SIZE):
             new_rows: list[dict] = []
@@ -1118,8 +1195,14 @@ def _scan(
                     row["id"] = previous
                     moved_from.add(previous)
                     moved_rows.append(row)
-            _write_batch(store, run_id=run_id, new_rows=new_rows, changed_rows=changed_rows,
-                         moved_rows=moved_rows, errors=pending_errors)  # fmt: skip
+            _write_batch(
+                store,
+                run_id=run_id,
+                new_rows=new_rows,
+                changed_rows=changed_rows,
+                moved_rows=moved_rows,
+                errors=pending_errors,
+            )
             counts.added += len(new_rows)
             counts.updated += len(changed_rows)
             counts.moved += len(moved_rows)
@@ -1127,8 +1210,9 @@ def _scan(
             pending_errors = []
             bar.update(len(batch))
     if pending_errors:
-        _write_batch(store, run_id=run_id, new_rows=[], changed_rows=[], moved_rows=[],
-                     errors=pending_errors)  # fmt: skip
+        _write_batch(
+            store, run_id=run_id, new_rows=[], changed_rows=[], moved_rows=[], errors=pending_errors
+        )
         counts.errors += len(pending_errors)
 
     if csv is not None:

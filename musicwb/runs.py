@@ -33,7 +33,7 @@ import pandas as pd
 from musicwb.errors import ParameterError
 from musicwb.store import Store
 
-__all__ = ["start_run", "finish_run", "last_run", "runs_frame", "RUN_STATUSES"]
+__all__ = ["RUN_STATUSES", "finish_run", "last_run", "runs_frame", "start_run"]
 
 RUN_STATUSES = ("running", "ok", "failed", "interrupted")
 """The statuses musicwb itself writes; other lower-case words are accepted too."""
@@ -160,7 +160,9 @@ def _decode(record: dict) -> dict:
         record[column] = json.loads(text) if isinstance(text, str) else None
     for column in ("started_at", "finished_at"):
         value = record.get(column)
-        record[column] = None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+        record[column] = (
+            None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
+        )
     return record
 
 

@@ -22,7 +22,7 @@ from mutagen.mp4 import MP4, MP4FreeForm
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
-import musicwb.library as library
+from musicwb import library
 from musicwb.errors import ParameterError
 from musicwb.library import (
     guess_from_filename,
@@ -85,9 +85,15 @@ def tag_file(path: Path, tags: dict[str, str], *, vorbis_label_key: str = "LABEL
     suffix = path.suffix.lower()
     if suffix in (".mp3", ".wav", ".aiff"):
         frames = {
-            "artist": TPE1, "title": TIT2, "album": TALB, "label": TPUB, "genre": TCON,
-            "bpm": TBPM, "key": TKEY, "isrc": TSRC,
-        }  # fmt: skip
+            "artist": TPE1,
+            "title": TIT2,
+            "album": TALB,
+            "label": TPUB,
+            "genre": TCON,
+            "bpm": TBPM,
+            "key": TKEY,
+            "isrc": TSRC,
+        }
         if suffix == ".mp3":
             id3 = ID3()
         else:
@@ -114,8 +120,12 @@ def tag_file(path: Path, tags: dict[str, str], *, vorbis_label_key: str = "LABEL
     elif suffix == ".m4a":
         audio = MP4(path)
         atoms = {"artist": "\xa9ART", "title": "\xa9nam", "album": "\xa9alb", "genre": "\xa9gen"}
-        freeform = {"label": "LABEL", "catalog_number": "CATALOGNUMBER", "isrc": "ISRC",
-                    "key": "initialkey"}  # fmt: skip
+        freeform = {
+            "label": "LABEL",
+            "catalog_number": "CATALOGNUMBER",
+            "isrc": "ISRC",
+            "key": "initialkey",
+        }
         for name, value in tags.items():
             if name == "bpm":
                 audio["tmpo"] = [int(value)]
@@ -127,9 +137,17 @@ def tag_file(path: Path, tags: dict[str, str], *, vorbis_label_key: str = "LABEL
         audio.save()
     elif suffix == ".wma":
         audio = ASF(path)
-        names = {"artist": "Author", "title": "Title", "album": "WM/AlbumTitle",
-                 "label": "WM/Publisher", "catalog_number": "WM/CatalogNo", "genre": "WM/Genre",
-                 "bpm": "WM/BeatsPerMinute", "key": "WM/InitialKey", "isrc": "WM/ISRC"}  # fmt: skip
+        names = {
+            "artist": "Author",
+            "title": "Title",
+            "album": "WM/AlbumTitle",
+            "label": "WM/Publisher",
+            "catalog_number": "WM/CatalogNo",
+            "genre": "WM/Genre",
+            "bpm": "WM/BeatsPerMinute",
+            "key": "WM/InitialKey",
+            "isrc": "WM/ISRC",
+        }
         for name, value in tags.items():
             audio[names[name]] = [value]
         audio.save()
@@ -155,9 +173,15 @@ def errors(store_path: Path) -> pd.DataFrame:
 # -- tags --------------------------------------------------------------------------------
 
 FORMAT_CASES = [
-    (".mp3", "mp3"), (".flac", "flac"), (".ogg", "vorbis"), (".opus", "opus"), (".wav", "wav"),
-    (".aiff", "aiff"), (".m4a", "aac"), (".wma", "wma"),
-]  # fmt: skip
+    (".mp3", "mp3"),
+    (".flac", "flac"),
+    (".ogg", "vorbis"),
+    (".opus", "opus"),
+    (".wav", "wav"),
+    (".aiff", "aiff"),
+    (".m4a", "aac"),
+    (".wma", "wma"),
+]
 
 
 @pytest.mark.parametrize(("suffix", "fmt"), FORMAT_CASES, ids=[c[1] for c in FORMAT_CASES])
@@ -348,8 +372,14 @@ def test_rereading_a_changed_file_keeps_curated_fields(tmp_path):
     with Store(tmp_path / "s.duckdb") as store:
         store.update(
             "tracks",
-            pd.DataFrame({"id": [1], "label": ["Found Label"], "label_source": ["musicbrainz"],
-                          "label_confidence": [0.95]}),  # fmt: skip
+            pd.DataFrame(
+                {
+                    "id": [1],
+                    "label": ["Found Label"],
+                    "label_source": ["musicbrainz"],
+                    "label_confidence": [0.95],
+                }
+            ),
             key=["id"],
         )
     tag_file(path, {"artist": "B", "label": "New Tag Label"})
@@ -385,9 +415,7 @@ def test_moved_file_keeps_its_id_and_deleted_file_keeps_its_row(tmp_path):
 
 
 def test_plan_scan_compares_size_and_mtime():
-    files = pd.DataFrame(
-        {"path": ["/a", "/b", "/c"], "size": [1, 2, 3], "mtime": [1.0, 2.0, 3.0]}
-    )
+    files = pd.DataFrame({"path": ["/a", "/b", "/c"], "size": [1, 2, 3], "mtime": [1.0, 2.0, 3.0]})
     known = pd.DataFrame({"id": [4, 5], "path": ["/a", "/b"], "size": [1, 2], "mtime": [1.0, 2.5]})
     plan = plan_scan(files, known)
     assert plan["action"].tolist() == ["unchanged", "changed", "new"]
@@ -434,9 +462,10 @@ def test_broken_files_get_error_rows_and_the_rest_is_scanned(tmp_path):
 
 def test_real_audio_is_not_mistaken_for_truncated(shared_data):
     files = [
-        p for p in (shared_data / "audio").rglob("*")
+        p
+        for p in (shared_data / "audio").rglob("*")
         if p.suffix.lower() in library.AUDIO_EXTENSIONS and p.stat().st_size > 1000
-    ]  # fmt: skip
+    ]
     assert len(files) > 90
     problems = {str(p): read_track_file(str(p)).message for p in files}
     assert {p: m for p, m in problems.items() if m} == {}
@@ -484,6 +513,7 @@ def test_unreadable_file_and_folder_give_permission_errors(tmp_path):
             capture_output=True,
             text=True,
             timeout=120,
+            check=False,
         )
     finally:
         locked_file.chmod(0o644)
@@ -492,7 +522,10 @@ def test_unreadable_file_and_folder_give_permission_errors(tmp_path):
     summary = json.loads(done.stdout)
     assert (summary["scanned"], summary["added"], summary["errors"]) == (2, 1, 2)
     reasons = errors(tmp_path / "s.duckdb").set_index("path")["reason"].to_dict()
-    assert reasons == {str(locked_file): "permission_denied", str(locked_folder): "permission_denied"}
+    assert reasons == {
+        str(locked_file): "permission_denied",
+        str(locked_folder): "permission_denied",
+    }
     assert "see `musicwb scan-errors`" in done.stderr
 
 
@@ -566,6 +599,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
         env={**os.environ, **(env or {})},
     )
 
