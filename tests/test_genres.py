@@ -224,7 +224,8 @@ def test_mtg_jamendo_misspelt_genre_tags_map_to_their_clean_tag(shared_data):
     tag_map = json.loads((shared_data / "genres" / "mtg_jamendo_tag_map.json").read_text("utf-8"))
     right, wrong = _agreement(list(tag_map["genre"].items()))
     share = len(right) / len(tag_map["genre"])
-    print(f"\nMTG-Jamendo genre tags mapped right: {len(right)}/{len(tag_map['genre'])} = {share:.1%}")
+    total = len(tag_map["genre"])
+    print(f"\nMTG-Jamendo genre tags mapped right: {len(right)}/{total} = {share:.1%}")
     for messy, clean, got, expected in wrong:
         print(f"  wrong: {messy!r} -> {got}, clean {clean!r} -> {expected}")
     assert share >= 0.95
@@ -406,10 +407,20 @@ def test_vectorised_similarity_matches_pairwise():
         expected = [genre_similarity(seed, t, smoothing=smoothing) for t in tracks + [seed]]
         np.testing.assert_allclose(scores, expected, atol=1e-6)
         # the same with a dense matrix
-        dense = genre_similarity_to(genre_vector(seed, names, smoothing=smoothing), matrix.toarray())
+        seed_vector = genre_vector(seed, names, smoothing=smoothing)
+        dense = genre_similarity_to(seed_vector, matrix.toarray())
         np.testing.assert_allclose(dense, scores, atol=1e-9)
     with pytest.raises(ParameterError, match="columns"):
         genre_similarity_to(np.ones(3), matrix)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import musicwb.playlist.genres as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 10 and result.failed == 0
 
 
 def test_similarity_to_a_large_library_is_fast():

@@ -14,7 +14,8 @@ own vocabulary (``musicwb/playlist/vocab/``):
    `` - ``; each part goes through the steps below.
 5. A part that is still unknown is translated word by word (``translations.csv``: French,
    German, Dutch, Spanish, Portuguese, Italian), also with its words reversed
-   (``"rock alternatif"`` → alternative rock); then split on "and" when every piece is a genre;
+   (``"rock alternatif"`` → alternative rock); then two words are read in the other order
+   (``"fusion jazz"``); then split on "and" when every piece is a genre;
    then read as two glued words (``"houseelectro"``); then a plural is made singular; then a
    close misspelling of a known name is accepted (rapidfuzz ratio ≥ 92 on keys of 8+
    characters: ``"chrismas"``); then the longest known genre at its end or start is taken
@@ -84,7 +85,8 @@ Unknown = Literal["keep", "drop"]
 # Methods that end in a canonical genre of the vocabulary (the rest end in nothing or a
 # cleaned unknown tag).
 VOCABULARY_METHODS = (
-    "exact", "alias", "translation", "and-split", "compound", "plural", "fuzzy", "head",
+    "exact", "alias", "translation", "reordered", "and-split", "compound", "plural", "fuzzy",
+    "head",
 )
 FUZZY_MIN_SCORE = 92.0
 """Least rapidfuzz ratio (0..100) of a misspelt key to a known one ("chrismas" → christmas)."""
@@ -99,6 +101,8 @@ _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _URLISH = re.compile(r"https?:|www\.|@|\.(?:com|net|org|fm)\b")
 _MAX_UNKNOWN_WORDS = 4
 _MAX_UNKNOWN_CHARS = 40
+_MAX_RESOLVE_WORDS = 8
+_MAX_RESOLVE_CHARS = 80
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,7 +277,9 @@ class GenreVocabulary:
             canonical = tuple(t.strip() for t in targets.split("|"))
             unknown = [t for t in canonical if t not in parents]
             if unknown:
-                raise ParameterError(f"{where}: alias {alias!r} points to unknown genre {unknown[0]!r}")
+                raise ParameterError(
+                    f"{where}: alias {alias!r} points to unknown genre {unknown[0]!r}"
+                )
             key = genre_key(alias)
             if not key:
                 raise ParameterError(f"{where}: alias {alias!r} has no letters or digits")
@@ -408,8 +414,9 @@ class TagMapping:
     genres : tuple of str
         What it became: canonical genres, a cleaned unknown tag, or nothing.
     method : str
-        ``exact``, ``alias``, ``translation``, ``and-split``, ``compound``, ``plural``,
-        ``fuzzy``, ``head`` (a canonical genre), ``unknown`` (kept as cleaned text), ``meta`` or ``dropped``.
+        ``exact``, ``alias``, ``translation``, ``reordered``, ``and-split``, ``compound``,
+        ``plural``, ``fuzzy``, ``head`` (a canonical genre), ``unknown`` (kept as cleaned
+        text), ``meta`` or ``dropped``.
     """
 
     part: str
@@ -516,6 +523,13 @@ def _resolve(part: str, vocab: GenreVocabulary) -> TagMapping:
                 return TagMapping(part, found, "translation")
         if not translated:
             return TagMapping(part, (), "dropped")
+    if len(translated) > _MAX_RESOLVE_WORDS or len(part) > _MAX_RESOLVE_CHARS:
+        # a sentence, not a tag: the word-level steps below grow with its length squared
+        return TagMapping(part, (), "dropped")
+    if len(translated) == 2:
+        found = _lookup_words(translated[::-1], vocab)
+        if found:
+            return TagMapping(part, found, "reordered")
     if "and" in translated:
         pieces = " ".join(translated).split(" and ")
         if len(pieces) > 1 and all(p.strip() for p in pieces):
@@ -676,6 +690,10 @@ def normalise_tags(
     return list(_unique(genres))
 
 
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def normalise_genre_column(
     values: Iterable[str | Sequence[str] | None],
     *,
@@ -720,14 +738,14 @@ def normalise_genre_column(
 
     out: list[list[str]] = []
     for row, value in enumerate(values):
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             out.append([])
         elif isinstance(value, str):
             out.append(list(read(value)))
         elif isinstance(value, (int, float, np.integer, np.floating)):
             out.append(list(read(str(value))))
         elif isinstance(value, (Sequence, np.ndarray)):
-            tags = [t for t in value if t is not None and not (isinstance(t, float) and math.isnan(t))]
+            tags = [t for t in value if not _missing(t)]
             bad = [t for t in tags if not isinstance(t, str)]
             if bad:
                 raise ParameterError(
@@ -884,8 +902,9 @@ def genre_matrix(
                     rows.append(row)
                     cols.append(index)
                     data.append(weight)
+    coordinates = (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))
     matrix = sp.csr_matrix(
-        (np.asarray(data, dtype=np.float32), (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))),
+        (np.asarray(data, dtype=np.float32), coordinates),
         shape=(len(track_genres), len(names)),
         dtype=np.float32,
     )
@@ -975,8 +994,8 @@ def genre_similarity_to(
     """
     if not 0.0 <= cosine_weight <= 1.0:
         raise ParameterError(f"cosine_weight must be in [0, 1], got {cosine_weight!r}")
-    seed = np.asarray(seed_vector.toarray() if sp.issparse(seed_vector) else seed_vector, dtype=np.float64)
-    seed = seed.reshape(-1)
+    dense_seed = seed_vector.toarray() if sp.issparse(seed_vector) else seed_vector
+    seed = np.asarray(dense_seed, dtype=np.float64).reshape(-1)
     tracks = sp.csr_matrix(matrix) if not sp.issparse(matrix) else matrix.tocsr()
     if tracks.shape[1] != seed.shape[0]:
         raise ParameterError(
