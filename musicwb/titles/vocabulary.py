@@ -154,9 +154,14 @@ _L = r"(?<![\w])"
 _R = r"(?![\w])"
 
 MIX_RE = re.compile(rf"{_L}(?:{_alternation(MIX_TERMS)}|\w+mix(?:es)?){_R}", re.IGNORECASE)
+_SQUARE_SINGLE_WORDS = tuple(
+    t for t in MIX_TERMS if t not in {"process", "club", "cut", "flip", "treatment", "variation",
+                                       "revision", "rendition", "interpretation"}
+)
 SQUARE_MIX_RE = re.compile(
     rf"{_L}(?:{_alternation(STRONG_MIX_TERMS)}|\w+mix(?:es)?){_R}"
-    rf"|\s(?:{_alternation(FINAL_MIX_TERMS)})(?:\s+(?:\d+|[IVX]+))?$",
+    rf"|\s(?:{_alternation(FINAL_MIX_TERMS)})(?:\s+(?:\d+|[IVX]+))?$"
+    rf"|^\s*(?:{_alternation(_SQUARE_SINGLE_WORDS)})\s*$",
     re.IGNORECASE,
 )
 NOTE_ONLY_RE = re.compile(
