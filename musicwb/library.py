@@ -43,6 +43,7 @@ import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +54,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from musicwb.errors import ParameterError
+from musicwb.errors import ParameterError, StoreError
 from musicwb.runs import finish_run, last_run, start_run
 from musicwb.store import Store
 
@@ -61,6 +62,7 @@ __all__ = [
     "AUDIO_EXTENSIONS",
     "BATCH_SIZE",
     "METADATA_FIELDS",
+    "READ_THREADS",
     "ScanSummary",
     "TrackReading",
     "content_hash",
@@ -82,6 +84,9 @@ AUDIO_EXTENSIONS = frozenset(
 
 BATCH_SIZE = 500
 """Files written per transaction."""
+
+READ_THREADS = 4
+"""Files read at the same time (overlapping disk waits; tag parsing itself holds the GIL)."""
 
 HASH_BLOCK = 64 * 1024
 """Bytes hashed from each end of a file (see :func:`content_hash`)."""
@@ -1129,7 +1134,10 @@ def scan_library(
     except BaseException as exc:
         result = summary().as_dict()
         result["error"] = f"{type(exc).__name__}: {exc}"
-        finish_run(store, run_id, status="failed", summary=result)
+        try:
+            finish_run(store, run_id, status="failed", summary=result)
+        except StoreError as store_exc:  # keep the original error; say why the run says running
+            exc.add_note(f"the run {run_id} could not be recorded as failed: {store_exc}")
         raise
     done = summary()
     finish_run(store, run_id, status="ok", summary=done.as_dict())
@@ -1173,47 +1181,25 @@ def _scan(
     bar = tqdm(
         total=len(to_read), desc="scan", unit=" files", disable=not progress, file=sys.stderr
     )
-    with bar:
-        for batch in _batches(list(to_read.itertuples(index=False)), BATCH_SIZE):
-            new_rows: list[dict] = []
-            changed_rows: list[dict] = []
-            moved_rows: list[dict] = []
-            for item in batch:
-                reading = read_track_file(item.path, size=int(item.size))
-                if not reading.ok:
-                    pending_errors.append(_error(item.path, reading.reason, reading.message))
-                    continue
-                row = _reading_row(reading, size=int(item.size), mtime=float(item.mtime), csv=csv)
-                if item.action == "changed":
-                    row["id"] = int(item.id)
-                    changed_rows.append(row)
-                    continue
-                previous = _take_moved(gone_by_hash, reading.content_hash)
-                if previous is None:
-                    new_rows.append(row)
-                else:
-                    row["id"] = previous
-                    moved_from.add(previous)
-                    moved_rows.append(row)
-            _write_batch(
-                store,
-                run_id=run_id,
-                new_rows=new_rows,
-                changed_rows=changed_rows,
-                moved_rows=moved_rows,
-                errors=pending_errors,
-            )
-            counts.added += len(new_rows)
-            counts.updated += len(changed_rows)
-            counts.moved += len(moved_rows)
-            counts.errors += len(pending_errors)
-            pending_errors = []
-            bar.update(len(batch))
-    if pending_errors:
-        _write_batch(
-            store, run_id=run_id, new_rows=[], changed_rows=[], moved_rows=[], errors=pending_errors
+    # Threads overlap the waits for the disk (a cold library on a drive or NAS is I/O bound);
+    # on Ctrl-C, reads not yet started are cancelled.
+    pool = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="musicwb-scan")
+    try:
+        _read_and_write(
+            store,
+            to_read,
+            pool=pool,
+            bar=bar,
+            run_id=run_id,
+            csv=csv,
+            gone_by_hash=gone_by_hash,
+            moved_from=moved_from,
+            pending_errors=pending_errors,
+            counts=counts,
         )
-        counts.errors += len(pending_errors)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
 
     if csv is not None:
         unchanged = plan[(plan["action"] == "unchanged") & plan["path"].isin(csv.index)]
@@ -1224,6 +1210,63 @@ def _scan(
     prefix = str(root) if root.is_file() else str(root).rstrip(os.sep) + os.sep
     under_root = absent["path"].str.startswith(prefix) | (absent["path"] == str(root))
     state["missing"] = int((under_root & ~absent["id"].isin(moved_from)).sum())
+
+
+def _read_and_write(
+    store: Store,
+    to_read: pd.DataFrame,
+    *,
+    pool: ThreadPoolExecutor,
+    bar: Any,
+    run_id: str,
+    csv: pd.DataFrame | None,
+    gone_by_hash: dict[str, list[tuple[int, str]]],
+    moved_from: set[int],
+    pending_errors: list[dict],
+    counts: _Counts,
+) -> None:
+    """Read the new and changed files batch by batch and write each batch in a transaction."""
+    for batch in _batches(list(to_read.itertuples(index=False)), BATCH_SIZE):
+        new_rows: list[dict] = []
+        changed_rows: list[dict] = []
+        moved_rows: list[dict] = []
+        readings = pool.map(lambda item: read_track_file(item.path, size=int(item.size)), batch)
+        for item, reading in zip(batch, readings, strict=True):
+            bar.update(1)
+            if not reading.ok:
+                pending_errors.append(_error(item.path, reading.reason, reading.message))
+                continue
+            row = _reading_row(reading, size=int(item.size), mtime=float(item.mtime), csv=csv)
+            if item.action == "changed":
+                row["id"] = int(item.id)
+                changed_rows.append(row)
+                continue
+            previous = _take_moved(gone_by_hash, reading.content_hash)
+            if previous is None:
+                new_rows.append(row)
+            else:
+                row["id"] = previous
+                moved_from.add(previous)
+                moved_rows.append(row)
+        _write_batch(
+            store,
+            run_id=run_id,
+            new_rows=new_rows,
+            changed_rows=changed_rows,
+            moved_rows=moved_rows,
+            errors=pending_errors,
+        )
+        counts.added += len(new_rows)
+        counts.updated += len(changed_rows)
+        counts.moved += len(moved_rows)
+        counts.errors += len(pending_errors)
+        pending_errors.clear()
+    if pending_errors:  # folder errors of a scan with nothing to read
+        _write_batch(
+            store, run_id=run_id, new_rows=[], changed_rows=[], moved_rows=[], errors=pending_errors
+        )
+        counts.errors += len(pending_errors)
+        pending_errors.clear()
 
 
 def _take_moved(gone_by_hash: dict[str, list[tuple[int, str]]], digest: str | None) -> int | None:
