@@ -20,7 +20,25 @@ from musicwb.errors import (
     StoreLockedError,
     UnsupportedFormatError,
 )
-from musicwb.store import Store, open_store
+
+# Heavier entry points load on first use (PEP 562), so `import musicwb` stays quick.
+_LAZY = {
+    "Store": "musicwb.store",
+    "open_store": "musicwb.store",
+    "scan_library": "musicwb.library",
+    "tracks_frame": "musicwb.library",
+    "build_demo": "musicwb.demo",
+    "run_batch": "musicwb.reports",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'musicwb' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 __all__ = [
     "__version__",
@@ -36,6 +54,10 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "UnsupportedFormatError",
+    "build_demo",
     "get_settings",
     "open_store",
+    "run_batch",
+    "scan_library",
+    "tracks_frame",
 ]

@@ -180,27 +180,20 @@ def _print_frame(frame: Any, *, as_json: bool) -> None:
 
 
 def main() -> None:
-    """Entry point of the console script: run the app, turning musicwb errors into messages."""
-    import click
+    """Entry point of the console script: run the app, turning musicwb errors into messages.
 
+    Usage errors exit with 2 and Ctrl-C with 1 ("Aborted!"), as click does; a bad parameter
+    value exits with 2 and any other musicwb error with 1, each with one line on stderr.
+    """
     try:
-        exit_code = app(standalone_mode=False)
+        app()
     except ParameterError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except MusicwbError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except (KeyboardInterrupt, click.Abort) as exc:
-        if isinstance(exc, KeyboardInterrupt) or isinstance(exc.__cause__, KeyboardInterrupt):
-            typer.echo("interrupted: stopped cleanly; finished work is kept", err=True)
-            sys.exit(130)
-        typer.echo("aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    sys.exit(exit_code if isinstance(exit_code, int) else 0)
+
 
 
 titles_app = typer.Typer(help="Parse track titles and file names.", no_args_is_help=True)

@@ -1,0 +1,102 @@
+"""The `musicwb` command as a user runs it: a real process, real store files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MUSICWB = str(Path(sys.executable).parent / "musicwb")
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MUSICWB_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [MUSICWB, *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    done = run("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for command in ("scan", "tracks", "batch", "demo", "scan-errors"):
+        assert command in done.stdout
+
+
+def test_reading_a_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    done = run("tracks", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "no store at data/musicwb.duckdb" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_scanning_a_missing_folder_names_it(tmp_path: Path) -> None:
+    done = run("scan", str(tmp_path / "no-such-folder"), "--store", str(tmp_path / "s.duckdb"), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "no-such-folder" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_store_is_found_by_option_then_environment_then_default(tmp_path: Path) -> None:
+    music = tmp_path / "music"
+    music.mkdir()
+    (music / "Artist - Title.wav").write_bytes(b"")  # zero bytes: an error row, still a scan
+    assert run("scan", str(music), cwd=tmp_path).returncode == 0
+    assert (tmp_path / "data" / "musicwb.duckdb").exists()
+    assert run("scan", str(music), cwd=tmp_path, env={"MUSICWB_STORE": str(tmp_path / "env.duckdb")}).returncode == 0
+    assert (tmp_path / "env.duckdb").exists()
+    done = run(
+        "scan", str(music), "--store", str(tmp_path / "opt.duckdb"), cwd=tmp_path,
+        env={"MUSICWB_STORE": str(tmp_path / "env2.duckdb")},
+    )
+    assert done.returncode == 0
+    assert (tmp_path / "opt.duckdb").exists() and not (tmp_path / "env2.duckdb").exists()
+
+
+def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
+    done = run("tracks", "--no-such-option", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "no-such-option" in done.stderr
+
+
+@pytest.mark.slow
+def test_scan_tracks_and_batch_end_to_end_on_the_demo_library(tmp_path: Path, demo_store: Path) -> None:
+    library = demo_store.parent / "demo" / "library"
+    store = tmp_path / "mine.duckdb"
+
+    scanned = run("scan", str(library), "--store", str(store), "--json", cwd=tmp_path)
+    assert scanned.returncode == 0, scanned.stderr
+    summary = json.loads(scanned.stdout)
+    assert summary["added"] >= 64 and summary["errors"] == 0
+    assert summary["scanned"] == summary["added"]
+
+    listed = run("tracks", "--store", str(store), "--json", cwd=tmp_path)
+    tracks = json.loads(listed.stdout)
+    assert len(tracks) == summary["added"]
+    assert {"id", "path", "artist", "title", "album", "label", "duration", "format"} <= set(tracks[0])
+    assert all(30 <= track["duration"] <= 60 for track in tracks)
+    assert sum(1 for track in tracks if track["artist"]) == len(tracks)
+
+    again = json.loads(run("scan", str(library), "--store", str(store), "--json", cwd=tmp_path).stdout)
+    assert again["unchanged"] == summary["added"] and again["added"] == 0
+
+    reports = tmp_path / "reports"
+    batch = run("batch", "--store", str(store), "--out", str(reports), "--json", cwd=tmp_path, timeout=900)
+    assert batch.returncode == 0, batch.stdout + batch.stderr
+    result = json.loads(batch.stdout)
+    names = {notebook["name"] for notebook in result["notebooks"]}
+    assert names == {"label_hunting", "match_diagnostics", "sonic_validation", "playlist_tuning"}
+    assert all(notebook["status"] == "ok" for notebook in result["notebooks"])
+    index = Path(result["index_path"])
+    assert index.is_file() and index.parent.parent == reports
+    page = index.read_text(encoding="utf-8")
+    for name in names:
+        assert f"{name}.html" in page
+        assert (index.parent / f"{name}.html").is_file()
+        assert (index.parent / f"{name}.ipynb").is_file()
