@@ -876,39 +876,45 @@ def genre_matrix(
     """
     _check_smoothing(smoothing)
     vocab = (vocabulary if vocabulary is not None else load_vocabulary()) if smoothing else None
-    expansions: dict[str, dict[str, float]] = {}
+    # One 0/1 row per track over the distinct genres, times the (distinct genre × column)
+    # expansion with the tree weights: the per-track work is only collecting indices.
+    distinct: dict[str, int] = {}
+    indices: list[int] = []
+    indptr = [0]
     for row, genres in enumerate(track_genres):
         if isinstance(genres, str):
             raise ParameterError(
                 f"track_genres row {row} is a string ({genres!r}); give a list of genres per track"
             )
-        for genre in genres:
-            if genre not in expansions:
-                expansions[genre] = _expansion(genre, smoothing, vocab)
+        for genre in dict.fromkeys(genres):
+            indices.append(distinct.setdefault(genre, len(distinct)))
+        indptr.append(len(indices))
+    expansions = [_expansion(genre, smoothing, vocab) for genre in distinct]
     if genre_names is None:
-        names = sorted({name for weights in expansions.values() for name in weights})
+        names = sorted({name for weights in expansions for name in weights})
     else:
         names = list(dict.fromkeys(genre_names))
     column = {name: index for index, name in enumerate(names)}
-
-    rows: list[int] = []
-    cols: list[int] = []
-    data: list[float] = []
-    for row, genres in enumerate(track_genres):
-        for genre in dict.fromkeys(genres):
-            for name, weight in expansions[genre].items():
-                index = column.get(name)
-                if index is not None:
-                    rows.append(row)
-                    cols.append(index)
-                    data.append(weight)
-    coordinates = (np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64))
-    matrix = sp.csr_matrix(
-        (np.asarray(data, dtype=np.float32), coordinates),
-        shape=(len(track_genres), len(names)),
-        dtype=np.float32,
+    e_rows, e_cols, e_data = [], [], []
+    for genre_index, weights in enumerate(expansions):
+        for name, weight in weights.items():
+            if name in column:
+                e_rows.append(genre_index)
+                e_cols.append(column[name])
+                e_data.append(weight)
+    expansion = sp.csr_matrix(
+        (np.asarray(e_data, dtype=np.float32), (np.asarray(e_rows, dtype=np.int64),
+                                                 np.asarray(e_cols, dtype=np.int64))),
+        shape=(len(distinct), len(names)),
     )
-    matrix.sum_duplicates()
+    membership = sp.csr_matrix(
+        (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int64),
+         np.asarray(indptr, dtype=np.int64)),
+        shape=(len(indptr) - 1, len(distinct)),
+    )
+    matrix = (membership @ expansion).tocsr().astype(np.float32)
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
     np.minimum(matrix.data, 1.0, out=matrix.data)
     return matrix, names
 
@@ -1003,17 +1009,26 @@ def genre_similarity_to(
         )
     if (seed < 0).any() or (tracks.data < 0).any():
         raise ParameterError("genre weights must be non-negative")
-    data = tracks.data.astype(np.float64, copy=False)
+    scores = np.zeros(tracks.shape[0], dtype=np.float64)
     dot = np.asarray(tracks @ seed, dtype=np.float64).reshape(-1)
-    row_norm = np.sqrt(_row_sums(tracks, data * data))
-    seed_norm = float(np.sqrt(seed @ seed))
-    denominator = row_norm * seed_norm
-    cosine = np.divide(dot, denominator, out=np.zeros_like(dot), where=denominator > 0)
-
-    overlap = _row_sums(tracks, np.minimum(data, seed[tracks.indices]))
-    union = _row_sums(tracks, data) + float(seed.sum()) - overlap
-    jaccard = np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
-    return np.clip(cosine_weight * cosine + (1.0 - cosine_weight) * jaccard, 0.0, 1.0)
+    # With non-negative weights, a track that shares no genre with the seed (dot 0) has cosine
+    # and Jaccard 0: only the tracks that share something need the rest of the work.
+    hits = np.flatnonzero(dot > 0)
+    if hits.size == 0:
+        return scores
+    if hits.size * 4 > tracks.shape[0]:  # slicing most rows costs more than it saves
+        hits = np.arange(tracks.shape[0])
+        shared = tracks
+    else:
+        shared = tracks[hits]
+    data = shared.data.astype(np.float64, copy=False)
+    norms = np.sqrt(_row_sums(shared, data * data)) * np.sqrt(seed @ seed)
+    cosine = np.divide(dot[hits], norms, out=np.zeros(hits.size), where=norms > 0)
+    overlap = _row_sums(shared, np.minimum(data, seed[shared.indices]))
+    union = _row_sums(shared, data) + seed.sum() - overlap
+    jaccard = np.divide(overlap, union, out=np.zeros(hits.size), where=union > 0)
+    scores[hits] = np.clip(cosine_weight * cosine + (1.0 - cosine_weight) * jaccard, 0.0, 1.0)
+    return scores
 
 
 def genre_similarity(
