@@ -330,6 +330,8 @@ def test_real_library_with_its_metadata_csv(tmp_path, shared_data):
     assert (merged["album"] == merged["album_csv"]).all()
     assert (merged["title"] == merged["title_csv"]).all()
     assert set(merged["artist_source"]) == {"metadata_csv"}
+    rescan = scan(tmp_path / "s.duckdb", root, metadata_csv=root / "tracks.csv")
+    assert (rescan.unchanged, rescan.updated, rescan.added) == (75, 0, 0)
     assert merged["duration"].to_numpy() == pytest.approx(merged["duration_s"].to_numpy(), rel=0.01)
     assert rows["label"].isna().all()  # the CSV has no label column and the files no label tag
 
@@ -396,7 +398,7 @@ def test_moved_file_keeps_its_id_and_deleted_file_keeps_its_row(tmp_path):
     music = tmp_path / "music"
     keep = write_audio(music / "old" / "Artist - Moved.ogg", seed=1)
     gone = write_audio(music / "old" / "Artist - Deleted.ogg", seed=2)
-    write_audio(music / "old" / "Artist - Stays.ogg", seed=3)
+    stays = write_audio(music / "old" / "Artist - Stays.ogg", seed=3)
     scan(tmp_path / "s.duckdb", music)
     moved_id = tracks(tmp_path / "s.duckdb").set_index("path").loc[str(keep), "id"]
 
@@ -404,14 +406,16 @@ def test_moved_file_keeps_its_id_and_deleted_file_keeps_its_row(tmp_path):
     target.parent.mkdir()
     keep.rename(target)
     gone.unlink()
+    copy = shutil.copy2(stays, music / "new" / "Copy.ogg")  # same content, original still there
     summary = scan(tmp_path / "s.duckdb", music)
 
-    assert (summary.moved, summary.added, summary.missing, summary.unchanged) == (1, 0, 1, 1)
+    assert (summary.moved, summary.added, summary.missing, summary.unchanged) == (1, 1, 1, 1)
     rows = tracks(tmp_path / "s.duckdb").set_index("path")
     assert rows.loc[str(target), "id"] == moved_id
     assert str(keep) not in rows.index
     assert str(gone) in rows.index  # kept, reported as missing
-    assert len(rows) == 3
+    assert rows.loc[str(copy), "id"] == 4
+    assert len(rows) == 4
 
 
 def test_plan_scan_compares_size_and_mtime():
@@ -497,36 +501,48 @@ def _unprivileged(command: list[str]) -> list[str]:
     return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}", *command]
 
 
-def test_unreadable_file_and_folder_give_permission_errors(tmp_path):
-    music = tmp_path / "music"
-    write_audio(music / "ok.flac")
-    locked_file = write_audio(music / "locked.flac", seed=1)
-    locked_folder = music / "private"
-    write_audio(locked_folder / "inside.flac", seed=2)
-    locked_file.chmod(0)
-    locked_folder.chmod(0)
+def _scan_locked(music: Path, store: Path, locked: list[Path]) -> subprocess.CompletedProcess:
+    """``musicwb scan --json`` by a process to which ``locked`` paths are unreadable."""
+    for path in locked:
+        path.chmod(0)
     try:
-        done = subprocess.run(
-            _unprivileged(
-                [str(MUSICWB), "scan", str(music), "--json", "--store", str(tmp_path / "s.duckdb")]
-            ),
+        return subprocess.run(
+            _unprivileged([str(MUSICWB), "scan", str(music), "--json", "--store", str(store)]),
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
         )
     finally:
-        locked_file.chmod(0o644)
-        locked_folder.chmod(0o755)
+        for path in locked:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def test_unreadable_file_and_folder_give_permission_errors(tmp_path):
+    music = tmp_path / "music"
+    write_audio(music / "ok.flac")
+    locked_file = write_audio(music / "locked.flac", seed=1)
+    locked_folder = music / "private"
+    inside = write_audio(locked_folder / "inside.flac", seed=2)
+    store = tmp_path / "s.duckdb"
+
+    done = _scan_locked(music, store, [locked_file, locked_folder])
+
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert (summary["scanned"], summary["added"], summary["errors"]) == (2, 1, 2)
-    reasons = errors(tmp_path / "s.duckdb").set_index("path")["reason"].to_dict()
+    reasons = errors(store).set_index("path")["reason"].to_dict()
     assert reasons == {
         str(locked_file): "permission_denied",
         str(locked_folder): "permission_denied",
     }
     assert "see `musicwb scan-errors`" in done.stderr
+
+    # Once readable, everything is scanned; locked again, the folder's tracks are not "missing".
+    assert scan(store, music).added == 2
+    again = json.loads(_scan_locked(music, store, [locked_folder]).stdout)
+    assert (again["unchanged"], again["errors"], again["missing"]) == (2, 1, 0)
+    assert str(inside) in set(tracks(store)["path"])
 
 
 def test_missing_or_odd_roots_are_parameter_errors_naming_the_path(tmp_path):
@@ -630,6 +646,13 @@ def test_cli_scan_and_tracks_json_with_store_option_and_environment(tmp_path):
 
     human = run_cli("scan", str(music), "--store", str(store))
     assert human.returncode == 0 and "2 unchanged" in human.stdout
+
+    (music / "empty.mp3").write_bytes(b"")
+    assert run_cli("scan", str(music), "--store", str(store)).returncode == 0
+    listed_errors = run_cli("scan-errors", "--json", "--store", str(store))
+    assert [(e["path"], e["reason"]) for e in json.loads(listed_errors.stdout)] == [
+        (str(music / "empty.mp3"), "zero_byte")
+    ]
 
 
 def test_cli_scan_of_a_missing_folder_exits_2_naming_it(tmp_path):
