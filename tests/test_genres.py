@@ -140,6 +140,12 @@ def test_meta_tags_are_dropped(tag):
 def test_composite_tags_are_split_deduplicated_and_ordered():
     assert normalise_tag("rock; alternative; indie") == ["rock", "alternative rock", "indie"]
     assert normalise_tag("House / Deep House | house, seen live") == ["house", "deep house"]
+    assert normalise_tag("Techno\nHouse\tdisco") == ["techno", "house", "disco"]
+    assert normalise_tag("Trance - Psy-Trance") == ["trance", "psytrance"]
+    # a slash inside a known name is part of the name; elsewhere it separates genres
+    assert normalise_tag("Hip Hop/Rap") == ["hip hop", "rap"]
+    assert normalise_tag("Nu Disco / Disco") == ["nu disco", "disco"]
+    assert normalise_tag("house/jazz") == ["house", "jazz"]
     assert normalise_tags(["Techno", "tecno", "Minimal Techno", "2010s"]) == [
         "techno",
         "minimal techno",

@@ -6,12 +6,13 @@ own vocabulary (``musicwb/playlist/vocab/``):
 
 1. Folding: case, accents, spaces, hyphens and punctuation do not matter for matching
    (``"Hip-Hop"``, ``"hip hop"`` and ``"HIPHOP"`` are the same key; ``&`` and ``+`` read "and").
-2. Meta tags (``meta.txt``: listening history, ownership, decades and years, moods,
-   instruments) are dropped.
-3. The whole tag is looked up among the canonical genres (``genres.yaml``) and the aliases
-   (``aliases.csv``: synonyms, abbreviations, misspellings).
-4. Bracketed qualifiers are dropped and composite tags are split on ``; , / | \\`` and
-   `` - ``; each part goes through the steps below.
+2. A tag list is split on ``; , | \\`` and line breaks.
+3. Each item is dropped when it is a meta tag (``meta.txt``: listening history, ownership,
+   decades and years, moods, instruments), or looked up as it is among the canonical genres
+   (``genres.yaml``) and the aliases (``aliases.csv``: synonyms, abbreviations,
+   misspellings); "Hip Hop/Rap" and "Techno (Peak Time / Driving)" are names, for example.
+4. Otherwise the item loses its bracketed qualifiers and is split on ``/`` and `` - ``; each
+   part is looked up again and, failing that, goes through the steps below.
 5. A part that is still unknown is translated word by word (``translations.csv``: French,
    German, Dutch, Spanish, Portuguese, Italian), also with its words reversed
    (``"rock alternatif"`` → alternative rock); then two words are read in the other order
@@ -92,7 +93,9 @@ FUZZY_MIN_SCORE = 92.0
 """Least rapidfuzz ratio (0..100) of a misspelt key to a known one ("chrismas" → christmas)."""
 _FUZZY_MIN_LENGTH = 8
 
-_COMPOSITE_SEPARATORS = re.compile(r"\s*(?:[;,/|\\\n\r\t•·]|\s-\s)+\s*")
+_LIST_SEPARATORS = re.compile(r"[;,|\\•·]+")
+_GENRE_SEPARATORS = re.compile(r"\s*(?:/|\s-\s)+\s*")
+_LINE_BREAKS = re.compile(r"[\n\r\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
 _BRACKETS = re.compile(r"\([^)]*\)?|\[[^\]]*\]?|\{[^}]*\}?")
 _AMPERSAND = re.compile(r"\s*[&+]\s*")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -462,10 +465,18 @@ def explain_tag(tag: str, *, vocabulary: GenreVocabulary | None = None) -> list[
     if not isinstance(tag, str):
         raise ParameterError(f"tag must be a string, got {type(tag).__name__}: {tag!r}")
     vocab = vocabulary if vocabulary is not None else load_vocabulary()
-    text = " ".join(_CONTROL.sub(" ", unicodedata.normalize("NFKC", tag)).split())
-    if not _fold(text):
-        return []
-    whole = _direct(text, vocab)
+    text = _LINE_BREAKS.sub(";", unicodedata.normalize("NFKC", tag))  # one tag per line
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    mappings: list[TagMapping] = []
+    for piece in _LIST_SEPARATORS.split(text):
+        if _fold(piece):
+            mappings.extend(_explain_piece(piece, vocab))
+    return mappings
+
+
+def _explain_piece(text: str, vocab: GenreVocabulary) -> list[TagMapping]:
+    """One item of a tag list; a slash or a spaced dash may still join several genres."""
+    whole = _direct(text, vocab)  # "Hip Hop/Rap", "Breaks / Breakbeat / UK Bass" are names
     if whole is not None:
         return [whole]
     unbracketed = " ".join(_BRACKETS.sub(" ", text).split())
@@ -474,7 +485,7 @@ def explain_tag(tag: str, *, vocabulary: GenreVocabulary | None = None) -> list[
         if whole is not None:
             return [whole]
     source = unbracketed if _fold(unbracketed) else text
-    parts = [part for part in _COMPOSITE_SEPARATORS.split(source) if _fold(part)]
+    parts = [part for part in _GENRE_SEPARATORS.split(source) if _fold(part)]
     return [_resolve(part, vocab) for part in parts]
 
 
