@@ -178,6 +178,10 @@ def estimate_tempo(onset: np.ndarray, *, sr: int, hop_length: int = 512) -> Temp
     """
     onset = np.nan_to_num(np.asarray(onset, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     curve = onset_autocorrelation(onset)
+    # Lags are whole frames; a beat period between two of them (21.5 frames, say) splits its
+    # peak into two halves that would lose against a whole-numbered multiple. Scoring the sum
+    # over three neighbouring lags keeps such a peak whole.
+    pooled = np.convolve(curve, np.ones(3) / 3, mode="same") if curve.size >= 3 else curve
     fps = sr / hop_length
     lags = np.arange(curve.size, dtype=np.float64)
     bpm = _lag_bpm(lags, fps)
@@ -186,12 +190,12 @@ def estimate_tempo(onset: np.ndarray, *, sr: int, hop_length: int = 512) -> Temp
     if not np.any(in_range) or np.max(curve[in_range], initial=0.0) <= 0:
         return TempoEstimate(0.0, 0.0, 0.0, False, False, threshold)
     prior = _log_normal_prior(np.where(in_range, bpm, PRIOR_CENTER_BPM))
-    score = np.where(in_range, np.clip(curve, 0, None) * prior, -np.inf)
+    score = np.where(in_range, np.clip(pooled, 0, None) * prior, -np.inf)
     best = int(np.argmax(score))
-    lag = _parabolic_peak(curve, best)
-    height = float(np.clip(_interp(curve, lag), 0.0, 1.0))
-    half = _interp(curve, 2 * lag)  # a period twice as long: half the tempo
-    double = _interp(curve, lag / 2)
+    lag = _parabolic_peak(pooled, best)
+    height = float(np.clip(curve[max(best - 1, 0):best + 2].max(), 0.0, 1.0))
+    half = _interp(pooled, 2 * lag) / max(_interp(pooled, lag), 1e-12) * height  # twice the period
+    double = _interp(pooled, lag / 2) / max(_interp(pooled, lag), 1e-12) * height
     primary = 60.0 * fps / lag
     return TempoEstimate(
         bpm=float(primary),
