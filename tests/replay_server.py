@@ -48,7 +48,8 @@ the next requests in order: ``timeout`` (no answer for ``hang_s``), ``500``, ``5
 ``empty`` (a valid answer with no results; 404 for lookups).
 
 Counters: ``requests``, ``violations`` and ``faults`` per service, and ``log`` (one
-:class:`Hit` per request, token scrubbed).
+:class:`Hit` per request, token scrubbed); over HTTP, ``/_control/stats`` and
+``/_control/reset``. ``python tests/replay_server.py DATA_DIR`` runs it as its own process.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -86,7 +88,7 @@ class Hit:
     path: str
     query: str
     status: int
-    at: float
+    at: float  # time.monotonic() when the request was admitted
     user_agent: str
     authenticated: bool
     outcome: str  # "ok", "not_found", "violation" or "fault:<kind>"
@@ -244,8 +246,10 @@ class ReplayServer:
 
     # -- per-request decisions (called by the handler) ------------------------------------------
 
-    def admit(self, service: str, authenticated: bool) -> tuple[bool, str | None, dict[str, str]]:
-        """Count a request; return (within limits, fault to serve, rate-limit headers)."""
+    def admit(
+        self, service: str, authenticated: bool
+    ) -> tuple[float, bool, str | None, dict[str, str]]:
+        """Count a request; return (arrival time, within limits, fault to serve, headers)."""
         now = time.monotonic()
         headers: dict[str, str] = {}
         with self._lock:
@@ -274,11 +278,11 @@ class ReplayServer:
                 }
             if not allowed:
                 self.violations[service] += 1
-                return False, None, headers
+                return now, False, None, headers
             fault = self._injected[service].popleft() if self._injected[service] else None
             if fault:
                 self.faults[service] += 1
-            return True, fault, headers
+            return now, True, fault, headers
 
     def record(self, hit: Hit) -> None:
         with self._lock:
@@ -417,6 +421,12 @@ class _Handler(BaseHTTPRequestHandler):
     replay: ReplayServer
     server_version = "musicwb-replay/1"
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without this, Nagle's algorithm holds the body
+        # back until the client acknowledges the headers (milliseconds on loopback).
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass  # the server keeps its own log (with the token scrubbed)
 
@@ -427,6 +437,9 @@ class _Handler(BaseHTTPRequestHandler):
         authenticated = any(k == "token" and v for k, v in pairs)
         params = {k: v for k, v in pairs if k != "token"}
         shown_query = re.sub(r"(token=)[^&]*", r"\1***", parts.query)
+        if parts.path.startswith("/_control/"):
+            self._control(parts.path)
+            return
         if parts.path.startswith("/ws/2/"):
             service = "musicbrainz"
         elif parts.path.startswith("/discogs/"):
@@ -434,7 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, b"unknown service", "text/plain", {})
             return
-        within, fault, headers = replay.admit(service, authenticated)
+        arrived, within, fault, headers = replay.admit(service, authenticated)
         status, outcome = 200, "ok"
         if not within:
             outcome = "violation"
@@ -460,8 +473,24 @@ class _Handler(BaseHTTPRequestHandler):
                 content_type = "application/json"
             outcome = "ok" if status == 200 else "not_found"
             self._send(status, body, content_type, headers)
-        replay.record(Hit(service, parts.path, shown_query, status, time.monotonic(),
+        replay.record(Hit(service, parts.path, shown_query, status, arrived,
                           self.headers.get("User-Agent", ""), authenticated, outcome))
+
+    def _control(self, path: str) -> None:
+        """``/_control/stats`` (counters and hits as JSON) and ``/_control/reset``."""
+        replay = self.replay
+        if path == "/_control/reset":
+            replay.reset_counts()
+        elif path != "/_control/stats":
+            self._send(404, b"unknown control", "text/plain", {})
+            return
+        stats = {
+            "requests": dict(replay.requests),
+            "violations": dict(replay.violations),
+            "faults": dict(replay.faults),
+            "hits": [[hit.service, hit.at, hit.status, hit.outcome] for hit in replay.hits()],
+        }
+        self._send(200, json.dumps(stats).encode(), "application/json", {})
 
     def _serve_fault(
         self, service: str, fault: str, path: str, params: dict[str, str], headers: dict[str, str]
@@ -513,6 +542,39 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def main(argv: list[str] | None = None) -> None:
+    """Run the server on its own (``python tests/replay_server.py DATA_DIR [options]``).
+
+    Prints ``{"port": N}`` on one line once listening, then serves until killed. Used by the
+    benchmark so that the server does not compete with the client for the GIL.
+    """
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="MusicBrainz/Discogs replay server")
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--musicbrainz-rate", type=float, default=1.0)
+    parser.add_argument("--discogs-limit", type=int, default=60)
+    parser.add_argument("--discogs-limit-without-token", type=int, default=25)
+    parser.add_argument("--discogs-window", type=float, default=60.0)
+    args = parser.parse_args(argv)
+    server = ReplayServer(
+        args.data_dir,
+        musicbrainz_rate_per_s=args.musicbrainz_rate,
+        discogs_limit_with_token=args.discogs_limit,
+        discogs_limit_without_token=args.discogs_limit_without_token,
+        discogs_window_s=args.discogs_window,
+    ).start()
+    print(json.dumps({"port": server.port}), flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    server.stop()
+
+
 def _pytest_fixture():  # pragma: no cover - only defined when pytest is importable
     import pytest
 
@@ -529,3 +591,7 @@ try:
     replay_server = _pytest_fixture()
 except ImportError:  # pragma: no cover
     replay_server = None  # type: ignore[assignment]
+
+
+if __name__ == "__main__":
+    main()

@@ -260,25 +260,30 @@ def search_many(
     else:
         pairs = list(queries)
     rows = []
-    for artist, title in tqdm(pairs, desc=f"{source.name} search", disable=not progress):
-        try:
-            found = source.search(artist, title, limit=limit)
-        except NotFound:
-            found, status = [], "not_found"
-        except SourceError as exc:
-            found, status = [], f"error:{type(exc).__name__}: {exc}"
-        else:
-            status = "ok" if found else "not_found"
-        rows.append(
-            {
-                "artist": artist,
-                "title": title,
-                "source": source.name,
-                "status": status,
-                "n_candidates": len(found),
-                "candidates": found,
-            }
-        )
+    try:
+        for artist, title in tqdm(pairs, desc=f"{source.name} search", disable=not progress):
+            try:
+                found = source.search(artist, title, limit=limit)
+            except NotFound:
+                found, status = [], "not_found"
+            except SourceError as exc:
+                found, status = [], f"error:{type(exc).__name__}: {exc}"
+            else:
+                status = "ok" if found else "not_found"
+            rows.append(
+                {
+                    "artist": artist,
+                    "title": title,
+                    "source": source.name,
+                    "status": status,
+                    "n_candidates": len(found),
+                    "candidates": found,
+                }
+            )
+    finally:
+        cache = getattr(source, "cache", None)
+        if cache is not None:
+            cache.flush()  # what was fetched stays fetched, even when interrupted
     return pd.DataFrame(
         rows, columns=["artist", "title", "source", "status", "n_candidates", "candidates"]
     )

@@ -113,7 +113,8 @@ class DiscogsSource:
         Used unless the policy configures a limit for this host; 50/min with a token and
         25/min without by default.
     low_remaining : int, default 5
-        When ``X-Discogs-Ratelimit-Remaining`` is at or below this, the next request waits
+        When ``X-Discogs-Ratelimit-Remaining`` is at or below this and below what our own
+        limiter would still allow (other clients share the budget), the next request waits
         ``window / limit × (low_remaining + 1 − remaining)`` seconds more.
     window_s : float, default 60
         The length of Discogs' moving rate-limit window.
@@ -148,6 +149,11 @@ class DiscogsSource:
         self.low_remaining = low_remaining
         self.window_s = window_s
         self._client = self._make_client()
+
+    @property
+    def rate_key(self) -> str:
+        """The policy's rate-limit key: ``"<source>@<host>"``."""
+        return f"{self.name}@{self.host}"
 
     def __repr__(self) -> str:
         token = "token" if self._token is not None else "no token"
@@ -223,7 +229,7 @@ class DiscogsSource:
     def _ask(self, kind: str, what: str, call: Callable[[], Any], **fields: object) -> Any:
         def from_service() -> Any:
             return self.policy.call(
-                self.host,
+                self.rate_key,
                 what,
                 lambda: self._observed(call),
                 classify=classify_discogs_error,
@@ -251,9 +257,12 @@ class DiscogsSource:
         remaining = _int_or_none(getattr(fetcher, "rate_limit_remaining", None))
         if remaining is None or remaining > self.low_remaining:
             return
+        own = self.policy.limiter(self.rate_key, default=self.limit)
+        if remaining >= own.free_slots():
+            return  # our own limiter holds us back enough: nobody else is using the budget
         allowed = _int_or_none(getattr(fetcher, "rate_limit", None)) or self.limit.requests
         pause = self.window_s / max(allowed, 1) * (self.low_remaining + 1 - remaining)
-        self.policy.slow_down(self.host, pause)
+        self.policy.slow_down(self.rate_key, pause)
 
 
 def _scrub(message: str) -> str:

@@ -4,9 +4,9 @@
   asks for a way to reach the operator.
 - **Timeouts** on every request (``http_timeout_s``).
 - **Per-host rate limits** with pyrate-limiter: MusicBrainz at most 1 request/s, Discogs at most
-  50/min with a token and 25/min without. Every attempt, retries included, waits for its slot,
-  and the limiter leaves a small safety margin (``safety``) so that network jitter cannot push
-  two requests closer than the service allows. A source can ask to slow down further
+  50/min with a token and 25/min without. Every attempt, retries included, waits for its slot;
+  see :class:`HostLimiter` for how network jitter is kept from pushing two requests closer
+  than the service allows. A source can ask to slow down further
   (:meth:`HttpPolicy.slow_down`), as Discogs does when ``X-Discogs-Ratelimit-Remaining`` runs low.
 - **Retries** with tenacity: exponential backoff with full jitter on 429, 503, other 5xx,
   timeouts, dropped connections and truncated or malformed bodies; after the last try a typed
@@ -22,18 +22,19 @@ Examples
 ...                     limits={"musicbrainz.org": RateLimit(1, 1.0)})
 >>> policy.user_agent.startswith("musicwb/")
 True
->>> policy.call("musicbrainz.org", "MusicBrainz ping", lambda: "pong",
+>>> policy.call("musicbrainz@musicbrainz.org", "MusicBrainz ping", lambda: "pong",
 ...             classify=lambda exc: None)
 'pong'
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -59,6 +60,7 @@ __all__ = [
     "DISCOGS_LIMIT_WITH_TOKEN",
     "DISCOGS_LIMIT_WITHOUT_TOKEN",
     "policy_from_settings",
+    "answered",
 ]
 
 T = TypeVar("T")
@@ -127,39 +129,91 @@ class _ClockAdapter(AbstractClock):
         return int(1000 * self._clock())
 
 
+_current = threading.local()
+
+
+def answered() -> None:
+    """Tell the limiter of the request running in this thread that its answer has arrived.
+
+    Called by a source's transport right after reading the body; a no-op elsewhere.
+    """
+    limiter = getattr(_current, "limiter", None)
+    if limiter is not None:
+        limiter.answered()
+
+
 class HostLimiter:
     """The request slots of one host: a pyrate-limiter bucket plus an optional slow-down.
 
+    A window limit (``RateLimit(50, 60)``) lets requests through as long as the moving window
+    has room; the window is stretched by ``safety`` as a margin for the time between taking a
+    slot and the request reaching the service. A spacing limit (one request per interval, as
+    MusicBrainz asks) cannot be kept that way: the time from taking a slot to arriving varies by
+    milliseconds to tens of milliseconds, and two arrivals may then come closer than the
+    interval. So for those hosts one request is in flight at a time and the next slot opens one
+    interval after the previous answer came back: arrivals are then at least one interval
+    apart whatever the latency.
+
     Parameters
     ----------
-    host : str
+    key : str
+        Names the limiter (``"<source>@<host>"``).
     limit : RateLimit
     safety : float, default 0.04
-        The window is stretched by this fraction, a margin for jitter between taking a slot
-        and the request reaching the service.
+        Stretch of window limits (see above).
     clock, sleep : callables
         ``time.monotonic`` and ``time.sleep`` unless injected.
     """
 
     def __init__(
         self,
-        host: str,
+        key: str,
         limit: RateLimit,
         *,
         safety: float = 0.04,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.host = host
+        self.key = key
         self.limit = limit
+        self.spacing = limit.requests == 1
         self._clock = clock
         self._sleep = sleep
-        window_ms = math.ceil(limit.per_s * 1000 * (1 + safety))
-        self._bucket = InMemoryBucket([Rate(limit.requests, window_ms)])
+        self._window_ms = math.ceil(limit.per_s * 1000 * (1 + safety))
+        self._bucket = InMemoryBucket([Rate(limit.requests, self._window_ms)])
         self._pyrate_clock = _ClockAdapter(clock)
         self._limiter = Limiter(self._bucket, clock=self._pyrate_clock, raise_when_fail=False)
         self._not_before = 0.0
         self._lock = threading.Lock()
+        self._in_flight = threading.Lock()
+        self._answered = False
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Wait for a slot, hold it while the request runs, and release it."""
+        if not self.spacing:
+            self.acquire()
+            yield
+            return
+        with self._in_flight:
+            self.acquire()
+            self._answered = False
+            _current.limiter = self
+            try:
+                yield
+            finally:
+                _current.limiter = None
+                if not self._answered:
+                    self.slow_down(self.limit.per_s)
+
+    def answered(self) -> None:
+        """The answer's bytes are in: the interval to the next request starts now.
+
+        Parsing the answer then overlaps the wait instead of adding to it.
+        """
+        if self.spacing and not self._answered:
+            self._answered = True
+            self.slow_down(self.limit.per_s)
 
     def acquire(self) -> None:
         """Block until this host may receive one more request, then take the slot."""
@@ -169,11 +223,18 @@ class HostLimiter:
             if pause > 0:
                 self._sleep(pause)
                 continue
-            if self._limiter.try_acquire(self.host):
+            if self._limiter.try_acquire(self.key):
                 return
             with self._limiter.lock:
-                wait_ms = self._bucket.waiting(RateItem(self.host, self._pyrate_clock.now()))
+                wait_ms = self._bucket.waiting(RateItem(self.key, self._pyrate_clock.now()))
             self._sleep(max(int(wait_ms), 1) / 1000)
+
+    def free_slots(self) -> int:
+        """How many more requests the window would let through right now."""
+        now = self._pyrate_clock.now()
+        with self._limiter.lock:
+            used = sum(1 for item in self._bucket.items if item.timestamp > now - self._window_ms)
+        return max(self.limit.requests - used, 0)
 
     def slow_down(self, seconds: float) -> None:
         """Send nothing to this host for ``seconds`` from now (extends, never shortens)."""
@@ -192,8 +253,9 @@ class HttpPolicy:
         The application part of the User-Agent.
     timeout_s : float, default 20
         Connect and read timeout of every request.
-    limits : mapping of host to RateLimit, optional
-        Limits that win over a source's defaults (e.g. scaled-up limits for a local server).
+    limits : mapping of str to RateLimit, optional
+        Limits that win over a source's defaults (e.g. scaled-up limits for a local server),
+        keyed by ``"<source>@<host>"`` (``"discogs@api.discogs.com"``) or by host alone.
     max_tries : int, default 5
         Attempts per request, the first included.
     backoff_initial_s, backoff_max_s : float
@@ -207,7 +269,12 @@ class HttpPolicy:
     Attributes
     ----------
     attempts : collections.Counter
-        HTTP attempts made per host (what the services saw from us).
+        HTTP attempts made per rate-limit key (what the services saw from us).
+
+    Notes
+    -----
+    Limits are kept per source and host (the key ``"<source>@<host>"``), so two services
+    behind one address, like the local replay server, each keep their own budget.
     """
 
     def __init__(
@@ -256,29 +323,33 @@ class HttpPolicy:
         """``musicwb/<version> ( <contact> )``."""
         return f"{self.app}/{self.version} ( {self.contact} )"
 
-    def limiter(self, host: str, *, default: RateLimit) -> HostLimiter:
-        """The limiter of ``host``, created on first use with the configured or default limit."""
+    def limiter(self, key: str, *, default: RateLimit) -> HostLimiter:
+        """The limiter of ``key`` (``"<source>@<host>"``), created on first use.
+
+        Its limit is the one configured for the key, else for the host part, else ``default``.
+        """
         with self._lock:
-            if host not in self._limiters:
-                self._limiters[host] = HostLimiter(
-                    host,
-                    self._overrides.get(host, default),
+            if key not in self._limiters:
+                host = key.split("@", 1)[-1]
+                self._limiters[key] = HostLimiter(
+                    key,
+                    self._overrides.get(key, self._overrides.get(host, default)),
                     safety=self.safety,
                     clock=self._clock,
                     sleep=self._sleep,
                 )
-            return self._limiters[host]
+            return self._limiters[key]
 
-    def slow_down(self, host: str, seconds: float) -> None:
-        """Hold back the next request to ``host`` for ``seconds`` (if it has a limiter)."""
+    def slow_down(self, key: str, seconds: float) -> None:
+        """Hold back the next request under ``key`` for ``seconds`` (if it has a limiter)."""
         with self._lock:
-            limiter = self._limiters.get(host)
+            limiter = self._limiters.get(key)
         if limiter is not None:
             limiter.slow_down(seconds)
 
     def call(
         self,
-        host: str,
+        key: str,
         what: str,
         fetch: Callable[[], T],
         *,
@@ -289,8 +360,8 @@ class HttpPolicy:
 
         Parameters
         ----------
-        host : str
-            Rate-limit key, e.g. ``"musicbrainz.org"`` or ``"127.0.0.1:8123"``.
+        key : str
+            Rate-limit key ``"<source>@<host>"``, e.g. ``"musicbrainz@musicbrainz.org"``.
         what : str
             Names the request in error messages, e.g. ``"MusicBrainz recording search"``.
         fetch : callable
@@ -299,7 +370,7 @@ class HttpPolicy:
             Maps an exception of ``fetch`` to a :class:`Failure`; ``None`` lets it propagate
             unchanged (a programming error, not a service failure).
         default_limit : RateLimit
-            Used when no limit was configured for ``host``.
+            Used when no limit was configured for ``key`` or its host.
 
         Returns
         -------
@@ -314,13 +385,13 @@ class HttpPolicy:
         SourceError
             Any other failure after the last try.
         """
-        limiter = self.limiter(host, default=default_limit)
+        limiter = self.limiter(key, default=default_limit)
 
         def attempt() -> T:
-            limiter.acquire()
-            self.attempts[host] += 1
             try:
-                return fetch()
+                with limiter.slot():
+                    self.attempts[key] += 1
+                    return fetch()
             except Exception as exc:
                 failure = classify(exc)
                 if failure is None:

@@ -48,7 +48,13 @@ from musicwb.enrich.sources.base import (
     normalise_query,
 )
 from musicwb.enrich.sources.cache import ResponseCache
-from musicwb.enrich.sources.http import MUSICBRAINZ_LIMIT, Failure, HttpPolicy, RateLimit
+from musicwb.enrich.sources.http import (
+    MUSICBRAINZ_LIMIT,
+    Failure,
+    HttpPolicy,
+    RateLimit,
+    answered,
+)
 from musicwb.errors import AuthError, NotFound, ParameterError, RateLimited, SourceError
 
 __all__ = [
@@ -77,7 +83,9 @@ def _single_read(opener: Any, req: Any, body: Any = None, *_: Any, **__: Any) ->
     timeout = getattr(_state, "timeout_s", 20.0)
     try:
         response = opener.open(req, body, timeout) if body else opener.open(req, timeout=timeout)
-        return response.read()
+        content = response.read()
+        answered()
+        return content
     except urllib.error.HTTPError as exc:
         raise musicbrainzngs.ResponseError(cause=exc) from exc
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
@@ -165,6 +173,11 @@ class MusicBrainzSource:
         self.ws_format = ws_format
         self.limit = limit
 
+    @property
+    def rate_key(self) -> str:
+        """The policy's rate-limit key: ``"<source>@<host>"``."""
+        return f"{self.name}@{self.host}"
+
     def __repr__(self) -> str:
         scheme = "https" if self.use_https else "http"
         return f"MusicBrainzSource({scheme}://{self.host}, format={self.ws_format})"
@@ -236,7 +249,7 @@ class MusicBrainzSource:
     def _ask(self, kind: str, what: str, call: Callable[[], Any], **fields: object) -> Any:
         def from_service() -> Any:
             return self.policy.call(
-                self.host,
+                self.rate_key,
                 what,
                 lambda: self._with_library(call),
                 classify=classify_musicbrainz_error,

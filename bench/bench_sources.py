@@ -1,0 +1,183 @@
+"""Benchmark: metadata sources against the local replay server with scaled-up rate limits.
+
+The replay server (``tests/replay_server.py``) runs in its own process. A "hunt" searches MusicBrainz and Discogs for N real tracks (artist and title from the Beatport
+list in the shared data) and looks up the first candidate's release, both services at once
+(one thread each), through the real client libraries, the HTTP policy and the store cache. The
+replay server allows ``--rate`` requests/s on each service (MusicBrainz: minimum gap
+``1/rate``; Discogs: ``rate`` requests per 1 s moving window) and counts every request arriving
+above that. Then the same hunt runs again, which must be served from the cache. The cache
+writes in bulk (``flush_every=50``): one commit per answer would cost more than the 50 ms a
+request may take at 20 requests/s.
+
+Achieved rate per service is the sustained rate seen by the server,
+``(requests − burst) / (last arrival − first arrival)``, where ``burst`` is what the limit lets
+through at once (1 for MusicBrainz, ``rate`` for Discogs' window).
+
+Prints one JSON line:
+
+    {"bench": "sources", "allowed_rate_per_s": 20.0, "achieved_rate_per_s": {...},
+     "achieved_fraction": {...}, "violations": {...}, "first_run_requests": {...},
+     "second_run_requests": 0, "errors": 0, "pass": true}
+
+Pass: achieved ≥ 90% of the allowed rate on both services, zero violations, zero requests in
+the second run. Usage: ``python bench/bench_sources.py [--tracks N] [--rate R]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from musicwb.enrich.sources import (
+    DiscogsSource,
+    HttpPolicy,
+    MusicBrainzSource,
+    RateLimit,
+    ResponseCache,
+    search_many,
+)
+from musicwb.errors import NotFound, SourceError
+from musicwb.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _data_dir() -> Path:
+    import os
+
+    return Path(os.environ.get("MUSICWB_TEST_DATA") or REPO.parent / "shared" / "data")
+
+
+def _tracks(data_dir: Path, n: int) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    with open(data_dir / "titles" / "beatport_metadata.tsv", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            pair = (row["ARTIST"].strip(), row["SONG TITLE"].strip())
+            if all(pair) and pair not in pairs:
+                pairs.append(pair)
+            if len(pairs) == n:
+                break
+    return pairs
+
+
+def _hunt(source, tracks, errors: list[str]) -> None:
+    frame = search_many(source, tracks, limit=25, progress=False)
+    errors.extend(s for s in frame["status"] if s.startswith("error:"))
+    for candidates in frame["candidates"]:
+        if not candidates:
+            continue
+        try:
+            source.lookup(candidates[0].source_id)
+        except NotFound:
+            pass
+        except SourceError as exc:
+            errors.append(f"error:{type(exc).__name__}: {exc}")
+
+
+def _run(sources, tracks) -> list[str]:
+    errors: list[str] = []
+    threads = [threading.Thread(target=_hunt, args=(s, tracks, errors)) for s in sources]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@contextlib.contextmanager
+def _server(data_dir: Path, rate: float, burst: int) -> Iterator[str]:
+    """The replay server in its own process (so it does not compete for our GIL); yields its
+    base URL."""
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "replay_server.py"), str(data_dir),
+         "--musicbrainz-rate", str(rate), "--discogs-limit", str(burst),
+         "--discogs-limit-without-token", str(burst), "--discogs-window", str(burst / rate)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        port = json.loads(process.stdout.readline())["port"]
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _control(host: str, what: str) -> dict:
+    with urllib.request.urlopen(f"http://{host}/_control/{what}", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _achieved(stats: dict, service: str, burst: int) -> float:
+    times = sorted(at for name, at, _, _ in stats["hits"] if name == service)
+    if len(times) <= burst or times[-1] == times[0]:
+        return 0.0
+    return (len(times) - burst) / (times[-1] - times[0])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracks", type=int, default=160)
+    parser.add_argument("--rate", type=float, default=20.0)
+    args = parser.parse_args(argv)
+    data_dir = _data_dir()
+    tracks = _tracks(data_dir, args.tracks)
+    rate = args.rate
+    burst = {"musicbrainz": 1, "discogs": max(int(rate), 1)}
+    with _server(data_dir, rate, burst["discogs"]) as host, tempfile.TemporaryDirectory() as folder:
+        policy = HttpPolicy(contact="bench@musicwb.invalid", timeout_s=5.0, backoff_initial_s=0.05)
+        with Store(Path(folder) / "bench.duckdb") as store:
+            cache = ResponseCache(store, flush_every=50)
+            musicbrainz = MusicBrainzSource(
+                policy, cache=cache, host=host, use_https=False, limit=RateLimit(1, 1.0 / rate)
+            )
+            discogs = DiscogsSource(
+                policy,
+                cache=cache,
+                token="bench-token",
+                base_url=f"http://{host}/discogs",
+                limit=RateLimit(burst["discogs"], burst["discogs"] / rate),
+                window_s=burst["discogs"] / rate,
+            )
+            started = time.perf_counter()
+            errors = _run([musicbrainz, discogs], tracks)
+            first_seconds = time.perf_counter() - started
+            stats = _control(host, "stats")
+            first = stats["requests"]
+            achieved = {s: _achieved(stats, s, burst[s]) for s in ("musicbrainz", "discogs")}
+            violations = {s: stats["violations"].get(s, 0) for s in ("musicbrainz", "discogs")}
+            _control(host, "reset")
+            errors += _run([musicbrainz, discogs], tracks)
+            second = sum(_control(host, "stats")["requests"].values())
+    fraction = {s: round(v / rate, 3) for s, v in achieved.items()}
+    result = {
+        "bench": "sources",
+        "tracks": len(tracks),
+        "allowed_rate_per_s": rate,
+        "achieved_rate_per_s": {s: round(v, 2) for s, v in achieved.items()},
+        "achieved_fraction": fraction,
+        "violations": violations,
+        "first_run_requests": first,
+        "first_run_s": round(first_seconds, 2),
+        "second_run_requests": second,
+        "errors": len(errors),
+        "pass": all(f >= 0.9 for f in fraction.values())
+        and not any(violations.values())
+        and second == 0
+        and not errors,
+    }
+    print(json.dumps(result), flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main()["pass"] else 1)
