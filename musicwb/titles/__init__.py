@@ -22,7 +22,13 @@ Examples
 from __future__ import annotations
 
 from musicwb.titles.model import RESULT_KEYS, ParsedTitle
-from musicwb.titles.parse import SOURCES, is_unknown_entry, parse_filename, parse_title, parse_titles
+from musicwb.titles.parse import (
+    SOURCES,
+    is_unknown_entry,
+    parse_filename,
+    parse_title,
+    parse_titles,
+)
 from musicwb.titles.vocabulary import (
     COMPILATION_TERMS,
     CONFIDENCE_BANDS,

@@ -6,7 +6,7 @@ Pure functions on the output of :func:`musicwb.titles.text.peel_trailing_groups`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from musicwb.titles.text import BracketGroup, is_youtube_id
 from musicwb.titles.vocabulary import (
@@ -26,8 +26,9 @@ __all__ = ["TailFields", "classify_tail", "split_label_catalog", "remixer_of", "
 _HAS_DIGIT = re.compile(r"\d")
 # A bare catalogue number without a label: "[MUTED002]", "[HARDGROOVEDIGI018]".
 _CATALOG_ONLY = re.compile(r"^[A-Z]{2,}[A-Z0-9.\-]*\d[A-Z0-9.\-]*$")
-_REMIXED_BY = re.compile(r"^(?:remixed|remix|mixed|edited|edit|reworked|rework)\s+by\s+(?P<name>.+)$",
-                         re.IGNORECASE)
+_REMIXED_BY = re.compile(
+    r"^(?:remixed|remix|mixed|edited|edit|reworked|rework)\s+by\s+(?P<name>.+)$", re.IGNORECASE
+)
 _POSSESSIVE = re.compile(r"^(?P<name>[^'’]+?)['’]s?\s+\S")
 _REMIX_WORD = re.compile(
     r"^(?P<name>.+?)\s+(?:re-?mix|rmx|re-?work|re-?edit|edit|dub|mix|version|process|rendition|"
@@ -50,7 +51,6 @@ class TailFields:
     notes: tuple[str, ...] = ()
     youtube_id: str | None = None
     label_from: str | None = None  # "square" or "round": where the label was found
-    facts: tuple[str, ...] = field(default=())
 
 
 def split_label_catalog(content: str) -> tuple[str | None, str | None]:
@@ -130,7 +130,8 @@ def classify_tail(
     youtube_id = None
     for position, group in enumerate(groups):
         last = position == len(groups) - 1
-        if last and group.opener == "[" and is_youtube_id(group.content, letters_only=letters_only_ids):
+        is_id = group.opener == "[" and is_youtube_id(group.content, letters_only=letters_only_ids)
+        if last and is_id:
             youtube_id = group.content
         elif NOTE_ONLY_RE.match(group.content):
             notes.append(group.content)
@@ -165,7 +166,10 @@ def _classify_store_tail(groups: list[BracketGroup]) -> TailFields:
     if remaining and remaining[-1].opener == "[":
         content = remaining.pop().content
         left, dash, right = content.rpartition(" - ")
-        label, catalog = (left.strip(), right.strip()) if dash and _HAS_DIGIT.search(right) else (content, None)
+        if dash and _HAS_DIGIT.search(right):
+            label, catalog = left.strip(), right.strip()
+        else:
+            label, catalog = content, None
         label_from = "square"
     mix_group = None
     if remaining and remaining[-1].opener == "(" and not FEATURING_RE.match(remaining[-1].content):

@@ -18,6 +18,7 @@ from musicwb.titles.text import split_outside_brackets
 from musicwb.titles.vocabulary import (
     COMPILATION_RE,
     COPYRIGHT_RE,
+    KARAOKE_MARKER_RE,
     KARAOKE_NOISE_RE,
     NOTE_ONLY_RE,
 )
@@ -34,7 +35,9 @@ _FILLER = re.compile(r"(?i)(?<![\w])(?:with|by|from|the|in|and|&|on|for|of)(?![\
 _PUNCTUATION_ONLY = re.compile(r"^[\s\-_:,.|/!()\[\]{}*~+]*$")
 _INNER_GROUP = re.compile(r"\s*[(\[{](?P<content>[^()\[\]{}]*)[)\]}]")
 _NOISE_ALTERNATION = KARAOKE_NOISE_RE.pattern
-_TRAILING_NOISE = re.compile(rf"(?:[\s\-_:,|/]*(?:{_NOISE_ALTERNATION}))+[\s\-_:,|/]*$", re.IGNORECASE)
+_TRAILING_NOISE = re.compile(
+    rf"(?:[\s\-_:,|/]*(?:{_NOISE_ALTERNATION}))+[\s\-_:,|/]*$", re.IGNORECASE
+)
 _LEADING_NOISE = re.compile(rf"^\s*(?:(?:{_NOISE_ALTERNATION})\s*)+[-:|]\s+", re.IGNORECASE)
 _TITLE_FIRST = re.compile(r"(?i)\(\s*instrumental\s*\)|no lead vocal|as populari[sz]ed by")
 _PHRASE_NAMES = {
@@ -93,7 +96,10 @@ def _strip_edges(text: str) -> str:
     while previous != text:
         previous = text
         stripped = _TRAILING_NOISE.sub("", text).strip()
-        if stripped:
+        # Strip the whole part after the separator only when it names karaoke: "Fernando -
+        # KARAOKE VERSION" loses it, "India.Arie - Video" keeps its title.
+        if stripped and (" - " in stripped or " - " not in text
+                         or KARAOKE_MARKER_RE.search(text[len(stripped):])):
             text = stripped
         stripped = _LEADING_NOISE.sub("", text).strip()
         if stripped:
@@ -127,7 +133,9 @@ def remove_noise(text: str) -> tuple[str, list[str]]:
     pieces = [p for p in split_outside_brackets(cleaned, " | ") if p and not is_noise_only(p)]
     cleaned = " | ".join(pieces) if pieces else cleaned
     segments = [
-        _strip_edges(p) for p in split_outside_brackets(cleaned, " _ ") if p and not is_noise_only(p)
+        _strip_edges(p)
+        for p in split_outside_brackets(cleaned, " _ ")
+        if p and not is_noise_only(p)
     ]
     segments = [s for s in segments if s]
     if not segments:

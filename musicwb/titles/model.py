@@ -23,7 +23,9 @@ class ParsedTitle:
         Harris"), as MixesDB and Beatport write it. None when absent or unknown ("ID", "?").
     title : str or None
         The title without the mix group, label and notes; other brackets stay
-        ("The Chair And The Chairmaker EP (A1)"). None when absent or unknown.
+        ("The Chair And The Chairmaker EP (A1)"), a featuring part too, as written ("So Far
+        Gone (feat. Brianna Lempesis)"; the names are also in ``featured``). None when absent
+        or unknown.
     mix : str or None
         The version in the last mix-like group: "Original Mix", "Adam Beyer Remix".
     remixer : str or None
@@ -31,7 +33,8 @@ class ParsedTitle:
     featured : tuple of str
         Featured artists found in the artist credit or the title.
     label, catalog : str or None
-        From ``[Label - CAT]``, ``[Label]``, ``(Label Records)``; a catalogue number carries a digit.
+        From ``[Label - CAT]``, ``[Label]``, ``(Label Records)``; a catalogue number carries
+        a digit.
     youtube_id : str or None
         From the ``---ID`` (PiKaraoke) or ``[ID]`` (yt-dlp) forms.
     is_unknown : bool
@@ -86,7 +89,9 @@ class ParsedTitle:
 RESULT_KEYS: tuple[str, ...] = tuple(item.name for item in fields(ParsedTitle))
 
 
-def score(band: str, base: float, adjustments: list[tuple[str, float]]) -> tuple[float, tuple[tuple[str, float], ...]]:
+def score(
+    band: str, base: float, adjustments: list[tuple[str, float]]
+) -> tuple[float, tuple[tuple[str, float], ...]]:
     """Add a base and named adjustments and keep the sum inside a confidence band.
 
     Parameters
@@ -108,8 +113,9 @@ def score(band: str, base: float, adjustments: list[tuple[str, float]]) -> tuple
 
     Examples
     --------
-    >>> score("standard", 0.62, [("label_bracket", 0.03), ("catalog", 0.02), ("mix_named", 0.03)])
-    (0.69, (('base', 0.62), ('label_bracket', 0.03), ('catalog', 0.02), ('mix_named', 0.03), ('band_limit', -0.01)))
+    >>> confidence, parts = score("standard", 0.62, [("label", 0.03), ("mix_named", 0.06)])
+    >>> confidence, parts[-1]
+    (0.69, ('band_limit', -0.02))
     """
     low, high = CONFIDENCE_BANDS[band]
     parts = [("base", round(base, 2)), *((name, round(value, 2)) for name, value in adjustments)]

@@ -50,7 +50,10 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _CJK_DASH = re.compile(r"^(?P<left>[^\s-][^-]*?)-(?P<right>[^-]+?)(?:-.*)?$")
 _BY = re.compile(r"^(?P<title>.+?)\s+by\s+(?P<artist>[^()\[\]]+)$", re.IGNORECASE)
 _COLON = re.compile(r"^(?P<title>[^:]+?)\s*:\s+(?P<artist>[^:]+)$")
-_TRACK_NUMBER = re.compile(r"^(?:\d{1,3}\s*[.)]\s+|\d{1,3}\s+-\s+|0\d\s+|\d{1,3}_-_|\d{1,3}-(?=\S))")
+# "01. ", "1) ", "01 - ", zero-padded "01 ", "01_-_", "01-": never "50 Cent" or "808 State".
+_TRACK_NUMBER = re.compile(
+    r"^(?:\d{1,3}\s*[.)]\s+|\d{1,3}\s+-\s+|0\d\s+|\d{1,3}_-_|\d{1,3}-(?=\S))"
+)
 _UNKNOWN_START = re.compile(r"^\?+(?:\s|$)")
 _PATH_SEPARATORS = re.compile(r"[\\/]")
 _WORD_UNDERSCORE = re.compile(r"(?<=\w)_(?=\w)")
@@ -82,7 +85,10 @@ def _looks_like_filename(text: str) -> bool:
 def _split_dash(core: str, *, clean: bool, karaoke: bool, hint_source: str) -> _Split | None:
     pieces = [p for p in split_outside_brackets(core, " - ") if p]
     if clean:
-        pieces = [p for p in pieces if not is_noise_only(p)]
+        kept = [p for p in pieces if not is_noise_only(p)]
+        # "Drake - Karaoke": a title that is itself a noise word stays a title.
+        if len(kept) >= 2 or len(pieces) != 2 or is_noise_only(pieces[0]):
+            pieces = kept
     if len(pieces) < 2:
         return None
     artist, rest = pieces[0], " - ".join(pieces[1:])
@@ -97,7 +103,8 @@ def _split_dash(core: str, *, clean: bool, karaoke: bool, hint_source: str) -> _
 def _split_weak(core: str, segments: list[str], *, clean: bool, karaoke: bool) -> _Split | None:
     marker = [("karaoke_marker", 0.02)] if karaoke else []
     if len(segments) == 2 and " - " not in core.replace(" _ ", "|"):
-        return _Split(segments[0], segments[1], "underscore_separator", "weak_separator", 0.48, marker)
+        return _Split(segments[0], segments[1], "underscore_separator", "weak_separator", 0.48,
+                      marker)
     if clean:
         match = _BY.match(core)
         if match:
@@ -140,7 +147,9 @@ def _split(text: str, *, source: str, karaoke: bool) -> _Split:
     return split
 
 
-def _nothing(original: str, pattern: str, *, is_unknown: bool, youtube_id: str | None = None) -> ParsedTitle:
+def _nothing(
+    original: str, pattern: str, *, is_unknown: bool, youtube_id: str | None = None
+) -> ParsedTitle:
     confidence, parts = score("nothing", 0.0, [])
     return ParsedTitle(
         input=original, artist=None, title=None, mix=None, remixer=None, featured=(),
@@ -155,7 +164,9 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _parse_normalised(original: str, text: str, *, source: str, youtube_id: str | None) -> ParsedTitle:
+def _parse_normalised(
+    original: str, text: str, *, source: str, youtube_id: str | None
+) -> ParsedTitle:
     text, found_id = extract_youtube_id(text, letters_only=source == "filename")
     youtube_id = youtube_id or found_id
     if not text.strip(" -_|:.,"):
@@ -205,7 +216,8 @@ def _parse_normalised(original: str, text: str, *, source: str, youtube_id: str 
         if artist_unknown:
             pattern, band, base, adjustments = "unknown_artist_title", "title_only", 0.30, []
         if tail.label:
-            adjustments.append(("label_bracket" if tail.label_from == "square" else "label_round", 0.03))
+            where = "label_bracket" if tail.label_from == "square" else "label_round"
+            adjustments.append((where, 0.03))
         if tail.catalog:
             adjustments.append(("catalog", 0.02))
         if mix:
@@ -299,7 +311,8 @@ def parse_filename(path_or_stem: str) -> ParsedTitle:
     Parameters
     ----------
     path_or_stem : str
-        ``"/songs/Artist - Song [dQw4w9WgXcQ].mp4"``, ``"01. Artist - Title.flac"``, ``"artist_title.cdg"``.
+        ``"/songs/Artist - Song [dQw4w9WgXcQ].mp4"``, ``"01. Artist - Title.flac"``,
+        ``"artist_title.cdg"``.
 
     Returns
     -------

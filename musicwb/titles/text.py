@@ -22,7 +22,9 @@ __all__ = [
 ]
 
 # Dashes that people and sites use as the artist–title separator, mapped to "-".
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+_DASHES = dict.fromkeys(
+    map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-"
+)
 # Invisible marks (left-to-right/right-to-left marks, zero-width characters, BOM): dropped.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
 _TRANSLATION = {**_DASHES, **_INVISIBLE, ord("\u00a0"): " ", ord("\u2009"): " ",
@@ -180,7 +182,7 @@ def peel_trailing_groups(text: str) -> tuple[str, list[BracketGroup]]:
 
 
 def join_groups(head: str, groups: list[BracketGroup]) -> str:
-    """Write a head and its groups back as one string: the inverse of :func:`peel_trailing_groups`."""
+    """Write a head and its groups back as one string (inverse of :func:`peel_trailing_groups`)."""
     return " ".join([head, *(group.raw for group in groups)]).strip() if groups else head
 
 

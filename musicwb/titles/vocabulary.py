@@ -55,7 +55,8 @@ FINAL_MIX_TERMS: tuple[str, ...] = (
 NOTE_TERMS: tuple[str, ...] = (
     "unreleased", "free download", "free dl", "premiere", "exclusive", "forthcoming",
     "out now", "promo", "dubplate", "white label", "white", "preview", "clip", "snippet",
-    "teaser", "test press", "test pressing", "bonus track", "bonus", "demo", "official video", "official music video", "official audio", "official",
+    "teaser", "test press", "test pressing", "bonus track", "bonus", "demo", "official video",
+    "official music video", "official audio", "official",
     "lyric video", "lyrics", "hd", "hq", "4k", "1080p", "720p", "visualizer", "audio",
     "video", "wip", "unfinished", "private", "n/a",
 )
@@ -69,16 +70,17 @@ NON_LABEL_TERMS: frozenset[str] = frozenset(MIX_TERMS + NOTE_TERMS + ("feat.", "
 
 #: Words that make a round-bracket group a label: "(Ramp Recordings)", "(Armada Records)".
 LABEL_WORDS: tuple[str, ...] = (
-    "records", "recordings", "recording", "recs", "label", "productions", "music group", "publishing",
-    "ltd", "limited", "trax records",
+    "records", "recordings", "recording", "recs", "label", "productions", "music group",
+    "publishing", "ltd", "limited",
 )
 
-#: Any of these (case-insensitive) makes a title a karaoke or lyric-video title.
+#: Any of these (case-insensitive) makes a title a karaoke or lyric-video title. Words that are
+#: also song titles or artists ("Sing Along", "Stingray") are noise, not markers.
 KARAOKE_MARKERS: tuple[str, ...] = (
-    "karaoke", "karafun", "sing king", "singking", "stingray", "in the style of",
+    "karaoke", "karafun", "sing king", "singking", "in the style of",
     "originally performed by", "as popularized by", "as popularised by", "made famous by",
-    "as made famous by", "no lead vocal", "with lead vocal", "with lyrics", "sing along",
-    "sing-along", "singalong", "vocal-star", "tj노래방", "노래방", "금영", "태진", "カラオケ", "オフボーカル",
+    "as made famous by", "no lead vocal", "with lead vocal", "with lyrics", "vocal-star",
+    "tj노래방", "노래방", "금영", "태진", "カラオケ", "オフボーカル",
     "伴奏", "伴唱", "卡拉ok", "ktv",
 )
 
