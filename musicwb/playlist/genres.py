@@ -692,7 +692,7 @@ def normalise_tags(
     Examples
     --------
     >>> normalise_tags(["Techno", "tecno", "Minimal Techno", "2010s"])
-    ['techno', 'minimal techno']
+    ['techno', 'minimal']
     """
     vocab = vocabulary if vocabulary is not None else load_vocabulary()
     genres: list[str] = []
