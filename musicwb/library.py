@@ -40,6 +40,7 @@ import hashlib
 import os
 import re
 import stat
+import struct
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -490,16 +491,17 @@ def read_track_file(path: str, *, size: int | None = None) -> TrackReading:
             try:
                 handle.seek(0)
                 audio = mutagen.File(handle)
-            except mutagen.MutagenError as exc:
+            except (mutagen.MutagenError, *_PARSER_FAILURES) as exc:
                 problem = _truncation(head, tail or head, size, handle)
+                detail = str(exc) if isinstance(exc, mutagen.MutagenError) else repr(exc)
                 if problem:
                     reading.reason, reading.message = "truncated", problem
                 elif _audio_magic(head):
                     reading.reason = "unreadable"
-                    reading.message = f"corrupt {_audio_magic(head)} file: {exc}"
+                    reading.message = f"corrupt {_audio_magic(head)} file: {detail}"
                 else:
                     reading.reason = "not_audio"
-                    reading.message = f"not an audio file ({exc})"
+                    reading.message = f"not an audio file ({detail})"
                 return reading
             if audio is None:
                 reading.reason = "not_audio"
@@ -513,9 +515,17 @@ def read_track_file(path: str, *, size: int | None = None) -> TrackReading:
     if problem:
         reading.reason, reading.message = "truncated", problem
         return reading
-    reading.technical = _technical(audio)
-    reading.tags = tags_to_fields(_tag_texts(audio.tags))
+    try:
+        reading.technical = _technical(audio)
+        reading.tags = tags_to_fields(_tag_texts(audio.tags))
+    except _PARSER_FAILURES as exc:
+        reading.reason, reading.message = "unreadable", f"corrupt tags: {exc!r}"
     return reading
+
+
+# What mutagen's parsers raise besides MutagenError on corrupt input (found by fuzzing real
+# files: a bad UTF-16 tag, a short Vorbis comment block, an unknown ASF attribute type).
+_PARSER_FAILURES = (ValueError, IndexError, KeyError, EOFError, OverflowError, struct.error)
 
 
 def _technical(audio: Any) -> dict:

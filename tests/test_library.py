@@ -464,6 +464,31 @@ def test_broken_files_get_error_rows_and_the_rest_is_scanned(tmp_path):
     ]
 
 
+def test_corrupted_files_give_a_reason_and_never_stop_the_reader(tmp_path):
+    # Seeded random damage (overwritten bytes, cut ends) to real files of every format.
+    rng = np.random.default_rng(11)
+    originals = [
+        write_audio(tmp_path / f"src{suffix}", seconds=1.0)
+        for suffix in (".mp3", ".flac", ".ogg", ".opus", ".wav", ".aiff", ".m4a", ".wma")
+    ]
+    reasons = set()
+    for case in range(1200):
+        data = bytearray(originals[case % len(originals)].read_bytes())
+        for _ in range(int(rng.integers(1, 9))):
+            data[int(rng.integers(0, min(len(data), int(rng.choice([64, 512, 4096])))))] = int(
+                rng.integers(0, 256)
+            )
+        if rng.random() < 0.3:
+            data = data[: int(rng.integers(1, len(data)))]
+        damaged = tmp_path / f"damaged{case}{originals[case % len(originals)].suffix}"
+        damaged.write_bytes(bytes(data))
+        reading = read_track_file(str(damaged))
+        reasons.add(reading.reason)
+        assert reading.ok or reading.message, damaged
+    assert reasons <= {None, "truncated", "unreadable", "not_audio"}
+    assert {"truncated", "unreadable"} <= reasons
+
+
 def test_real_audio_is_not_mistaken_for_truncated(shared_data):
     files = [
         p
