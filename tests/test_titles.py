@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from musicwb.errors import ParameterError
@@ -38,6 +38,7 @@ from musicwb.titles import (
     parse_titles,
 )
 from musicwb.titles.text import normalise_text
+from musicwb.titles.vocabulary import LABEL_WORD_RE, MIX_RE, NOTE_ONLY_RE
 
 MUSICWB = Path(sys.executable).parent / "musicwb"
 UNKNOWN_MARKERS = {"?", "id", "unknown", "n/a"}
@@ -518,6 +519,32 @@ def test_parse_title_never_raises(text, source):
     assert math.isclose(sum(v for _, v in parsed.confidence_parts), parsed.confidence, abs_tol=1e-9)
     assert parsed.input == text
     json.dumps(parsed.as_dict())
+
+
+_WORD = st.from_regex(r"[A-Z][a-z]{2,9}", fullmatch=True)
+_NAME = st.lists(_WORD, min_size=1, max_size=4).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(artist=_NAME, title=_NAME, label=_NAME,
+       catalog=st.from_regex(r"[A-Z]{2,5} ?\d{1,4}", fullmatch=True),
+       remixer=_NAME)
+def test_generated_store_titles_round_trip(artist, title, label, catalog, remixer):
+    # Words of the bracket vocabulary ("Dub", "Live", "Records") have a meaning of their own.
+    assume(not any(MIX_RE.search(x) or LABEL_WORD_RE.search(x) or NOTE_ONLY_RE.match(x)
+                   for x in (artist, title, label)))
+    assume(not is_unknown_entry(title))
+    mix = f"{remixer} Remix"
+    parsed = parse_title(f"{artist} - {title} ({mix}) [{label} - {catalog}]", source="auto")
+    assert (parsed.artist, parsed.title, parsed.mix) == (artist, title, mix)
+    assert (parsed.label, parsed.catalog) == (label, catalog)
+    assert 0.60 <= parsed.confidence <= 0.69
+
+
+def test_manual_entries_are_certain():
+    manual = ParsedTitle.manual(artist="Trevino", title="Sombre Tones", label="Klockworks")
+    assert manual.confidence == 1.0 and manual.pattern == "manual"
+    assert tuple(manual.as_dict()) == RESULT_KEYS
 
 
 @settings(max_examples=200, deadline=None)

@@ -72,6 +72,31 @@ class ParsedTitle:
     title_with_mix: str | None = None
     notes: tuple[str, ...] = ()
 
+    @classmethod
+    def manual(
+        cls,
+        *,
+        artist: str | None,
+        title: str | None,
+        mix: str | None = None,
+        label: str | None = None,
+        catalog: str | None = None,
+        featured: tuple[str, ...] = (),
+    ) -> ParsedTitle:
+        """A title entered or corrected by a person: pattern "manual", confidence 1.0.
+
+        >>> ParsedTitle.manual(artist="Trevino", title="Sombre Tones").confidence
+        1.0
+        """
+        confidence, parts = score("manual", 1.0, [])
+        return cls(
+            input=" - ".join(part for part in (artist, title) if part), artist=artist,
+            title=title, mix=mix, remixer=None, featured=tuple(featured), label=label,
+            catalog=catalog, youtube_id=None, is_unknown=False, pattern="manual",
+            confidence=confidence, confidence_parts=parts, main_artist=artist,
+            title_with_mix=f"{title} ({mix})" if title and mix else title,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready values (lists for tuples, a dict for the parts)."""
         out: dict[str, Any] = {}

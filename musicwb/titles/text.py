@@ -123,6 +123,8 @@ def split_outside_brackets(text: str, separator: str) -> list[str]:
     """
     if separator not in text:
         return [text]
+    if "(" not in text and "[" not in text and "{" not in text:
+        return [piece.strip() for piece in text.split(separator)]
     pieces: list[str] = []
     start = 0
     index = text.find(separator)
