@@ -386,6 +386,7 @@ def test_similarity_values():
     )
     with pytest.raises(ParameterError, match="smoothing"):
         genre_similarity(["house"], ["house"], smoothing=1.5)
+    assert genre_similarity(["house"], ["deep house"], smoothing=None) == 0.0
     with pytest.raises(ParameterError, match="lists of genres"):
         genre_similarity("house", ["house"])  # type: ignore[arg-type]
 

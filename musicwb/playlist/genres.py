@@ -829,9 +829,15 @@ def coverage_report(
 # Similarity
 
 
-def _check_smoothing(smoothing: float) -> None:
-    if not (isinstance(smoothing, (int, float)) and 0.0 <= smoothing < 1.0):
-        raise ParameterError(f"smoothing must be a number in [0, 1), got {smoothing!r}")
+def _check_smoothing(smoothing: float | None) -> float:
+    """The smoothing weight as a float (None is 0, no smoothing)."""
+    if smoothing is None:
+        return 0.0
+    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not (
+        0.0 <= smoothing < 1.0
+    ):
+        raise ParameterError(f"smoothing must be a number in [0, 1) or None, got {smoothing!r}")
+    return float(smoothing)
 
 
 def _expansion(
@@ -848,7 +854,7 @@ def genre_matrix(
     track_genres: Sequence[Sequence[str]],
     *,
     genre_names: Sequence[str] | None = None,
-    smoothing: float = 0.0,
+    smoothing: float | None = 0.0,
     vocabulary: GenreVocabulary | None = None,
 ) -> tuple[sp.csr_matrix, list[str]]:
     """Sparse genre vectors of many tracks.
@@ -860,8 +866,8 @@ def genre_matrix(
     genre_names : sequence of str, optional
         The columns. Defaults to every genre of ``track_genres`` (and, when smoothing, their
         ancestors), sorted. Genres not among the columns are ignored.
-    smoothing : float
-        0 (the default) for plain 0/1 vectors. With ``0 < s < 1`` each genre also counts
+    smoothing : float or None
+        0 or None (the default) for plain 0/1 vectors. With ``0 < s < 1`` each genre also counts
         ``s**d`` for its ancestor ``d`` steps up the tree; a track's weights are summed over its
         genres and capped at 1 (two sub-genres of house make a track fully house).
     vocabulary : GenreVocabulary, optional
@@ -885,7 +891,7 @@ def genre_matrix(
     >>> matrix.shape, names
     ((3, 2), ['deep house', 'house'])
     """
-    _check_smoothing(smoothing)
+    smoothing = _check_smoothing(smoothing)
     vocab = (vocabulary if vocabulary is not None else load_vocabulary()) if smoothing else None
     # One 0/1 row per track over the distinct genres, times the (distinct genre × column)
     # expansion with the tree weights: the per-track work is only collecting indices.
@@ -934,7 +940,7 @@ def genre_vector(
     genres: Sequence[str],
     genre_names: Sequence[str],
     *,
-    smoothing: float = 0.0,
+    smoothing: float | None = 0.0,
     vocabulary: GenreVocabulary | None = None,
 ) -> np.ndarray:
     """The genre vector of one track over given columns, as :func:`genre_matrix` builds it.
@@ -1046,7 +1052,7 @@ def genre_similarity(
     a: Sequence[str],
     b: Sequence[str],
     *,
-    smoothing: float = 0.0,
+    smoothing: float | None = 0.0,
     vocabulary: GenreVocabulary | None = None,
     cosine_weight: float = COSINE_WEIGHT,
 ) -> float:
@@ -1056,8 +1062,8 @@ def genre_similarity(
     ----------
     a, b : sequence of str
         Canonical genres of each track.
-    smoothing : float
-        0 for exact genres only; ``0 < s < 1`` lets a genre count ``s**d`` for its ancestor
+    smoothing : float or None
+        0 or None for exact genres only; ``0 < s < 1`` lets a genre count ``s**d`` for its ancestor
         ``d`` steps up the tree (see :func:`genre_matrix`).
     vocabulary : GenreVocabulary, optional
         The tree for smoothing; defaults to :func:`load_vocabulary`.
