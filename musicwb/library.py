@@ -1182,8 +1182,10 @@ def _scan(
     if blocked:
         absent = absent[~absent["path"].str.startswith(blocked)]
     gone_by_hash: dict[str, list[tuple[int, str]]] = {}
-    for track_id, path, digest in absent[["id", "path", "content_hash"]].itertuples(index=False):
-        gone_by_hash.setdefault(digest, []).append((int(track_id), path))
+    if (plan["action"] == "new").any():  # only new files can be moves
+        gone = absent[["id", "path", "content_hash"]]
+        for track_id, path, digest in gone.itertuples(index=False):
+            gone_by_hash.setdefault(digest, []).append((int(track_id), path))
     moved_from: set[int] = set()
 
     pending_errors = list(walk_errors)

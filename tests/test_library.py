@@ -418,6 +418,20 @@ def test_moved_file_keeps_its_id_and_deleted_file_keeps_its_row(tmp_path):
     assert len(rows) == 4
 
 
+def test_scanning_a_subfolder_leaves_the_rest_of_the_library_alone(tmp_path):
+    music = tmp_path / "music"
+    write_audio(music / "a" / "A - One.wav", seconds=0.2, seed=1)
+    write_audio(music / "b" / "B - Two.wav", seconds=0.2, seed=2)
+    scan(tmp_path / "s.duckdb", music)
+    (music / "a" / "A - One.wav").unlink()
+
+    part = scan(tmp_path / "s.duckdb", music / "b")
+
+    assert (part.scanned, part.unchanged, part.missing) == (1, 1, 0)
+    assert scan(tmp_path / "s.duckdb", music).missing == 1
+    assert len(tracks(tmp_path / "s.duckdb")) == 2
+
+
 def test_plan_scan_compares_size_and_mtime():
     files = pd.DataFrame({"path": ["/a", "/b", "/c"], "size": [1, 2, 3], "mtime": [1.0, 2.0, 3.0]})
     known = pd.DataFrame({"id": [4, 5], "path": ["/a", "/b"], "size": [1, 2], "mtime": [1.0, 2.5]})
