@@ -36,6 +36,7 @@ from musicwb.titles import (
     parse_filename,
     parse_title,
     parse_titles,
+    parse_titles_frame,
 )
 from musicwb.titles.text import normalise_text
 from musicwb.titles.vocabulary import LABEL_WORD_RE, MIX_RE, NOTE_ONLY_RE
@@ -347,6 +348,12 @@ def test_parameter_errors():
 
 def test_parse_titles_keeps_order():
     assert [p.artist for p in parse_titles(["A - B", "?", "C - D"])] == ["A", None, "C"]
+
+
+def test_parse_titles_frame_for_notebooks():
+    frame = parse_titles_frame(["Trevino - Sombre Tones [Klockworks - KW 20]", "ID - ID"])
+    assert frame.shape == (2, len(RESULT_KEYS)) and tuple(frame.columns) == RESULT_KEYS
+    assert frame.loc[0, "label"] == "Klockworks" and bool(frame.loc[1, "is_unknown"])
 
 
 # --- accuracy on the real title sets ------------------------------------------------------------

@@ -28,6 +28,7 @@ from musicwb.titles.parse import (
     parse_filename,
     parse_title,
     parse_titles,
+    parse_titles_frame,
 )
 from musicwb.titles.vocabulary import (
     COMPILATION_TERMS,
@@ -64,4 +65,5 @@ __all__ = [
     "parse_filename",
     "parse_title",
     "parse_titles",
+    "parse_titles_frame",
 ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from musicwb.errors import ParameterError
 from musicwb.titles.fields import classify_tail, remixer_of, split_featured
@@ -25,7 +26,7 @@ from musicwb.titles.karaoke import (
     remove_noise,
     title_first_hint,
 )
-from musicwb.titles.model import ParsedTitle, score
+from musicwb.titles.model import RESULT_KEYS, ParsedTitle, score
 from musicwb.titles.text import (
     extract_youtube_id,
     join_groups,
@@ -40,7 +41,17 @@ from musicwb.titles.vocabulary import (
     UNKNOWN_TOKENS,
 )
 
-__all__ = ["SOURCES", "parse_title", "parse_filename", "parse_titles", "is_unknown_entry"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "SOURCES",
+    "parse_title",
+    "parse_filename",
+    "parse_titles",
+    "parse_titles_frame",
+    "is_unknown_entry",
+]
 
 #: Accepted values of the ``source`` hint.
 SOURCES: tuple[str, ...] = ("auto", "tracklist", "store", "filename", "karaoke")
@@ -94,14 +105,14 @@ def _split_dash(core: str, *, clean: bool, karaoke: bool, hint_source: str) -> _
     artist, rest = pieces[0], " - ".join(pieces[1:])
     if not karaoke:
         return _Split(artist, rest, "artist_dash_title", "standard", 0.62)
-    adjustments = [("karaoke_marker", 0.02), ("ambiguous_order", -0.04)]
+    adjustments = [("karaoke_context", 0.02), ("ambiguous_order", -0.04)]
     if title_first_hint(hint_source):
         return _Split(rest, artist, "karaoke_title_dash_artist", "standard", 0.64, adjustments)
     return _Split(artist, rest, "karaoke_artist_dash_title", "standard", 0.64, adjustments)
 
 
 def _split_weak(core: str, segments: list[str], *, clean: bool, karaoke: bool) -> _Split | None:
-    marker = [("karaoke_marker", 0.02)] if karaoke else []
+    marker = [("karaoke_context", 0.02)] if karaoke else []
     if len(segments) == 2 and " - " not in core.replace(" _ ", "|"):
         return _Split(segments[0], segments[1], "underscore_separator", "weak_separator", 0.48,
                       marker)
@@ -337,6 +348,34 @@ def parse_titles(texts: Iterable[str], *, source: str = "auto") -> list[ParsedTi
     """
     _check_source(source)
     return [parse_title(text, source=source) for text in texts]
+
+
+def parse_titles_frame(texts: Iterable[str], *, source: str = "auto") -> pd.DataFrame:
+    """Parse many titles into a DataFrame, one row per title, columns :data:`RESULT_KEYS`.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        Titles, e.g. a column of a tracklist table.
+    source : str
+        As for :func:`parse_title`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shape (n_titles, len(RESULT_KEYS)); ``featured`` and ``notes`` hold lists,
+        ``confidence_parts`` dicts.
+
+    Examples
+    --------
+    >>> parse_titles_frame(["Trevino - Sombre Tones [Klockworks - KW 20]"])[["artist", "label"]]
+        artist       label
+    0  Trevino  Klockworks
+    """
+    import pandas as pd
+
+    rows = [parsed.as_dict() for parsed in parse_titles(texts, source=source)]
+    return pd.DataFrame(rows, columns=list(RESULT_KEYS))
 
 
 def is_unknown_entry(text: str) -> bool:
