@@ -190,6 +190,22 @@ def test_normalise_genre_column_for_the_store_migration():
         normalise_genre_column(["rock", {"genre": "rock"}])
 
 
+def test_normalise_genre_column_reads_the_store_genres_column(tmp_path):
+    # tracks.genres is VARCHAR[]: DuckDB hands it to pandas as object arrays and pd.NA
+    from musicwb.store import Store
+
+    with Store(tmp_path / "genres.duckdb") as store:
+        frame = store.df(
+            "SELECT * FROM (VALUES (1, ['Techno; Minimal', 'DnB']), (2, NULL),"
+            " (3, ['seen live', NULL, 'Alt-Rock'])) AS t(id, genres) ORDER BY id"
+        )
+    assert normalise_genre_column(frame["genres"]) == [
+        ["techno", "minimal", "drum and bass"],
+        [],
+        ["alternative rock"],
+    ]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80))
 def test_normalise_tag_never_raises_on_arbitrary_text(text):

@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import yaml
 from rapidfuzz import fuzz, process
@@ -702,7 +703,13 @@ def normalise_tags(
 
 
 def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """None, NaN, pandas' NA or NaT: what a DataFrame column holds for a missing value."""
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, (float, np.floating)) and math.isnan(value))
+    )
 
 
 def normalise_genre_column(
@@ -716,8 +723,9 @@ def normalise_genre_column(
     Parameters
     ----------
     values : iterable of (str, sequence of str, None)
-        One value per track: a raw (possibly composite) tag string, a list of tags, or a
-        missing value (None, NaN), which becomes an empty list. Numbers are read as text
+        One value per track: a raw (possibly composite) tag string, a list or array of tags
+        (as DuckDB returns ``VARCHAR[]``), or a missing value (None, NaN, ``pd.NA``), which
+        becomes an empty list. Numbers are read as text
         (a year is a meta tag and is dropped).
     vocabulary, unknown
         As in :func:`normalise_tag`.
