@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ __all__ = [
     "AudioInfo",
     "BLOCK_FRAMES",
     "DEFAULT_SR",
+    "TRUNCATION_TOLERANCE",
     "SOUNDFILE_EXTENSIONS",
     "probe_audio",
     "read_audio",
@@ -48,6 +50,7 @@ __all__ = [
 
 DEFAULT_SR = 22050
 BLOCK_FRAMES = 1 << 18  # about 6 s at 44.1 kHz; one block of every channel is held at a time
+TRUNCATION_TOLERANCE = 0.05  # decoding may fall this much short of the header (and 1 s) before it is an error
 
 # Extensions libsndfile decodes (its container names, lower case, plus common aliases).
 SOUNDFILE_EXTENSIONS = frozenset(
@@ -122,6 +125,16 @@ class Audio:
         return self.samples.shape[0] / self.sr
 
 
+def _declared_wav_bytes(extra_info: str) -> tuple[int, int] | None:
+    """(declared, present) data bytes when libsndfile's log says a WAV data chunk is short.
+
+    libsndfile reads a truncated WAV without complaint (it shortens the length), but its log
+    keeps the evidence: ``data : 529200 (should be 264578)``.
+    """
+    match = re.search(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", extra_info or "", re.MULTILINE)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
 def _check_file(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():
@@ -179,7 +192,13 @@ def probe_audio(path: str | Path) -> AudioInfo:
             try:
                 return _probe_ffmpeg(path)
             except AudioError as ffmpeg_exc:
-                raise AudioError(f"{reason}; ffprobe: {ffmpeg_exc}") from exc
+                raise AudioError(f"{reason}; ffprobe: {str(ffmpeg_exc).replace(f'{path}: ', '')}") from exc
+        declared = _declared_wav_bytes(info.extra_info)
+        if declared is not None and declared[0] > (1 + TRUNCATION_TOLERANCE) * declared[1]:
+            raise AudioError(
+                f"{path}: truncated: the header declares {declared[0]} bytes of audio data, "
+                f"the file holds {declared[1]}"
+            )
         return AudioInfo(
             path=path,
             format=info.format,
@@ -277,6 +296,13 @@ def read_audio(
     samples, decoded_frames = _mono_resampled(blocks, in_sr=info.sr, out_sr=int(sr))
     if decoded_frames == 0:
         raise AudioError(f"{info.path}: no audio samples could be decoded (empty or corrupt stream)")
+    expected = info.frames if max_frames is None else min(info.frames, max_frames)
+    missing = expected - decoded_frames
+    if missing > TRUNCATION_TOLERANCE * expected and missing > info.sr:
+        raise AudioError(
+            f"{info.path}: truncated or corrupt: the header announces {expected / info.sr:.1f} s "
+            f"but only {decoded_frames / info.sr:.1f} s could be decoded"
+        )
     if not np.all(np.isfinite(samples)):
         raise AudioError(f"{info.path}: decoded samples contain NaN or infinity (corrupt file)")
     truncated = max_frames is not None and decoded_frames >= max_frames and info.frames > max_frames
