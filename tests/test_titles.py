@@ -84,6 +84,19 @@ def test_featured_artist_in_the_credit():
     assert parsed.title == "Psycho"
 
 
+@pytest.mark.parametrize(
+    ("text", "featured"),
+    [
+        ("Dabrye - Game Over (feat. Jay Dee and Phat Kat) (Ghostly International)",
+         ("Jay Dee", "Phat Kat")),
+        ("Artist - Track (feat. X) [Label - CAT 1]", ("X",)),
+        ("Emptyset Feat. Cornelius Harris - Altogether Lost [CLR - 047]", ("Cornelius Harris",)),
+    ],
+)
+def test_featured_artists_in_credit_or_title(text, featured):
+    assert parse_title(text).featured == featured
+
+
 def test_artist_with_unknown_unreleased_track():
     parsed = parse_title("Stef Mendesidis - ? [Unreleased]")
     assert parsed.artist == "Stef Mendesidis"

@@ -36,7 +36,9 @@ _REMIX_WORD = re.compile(
     r"reconstruction|cut|remodel)\b",
     re.IGNORECASE,
 )
-_NAME_SEPARATORS = re.compile(r"\s*(?:,|&|\band\b|\bx\b|\bvs\.?(?=\s))\s*", re.IGNORECASE)
+_NAME_SEPARATORS = re.compile(
+    r"\s*(?:,|&|\band\b|(?<=\s)x(?=\s)|\bvs\.?(?=\s))\s*", re.IGNORECASE
+)
 _MIX_WORDS = frozenset(term.lower() for term in MIX_TERMS)
 
 
