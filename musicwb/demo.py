@@ -50,6 +50,7 @@ from tqdm.auto import tqdm
 
 from musicwb.demo_audio import SAMPLE_RATE, STYLES, AlbumVariation, key_name, render_track, track_bars
 from musicwb.errors import AudioError, ParameterError
+from musicwb.runs import finish_run, start_run
 from musicwb.store import Store
 
 __all__ = [
@@ -928,17 +929,33 @@ def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = Fals
 
     Notes
     -----
+    The build is recorded as a run of kind ``"demo"`` in ``runs`` (the scan records its own).
     A second build with the same seed renders only files that are missing, re-runs the
     (incremental) scan and replaces the demo's tracklist rows with identical ones. Progress
     bars show on stderr when it is a terminal. Interrupting leaves finished files in place;
     the next build carries on.
     """
-    from musicwb.library import scan_library
-
     started = time.perf_counter()
     _check_seed(seed)
     out_dir = Path(out_dir).expanduser().resolve()
     _prepare_folder(out_dir, seed=seed, force=force)
+    run_id = start_run(store, kind="demo", parameters={"out_dir": str(out_dir), "seed": seed,
+                                                       "force": force})  # fmt: skip
+    try:
+        summary = _build(store, out_dir, seed=seed, force=force, started=started)
+    except KeyboardInterrupt:
+        finish_run(store, run_id, status="interrupted", summary={})
+        raise
+    except BaseException as exc:
+        finish_run(store, run_id, status="failed", summary={"error": f"{type(exc).__name__}: {exc}"})
+        raise
+    finish_run(store, run_id, status="ok", summary=summary.as_dict())
+    return summary
+
+
+def _build(store: Store, out_dir: Path, *, seed: int, force: bool, started: float) -> DemoSummary:
+    from musicwb.library import scan_library
+
     tracks = plan_library(seed)
     files = [t.path for t in tracks]
     out_dir.mkdir(parents=True, exist_ok=True)

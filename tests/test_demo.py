@@ -252,6 +252,23 @@ def test_second_build_reuses_audio_and_changes_no_rows(demo_store: Path, demo_di
     assert summary.as_dict()["tracks"] == 64 and "reused" in summary.describe()
 
 
+def test_a_deleted_file_is_rendered_again_identically(demo_store: Path, demo_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_dir, folder)
+    plan = plan_library(7)
+    victim = folder / plan[5].path
+    expected = _sha256(victim)
+    victim.unlink()
+    with Store(tmp_path / "fresh.duckdb") as store:
+        summary = build_demo(store=store, out_dir=folder, seed=7)
+        assert store.scalar("SELECT count(*) FROM tracks") == len(plan)
+        runs = store.df("SELECT kind, status FROM runs ORDER BY started_at")
+    assert summary.built is True
+    assert _sha256(victim) == expected
+    assert ("demo", "ok") in set(zip(runs.kind, runs.status))
+    assert not list(folder.rglob("*.part"))
+
+
 def test_another_seed_in_a_built_folder_is_refused(demo_store: Path, demo_dir: Path, tmp_path: Path) -> None:
     marker = (demo_dir / MARKER).read_text()
     with Store(tmp_path / "other.duckdb") as store, pytest.raises(ParameterError, match="seed 7"):
