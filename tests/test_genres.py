@@ -217,7 +217,21 @@ def test_normalise_tag_never_raises_on_arbitrary_text(text):
     assert all(g in load_vocabulary() for g in mapped)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_normalising_twice_changes_nothing(text):
+    once = normalise_tag(text)
+    assert normalise_tags(once) == once
+
+
 # --- the vocabulary files ------------------------------------------------------------------
+
+
+def test_every_canonical_genre_normalises_to_itself():
+    vocabulary = load_vocabulary()
+    wrong = {g: normalise_tag(g) for g in vocabulary.genres if normalise_tag(g) != [g]}
+    assert not wrong
+    assert not [g for g in vocabulary.genres if vocabulary.is_meta(g)]
 
 
 def test_vocabulary_files_are_consistent():

@@ -100,7 +100,8 @@ _LINE_BREAKS = re.compile(r"[\n\r\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
 _BRACKETS = re.compile(r"\([^)]*\)?|\[[^\]]*\]?|\{[^}]*\}?")
 _AMPERSAND = re.compile(r"\s*[&+]\s*")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202f\ufeff]")
+_NOT_DISPLAY = re.compile(r"[^\w\s\-&'.+]|_", re.UNICODE)
+_LOOSE_HYPHEN = re.compile(r"(?<!\w)-+|-+(?!\w)", re.UNICODE)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _URLISH = re.compile(r"https?:|www\.|@|\.(?:com|net|org|fm)\b")
 _MAX_UNKNOWN_WORDS = 4
@@ -144,10 +145,17 @@ def genre_key(text: str) -> str:
 
 
 def _clean_display(text: str) -> str:
-    """A tag in a tidy form: NFC, lowercase, single spaces, no punctuation at either end."""
-    text = unicodedata.normalize("NFC", text).casefold().replace("_", " ")
-    text = " ".join(text.split())
-    return text.strip(" \"'`.,;:!?*#~-–—()[]{}<>")
+    """A tag in a tidy form: lowercase, letters and digits with inner ``& ' . +`` and hyphens
+    inside words only, single spaces."""
+    text = unicodedata.normalize("NFC", text).casefold()
+    text = _LOOSE_HYPHEN.sub(" ", _NOT_DISPLAY.sub(" ", text))
+    return " ".join(text.split()).strip(" -&'.+")
+
+
+def _sanitise(text: str) -> str:
+    """NFKC text with control, format, private-use and unassigned characters as spaces."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,7 +475,7 @@ def explain_tag(tag: str, *, vocabulary: GenreVocabulary | None = None) -> list[
         raise ParameterError(f"tag must be a string, got {type(tag).__name__}: {tag!r}")
     vocab = vocabulary if vocabulary is not None else load_vocabulary()
     text = _LINE_BREAKS.sub(";", unicodedata.normalize("NFKC", tag))  # one tag per line
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    text = " ".join(_sanitise(text).split())
     mappings: list[TagMapping] = []
     for piece in _LIST_SEPARATORS.split(text):
         if _fold(piece):
