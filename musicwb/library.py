@@ -114,12 +114,13 @@ FILENAME_PAIR_CONFIDENCE = 0.5
 FILENAME_TITLE_ONLY_CONFIDENCE = 0.3
 
 # Tag keys per field, lower case, across tag families: ID3 frames (TXXX:<desc> for user
-# frames), Vorbis comments (FLAC, Ogg), MP4 atoms (----:com.apple.iTunes:<name> freeform) and
-# ASF attributes (WMA). The first key with a non-empty value wins.
+# frames), Vorbis comments (FLAC, Ogg), MP4 atoms (----:com.apple.iTunes:<name> freeform),
+# ASF attributes (WMA) and WAV/AIFF text chunks (info:*, aiff:*). The first key with a
+# non-empty value wins.
 FIELD_TAG_KEYS: dict[str, tuple[str, ...]] = {
-    "artist": ("tpe1", "artist", "©art", "author"),
-    "title": ("tit2", "title", "©nam"),
-    "album": ("talb", "album", "©alb", "wm/albumtitle"),
+    "artist": ("tpe1", "artist", "©art", "author", "info:iart", "aiff:auth"),
+    "title": ("tit2", "title", "©nam", "info:inam", "aiff:name"),
+    "album": ("talb", "album", "©alb", "wm/albumtitle", "info:iprd"),
     "label": (
         "tpub",
         "txxx:label",
@@ -136,7 +137,7 @@ FIELD_TAG_KEYS: dict[str, tuple[str, ...]] = {
         "----:com.apple.itunes:catalognumber",
         "wm/catalogno",
     ),
-    "genres": ("tcon", "genre", "©gen", "wm/genre"),
+    "genres": ("tcon", "genre", "©gen", "wm/genre", "info:ignr"),
     "bpm": ("tbpm", "bpm", "tmpo", "wm/beatsperminute"),
     "key": (
         "tkey",
@@ -508,6 +509,7 @@ def read_track_file(path: str, *, size: int | None = None) -> TrackReading:
                 reading.message = "no audio format recognised in the file's header"
                 return reading
             problem = _truncation(head, tail or head, size, handle)
+            chunk_texts = {} if problem else _chunk_texts(head, size, handle)
     except OSError as exc:
         reading.reason = _os_error_reason(exc)
         reading.message = exc.strerror or str(exc)
@@ -517,7 +519,7 @@ def read_track_file(path: str, *, size: int | None = None) -> TrackReading:
         return reading
     try:
         reading.technical = _technical(audio)
-        reading.tags = tags_to_fields(_tag_texts(audio.tags))
+        reading.tags = tags_to_fields({**chunk_texts, **_tag_texts(audio.tags)})
     except _PARSER_FAILURES as exc:
         reading.reason, reading.message = "unreadable", f"corrupt tags: {exc!r}"
     return reading
@@ -749,6 +751,63 @@ def _flac_truncation(head: bytes, tail: bytes, size: int) -> str | None:
 
 
 # -- tags ----------------------------------------------------------------------------------
+
+# Text chunks of WAV (LIST/INFO) and AIFF files, which mutagen does not read; keys are
+# prefixed ("info:iart") so they never mix with ID3 frames, which win where both exist.
+_INFO_CHUNKS = {
+    b"INAM": "info:inam",
+    b"IART": "info:iart",
+    b"IPRD": "info:iprd",
+    b"IGNR": "info:ignr",
+}
+_AIFF_CHUNKS = {b"NAME": "aiff:name", b"AUTH": "aiff:auth"}
+_MAX_TEXT_CHUNK = 1 << 20
+
+
+def _decode_chunk(data: bytes) -> str:
+    data = data.split(b"\x00", 1)[0]
+    try:
+        return data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return data.decode("latin-1").strip()
+
+
+def _chunk_texts(head: bytes, size: int, handle: BinaryIO) -> dict[str, list[str]]:
+    """Title, artist, album and genre from WAV ``LIST/INFO`` or AIFF ``NAME``/``AUTH`` chunks."""
+    kind = _audio_magic(head)
+    if kind not in ("WAV", "AIFF"):
+        return {}
+    order = "little" if kind == "WAV" else "big"
+    texts: dict[str, list[str]] = {}
+    offset = 12
+    for _ in range(1000):  # chunks are walked by their headers; audio data is skipped
+        handle.seek(offset)
+        header = handle.read(8)
+        if len(header) < 8:
+            break
+        name, length = header[:4], int.from_bytes(header[4:8], order)
+        if kind == "WAV" and name == b"LIST" and length <= _MAX_TEXT_CHUNK:
+            body = handle.read(length)
+            if body[:4] == b"INFO":
+                at = 4
+                while at + 8 <= len(body):
+                    sub, sub_length = (
+                        body[at : at + 4],
+                        int.from_bytes(body[at + 4 : at + 8], order),
+                    )
+                    if sub in _INFO_CHUNKS:
+                        value = _decode_chunk(body[at + 8 : at + 8 + sub_length])
+                        if value:
+                            texts[_INFO_CHUNKS[sub]] = [value]
+                    at += 8 + sub_length + (sub_length & 1)
+        elif kind == "AIFF" and name in _AIFF_CHUNKS and length <= _MAX_TEXT_CHUNK:
+            value = _decode_chunk(handle.read(length))
+            if value:
+                texts[_AIFF_CHUNKS[name]] = [value]
+        offset += 8 + length + (length & 1)
+        if offset >= size:
+            break
+    return texts
 
 
 def _text(value: Any) -> str:

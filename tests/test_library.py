@@ -218,6 +218,30 @@ def test_vorbis_label_is_found_under_each_common_name(tmp_path, label_key):
     assert tracks(tmp_path / "s.duckdb").loc[0, "label"] == "Dynamic Tension"
 
 
+@pytest.mark.parametrize("suffix", [".wav", ".aiff"])
+def test_wav_and_aiff_text_chunks_are_read_and_id3_wins_over_them(tmp_path, suffix):
+    music = tmp_path / "music"
+    music.mkdir()
+    y = np.zeros((11025, 2), dtype="float32")
+    for name in ("plain", "both"):
+        # libsndfile writes RIFF LIST/INFO (WAV) or NAME/AUTH chunks (AIFF), as many tools do
+        with sf.SoundFile(music / f"{name}{suffix}", "w", 22050, 2) as out:
+            out.title, out.artist = "Chunk Title", "Chunk Artist"
+            out.write(y)
+    tag_file(music / f"both{suffix}", {"artist": "ID3 Artist"})
+
+    scan(tmp_path / "s.duckdb", music)
+
+    rows = tracks(tmp_path / "s.duckdb").set_index("path")
+    plain, both = rows.loc[str(music / f"plain{suffix}")], rows.loc[str(music / f"both{suffix}")]
+    assert (plain["artist"], plain["title"], plain["title_source"]) == (
+        "Chunk Artist",
+        "Chunk Title",
+        "tags",
+    )
+    assert (both["artist"], both["title"]) == ("ID3 Artist", "Chunk Title")
+
+
 def test_tags_to_fields_splits_genres_and_reads_numbers():
     fields = tags_to_fields({"genre": ["Techno; Dub Techno", "Techno"], "bpm": ["128.5 BPM"]})
     assert fields == {"genres": ["Techno", "Dub Techno"], "bpm": 128.5}
