@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,7 +153,10 @@ def compute_frames(y: np.ndarray, *, sr: int, hop_length: int = 512) -> Frames:
         rolloff, centroid, bandwidth = _spectral_shape(magnitude, sr=sr)
         # Tuning is one number per track: every 8th frame estimates it as well as all of them.
         sample = power[:, ::8]
-        tuning = librosa.estimate_tuning(S=sample, sr=sr) if np.any(sample > 0) else 0.0
+        with warnings.catch_warnings():
+            # Tones-free input (a click, a DC offset) has no pitches to tune from: tuning 0.
+            warnings.filterwarnings("ignore", message="Trying to estimate tuning from empty frequency set")
+            tuning = librosa.estimate_tuning(S=sample, sr=sr) if np.any(sample > 0) else 0.0
         chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=float(np.nan_to_num(tuning)))
         tonnetz = librosa.feature.tonnetz(chroma=chroma, sr=sr)
     rms = librosa.feature.rms(S=magnitude, frame_length=N_FFT)[0]

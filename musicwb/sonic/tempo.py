@@ -179,9 +179,13 @@ def estimate_tempo(onset: np.ndarray, *, sr: int, hop_length: int = 512) -> Temp
     onset = np.nan_to_num(np.asarray(onset, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     curve = onset_autocorrelation(onset)
     # Lags are whole frames; a beat period between two of them (21.5 frames, say) splits its
-    # peak into two halves that would lose against a whole-numbered multiple. Scoring the sum
-    # over three neighbouring lags keeps such a peak whole.
-    pooled = np.convolve(curve, np.ones(3) / 3, mode="same") if curve.size >= 3 else curve
+    # peak into two halves that would lose against a whole-numbered multiple. Scoring each lag
+    # by the better of its two pairs with a neighbour keeps such a peak whole.
+    pooled = curve.copy()
+    if curve.size >= 2:
+        pairs = (curve[:-1] + curve[1:]) / 2
+        pooled[:-1] = pairs
+        pooled[1:] = np.maximum(pooled[1:], pairs)
     fps = sr / hop_length
     lags = np.arange(curve.size, dtype=np.float64)
     bpm = _lag_bpm(lags, fps)
