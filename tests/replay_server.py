@@ -45,7 +45,8 @@ Limits (checked before anything else; the refused request is counted as a violat
 Faults, injected per service (``server.inject("musicbrainz", "timeout", times=2)``), served to
 the next requests in order: ``timeout`` (no answer for ``hang_s``), ``500``, ``503``, ``429``,
 ``404``, ``truncated`` (the real body cut in half), ``malformed`` (a body that is not XML/JSON),
-``empty`` (a valid answer with no results; 404 for lookups).
+``empty`` (a valid answer with no results; 404 for lookups), and ``ok`` (a normal answer, to
+schedule faults for later requests).
 
 Counters: ``requests``, ``violations`` and ``faults`` per service, and ``log`` (one
 :class:`Hit` per request, token scrubbed); over HTTP, ``/_control/stats`` and
@@ -70,7 +71,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 __all__ = ["ReplayServer", "Hit", "FAULTS", "replay_server"]
 
-FAULTS = ("timeout", "500", "503", "429", "404", "truncated", "malformed", "empty")
+FAULTS = ("timeout", "500", "503", "429", "404", "truncated", "malformed", "empty", "ok")
 SERVICES = ("musicbrainz", "discogs")
 
 MMD_NS = "http://musicbrainz.org/ns/mmd-2.0#"
@@ -280,6 +281,8 @@ class ReplayServer:
                 self.violations[service] += 1
                 return now, False, None, headers
             fault = self._injected[service].popleft() if self._injected[service] else None
+            if fault == "ok":
+                fault = None
             if fault:
                 self.faults[service] += 1
             return now, True, fault, headers
@@ -448,33 +451,35 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"unknown service", "text/plain", {})
             return
         arrived, within, fault, headers = replay.admit(service, authenticated)
-        status, outcome = 200, "ok"
         if not within:
             outcome = "violation"
             if service == "musicbrainz":
-                status = 503
-                self._send(status, _mb_error(
+                answer = (503, _mb_error(
                     "Your requests are exceeding the allowable rate limit. Please see "
                     "http://wiki.musicbrainz.org/XMLWebService for more information."
-                ), "application/xml", headers)
+                ), "application/xml")
             else:
-                status = 429
-                self._send(status, json.dumps(
+                answer = (429, json.dumps(
                     {"message": "You are making requests too quickly."}
-                ).encode(), "application/json", headers)
+                ).encode(), "application/json")
         elif fault is not None:
             outcome = f"fault:{fault}"
-            status = self._serve_fault(service, fault, parts.path, params, headers)
+            answer = self._fault_answer(service, fault, parts.path, params)
         else:
             if service == "musicbrainz":
-                status, body, content_type = replay.musicbrainz_answer(parts.path, params)
+                answer = replay.musicbrainz_answer(parts.path, params)
             else:
                 status, body = replay.discogs_answer(parts.path, params)
-                content_type = "application/json"
-            outcome = "ok" if status == 200 else "not_found"
-            self._send(status, body, content_type, headers)
-        replay.record(Hit(service, parts.path, shown_query, status, arrived,
+                answer = (status, body, "application/json")
+            outcome = "ok" if answer[0] == 200 else "not_found"
+        # Logged before answering, so a client that has its answer also finds it in the log.
+        replay.record(Hit(service, parts.path, shown_query, answer[0] if answer else 0, arrived,
                           self.headers.get("User-Agent", ""), authenticated, outcome))
+        if answer is None:  # the timeout fault: keep the client waiting, then hang up
+            replay._stopping.wait(replay.hang_s)
+            self.close_connection = True
+            return
+        self._send(*answer, headers)
 
     def _control(self, path: str) -> None:
         """``/_control/stats`` (counters and hits as JSON) and ``/_control/reset``."""
@@ -492,45 +497,40 @@ class _Handler(BaseHTTPRequestHandler):
         }
         self._send(200, json.dumps(stats).encode(), "application/json", {})
 
-    def _serve_fault(
-        self, service: str, fault: str, path: str, params: dict[str, str], headers: dict[str, str]
-    ) -> int:
+    def _fault_answer(
+        self, service: str, fault: str, path: str, params: dict[str, str]
+    ) -> tuple[int, bytes, str] | None:
+        """The answer of an injected fault (``None`` for a timeout)."""
         replay = self.replay
         is_mb = service == "musicbrainz"
         content_type = "application/xml; charset=utf-8" if is_mb else "application/json"
         if fault == "timeout":
-            replay._stopping.wait(replay.hang_s)
-            self.close_connection = True
-            return 0
+            return None
         if fault in ("500", "503", "404"):
             code = int(fault)
             message = {500: "Internal Server Error", 503: "Service Unavailable", 404: "Not Found"}[code]
             body = _mb_error(message) if is_mb else json.dumps({"message": message}).encode()
-            self._send(code, body, content_type, headers)
-            return code
+            return code, body, content_type
         if fault == "429":
             body = json.dumps({"message": "You are making requests too quickly."}).encode()
             if is_mb:
                 body = _mb_error("Your requests are exceeding the allowable rate limit.")
-            self._send(429, body, content_type, headers)
-            return 429
+            return 429, body, content_type
         if fault == "empty":
             if is_mb:
                 status, body = replay.musicbrainz_empty(path)
             else:
                 status, body = replay.discogs_empty(path, params)
-            self._send(status, body, content_type, headers)
-            return status
+            return status, body, content_type
         if is_mb:
-            status, body, _ = replay.musicbrainz_answer(path, params)
+            _, body, _ = replay.musicbrainz_answer(path, params)
         else:
-            status, body = replay.discogs_answer(path, params)
+            _, body = replay.discogs_answer(path, params)
         if fault == "truncated":
             body = body[: max(len(body) // 2, 1)]
         else:  # malformed
             body = b"<metadata><recording-list><<broken" if is_mb else b"<html>Bad Gateway</html>"
-        self._send(200, body, content_type, headers)
-        return 200
+        return 200, body, content_type
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
         self.send_response(status)
