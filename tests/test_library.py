@@ -23,6 +23,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 
 from musicwb import library
+from musicwb.library import scan as library_scan
 from musicwb.errors import ParameterError
 from musicwb.library import (
     guess_from_filename,
@@ -375,7 +376,9 @@ def test_rescan_skips_unchanged_files_without_opening_them(tmp_path, monkeypatch
     opened: list[str] = []
     real_read = library.read_track_file
     monkeypatch.setattr(
-        library, "read_track_file", lambda path, **kw: opened.append(path) or real_read(path, **kw)
+        library_scan,
+        "read_track_file",
+        lambda path, **kw: opened.append(path) or real_read(path, **kw),
     )
     second = scan(tmp_path / "s.duckdb", music)
 
@@ -634,7 +637,7 @@ def test_interrupted_scan_keeps_finished_batches_and_resumes(tmp_path, monkeypat
     music = tmp_path / "music"
     for i in range(7):
         write_audio(music / f"A - T{i}.wav", seconds=0.2, seed=i)
-    monkeypatch.setattr(library, "BATCH_SIZE", 3)
+    monkeypatch.setattr(library_scan, "BATCH_SIZE", 3)
     real_read = library.read_track_file
     calls = {"n": 0}
 
@@ -644,7 +647,7 @@ def test_interrupted_scan_keeps_finished_batches_and_resumes(tmp_path, monkeypat
             raise KeyboardInterrupt
         return real_read(path, **kw)
 
-    monkeypatch.setattr(library, "read_track_file", read_then_interrupt)
+    monkeypatch.setattr(library_scan, "read_track_file", read_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         scan(tmp_path / "s.duckdb", music)
     assert len(tracks(tmp_path / "s.duckdb")) == 3  # the first batch; the second was in hand
@@ -652,7 +655,7 @@ def test_interrupted_scan_keeps_finished_batches_and_resumes(tmp_path, monkeypat
         run = last_run(store, kind="scan")
     assert run["status"] == "interrupted" and run["summary"]["added"] == 3
 
-    monkeypatch.setattr(library, "read_track_file", real_read)
+    monkeypatch.setattr(library_scan, "read_track_file", real_read)
     resumed = scan(tmp_path / "s.duckdb", music)
     assert (resumed.added, resumed.unchanged) == (4, 3)
     assert tracks(tmp_path / "s.duckdb")["id"].tolist() == list(range(1, 8))
