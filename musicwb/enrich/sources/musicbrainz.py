@@ -83,9 +83,8 @@ def _single_read(opener: Any, req: Any, body: Any = None, *_: Any, **__: Any) ->
     timeout = getattr(_state, "timeout_s", 20.0)
     try:
         response = opener.open(req, body, timeout) if body else opener.open(req, timeout=timeout)
-        content = response.read()
-        answered()
-        return content
+        answered()  # the status line is in, so the request has arrived: the interval starts
+        return response.read()
     except urllib.error.HTTPError as exc:
         raise musicbrainzngs.ResponseError(cause=exc) from exc
     except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
