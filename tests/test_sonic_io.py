@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +217,25 @@ def test_every_shared_file_decodes_or_fails_with_a_reason(shared_data):
     assert failed_audio == ["Karissa_Hobbs_-_Let's_Go_Fishin'.ogg"]
     assert all(path.suffix.lower() in audio_ext for path in decoded)
     assert len(decoded) >= 95
+
+
+@pytest.mark.slow
+def test_one_hour_file_is_read_with_memory_close_to_the_output_size(tmp_path):
+    import tracemalloc
+
+    sr, seconds = 8000, 3600
+    path = tmp_path / "hour.wav"
+    with sf.SoundFile(path, "w", samplerate=sr, channels=1, subtype="PCM_16") as handle:
+        for minute in range(seconds // 60):
+            handle.write(tone(60.0, sr, amplitude=0.1 + 0.001 * minute))
+    tracemalloc.start()
+    started = time.perf_counter()
+    audio = read_audio(path, sr=22050)
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    output_mb = audio.samples.nbytes / 1e6
+    print(f"1 h mono 8 kHz WAV ({path.stat().st_size / 1e6:.0f} MB) -> {audio.samples.size} samples at 22050 Hz "
+          f"({output_mb:.0f} MB) in {elapsed:.1f} s; peak traced memory {peak / 1e6:.0f} MB")
+    assert audio.decoded_s == pytest.approx(3600.0, abs=0.1)
+    assert peak < audio.samples.nbytes * 1.1 + 20e6

@@ -6,8 +6,14 @@ chroma). One median-aggregated onset envelope feeds tempo, beats, tempogram and 
 statistics. All matrices share one frame grid (``sr / hop_length`` frames per second, frame
 ``t`` centred at ``t * hop_length`` samples), so segments are slices of columns.
 
-Memory: the complex STFT is the largest object, ``(1 + n_fft/2) × n_frames`` complex64
-(about 6 MB per minute at 22050 Hz); it is dropped once the magnitude is taken.
+Memory: the spectrum is computed in blocks of :data:`CHUNK_FRAMES` frames (one block of
+complex STFT is 17 MB, its magnitude and power 8 MB each); only the small per-frame results
+are kept for the whole track: 128 mel bands plus about 70 other rows of float32, about 2 MB
+per minute at 22050 Hz (120 MB for a 1-hour mix, beside the 318 MB of the signal itself).
+A whole-track STFT would take 21 MB per minute as complex64 (1.3 GB per hour), plus as much
+again for magnitude and power. Every feature is frame-local, so blocks change nothing, except
+librosa's spectral contrast, whose dB floor sits 80 dB below each block's loudest value: in
+near-silent frames it can differ by a few dB from a whole-track computation.
 
 Examples
 --------
@@ -25,11 +31,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Frames", "compute_frames", "N_FFT", "N_MELS", "N_MFCC"]
+__all__ = ["Frames", "compute_frames", "CHUNK_FRAMES", "N_FFT", "N_MELS", "N_MFCC"]
 
 N_FFT = 2048
 N_MELS = 128
 N_MFCC = 20
+CHUNK_FRAMES = 2048  # STFT frames per block (47 s at 22050 Hz / 512)
+TUNING_FRAMES = 2000  # frames sampled across the track to estimate its tuning
 
 
 @dataclass(frozen=True)
@@ -117,8 +125,39 @@ def _zero_crossing_rate(y: np.ndarray, *, hop_length: int, n_frames: int) -> np.
     return (cumulative[hi] - cumulative[lo]) / N_FFT
 
 
-def compute_frames(y: np.ndarray, *, sr: int, hop_length: int = 512) -> Frames:
-    """Compute the STFT once and derive every frame-level feature from it.
+def _stft_magnitude_chunks(padded: np.ndarray, *, hop_length: int, n_frames: int, chunk_frames: int):
+    """``(first_frame, magnitude)`` for consecutive blocks of frames of a centred STFT.
+
+    ``padded`` is the signal with ``N_FFT // 2`` zeros on each side, so frame ``t`` covers
+    ``padded[t * hop : t * hop + N_FFT]`` exactly as ``librosa.stft(center=True)`` frames it.
+    """
+    import librosa
+
+    for first in range(0, n_frames, chunk_frames):
+        last = min(first + chunk_frames, n_frames)
+        block = padded[first * hop_length: (last - 1) * hop_length + N_FFT]
+        yield first, np.abs(librosa.stft(block, n_fft=N_FFT, hop_length=hop_length, center=False))
+
+
+def _tuning(padded: np.ndarray, *, sr: int, hop_length: int, n_frames: int) -> float:
+    """Tuning offset in fractions of a semitone, from at most ~2000 frames spread over the track."""
+    import librosa
+
+    stride = max(8, n_frames // TUNING_FRAMES)
+    frames = librosa.util.frame(padded, frame_length=N_FFT, hop_length=hop_length * stride)
+    window = librosa.filters.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames * window[:, None], axis=0)) ** 2
+    if not np.any(power > 0):
+        return 0.0
+    with warnings.catch_warnings():
+        # Pitch-free input (clicks, a DC offset) has nothing to tune from: tuning 0.
+        warnings.filterwarnings("ignore", message="Trying to estimate tuning from empty frequency set")
+        tuning = librosa.estimate_tuning(S=power, sr=sr)
+    return float(np.nan_to_num(tuning))
+
+
+def compute_frames(y: np.ndarray, *, sr: int, hop_length: int = 512, chunk_frames: int = CHUNK_FRAMES) -> Frames:
+    """Compute the STFT once, block by block, and derive every frame-level feature from it.
 
     Parameters
     ----------
@@ -126,6 +165,8 @@ def compute_frames(y: np.ndarray, *, sr: int, hop_length: int = 512) -> Frames:
         Mono signal; shorter signals are zero-padded to one FFT window.
     sr : int
     hop_length : int
+    chunk_frames : int
+        STFT frames per block; only one block of spectrum is held at a time.
 
     Returns
     -------
@@ -136,46 +177,53 @@ def compute_frames(y: np.ndarray, *, sr: int, hop_length: int = 512) -> Frames:
     y = np.asarray(y, dtype=np.float32)
     if y.shape[0] < N_FFT:
         y = np.pad(y, (0, N_FFT - y.shape[0]))
-    magnitude = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=hop_length))
-    power = magnitude**2
+    padded = np.pad(y, (N_FFT // 2, N_FFT // 2))
+    n_frames = 1 + y.shape[0] // hop_length
+    tuning = _tuning(padded, sr=sr, hop_length=hop_length, n_frames=n_frames)
+    mel_basis = librosa.filters.mel(sr=sr, n_fft=N_FFT, n_mels=N_MELS)
 
-    mel_db = librosa.power_to_db(
-        librosa.feature.melspectrogram(S=power, sr=sr, n_mels=N_MELS), ref=1.0, top_db=80.0
-    )
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in
+                                          ("mel_db", "contrast", "rolloff", "centroid", "bandwidth", "chroma", "rms")}
+    for _, magnitude in _stft_magnitude_chunks(padded, hop_length=hop_length, n_frames=n_frames,
+                                               chunk_frames=chunk_frames):
+        power = magnitude**2
+        # An absolute floor (-100 dB) rather than top_db, which is relative to each block's peak.
+        parts["mel_db"].append(librosa.power_to_db(mel_basis @ power, ref=1.0, amin=1e-10, top_db=None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts["contrast"].append(librosa.feature.spectral_contrast(S=magnitude, sr=sr))
+            rolloff, centroid, bandwidth = _spectral_shape(magnitude, sr=sr)
+            parts["chroma"].append(librosa.feature.chroma_stft(S=power, sr=sr, tuning=tuning))
+        parts["rolloff"].append(rolloff)
+        parts["centroid"].append(centroid)
+        parts["bandwidth"].append(bandwidth)
+        parts["rms"].append(librosa.feature.rms(S=magnitude, frame_length=N_FFT)[0])
+        del magnitude, power
+    joined = {name: np.concatenate(blocks, axis=-1) for name, blocks in parts.items()}
+
+    mel_db = joined["mel_db"]
     onset = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=hop_length, aggregate=np.median)
     flux = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=hop_length, aggregate=np.mean)
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=N_MFCC)
     # 'nearest' edges: no minimum length, so one-second clips work too.
     mfcc_delta = librosa.feature.delta(mfcc, width=9, mode="nearest")
-
     with np.errstate(divide="ignore", invalid="ignore"):
-        contrast = librosa.feature.spectral_contrast(S=magnitude, sr=sr)
-        rolloff, centroid, bandwidth = _spectral_shape(magnitude, sr=sr)
-        # Tuning is one number per track: every 8th frame estimates it as well as all of them.
-        sample = power[:, ::8]
-        with warnings.catch_warnings():
-            # Tones-free input (a click, a DC offset) has no pitches to tune from: tuning 0.
-            warnings.filterwarnings("ignore", message="Trying to estimate tuning from empty frequency set")
-            tuning = librosa.estimate_tuning(S=sample, sr=sr) if np.any(sample > 0) else 0.0
-        chroma = librosa.feature.chroma_stft(S=power, sr=sr, tuning=float(np.nan_to_num(tuning)))
-        tonnetz = librosa.feature.tonnetz(chroma=chroma, sr=sr)
-    rms = librosa.feature.rms(S=magnitude, frame_length=N_FFT)[0]
-    zcr = _zero_crossing_rate(y, hop_length=hop_length, n_frames=magnitude.shape[1])
+        tonnetz = librosa.feature.tonnetz(chroma=joined["chroma"], sr=sr)
+    zcr = _zero_crossing_rate(y, hop_length=hop_length, n_frames=n_frames)
 
-    n = magnitude.shape[1]
+    n = n_frames
     return Frames(
         sr=int(sr),
         hop_length=int(hop_length),
         onset=_finite(onset[:n]),
         flux=_finite(flux[:n]),
-        rms=_finite(rms[:n]),
+        rms=_finite(joined["rms"][:n]),
         mfcc=_finite(mfcc[:, :n]),
         mfcc_delta=_finite(mfcc_delta[:, :n]),
-        contrast=_finite(contrast[:, :n]),
-        rolloff=_finite(rolloff[:n]),
-        centroid=_finite(centroid[:n]),
-        bandwidth=_finite(bandwidth[:n]),
+        contrast=_finite(joined["contrast"][:, :n]),
+        rolloff=_finite(joined["rolloff"][:n]),
+        centroid=_finite(joined["centroid"][:n]),
+        bandwidth=_finite(joined["bandwidth"][:n]),
         zcr=_finite(zcr[:n]),
-        chroma=_finite(chroma[:, :n]),
+        chroma=_finite(joined["chroma"][:, :n]),
         tonnetz=_finite(tonnetz[:, :n]),
     )

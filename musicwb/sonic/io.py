@@ -8,9 +8,9 @@ resampled with soxr), with the original rate, channel count and duration kept be
 
 Memory: a file is decoded in blocks of :data:`BLOCK_FRAMES` frames, each block is mixed down
 to mono and pushed through a streaming soxr resampler, so the peak memory is the mono output
-(4 bytes per output sample: a 1-hour file at 22050 Hz is about 318 MB, with a transient copy
-of the same size when the blocks are joined) plus one block, never the whole multichannel
-file at its original rate (a 1-hour 44.1 kHz stereo file would be 1.3 GB as float32).
+(4 bytes per output sample, written into one buffer sized from the header: a 1-hour file at
+22050 Hz is about 318 MB) plus one block, never the whole multichannel file at its original
+rate (a 1-hour 44.1 kHz stereo file would be 1.3 GB as float32).
 Use ``max_duration`` to read only the start of a file.
 
 Examples
@@ -293,17 +293,17 @@ def read_audio(
         blocks = _soundfile_blocks(info, max_frames=max_frames)
     else:
         blocks = _ffmpeg_blocks(info, max_frames=max_frames)
-    samples, decoded_frames = _mono_resampled(blocks, in_sr=info.sr, out_sr=int(sr))
+    expected = info.frames if max_frames is None else min(info.frames, max_frames)
+    samples, decoded_frames, finite = _mono_resampled(blocks, in_sr=info.sr, out_sr=int(sr), expected_frames=expected)
     if decoded_frames == 0:
         raise AudioError(f"{info.path}: no audio samples could be decoded (empty or corrupt stream)")
-    expected = info.frames if max_frames is None else min(info.frames, max_frames)
     missing = expected - decoded_frames
     if missing > TRUNCATION_TOLERANCE * expected and missing > info.sr:
         raise AudioError(
             f"{info.path}: truncated or corrupt: the header announces {expected / info.sr:.1f} s "
             f"but only {decoded_frames / info.sr:.1f} s could be decoded"
         )
-    if not np.all(np.isfinite(samples)):
+    if not finite:
         raise AudioError(f"{info.path}: decoded samples contain NaN or infinity (corrupt file)")
     truncated = max_frames is not None and decoded_frames >= max_frames and info.frames > max_frames
     duration = info.duration_s if info.duration_s > 0 else decoded_frames / info.sr
@@ -318,19 +318,37 @@ def read_audio(
     )
 
 
-def _mono_resampled(blocks: Iterator[np.ndarray], *, in_sr: int, out_sr: int) -> tuple[np.ndarray, int]:
-    """Mix each (frames, channels) block to mono and resample it in a stream."""
+def _mono_resampled(blocks: Iterator[np.ndarray], *, in_sr: int, out_sr: int,
+                    expected_frames: int = 0) -> tuple[np.ndarray, int, bool]:
+    """Mix each (frames, channels) block to mono and resample it in a stream.
+
+    The output is written into one buffer sized from ``expected_frames`` (grown if the file
+    holds more), so the peak memory is the output plus one block, not twice the output.
+    Returns the samples, the frames decoded and whether every block was finite.
+    """
     stream = None if in_sr == out_sr else soxr.ResampleStream(in_sr, out_sr, 1, dtype="float32", quality="HQ")
-    pieces: list[np.ndarray] = []
-    decoded = 0
+    out = np.empty(int(np.ceil(expected_frames * out_sr / in_sr)) + 64, dtype=np.float32)
+    filled = decoded = 0
+    finite = True
+
+    def append(piece: np.ndarray) -> None:
+        nonlocal out, filled
+        if filled + piece.size > out.size:
+            grown = np.empty(max(2 * out.size, filled + piece.size), dtype=np.float32)
+            grown[:filled] = out[:filled]
+            out = grown
+        out[filled: filled + piece.size] = piece
+        filled += piece.size
+
     for block in blocks:
         decoded += block.shape[0]
         mono = block.mean(axis=1, dtype=np.float32) if block.ndim == 2 else block.astype(np.float32)
-        pieces.append(mono if stream is None else stream.resample_chunk(mono))
+        finite = finite and bool(np.isfinite(mono).all())
+        append(mono if stream is None else stream.resample_chunk(mono))
     if stream is not None:
-        pieces.append(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
-    samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-    return samples.astype(np.float32, copy=False), decoded
+        append(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+    # A copy only when the estimate was far off; otherwise a view of the buffer is returned.
+    return (out[:filled] if filled > 0.9 * out.size else out[:filled].copy()), decoded, finite
 
 
 def _soundfile_blocks(info: AudioInfo, *, max_frames: int | None) -> Iterator[np.ndarray]:
