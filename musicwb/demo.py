@@ -764,6 +764,17 @@ def _store_tracklists(store: Store, lists: DemoTracklists, out_dir: Path) -> Non
         store.insert("tracklist_truth", lists.truth.drop(columns=["path"]))
 
 
+def _forget_tracks(store: Store, out_dir: Path, files: list[str]) -> None:
+    """Drop the store's rows of an earlier demo build's files that this build does not have.
+
+    The scanner keeps rows of vanished files (a drive may be unmounted); these files were the
+    demo's own and were deleted on purpose by ``force``.
+    """
+    if files:
+        paths = [str(out_dir / name) for name in files]
+        store.execute("DELETE FROM tracks WHERE list_contains(?::VARCHAR[], path)", [paths])
+
+
 # -- building ---------------------------------------------------------------------------------
 
 
@@ -843,8 +854,11 @@ def _write_marker(out_dir: Path, *, seed: int, files: list[str], complete: bool)
     os.replace(partial, out_dir / MARKER)
 
 
-def _prepare_folder(out_dir: Path, *, seed: int, force: bool) -> None:
-    """Check that ``out_dir`` may take this build; with ``force``, remove the earlier build."""
+def _prepare_folder(out_dir: Path, *, seed: int, force: bool) -> list[str]:
+    """Check that ``out_dir`` may take this build; with ``force``, remove the earlier build.
+
+    Returns the files (relative paths) of the earlier build that ``force`` removed.
+    """
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"demo out_dir {out_dir} exists and is not a folder")
     marker = _read_marker(out_dir) if not force else None
@@ -859,18 +873,20 @@ def _prepare_folder(out_dir: Path, *, seed: int, force: bool) -> None:
                 f"{out_dir} was built by demo generator version {marker.get('version')}, this is "
                 f"{GENERATOR_VERSION}: pass force (`musicwb demo --force`) to rebuild it"
             )
-        return
+        return []
     library = out_dir / "library"
     if force:
-        old = _read_marker_quietly(out_dir)
-        for name in old.get("files", []):
+        removed = [str(name) for name in _read_marker_quietly(out_dir).get("files", [])]
+        for name in removed:
             (out_dir / name).unlink(missing_ok=True)
         (out_dir / MARKER).unlink(missing_ok=True)
-    elif library.exists() and any(library.iterdir()):
+        return removed
+    if library.exists() and any(library.iterdir()):
         raise ParameterError(
             f"{library} already holds files but no {MARKER}: it is not a demo build; pass force "
             "to write the demo into it anyway, or choose another folder"
         )
+    return []
 
 
 def _read_marker_quietly(out_dir: Path) -> dict:
@@ -938,11 +954,11 @@ def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = Fals
     started = time.perf_counter()
     _check_seed(seed)
     out_dir = Path(out_dir).expanduser().resolve()
-    _prepare_folder(out_dir, seed=seed, force=force)
+    removed = _prepare_folder(out_dir, seed=seed, force=force)
     run_id = start_run(store, kind="demo", parameters={"out_dir": str(out_dir), "seed": seed,
                                                        "force": force})  # fmt: skip
     try:
-        summary = _build(store, out_dir, seed=seed, force=force, started=started)
+        summary = _build(store, out_dir, seed=seed, force=force, removed=removed, started=started)
     except KeyboardInterrupt:
         finish_run(store, run_id, status="interrupted", summary={})
         raise
@@ -953,7 +969,9 @@ def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = Fals
     return summary
 
 
-def _build(store: Store, out_dir: Path, *, seed: int, force: bool, started: float) -> DemoSummary:
+def _build(
+    store: Store, out_dir: Path, *, seed: int, force: bool, removed: list[str], started: float
+) -> DemoSummary:
     from musicwb.library import scan_library
 
     tracks = plan_library(seed)
@@ -967,6 +985,7 @@ def _build(store: Store, out_dir: Path, *, seed: int, force: bool, started: floa
     _write_marker(out_dir, seed=seed, files=files, complete=True)
     truth_frame(tracks).to_csv(out_dir / "truth.csv", index=False)
     scan_library(store, out_dir / "library", metadata_csv=None, progress=progress)
+    _forget_tracks(store, out_dir, sorted(set(removed) - set(files)))
     lists = plan_tracklists(tracks, seed)
     _write_tracklists(lists, out_dir)
     _store_tracklists(store, lists, out_dir)

@@ -11,7 +11,7 @@ Examples
 --------
 >>> y = render_track(STYLES["techno"], variation=AlbumVariation(), bpm=130, bars=2, seed=1)
 >>> y.dtype, y.shape, float(abs(y).max()) < 1.0
-(dtype('float32'), (91837,), True)
+(dtype('float32'), (94645,), True)
 """
 
 from __future__ import annotations

@@ -277,6 +277,28 @@ def test_another_seed_in_a_built_folder_is_refused(demo_store: Path, demo_dir: P
     assert json.loads(marker)["complete"] is True
 
 
+@pytest.mark.slow
+def test_force_rebuilds_another_seed_and_forgets_the_old_tracks(
+    demo_store: Path, demo_dir: Path, tmp_path: Path
+) -> None:
+    folder, copy = tmp_path / "demo", tmp_path / "copy.duckdb"
+    shutil.copytree(demo_dir, folder)
+    shutil.copy(demo_store, copy)
+    with Store(copy) as store:
+        store.execute("UPDATE tracks SET path = replace(path, ?, ?)", [str(demo_dir.resolve()), str(folder.resolve())])
+        summary = build_demo(store=store, out_dir=folder, seed=8, force=True)
+        paths = set(store.df("SELECT path FROM tracks").path)
+        sets = store.df("SELECT set_id FROM tracklist_sets")
+    assert summary.built is True and summary.seed == 8
+    assert json.loads((folder / MARKER).read_text())["seed"] == 8
+    expected = {str(folder.resolve() / t.path) for t in plan_library(8)}
+    assert paths == expected
+    assert sorted(p.relative_to(folder).as_posix() for p in (folder / "library").rglob("*.*")) == sorted(
+        t.path for t in plan_library(8)
+    )
+    assert sets.set_id.is_unique and len(sets) == summary.sets
+
+
 def test_a_folder_with_foreign_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "library").mkdir()
     (tmp_path / "library" / "mine.mp3").write_bytes(b"not the demo")
