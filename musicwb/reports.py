@@ -570,7 +570,7 @@ def _vega_embed_script() -> str:
     return script
 
 
-def export_html(nb: Any, *, no_input: bool = False) -> str:
+def export_html(nb: Any, *, no_input: bool = False, name: str = "Notebook") -> str:
     """A notebook as one self-contained HTML page that renders offline.
 
     Parameters
@@ -579,6 +579,8 @@ def export_html(nb: Any, *, no_input: bool = False) -> str:
         Usually an executed notebook.
     no_input : bool, default False
         Hide code cells (and prompts); keep markdown and outputs.
+    name : str, default "Notebook"
+        The page title.
 
     Returns
     -------
@@ -598,6 +600,7 @@ def export_html(nb: Any, *, no_input: bool = False) -> str:
         embed_images=True,
     )
     resources = {
+        "metadata": {"name": name},
         "musicwb_csp": REPORT_CSP,
         "musicwb_vega_script": _vega_embed_script() if n_charts else "",
     }
@@ -716,7 +719,9 @@ def _run_one(
     if ipynb_path.exists():
         try:
             nb = nbformat.read(ipynb_path, as_version=4)
-            html_path.write_text(export_html(nb, no_input=no_input), encoding="utf-8")
+            html_path.write_text(
+                export_html(nb, no_input=no_input, name=plan.name), encoding="utf-8"
+            )
         except Exception as exc:  # noqa: BLE001 -- recorded, shown in the index; the batch goes on
             errors.append(f"HTML export failed: {type(exc).__name__}: {exc}")
     return NotebookResult(
