@@ -1,0 +1,211 @@
+"""Where each metadata field of a track comes from, and which source wins.
+
+Every field of :data:`METADATA_FIELDS` is stored with ``<field>_source`` and
+``<field>_confidence``. A scan fills them from the tags (``tags``), else from the file name
+(``filename``), and a metadata CSV given to the scan overrides both (``metadata_csv``). When a
+known file is read again, fields that came from elsewhere (a CSV, MusicBrainz, a manual edit)
+are kept unless the CSV says otherwise. Pure functions on dicts and DataFrames; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from musicwb.library.reading import TrackReading
+
+__all__ = [
+    "CSV_CONFIDENCE",
+    "METADATA_FIELDS",
+    "SCAN_SOURCES",
+    "TAG_CONFIDENCE",
+    "apply_csv",
+    "differs",
+    "field_columns",
+    "guess_from_filename",
+    "is_missing",
+    "keep_curated",
+    "reading_row",
+]
+
+METADATA_FIELDS = (
+    "artist",
+    "title",
+    "album",
+    "label",
+    "catalog_number",
+    "genres",
+    "bpm",
+    "key",
+    "isrc",
+)
+"""Fields of ``tracks`` that carry ``<field>_source`` and ``<field>_confidence``."""
+
+SCAN_SOURCES = frozenset({"tags", "filename"})
+"""Sources a re-read of the file may overwrite; anything else was curated and is kept."""
+
+TAG_CONFIDENCE = 1.0
+CSV_CONFIDENCE = 1.0
+FILENAME_PAIR_CONFIDENCE = 0.5
+FILENAME_TITLE_ONLY_CONFIDENCE = 0.3
+
+
+def field_columns() -> list[str]:
+    """``artist, artist_source, artist_confidence, title, ...`` for every metadata field."""
+    return [
+        f"{name}{suffix}" for name in METADATA_FIELDS for suffix in ("", "_source", "_confidence")
+    ]
+
+
+def _set_field(row: dict, name: str, value: Any, *, source: str, confidence: float) -> None:
+    row[name], row[f"{name}_source"], row[f"{name}_confidence"] = value, source, confidence
+
+
+def reading_row(
+    reading: TrackReading, *, size: int, mtime: float, csv: pd.DataFrame | None
+) -> dict:
+    """The ``tracks`` row of a file read: tags, then the file name, then the metadata CSV.
+
+    Parameters
+    ----------
+    reading : TrackReading
+        A successful reading (``reading.ok``).
+    size, mtime : int, float
+        From the folder listing.
+    csv : pandas.DataFrame or None
+        Metadata CSV values indexed by path (see :func:`apply_csv`).
+
+    Returns
+    -------
+    dict
+        ``path, size, mtime, content_hash``, the technical columns and, for every field of
+        :data:`METADATA_FIELDS`, its value, source and confidence (None when unknown).
+
+    Examples
+    --------
+    >>> reading = TrackReading(path="/m/Trevino - Sombre Tones.wav", tags={"bpm": 132.0})
+    >>> row = reading_row(reading, size=10, mtime=1.0, csv=None)
+    >>> row["artist"], row["artist_source"], row["bpm_source"]
+    ('Trevino', 'filename', 'tags')
+    """
+    row: dict[str, Any] = {
+        "path": reading.path,
+        "size": size,
+        "mtime": mtime,
+        "content_hash": reading.content_hash,
+        **reading.technical,
+    }
+    for name in METADATA_FIELDS:
+        value = reading.tags.get(name)
+        found = value is not None
+        row[name] = value
+        row[f"{name}_source"] = "tags" if found else None
+        row[f"{name}_confidence"] = TAG_CONFIDENCE if found else None
+    if row["artist"] is None or row["title"] is None:
+        for name, (value, confidence) in guess_from_filename(Path(reading.path).stem).items():
+            if row[name] is None:
+                _set_field(row, name, value, source="filename", confidence=confidence)
+    if csv is not None and reading.path in csv.index:
+        apply_csv(row, csv.loc[reading.path])
+    return row
+
+
+def apply_csv(row: dict, values: pd.Series) -> None:
+    """Override the fields of ``row`` (in place) with the non-empty values of one CSV row."""
+    for name, value in values.items():
+        if not is_missing(value):
+            _set_field(row, name, value, source="metadata_csv", confidence=CSV_CONFIDENCE)
+
+
+def keep_curated(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
+    """Keep fields of known tracks that came from elsewhere than a scan, unless the CSV says.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Rows read again, with ``id`` and the :func:`field_columns`.
+    existing : pandas.DataFrame
+        The same tracks as the store holds them (``id`` and the field columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rows`` with curated fields (source not in :data:`SCAN_SOURCES`) taken from
+        ``existing``, except where the new source is ``metadata_csv``.
+    """
+    existing = existing.set_index("id").loc[rows["id"]]
+    rows = rows.copy()
+    for name in METADATA_FIELDS:
+        old_source = existing[f"{name}_source"].to_numpy(dtype=object)
+        keep = np.array([not is_missing(s) and s not in SCAN_SOURCES for s in old_source])
+        keep &= rows[f"{name}_source"].to_numpy(dtype=object) != "metadata_csv"
+        if keep.any():
+            for column in (name, f"{name}_source", f"{name}_confidence"):
+                values = rows[column].to_numpy(dtype=object).copy()
+                values[keep] = existing[column].to_numpy(dtype=object)[keep]
+                rows[column] = values
+    return rows
+
+
+def is_missing(value: Any) -> bool:
+    """None or NA; a list (genres) is never missing, even when empty."""
+    if value is None:
+        return True
+    if isinstance(value, list | tuple | np.ndarray):
+        return False
+    return bool(pd.isna(value))
+
+
+def differs(a: Any, b: Any) -> bool:
+    """Whether two field values differ (NA equals NA; lists and arrays compare by items)."""
+    if is_missing(a) or is_missing(b):
+        return is_missing(a) != is_missing(b)
+    if isinstance(a, list | tuple | np.ndarray) or isinstance(b, list | tuple | np.ndarray):
+        return list(a) != list(b)
+    return a != b
+
+
+# -- file names ----------------------------------------------------------------------------
+
+_TRACK_NUMBER = re.compile(r"^\d{1,3}\s*(?:[.)_]|-(?=\s))\s*(?=\S)")
+_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
+
+
+def guess_from_filename(stem: str) -> dict[str, tuple[str, float]]:
+    """Artist and title from a file name without extension: ``Artist - Title``.
+
+    A small stand-in for the title parser of :mod:`musicwb.titles`; a leading track number
+    (``01.``, ``01 -``) is dropped, underscores count as spaces when there are no spaces.
+
+    Parameters
+    ----------
+    stem : str
+
+    Returns
+    -------
+    dict
+        ``{"artist": (value, confidence), "title": (value, confidence)}``; only ``title``
+        (at lower confidence) when there is no separator, nothing for an empty stem.
+
+    Examples
+    --------
+    >>> guess_from_filename("03. Trevino - Sombre Tones")
+    {'artist': ('Trevino', 0.5), 'title': ('Sombre Tones', 0.5)}
+    >>> guess_from_filename("field_recording")
+    {'title': ('field recording', 0.3)}
+    """
+    text = stem if " " in stem else stem.replace("_", " ")
+    text = " ".join(_TRACK_NUMBER.sub("", text.strip()).split())
+    if not text:
+        return {}
+    parts = _DASH.split(text, maxsplit=1)
+    if len(parts) == 2 and parts[0] and parts[1]:
+        return {
+            "artist": (parts[0], FILENAME_PAIR_CONFIDENCE),
+            "title": (parts[1], FILENAME_PAIR_CONFIDENCE),
+        }
+    return {"title": (text, FILENAME_TITLE_ONLY_CONFIDENCE)}

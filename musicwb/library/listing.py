@@ -1,0 +1,74 @@
+"""Reading what scans wrote: the tracks and the scan errors, as DataFrames."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from musicwb.errors import ParameterError
+from musicwb.runs import last_run
+from musicwb.store import Store
+
+__all__ = ["scan_errors_frame", "tracks_frame"]
+
+_ERROR_COLUMNS = ["path", "reason", "message", "run_id", "recorded_at"]
+
+
+def tracks_frame(store: Store, *, limit: int | None = None) -> pd.DataFrame:
+    """The tracks the store holds, by id.
+
+    Parameters
+    ----------
+    store : Store
+        Read-only is enough.
+    limit : int, optional
+        At most this many rows (the lowest ids).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id, path, artist, title, album, label, duration, format``; one row per track.
+
+    Examples
+    --------
+    >>> tracks_frame(store, limit=5).columns.tolist()  # doctest: +SKIP
+    ['id', 'path', 'artist', 'title', 'album', 'label', 'duration', 'format']
+    """
+    sql = "SELECT id, path, artist, title, album, label, duration, format FROM tracks ORDER BY id"
+    if limit is not None:
+        if int(limit) < 1:
+            raise ParameterError(f"limit must be at least 1, got {limit}")
+        return store.df(sql + " LIMIT ?", [int(limit)])
+    return store.df(sql)
+
+
+def scan_errors_frame(store: Store, *, last_run_only: bool = True) -> pd.DataFrame:
+    """The files (and folders) scans could not read, with the reason.
+
+    Parameters
+    ----------
+    store : Store
+        Read-only is enough.
+    last_run_only : bool, default True
+        Only the errors of the most recent scan (what is still broken); else every scan's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``path, reason, message, run_id, recorded_at``; one row per file and scan,
+        sorted by path (newest scan first when all runs).
+
+    Examples
+    --------
+    >>> scan_errors_frame(store)[["path", "reason"]]  # doctest: +SKIP
+                     path     reason
+    0  /music/broken.flac  truncated
+    """
+    columns = ", ".join(_ERROR_COLUMNS)
+    if not last_run_only:
+        return store.df(f"SELECT {columns} FROM scan_errors ORDER BY run_id DESC, path")
+    run = last_run(store, kind="scan")
+    if run is None:
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in _ERROR_COLUMNS})
+    return store.df(
+        f"SELECT {columns} FROM scan_errors WHERE run_id = ? ORDER BY path", [run["run_id"]]
+    )
