@@ -68,9 +68,9 @@ __all__ = [
     "write_track",
 ]
 
-GENERATOR_VERSION = "1"
-"""Changes whenever the same seed would give different files; a demo folder built by another
-version is rebuilt only with ``force``."""
+GENERATOR_VERSION = "2"
+"""Changes whenever the same seed would give different files; a demo folder of the same seed
+built by another version is rebuilt on the next build."""
 
 MARKER = "demo.json"
 FORMATS = ("ogg", "mp3", "flac", "wav")
@@ -855,9 +855,10 @@ def _write_marker(out_dir: Path, *, seed: int, files: list[str], complete: bool)
 
 
 def _prepare_folder(out_dir: Path, *, seed: int, force: bool) -> list[str]:
-    """Check that ``out_dir`` may take this build; with ``force``, remove the earlier build.
+    """Check that ``out_dir`` may take this build; remove the earlier build with ``force`` or
+    when another generator version made it.
 
-    Returns the files (relative paths) of the earlier build that ``force`` removed.
+    Returns the files (relative paths) of the earlier build that were removed.
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"demo out_dir {out_dir} exists and is not a folder")
@@ -868,25 +869,27 @@ def _prepare_folder(out_dir: Path, *, seed: int, force: bool) -> list[str]:
                 f"{out_dir} holds the demo of seed {marker['seed']}, not {seed}: pass force "
                 "(`musicwb demo --force`) to rebuild it, or choose another folder"
             )
-        if marker.get("version") != GENERATOR_VERSION:
-            raise ParameterError(
-                f"{out_dir} was built by demo generator version {marker.get('version')}, this is "
-                f"{GENERATOR_VERSION}: pass force (`musicwb demo --force`) to rebuild it"
-            )
-        return []
-    library = out_dir / "library"
+        if marker.get("version") == GENERATOR_VERSION:
+            return []
+        return _remove_build(out_dir)  # made by another generator version: rebuild it
     if force:
-        removed = [str(name) for name in _read_marker_quietly(out_dir).get("files", [])]
-        for name in removed:
-            (out_dir / name).unlink(missing_ok=True)
-        (out_dir / MARKER).unlink(missing_ok=True)
-        return removed
+        return _remove_build(out_dir)
+    library = out_dir / "library"
     if library.exists() and any(library.iterdir()):
         raise ParameterError(
             f"{library} already holds files but no {MARKER}: it is not a demo build; pass force "
             "to write the demo into it anyway, or choose another folder"
         )
     return []
+
+
+def _remove_build(out_dir: Path) -> list[str]:
+    """Delete the files an earlier build listed in its marker, and the marker."""
+    removed = [str(name) for name in _read_marker_quietly(out_dir).get("files", [])]
+    for name in removed:
+        (out_dir / name).unlink(missing_ok=True)
+    (out_dir / MARKER).unlink(missing_ok=True)
+    return removed
 
 
 def _read_marker_quietly(out_dir: Path) -> dict:
@@ -931,7 +934,8 @@ def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = Fals
         ``demo.json``.
     seed : int, default 7
     force : bool, default False
-        Rebuild even when ``out_dir`` holds a build (of any seed or version).
+        Rebuild even when ``out_dir`` holds a build (of any seed). A build of the same seed by
+        another generator version is rebuilt without it.
 
     Returns
     -------
@@ -940,8 +944,8 @@ def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = Fals
     Raises
     ------
     ParameterError
-        ``out_dir`` holds a demo of another seed or generator version, or other files, and
-        ``force`` is not set; or ``seed`` is not a non-negative integer.
+        ``out_dir`` holds a demo of another seed, or files that are not a demo, and ``force``
+        is not set; or ``seed`` is not a non-negative integer.
 
     Notes
     -----

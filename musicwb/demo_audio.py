@@ -36,7 +36,7 @@ __all__ = [
 
 SAMPLE_RATE = 22050
 _TABLE_SIZE = 4096  # a power of two: phase wraps with a bit mask
-_SINE = np.sin(2 * np.pi * np.arange(_TABLE_SIZE) / _TABLE_SIZE)
+_SINE = np.sin(2 * np.pi * np.arange(_TABLE_SIZE) / _TABLE_SIZE).astype(np.float32)
 _STEPS_PER_BAR = 16
 
 _MODES: dict[str, tuple[int, ...]] = {
@@ -480,7 +480,7 @@ def _wavetable(partials: tuple[float, ...], brightness: float) -> np.ndarray:
     amplitudes = np.asarray(partials) * k ** (np.log2(max(brightness, 1e-3)) * 1.5)
     phase = np.arange(_TABLE_SIZE) / _TABLE_SIZE
     table = (amplitudes[:, None] * np.sin(2 * np.pi * k[:, None] * phase[None, :])).sum(axis=0)
-    return table / np.abs(table).max()
+    return (table / np.abs(table).max()).astype(np.float32)
 
 
 def _voice(
@@ -525,23 +525,23 @@ def _voice(
         return np.zeros(n)
     first = int(onsets[0])
     durations = np.diff(np.append(onsets, n)).astype(np.int64)
-    note = np.repeat(np.arange(len(onsets)), durations)
-    since = np.arange(n - first) - (onsets - first)[note]
+    # Samples since the current note's onset, built per note (np.repeat beats fancy indexing).
+    since = np.arange(n - first) - np.repeat(onsets - first, durations)
     span = int(length + release * sr) + 1
     t = np.arange(span) / sr
     gate = np.clip((length / sr + release - t) / release, 0.0, 1.0)
-    envelope = np.minimum(t / attack, 1.0) * np.exp(-t / decay) * gate
+    envelope = (np.minimum(t / attack, 1.0) * np.exp(-t / decay) * gate).astype(np.float32)
     envelope[-1] = 0.0
-    since = np.minimum(since, span - 1)
-    gain = envelope[since] * velocities[note]
+    np.minimum(since, span - 1, out=since)
+    gain = envelope[since] * np.repeat(velocities.astype(np.float32), durations)
     mask = _TABLE_SIZE - 1
-    wave = np.zeros(n - first)
+    wave = np.zeros(n - first, dtype=np.float32)
     for tone_freqs in np.atleast_2d(freqs):
         # Continuous phase (in table steps): no clicks when the pitch moves.
-        phase = np.cumsum((tone_freqs * (_TABLE_SIZE / sr))[note])
+        phase = np.cumsum(np.repeat(tone_freqs * (_TABLE_SIZE / sr), durations))
         if fm is not None:
             ratio, index, index_decay = fm
-            depth = (index * _TABLE_SIZE / (2 * np.pi)) * np.exp(-t / index_decay)
+            depth = ((index * _TABLE_SIZE / (2 * np.pi)) * np.exp(-t / index_decay)).astype(np.float32)
             modulator = _SINE[(phase * ratio).astype(np.int64) & mask] * depth[since]
             wave += _SINE[(phase + modulator).astype(np.int64) & mask]
         else:
@@ -670,9 +670,10 @@ def _space(y: np.ndarray, style: Style, *, step_s: float, rng: np.random.Generat
 
 
 def _master(mix: np.ndarray, *, loudness_db: float, sr: int) -> np.ndarray:
-    mix = mix - mix.mean()
-    rms = np.sqrt(np.mean(mix**2)) or 1.0
-    mix = mix * (10 ** (loudness_db / 20) / rms)
-    fade_in = np.minimum(np.arange(len(mix)) / (0.02 * sr), 1.0)
-    fade_out = np.minimum((len(mix) - np.arange(len(mix))) / (1.0 * sr), 1.0)
-    return (np.tanh(mix) * fade_in * fade_out * 0.98).astype(np.float32)
+    mix = (mix - mix.mean()).astype(np.float32)
+    rms = float(np.sqrt(np.mean(np.square(mix, dtype=np.float64)))) or 1.0
+    out = np.tanh(mix * np.float32(10 ** (loudness_db / 20) / rms)) * np.float32(0.98)
+    fade_in, fade_out = min(int(0.02 * sr), len(out)), min(int(1.0 * sr), len(out))
+    out[:fade_in] *= np.linspace(0, 1, fade_in, endpoint=False, dtype=np.float32)
+    out[len(out) - fade_out :] *= np.linspace(1, 0, fade_out, dtype=np.float32)
+    return out

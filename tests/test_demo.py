@@ -299,6 +299,18 @@ def test_force_rebuilds_another_seed_and_forgets_the_old_tracks(
     assert sets.set_id.is_unique and len(sets) == summary.sets
 
 
+def test_a_build_by_another_generator_version_is_replaced(tmp_path: Path) -> None:
+    from musicwb.demo import _prepare_folder
+
+    old_file = tmp_path / "library" / "Old Artist" / "old.wav"
+    old_file.parent.mkdir(parents=True)
+    old_file.write_bytes(b"RIFF")
+    marker = {"seed": 7, "version": "0", "files": ["library/Old Artist/old.wav"], "complete": True}
+    (tmp_path / MARKER).write_text(json.dumps(marker))
+    assert _prepare_folder(tmp_path, seed=7, force=False) == ["library/Old Artist/old.wav"]
+    assert not old_file.exists() and not (tmp_path / MARKER).exists()
+
+
 def test_a_folder_with_foreign_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "library").mkdir()
     (tmp_path / "library" / "mine.mp3").write_bytes(b"not the demo")
