@@ -87,7 +87,7 @@ REPORT_CSP = (
 )
 
 _VEGA_MIME = re.compile(r"^application/vnd\.(?P<mode>vega|vegalite)\.v\d+\+json$")
-_SECRET_NAME = re.compile(r"token|secret|passw|api_?key|credential|auth", re.IGNORECASE)
+_SECRET_NAME = re.compile(r"token|secret|passw|api_?key|credential|(^|_)auth(_|$)", re.IGNORECASE)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _KERNEL = "python3"
 _EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}
@@ -436,11 +436,11 @@ _TYPE_CHECKS = {
 
 
 def _check_type(value: Any, declared: Mapping[str, Any], *, where: str) -> None:
+    # papermill gives the annotation as written: "int", "float", "Optional[str]", "list[str]",
+    # "int | None", or "None" when there is none (then anything goes).
     type_name = str(declared.get("inferred_type_name") or "None")
-    optional = (
-        "Optional" in type_name or "None" in type_name.replace("NoneType", "None").split("|")[1:]
-    )
-    base = re.split(r"[\[|\s]", type_name.replace("Optional[", ""), maxsplit=1)[0].lower()
+    base = re.match(r"\s*(?:Optional\[)?\s*([A-Za-z_]*)", type_name)[1].lower()
+    optional = "Optional[" in type_name or re.search(r"\|\s*None\b|\bNone\s*\|", type_name)
     if value is None and (optional or base == "none"):
         return
     check = _TYPE_CHECKS.get(base)

@@ -610,3 +610,31 @@ def test_describe_lines() -> None:
     assert lines[1].endswith("ValueError: no")
     assert lines[-1] == "batch r: 1 ok, 1 not ok in 3.3 s"
     assert not result.ok
+
+
+def test_interrupt_stops_cleanly_and_says_so(tmp_path: Path) -> None:
+    """Ctrl-C while a notebook runs: exit 130, an index that says what did not run, the run
+    recorded as interrupted, no kernel left behind."""
+    import signal
+    import time
+
+    store_path = build_library_store(tmp_path / "lib.duckdb")
+    out_dir = tmp_path / "reports"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "musicwb"), "batch", "--store", str(store_path),
+         "--out", str(out_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not list(out_dir.glob("*/*.ipynb")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # papermill writes the output notebook as soon as it starts
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    (index,) = out_dir.glob("*/index.html")
+    statuses = re.findall(r'data-status="(\w+)"', index.read_text(encoding="utf-8"))
+    assert len(statuses) == 4 and statuses[-1] == "not_run"
+    with Store(store_path, read_only=True) as store:
+        assert runs_frame(store, kind="batch")["status"].tolist() == ["interrupted"]
