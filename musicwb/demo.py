@@ -673,46 +673,18 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
     set_rows, entry_rows, truth_rows, csv_rows = [], [], [], []
     for dj in DJS:
         csv_file = f"tracklists/{dj.name.replace(' ', '_')}_tracklists.csv"
-        weights = np.array([
-            dj.labels.get(s.label, 0.1) * (3.0 if s.artist == dj.name else 1.0) for s in songs
-        ])  # fmt: skip
-        block_weights = np.array([dj.labels.get(b[1].label, 0.1) for b in blocks])
         for number in range(1, dj.sets + 1):
             set_id = f"demo-{_slug(dj.name)}-{number}"
             venue, city = _VENUES[int(rng.integers(len(_VENUES)))]
             date = pd.Timestamp("2024-01-06") + pd.Timedelta(days=int(rng.integers(0, 700)))
             mix_title = f"{date:%Y-%m-%d} - {dj.name} @ {venue}, {city}"
             mix_url = "https://mixesdb.demo.invalid/w/" + mix_title.replace(" ", "_")
-            n_entries = int(rng.integers(12, 21))
-            chosen = rng.choice(
-                len(blocks), size=int(rng.integers(1, 3)), replace=False,
-                p=block_weights / block_weights.sum(),
-            )  # fmt: skip
-            in_blocks = {s.path for b in chosen for s in blocks[b] if s.path}
-            pool_weights = np.array(
-                [0.0 if s.path in in_blocks else w for s, w in zip(songs, weights)]
-            )
-            fill = rng.choice(
-                len(songs), size=n_entries - 3 * len(chosen), replace=False,
-                p=pool_weights / pool_weights.sum(),
-            )  # fmt: skip
-            order: list[tuple[_Song, str]] = [(songs[i], "plain") for i in fill]
-            for b in chosen:
-                at = int(rng.integers(0, len(order) + 1))
-                before, promo, after = blocks[b]
-                order[at:at] = [(before, "anchor"), (promo, "promo"), (after, "anchor")]
-            target_unknown = max(1, round(0.15 * len(order)))
-            promo_unknown = sum(kind == "promo" for _, kind in order)
-            plain = [i for i, (_, kind) in enumerate(order) if kind == "plain"]
-            extra = set(rng.choice(plain, size=max(0, target_unknown - promo_unknown), replace=False).tolist())
+            order = _set_order(dj, songs, blocks, rng)
+            unknown = _unknown_slots(order, rng)
             minute = 0.0
             for position, (song, kind) in enumerate(order, start=1):
-                unreleased = not song.path
-                unknown = (kind == "promo" and (unreleased or rng.random() < 0.85)) or (
-                    position - 1 in extra
-                )
-                if unknown:
-                    raw, shown, parsed = _unknown_raw(song, rng, unreleased=unreleased)
+                if unknown[position - 1]:
+                    raw, shown, parsed = _unknown_raw(song, rng, unreleased=not song.path)
                     truth_rows.append({
                         "set_id": set_id, "position": position, "artist": song.artist,
                         "title": song.title, "label": song.label, "path": song.path,
@@ -720,7 +692,7 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
                 else:
                     raw, shown, parsed = _known_raw(song, rng)
                 entry_rows.append({"set_id": set_id, "position": position, "raw": raw, **parsed,
-                                   "is_unknown": unknown})  # fmt: skip
+                                   "is_unknown": unknown[position - 1]})  # fmt: skip
                 csv_rows.append({
                     "dj": dj.name, "mix_title": mix_title, "mix_url": mix_url, "part": "",
                     "position": position, "timestamp": _timestamp(minute, dj.timestamp_style),
@@ -732,6 +704,42 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
     entries = pd.DataFrame(entry_rows).astype({"position": "int32", "is_unknown": bool})
     truth = pd.DataFrame(truth_rows).astype({"position": "int32"})
     return DemoTracklists(pd.DataFrame(set_rows), entries, truth, pd.DataFrame(csv_rows))
+
+
+def _set_order(
+    dj: DJ, songs: list[_Song], blocks: list[tuple[_Song, _Song, _Song]], rng: np.random.Generator
+) -> list[tuple[_Song, str]]:
+    """One set: 12-20 songs drawn by the DJ's label taste (own productions x3), with one or two
+    promo blocks kept together. Each item is ``(song, kind)``, kind ``plain|anchor|promo``."""
+    block_weights = np.array([dj.labels.get(block[1].label, 0.1) for block in blocks])
+    chosen = rng.choice(
+        len(blocks), size=int(rng.integers(1, 3)), replace=False, p=block_weights / block_weights.sum()
+    )
+    in_blocks = {song.path for b in chosen for song in blocks[b] if song.path}
+    weights = np.array([
+        0.0 if song.path in in_blocks
+        else dj.labels.get(song.label, 0.1) * (3.0 if song.artist == dj.name else 1.0)
+        for song in songs
+    ])  # fmt: skip
+    n_entries = int(rng.integers(12, 21))
+    fill = rng.choice(len(songs), size=n_entries - 3 * len(chosen), replace=False, p=weights / weights.sum())
+    order: list[tuple[_Song, str]] = [(songs[i], "plain") for i in fill]
+    for b in chosen:
+        at = int(rng.integers(0, len(order) + 1))
+        before, promo, after = blocks[b]
+        order[at:at] = [(before, "anchor"), (promo, "promo"), (after, "anchor")]
+    return order
+
+
+def _unknown_slots(order: list[tuple[_Song, str]], rng: np.random.Generator) -> list[bool]:
+    """Which entries the tracklist leaves unidentified: promos (an unreleased one always, a
+    library one mostly), then plain entries until about 15% of the set; anchors stay known."""
+    unknown = [kind == "promo" and (not song.path or rng.random() < 0.85) for song, kind in order]
+    plain = [i for i, (_, kind) in enumerate(order) if kind == "plain"]
+    missing = max(0, max(1, round(0.15 * len(order))) - sum(unknown))
+    for i in rng.choice(plain, size=min(missing, len(plain)), replace=False):
+        unknown[int(i)] = True
+    return unknown
 
 
 def _timestamp(minute: float, style: str) -> str:
