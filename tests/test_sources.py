@@ -213,6 +213,15 @@ def test_failures_are_not_cached(server, policy, store):
     assert server.requests["musicbrainz"] == TRIES + 1
 
 
+def test_threads_asking_the_same_question_make_one_request(server, policy, store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    discogs = _discogs(server, policy, ResponseCache(store))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        releases = list(pool.map(lambda _: discogs.lookup("1"), range(8)))
+    assert all(r == releases[0] for r in releases) and server.requests["discogs"] == 1
+
+
 def test_bulk_cache_writes_are_flushed_at_the_end_of_a_hunt(server, policy, store):
     cache = ResponseCache(store, flush_every=100)
     musicbrainz = _musicbrainz(server, policy, cache)

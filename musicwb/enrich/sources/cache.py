@@ -96,6 +96,7 @@ class ResponseCache:
         self._now = now
         self._pending: dict[tuple[str, str], CacheEntry] = {}
         self._lock = threading.RLock()
+        self._fetching: dict[tuple[str, str], threading.Lock] = {}
         self.stats: Counter[str] = Counter()
 
     def __enter__(self) -> ResponseCache:
@@ -186,6 +187,16 @@ class ResponseCache:
         SourceError
             From ``fetch``; nothing is cached then.
         """
+        with self._lock:
+            key_lock = self._fetching.setdefault((source, query_key), threading.Lock())
+        with key_lock:  # one request per query, even when threads ask at the same time
+            try:
+                return self._fetch_once(source, query_key, fetch, what)
+            finally:
+                with self._lock:
+                    self._fetching.pop((source, query_key), None)
+
+    def _fetch_once(self, source: str, query_key: str, fetch: Callable[[], Any], what: str) -> Any:
         entry = self.get(source, query_key)
         if entry is not None:
             self.stats["hits"] += 1

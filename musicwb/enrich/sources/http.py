@@ -33,7 +33,7 @@ import contextlib
 import math
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -135,32 +135,41 @@ _current = threading.local()
 def answered() -> None:
     """Tell the limiter of the request running in this thread that its answer has arrived.
 
-    Called by a source's transport right after reading the body; a no-op elsewhere.
+    Called by a source's transport as soon as the status line is in; a no-op elsewhere.
     """
-    limiter = getattr(_current, "limiter", None)
-    if limiter is not None:
-        limiter.answered()
+    slot = getattr(_current, "slot", None)
+    if slot is not None:
+        slot.limiter._release(slot)
+
+
+@dataclass
+class _Slot:
+    limiter: HostLimiter
+    released: bool = False
 
 
 class HostLimiter:
-    """The request slots of one host: a pyrate-limiter bucket plus an optional slow-down.
+    """The request slots of one host: at most ``limit.requests`` in any ``limit.per_s`` window.
 
-    A window limit (``RateLimit(50, 60)``) lets requests through as long as the moving window
-    has room; the window is stretched by ``safety`` as a margin for the time between taking a
-    slot and the request reaching the service. A spacing limit (one request per interval, as
-    MusicBrainz asks) cannot be kept that way: the time from taking a slot to arriving varies by
-    milliseconds to tens of milliseconds, and two arrivals may then come closer than the
-    interval. So for those hosts one request is in flight at a time and the next slot opens one
-    interval after the previous answer came back: arrivals are then at least one interval
-    apart whatever the latency.
+    Two gates, both must open:
+
+    1. pyrate-limiter's bucket, stamped when a slot is taken (the usual client-side limiter);
+    2. a guard stamped when each answer arrived: a slot opens only if fewer than
+       ``limit.requests`` requests are in flight or were answered within the last window.
+
+    The first alone is not enough: the time from taking a slot to the request reaching the
+    service varies (milliseconds on a busy machine, more on the internet), and two arrivals can
+    then come closer than the service allows. A request reaches the service before its answer
+    comes back, so the second gate keeps arrivals within the limit whatever the latency; for
+    MusicBrainz' one request per second it means one request in flight at a time and the next
+    one a second after the previous answer. A source can ask for a further pause
+    (:meth:`slow_down`).
 
     Parameters
     ----------
     key : str
         Names the limiter (``"<source>@<host>"``).
     limit : RateLimit
-    safety : float, default 0.04
-        Stretch of window limits (see above).
     clock, sleep : callables
         ``time.monotonic`` and ``time.sleep`` unless injected.
     """
@@ -170,71 +179,75 @@ class HostLimiter:
         key: str,
         limit: RateLimit,
         *,
-        safety: float = 0.04,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.key = key
         self.limit = limit
-        self.spacing = limit.requests == 1
         self._clock = clock
         self._sleep = sleep
-        self._window_ms = math.ceil(limit.per_s * 1000 * (1 + safety))
+        self._window_ms = math.ceil(limit.per_s * 1000)
         self._bucket = InMemoryBucket([Rate(limit.requests, self._window_ms)])
         self._pyrate_clock = _ClockAdapter(clock)
         self._limiter = Limiter(self._bucket, clock=self._pyrate_clock, raise_when_fail=False)
         self._not_before = 0.0
+        self._answers: deque[float] = deque()
+        self._in_flight = 0
         self._lock = threading.Lock()
-        self._in_flight = threading.Lock()
-        self._answered = False
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
         """Wait for a slot, hold it while the request runs, and release it."""
-        if not self.spacing:
-            self.acquire()
+        self._acquire()
+        slot = _Slot(self)
+        _current.slot = slot
+        try:
             yield
-            return
-        with self._in_flight:
-            self.acquire()
-            self._answered = False
-            _current.limiter = self
-            try:
-                yield
-            finally:
-                _current.limiter = None
-                if not self._answered:
-                    self.slow_down(self.limit.per_s)
+        finally:
+            _current.slot = None
+            self._release(slot)
 
-    def answered(self) -> None:
-        """The answer's bytes are in: the interval to the next request starts now.
+    def _release(self, slot: _Slot) -> None:
+        """The request is answered (or failed): it counts in the window from now on."""
+        with self._lock:
+            if slot.released:
+                return
+            slot.released = True
+            self._in_flight -= 1
+            self._answers.append(self._clock())
 
-        Parsing the answer then overlaps the wait instead of adding to it.
-        """
-        if self.spacing and not self._answered:
-            self._answered = True
-            self.slow_down(self.limit.per_s)
-
-    def acquire(self) -> None:
-        """Block until this host may receive one more request, then take the slot."""
+    def _acquire(self) -> None:
+        """Block until both gates open, then count the request as in flight."""
         while True:
             with self._lock:
-                pause = self._not_before - self._clock()
-            if pause > 0:
-                self._sleep(pause)
-                continue
-            if self._limiter.try_acquire(self.key):
-                return
-            with self._limiter.lock:
-                wait_ms = self._bucket.waiting(RateItem(self.key, self._pyrate_clock.now()))
-            self._sleep(max(int(wait_ms), 1) / 1000)
+                now = self._clock()
+                pause = max(self._not_before - now, self._guard_wait(now))
+                if pause <= 0 and self._limiter.try_acquire(self.key):
+                    self._in_flight += 1
+                    return
+            if pause <= 0:
+                with self._limiter.lock:
+                    item = RateItem(self.key, self._pyrate_clock.now())
+                    pause = max(int(self._bucket.waiting(item)), 1) / 1000
+            self._sleep(pause)
+
+    def _guard_wait(self, now: float) -> float:
+        window = self.limit.per_s
+        while self._answers and self._answers[0] <= now - window:
+            self._answers.popleft()
+        excess = len(self._answers) + self._in_flight - self.limit.requests + 1
+        if excess <= 0:
+            return 0.0
+        if excess > len(self._answers):
+            return 0.001  # every slot is in flight: wait for an answer
+        return self._answers[excess - 1] + window - now
 
     def free_slots(self) -> int:
         """How many more requests the window would let through right now."""
-        now = self._pyrate_clock.now()
-        with self._limiter.lock:
-            used = sum(1 for item in self._bucket.items if item.timestamp > now - self._window_ms)
-        return max(self.limit.requests - used, 0)
+        with self._lock:
+            now = self._clock()
+            self._guard_wait(now)
+            return max(self.limit.requests - len(self._answers) - self._in_flight, 0)
 
     def slow_down(self, seconds: float) -> None:
         """Send nothing to this host for ``seconds`` from now (extends, never shortens)."""
@@ -261,8 +274,6 @@ class HttpPolicy:
     backoff_initial_s, backoff_max_s : float
         Exponential backoff with full jitter: the n-th wait is uniform in
         ``[0, min(backoff_max_s, backoff_initial_s * 2**n)]``.
-    safety : float, default 0.04
-        Margin on every rate window (see :class:`HostLimiter`).
     clock, sleep : callables, optional
         Injected in tests; ``sleep`` serves both the limiter and the backoff.
 
@@ -288,7 +299,6 @@ class HttpPolicy:
         max_tries: int = 5,
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 60.0,
-        safety: float = 0.04,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -310,7 +320,6 @@ class HttpPolicy:
         self.max_tries = max_tries
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
-        self.safety = safety
         self._overrides = dict(limits or {})
         self._clock = clock
         self._sleep = sleep
@@ -334,7 +343,6 @@ class HttpPolicy:
                 self._limiters[key] = HostLimiter(
                     key,
                     self._overrides.get(key, self._overrides.get(host, default)),
-                    safety=self.safety,
                     clock=self._clock,
                     sleep=self._sleep,
                 )
