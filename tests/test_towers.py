@@ -303,3 +303,47 @@ def test_every_shared_audio_file_yields_finite_features_or_a_recorded_error(shar
     assert ok >= 95
     # Generous bound for a shared 2-core machine; the measured figure is printed above.
     assert np.median(feature_s[three_minutes]) < 6.0
+
+
+def test_real_track_segments_are_sliced_from_one_pass(shared_data):
+    path = shared_data / "audio" / "realmusic" / "eric_skiff" / "tuxemon__all_of_us.ogg"
+    audio = read_audio(path, sr=SR)
+    extract_features(audio.samples[: 5 * SR], sr=SR)  # numba kernels compile outside the timing
+    started = time.perf_counter()
+    features = extract_features(audio.samples, sr=SR)
+    elapsed = time.perf_counter() - started
+    print(f"\n{path.name}: {audio.duration_s:.1f} s of audio, features in {elapsed:.2f} s, "
+          f"bpm {features.bpm_info['bpm']:.1f}, {features.n_beats} beats, grid {features.fixed_grid}")
+    assert audio.duration_s > 170
+    assert not any(features.fixed_grid.values())
+    assert 60 <= features.bpm_info["bpm"] <= 200 and features.n_beats > 100
+    matrix = features.matrix()
+    assert np.all(np.isfinite(matrix))
+    for i in range(4):
+        for j in range(i + 1, 4):
+            assert not np.allclose(matrix[i], matrix[j]), (SEGMENTS[i], SEGMENTS[j])
+
+
+def test_the_same_recording_in_flac_and_aac_is_each_others_nearest_neighbour(shared_data):
+    """Codec noise must move the features less than the difference between recordings."""
+    folder = shared_data / "audio" / "annotated"
+    names, rows = [], []
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in {".wav", ".flac", ".mp3", ".m4a"}:
+            continue
+        try:
+            audio = read_audio(path, sr=SR)
+        except AudioError as exc:  # only the .m4a, and only without ffmpeg
+            pytest.skip(str(exc))
+        names.append(path.name)
+        rows.append(extract_features(audio.samples, sr=SR).segments["full"])
+    matrix = np.array(rows, dtype=np.float64)
+    q25, median, q75 = np.percentile(matrix, [25, 50, 75], axis=0)
+    scaled = (matrix - median) / np.where(q75 - q25 > 1e-9, q75 - q25, 1.0)
+    distances = np.linalg.norm(scaled[:, None, :] - scaled[None, :, :], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    aac, flac = names.index("madmom_stereo_sample.m4a"), names.index("madmom_stereo_sample.flac")
+    order = np.argsort(distances[aac])
+    print(f"\nm4a -> flac distance {distances[aac, flac]:.2f}; next nearest {names[order[1]]} "
+          f"at {distances[aac, order[1]]:.2f} (robust-scaled, {len(names)} clips)")
+    assert order[0] == flac

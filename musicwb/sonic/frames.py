@@ -37,7 +37,8 @@ N_FFT = 2048
 N_MELS = 128
 N_MFCC = 20
 CHUNK_FRAMES = 2048  # STFT frames per block (47 s at 22050 Hz / 512)
-TUNING_FRAMES = 2000  # frames sampled across the track to estimate its tuning
+SAMPLED_FRAMES = 2000  # frames sampled across the track for its tuning and loudest level
+MEL_TOP_DB = 80.0  # log-mel floor below the track's loudest mel value
 
 
 @dataclass(frozen=True)
@@ -139,14 +140,20 @@ def _stft_magnitude_chunks(padded: np.ndarray, *, hop_length: int, n_frames: int
         yield first, np.abs(librosa.stft(block, n_fft=N_FFT, hop_length=hop_length, center=False))
 
 
-def _tuning(padded: np.ndarray, *, sr: int, hop_length: int, n_frames: int) -> float:
-    """Tuning offset in fractions of a semitone, from at most ~2000 frames spread over the track."""
+def _sampled_power(padded: np.ndarray, *, hop_length: int, n_frames: int) -> np.ndarray:
+    """Power spectrum of at most ~2000 frames spread over the track (for track-level constants)."""
     import librosa
 
-    stride = max(8, n_frames // TUNING_FRAMES)
+    stride = max(8, n_frames // SAMPLED_FRAMES)
     frames = librosa.util.frame(padded, frame_length=N_FFT, hop_length=hop_length * stride)
     window = librosa.filters.get_window("hann", N_FFT, fftbins=True).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames * window[:, None], axis=0)) ** 2
+    return np.abs(np.fft.rfft(frames * window[:, None], axis=0)) ** 2
+
+
+def _tuning(power: np.ndarray, *, sr: int) -> float:
+    """Tuning offset in fractions of a semitone."""
+    import librosa
+
     if not np.any(power > 0):
         return 0.0
     with warnings.catch_warnings():
@@ -179,16 +186,21 @@ def compute_frames(y: np.ndarray, *, sr: int, hop_length: int = 512, chunk_frame
         y = np.pad(y, (0, N_FFT - y.shape[0]))
     padded = np.pad(y, (N_FFT // 2, N_FFT // 2))
     n_frames = 1 + y.shape[0] // hop_length
-    tuning = _tuning(padded, sr=sr, hop_length=hop_length, n_frames=n_frames)
+    sampled = _sampled_power(padded, hop_length=hop_length, n_frames=n_frames)
+    tuning = _tuning(sampled, sr=sr)
     mel_basis = librosa.filters.mel(sr=sr, n_fft=N_FFT, n_mels=N_MELS)
+    # librosa clips log-mel at 80 dB below the loudest value (top_db); one floor for the whole
+    # track, from the sampled frames, keeps blocks consistent. Without a floor, near-silent
+    # bands swing by tens of dB between codecs (FLAC's dither against AAC's empty bands).
+    floor_db = float(librosa.power_to_db(np.max(mel_basis @ sampled, initial=1e-10), ref=1.0)) - MEL_TOP_DB
 
     parts: dict[str, list[np.ndarray]] = {name: [] for name in
                                           ("mel_db", "contrast", "rolloff", "centroid", "bandwidth", "chroma", "rms")}
     for _, magnitude in _stft_magnitude_chunks(padded, hop_length=hop_length, n_frames=n_frames,
                                                chunk_frames=chunk_frames):
         power = magnitude**2
-        # An absolute floor (-100 dB) rather than top_db, which is relative to each block's peak.
-        parts["mel_db"].append(librosa.power_to_db(mel_basis @ power, ref=1.0, amin=1e-10, top_db=None))
+        mel_db = librosa.power_to_db(mel_basis @ power, ref=1.0, amin=1e-10, top_db=None)
+        parts["mel_db"].append(np.maximum(mel_db, floor_db))
         with np.errstate(divide="ignore", invalid="ignore"):
             parts["contrast"].append(librosa.feature.spectral_contrast(S=magnitude, sr=sr))
             rolloff, centroid, bandwidth = _spectral_shape(magnitude, sr=sr)
