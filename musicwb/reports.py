@@ -89,7 +89,10 @@ REPORT_CSP = (
 _VEGA_MIME = re.compile(r"^application/vnd\.(?P<mode>vega|vegalite)\.v\d+\+json$")
 _SECRET_NAME = re.compile(r"token|secret|passw|api_?key|credential|(^|_)auth(_|$)", re.IGNORECASE)
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_KERNEL = "python3"
+_KERNEL = "python3"  # ipykernel's spec in this environment: the kernel runs sys.executable
+# CurveZMQ-encrypted kernel sockets where the kernel supports them (ipykernel does), so
+# notebook code and outputs do not cross localhost TCP in plain text.
+_KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "auto"}}  # a traitlets Config
 _EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 
 
@@ -692,6 +695,7 @@ def _run_one(
 ) -> NotebookResult:
     import nbformat
     import papermill
+    from traitlets.config import Config
 
     started = time.perf_counter()
     parameters: dict[str, Any] = {STORE_PARAMETER: str(store_path)}
@@ -713,6 +717,7 @@ def _run_one(
             log_output=False,
             cwd=str(plan.path.parent),
             execution_timeout=cell_timeout_s,
+            config=Config(_KERNEL_CONFIG),
         )
     except Exception as exc:  # noqa: BLE001 -- recorded, shown in the index; the batch goes on
         errors.append(_execution_error(exc))
@@ -749,6 +754,38 @@ def _secret_values() -> list[str]:
         for secret in (settings.discogs_token, settings.llm_api_key)
         if secret is not None and secret.get_secret_value()
     ]
+
+
+def _finish_record(
+    store_path: Path,
+    run_id: str,
+    *,
+    status: str,
+    run_dir: Path,
+    total_s: float,
+    notebooks: list[NotebookResult],
+) -> None:
+    from musicwb import runs
+    from musicwb.errors import StoreLockedError
+    from musicwb.store import Store
+
+    summary = {
+        "run_dir": str(run_dir),
+        "index_path": str(run_dir / "index.html"),
+        "duration_s": round(total_s, 3),
+        "notebooks": {
+            result.name: {"status": result.status, "duration_s": round(result.duration_s, 3)}
+            for result in notebooks
+        },
+    }
+    try:
+        with Store(store_path) as store:
+            runs.finish_run(store, run_id, status=status, summary=summary)
+    except StoreLockedError as exc:
+        raise StoreLockedError(
+            f"{exc} The batch's reports are written ({run_dir}), but its run {run_id} still "
+            "says 'running' in the store."
+        ) from exc
 
 
 def run_batch(
@@ -834,11 +871,11 @@ def run_batch(
             },
         )
     run_dir = out_dir / run_id
-    run_dir.mkdir(parents=True)
     index_path = run_dir / "index.html"
     results: list[NotebookResult] = []
-    status = "interrupted"
+    status, stopped_because = "failed", "the batch stopped on an unexpected error"
     try:
+        run_dir.mkdir(parents=True)
         bar = tqdm(plans, desc="notebooks", unit="notebook", file=sys.stderr, disable=not progress)
         for plan in bar:
             bar.set_postfix_str(plan.name)
@@ -853,42 +890,31 @@ def run_batch(
             )
         bar.close()
         status = "ok" if all(result.ok for result in results) else "failed"
+    except KeyboardInterrupt:
+        status, stopped_because = "interrupted", "the batch was interrupted"
+        raise
     finally:
+        total_s = time.perf_counter() - started_wall
         done = {result.name for result in results}
         shown = results + [
-            NotebookResult(plan.name, "not_run", 0.0, {}, None, None, "the batch was interrupted")
+            NotebookResult(plan.name, "not_run", 0.0, {}, None, None, stopped_because)
             for plan in plans
             if plan.name not in done
         ]
-        total_s = time.perf_counter() - started_wall
-        index_path.write_text(
-            render_index(
-                run_id=run_id,
-                store_path=store_path,
-                started_at=started_at,
-                total_s=total_s,
-                notebooks=shown,
-            ),
-            encoding="utf-8",
-        )
-        with Store(store_path) as store:
-            runs.finish_run(
-                store,
-                run_id,
-                status=status,
-                summary={
-                    "run_dir": str(run_dir),
-                    "index_path": str(index_path),
-                    "duration_s": round(total_s, 3),
-                    "notebooks": {
-                        result.name: {
-                            "status": result.status,
-                            "duration_s": round(result.duration_s, 3),
-                        }
-                        for result in shown
-                    },
-                },
+        if run_dir.is_dir():
+            index_path.write_text(
+                render_index(
+                    run_id=run_id,
+                    store_path=store_path,
+                    started_at=started_at,
+                    total_s=total_s,
+                    notebooks=shown,
+                ),
+                encoding="utf-8",
             )
+        _finish_record(
+            store_path, run_id, status=status, run_dir=run_dir, total_s=total_s, notebooks=shown
+        )
     return BatchResult(
         run_id=run_id,
         run_dir=run_dir,
