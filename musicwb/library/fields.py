@@ -1,15 +1,16 @@
 """Where each metadata field of a track comes from, and which source wins.
 
 Every field of :data:`METADATA_FIELDS` is stored with ``<field>_source`` and
-``<field>_confidence``. A scan fills them from the tags (``tags``), else from the file name
-(``filename``), and a metadata CSV given to the scan overrides both (``metadata_csv``). When a
-known file is read again, fields that came from elsewhere (a CSV, MusicBrainz, a manual edit)
-are kept unless the CSV says otherwise. Pure functions on dicts and DataFrames; no I/O.
+``<field>_confidence``. A scan fills them from the tags (``tags``); where the artist or the
+title is missing, from the file name (``filename``, read by
+:func:`musicwb.titles.parse_filename`, with its confidence); a metadata CSV given to the scan
+overrides both (``metadata_csv``). When a known file is read again, fields that came from
+elsewhere (a CSV, MusicBrainz, a manual edit) are kept unless the CSV says otherwise. Pure
+functions on dicts and DataFrames; no I/O.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from musicwb.library.reading import TrackReading
+from musicwb.titles import parse_filename
 
 __all__ = [
     "CSV_CONFIDENCE",
@@ -49,9 +51,10 @@ SCAN_SOURCES = frozenset({"tags", "filename"})
 """Sources a re-read of the file may overwrite; anything else was curated and is kept."""
 
 TAG_CONFIDENCE = 1.0
+"""Confidence of a field read from the file's tags."""
+
 CSV_CONFIDENCE = 1.0
-FILENAME_PAIR_CONFIDENCE = 0.5
-FILENAME_TITLE_ONLY_CONFIDENCE = 0.3
+"""Confidence of a field given by a metadata CSV (a person's word)."""
 
 
 def field_columns() -> list[str]:
@@ -171,41 +174,44 @@ def differs(a: Any, b: Any) -> bool:
 
 # -- file names ----------------------------------------------------------------------------
 
-_TRACK_NUMBER = re.compile(r"^\d{1,3}\s*(?:[.)_]|-(?=\s))\s*(?=\S)")
-_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
-
 
 def guess_from_filename(stem: str) -> dict[str, tuple[str, float]]:
-    """Artist and title from a file name without extension: ``Artist - Title``.
+    """Artist, title, label and catalogue number from a file name, by the title parser.
 
-    A small stand-in for the title parser of :mod:`musicwb.titles`; a leading track number
-    (``01.``, ``01 -``) is dropped, underscores count as spaces when there are no spaces.
+    A thin adapter over :func:`musicwb.titles.parse_filename`, which drops a leading track
+    number (``01.``, ``01 -``, but not ``808 State``), YouTube ids and noise such as ``[HD]``,
+    reads a ``[Label - CAT]`` bracket, and gives nothing for unidentified names (``ID - ID``).
+    Every field found gets the parser's confidence (``Artist - Title``: 0.60-0.69; a title
+    alone: 0.20-0.39). The title keeps its mix group (``Title (Original Mix)``), as tags
+    write it.
 
     Parameters
     ----------
     stem : str
+        The file name without its extension.
 
     Returns
     -------
     dict
-        ``{"artist": (value, confidence), "title": (value, confidence)}``; only ``title``
-        (at lower confidence) when there is no separator, nothing for an empty stem.
+        Field name (``artist``, ``title``, ``label``, ``catalog_number``) to ``(value,
+        confidence)``, for the fields found; empty for an empty or unidentified name.
 
     Examples
     --------
     >>> guess_from_filename("03. Trevino - Sombre Tones")
-    {'artist': ('Trevino', 0.5), 'title': ('Sombre Tones', 0.5)}
+    {'artist': ('Trevino', 0.62), 'title': ('Sombre Tones', 0.62)}
     >>> guess_from_filename("field_recording")
     {'title': ('field recording', 0.3)}
+    >>> guess_from_filename("Trevino - Sombre Tones [Klockworks - KW 20]")["catalog_number"]
+    ('KW 20', 0.67)
     """
-    text = stem if " " in stem else stem.replace("_", " ")
-    text = " ".join(_TRACK_NUMBER.sub("", text.strip()).split())
-    if not text:
-        return {}
-    parts = _DASH.split(text, maxsplit=1)
-    if len(parts) == 2 and parts[0] and parts[1]:
-        return {
-            "artist": (parts[0], FILENAME_PAIR_CONFIDENCE),
-            "title": (parts[1], FILENAME_PAIR_CONFIDENCE),
-        }
-    return {"title": (text, FILENAME_TITLE_ONLY_CONFIDENCE)}
+    # In a music file name without spaces, underscores are spaces: "field_recording" is a
+    # title, not the karaoke "artist_title" form the parser reads for a single underscore.
+    parsed = parse_filename(stem if " " in stem else stem.replace("_", " "))
+    found = {
+        "artist": parsed.artist,
+        "title": parsed.title_with_mix,
+        "label": parsed.label,
+        "catalog_number": parsed.catalog,
+    }
+    return {name: (value, parsed.confidence) for name, value in found.items() if value}
