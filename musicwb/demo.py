@@ -48,16 +48,23 @@ from mutagen import flac, id3, oggvorbis, wave
 from mutagen.ogg import OggPage
 from tqdm.auto import tqdm
 
-from musicwb.demo_audio import SAMPLE_RATE, STYLES, AlbumVariation, key_name, render_track, track_bars
+from musicwb.demo_audio import (
+    SAMPLE_RATE,
+    STYLES,
+    AlbumVariation,
+    key_name,
+    render_track,
+    track_bars,
+)
 from musicwb.errors import AudioError, ParameterError
 from musicwb.runs import finish_run, start_run
 from musicwb.store import Store
 
 __all__ = [
-    "GENERATOR_VERSION",
-    "LABELS",
     "ARTISTS",
     "DJS",
+    "GENERATOR_VERSION",
+    "LABELS",
     "DemoSummary",
     "DemoTrack",
     "DemoTracklists",
@@ -80,7 +87,16 @@ _SOUNDFILE_FORMATS = {
     "flac": ("FLAC", "PCM_16"),
     "wav": ("WAV", "PCM_16"),
 }
-_TRACKLIST_COLUMNS = ["mix_title", "mix_url", "part", "position", "timestamp", "artist", "title", "raw"]
+_TRACKLIST_COLUMNS = [
+    "mix_title",
+    "mix_url",
+    "part",
+    "position",
+    "timestamp",
+    "artist",
+    "title",
+    "raw",
+]
 
 
 # -- the cast ---------------------------------------------------------------------------------
@@ -161,15 +177,68 @@ DJS: tuple[DJ, ...] = (
 )  # fmt: skip
 
 _WORDS_A = (
-    "Copper", "Slow", "Hollow", "Amber", "Silent", "Northern", "Glass", "Velvet", "Iron", "Pale",
-    "Distant", "Neon", "Salt", "Quiet", "Broken", "Lunar", "Static", "Deep", "Violet", "Cold",
-    "Open", "Low", "Bright", "Drift", "Tidal", "Hidden", "Ashen", "Paper", "Signal", "Echo",
+    "Copper",
+    "Slow",
+    "Hollow",
+    "Amber",
+    "Silent",
+    "Northern",
+    "Glass",
+    "Velvet",
+    "Iron",
+    "Pale",
+    "Distant",
+    "Neon",
+    "Salt",
+    "Quiet",
+    "Broken",
+    "Lunar",
+    "Static",
+    "Deep",
+    "Violet",
+    "Cold",
+    "Open",
+    "Low",
+    "Bright",
+    "Drift",
+    "Tidal",
+    "Hidden",
+    "Ashen",
+    "Paper",
+    "Signal",
+    "Echo",
 )
 _WORDS_B = (
-    "Tide", "Meridian", "Circuit", "Harbour", "Motion", "Canopy", "Engine", "Pulse", "Garden",
-    "Current", "Horizon", "Frame", "Orbit", "Chamber", "Lantern", "Tunnel", "Fields", "Signal",
-    "Mirror", "Dunes", "Relay", "Corridor", "Ember", "Season", "Transit", "Atlas", "Shore",
-    "Vector", "Window", "Ritual",
+    "Tide",
+    "Meridian",
+    "Circuit",
+    "Harbour",
+    "Motion",
+    "Canopy",
+    "Engine",
+    "Pulse",
+    "Garden",
+    "Current",
+    "Horizon",
+    "Frame",
+    "Orbit",
+    "Chamber",
+    "Lantern",
+    "Tunnel",
+    "Fields",
+    "Signal",
+    "Mirror",
+    "Dunes",
+    "Relay",
+    "Corridor",
+    "Ember",
+    "Season",
+    "Transit",
+    "Atlas",
+    "Shore",
+    "Vector",
+    "Window",
+    "Ritual",
 )
 _VENUES = (
     ("Halle Nord", "Hamburg"), ("Kantine", "Leipzig"), ("The Basement", "Bristol"),
@@ -324,17 +393,31 @@ def plan_library(seed: int = 7) -> list[DemoTrack]:
                 elif cases["version"][i] == "karaoke":
                     version = "Karaoke Version"
                 featuring = (
-                    _VOCALISTS[int(track_rng.integers(len(_VOCALISTS)))] if cases["featuring"][i] else ""
+                    _VOCALISTS[int(track_rng.integers(len(_VOCALISTS)))]
+                    if cases["featuring"][i]
+                    else ""
                 )
                 fmt = FORMATS[(a + album_index + number) % len(FORMATS)]
                 tracks.append(
                     _track(
-                        artist=artist, featuring=featuring, album=album, album_index=album_index,
-                        number=number, title=track_titles[i], version=version, label=label,
-                        catalog=catalog, bpm=bpm, bars=bars, fmt=fmt, case=cases["case"][i],
-                        year=year, variation=variation, audio_seed=(seed, a, album_index, number),
+                        artist=artist,
+                        featuring=featuring,
+                        album=album,
+                        album_index=album_index,
+                        number=number,
+                        title=track_titles[i],
+                        version=version,
+                        label=label,
+                        catalog=catalog,
+                        bpm=bpm,
+                        bars=bars,
+                        fmt=fmt,
+                        case=cases["case"][i],
+                        year=year,
+                        variation=variation,
+                        audio_seed=(seed, a, album_index, number),
                         rng=track_rng,
-                    )  # fmt: skip
+                    )
                 )
     return tracks
 
@@ -406,12 +489,23 @@ def truth_frame(tracks: Sequence[DemoTrack]) -> pd.DataFrame:
     """
     rows = [
         {
-            "path": t.path, "artist": t.artist, "featuring": t.featuring, "album": t.album,
-            "track_number": t.track_number, "title": t.title, "version": t.version,
-            "label": t.label, "catalog": t.catalog, "genre": t.genre, "bpm": t.bpm, "key": t.key,
-            "format": t.format, "duration_s": t.duration_s, "tag_case": t.tag_case,
+            "path": t.path,
+            "artist": t.artist,
+            "featuring": t.featuring,
+            "album": t.album,
+            "track_number": t.track_number,
+            "title": t.title,
+            "version": t.version,
+            "label": t.label,
+            "catalog": t.catalog,
+            "genre": t.genre,
+            "bpm": t.bpm,
+            "key": t.key,
+            "format": t.format,
+            "duration_s": t.duration_s,
+            "tag_case": t.tag_case,
             "tagged": bool(t.tags),
-        }  # fmt: skip
+        }
         for t in tracks
     ]
     return pd.DataFrame(rows)
@@ -578,13 +672,18 @@ def _promos(songs: list[_Song], rng: np.random.Generator) -> list[tuple[_Song, _
         released, before1, after1, before2, after2 = (pool[i] for i in picks[:5])
         home = [a for a in ARTISTS if a.label == label.name]
         artist = home[int(rng.integers(len(home)))].name
-        words = (_WORDS_A[int(rng.integers(len(_WORDS_A)))], _WORDS_B[int(rng.integers(len(_WORDS_B)))])
+        words = (
+            _WORDS_A[int(rng.integers(len(_WORDS_A)))],
+            _WORDS_B[int(rng.integers(len(_WORDS_B)))],
+        )
         unreleased = _Song(artist, artist, f"{words[0]} {words[1]} (Dub)", label.name, "", "")
         blocks += [(before1, released, after1), (before2, unreleased, after2)]
     return blocks
 
 
-def _unknown_raw(song: _Song, rng: np.random.Generator, *, unreleased: bool) -> tuple[str, dict, dict]:
+def _unknown_raw(
+    song: _Song, rng: np.random.Generator, *, unreleased: bool
+) -> tuple[str, dict, dict]:
     """How a tracklist writes an unidentified track: raw line, CSV artist/title, parsed fields."""
     forms = ["ID - ID", "?", "Artist - ID", "Artist - ?", "Artist - ? [Label]"]
     weights = [0.3, 0.2, 0.2, 0.15, 0.15]
@@ -664,8 +763,11 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
         _Song(
             t.artist,
             f"{t.artist} Feat. {t.featuring}" if t.featuring else t.artist,
-            t.full_title, t.label, t.catalog, t.path,
-        )  # fmt: skip
+            t.full_title,
+            t.label,
+            t.catalog,
+            t.path,
+        )
         for t in tracks
         if t.version != "Karaoke Version"  # DJs do not play the karaoke versions
     ]
@@ -713,7 +815,10 @@ def _set_order(
     promo blocks kept together. Each item is ``(song, kind)``, kind ``plain|anchor|promo``."""
     block_weights = np.array([dj.labels.get(block[1].label, 0.1) for block in blocks])
     chosen = rng.choice(
-        len(blocks), size=int(rng.integers(1, 3)), replace=False, p=block_weights / block_weights.sum()
+        len(blocks),
+        size=int(rng.integers(1, 3)),
+        replace=False,
+        p=block_weights / block_weights.sum(),
     )
     in_blocks = {song.path for b in chosen for song in blocks[b] if song.path}
     weights = np.array([
@@ -722,7 +827,9 @@ def _set_order(
         for song in songs
     ])  # fmt: skip
     n_entries = int(rng.integers(12, 21))
-    fill = rng.choice(len(songs), size=n_entries - 3 * len(chosen), replace=False, p=weights / weights.sum())
+    fill = rng.choice(
+        len(songs), size=n_entries - 3 * len(chosen), replace=False, p=weights / weights.sum()
+    )
     order: list[tuple[_Song, str]] = [(songs[i], "plain") for i in fill]
     for b in chosen:
         at = int(rng.integers(0, len(order) + 1))
@@ -745,7 +852,7 @@ def _unknown_slots(order: list[tuple[_Song, str]], rng: np.random.Generator) -> 
 def _timestamp(minute: float, style: str) -> str:
     whole = int(minute)
     if style == "clock":
-        seconds = int(round(minute * 60))
+        seconds = round(minute * 60)
         return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
     return f"{whole:03d}"
 
@@ -842,7 +949,9 @@ def _read_marker(out_dir: Path) -> dict | None:
     try:
         marker = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ParameterError(f"{path} is not a readable demo marker ({exc}); use force to rebuild") from exc
+        raise ParameterError(
+            f"{path} is not a readable demo marker ({exc}); use force to rebuild"
+        ) from exc
     if not isinstance(marker, dict) or "seed" not in marker:
         raise ParameterError(f"{path} is not a demo marker (no seed); use force to rebuild")
     return marker
@@ -908,11 +1017,22 @@ def _read_marker_quietly(out_dir: Path) -> dict:
     return marker if isinstance(marker, dict) else {}
 
 
+def _remove_partial_files(out_dir: Path) -> None:
+    library = out_dir / "library"
+    if library.is_dir():
+        for leftover in library.rglob("*.part"):
+            leftover.unlink(missing_ok=True)
+
+
 def _render_all(todo: list[DemoTrack], out_dir: Path, *, progress: bool) -> None:
+    """Write the tracks on up to two worker processes (files appear whole or not at all)."""
     if not todo:
         return
+    _remove_partial_files(out_dir)  # left by an interrupted build
     jobs = min(2, os.cpu_count() or 1, len(todo))
-    bar = tqdm(total=len(todo), desc="demo audio", unit="track", disable=not progress, file=sys.stderr)
+    bar = tqdm(
+        total=len(todo), desc="demo audio", unit="track", disable=not progress, file=sys.stderr
+    )
     try:
         if jobs == 1:
             for track in todo:
@@ -926,8 +1046,7 @@ def _render_all(todo: list[DemoTrack], out_dir: Path, *, progress: bool) -> None
                 bar.update()
     finally:
         bar.close()
-        for leftover in (out_dir / "library").rglob("*.part"):
-            leftover.unlink(missing_ok=True)
+        _remove_partial_files(out_dir)
 
 
 def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = False) -> DemoSummary:
@@ -975,7 +1094,9 @@ def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = Fals
         finish_run(store, run_id, status="interrupted", summary={})
         raise
     except BaseException as exc:
-        finish_run(store, run_id, status="failed", summary={"error": f"{type(exc).__name__}: {exc}"})
+        finish_run(
+            store, run_id, status="failed", summary={"error": f"{type(exc).__name__}: {exc}"}
+        )
         raise
     finish_run(store, run_id, status="ok", summary=summary.as_dict())
     return summary

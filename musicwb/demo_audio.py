@@ -25,13 +25,13 @@ from musicwb.errors import ParameterError
 
 __all__ = [
     "SAMPLE_RATE",
+    "STYLES",
+    "AlbumVariation",
     "DrumPattern",
     "Style",
-    "AlbumVariation",
-    "STYLES",
+    "key_name",
     "render_track",
     "track_bars",
-    "key_name",
 ]
 
 SAMPLE_RATE = 22050
@@ -181,6 +181,7 @@ _MINOR_PROGRESSIONS = ((0, 5, 2, 6), (0, 3, 4, 0), (0, 6, 5, 6), (0, 3, 0, 4))
 _MAJOR_PROGRESSIONS = ((0, 4, 5, 3), (0, 3, 0, 4), (5, 3, 0, 4), (0, 5, 3, 4))
 _FOUR_ON_FLOOR = _steps(0, 4, 8, 12)
 
+# fmt: off
 STYLES: dict[str, Style] = {
     "techno": Style(
         bpm=(130, 134), tonic=45, mode="minor", progressions=((0, 0, 5, 6), (0, 0, 3, 0)),
@@ -267,11 +268,12 @@ STYLES: dict[str, Style] = {
         chord_attack=0.3, chord_release=0.5, chord_cutoff=1800, sevenths=True,
         bass_steps=(0, 3, 10), bass_length=2.5, bass_partials=(1, 0.9, 0.7, 0.5, 0.3),
         lead_ratio=2.0, lead_index=1.0, lead_decay=0.3, lead_density=0.12,
-        drums=DrumPattern(_steps(0, 10), _steps(4, 12), tuple(0.5 for _ in range(0, 16))),
+        drums=DrumPattern(_steps(0, 10), _steps(4, 12), tuple(0.5 for _ in range(16))),
         kick_hz=58, kick_decay=0.2, snare_tone=240, hat_decay=0.025, swing=0.0, echo=0.2,
         reverb=0.3, gains={"kick": 0.9, "snare": 0.7, "hat": 0.2, "bass": 0.55, "chords": 0.3,
                            "lead": 0.15}, loudness_db=-11.5, bars_per_chord=2),
 }
+# fmt: on
 
 
 def key_name(style: Style) -> str:
@@ -296,7 +298,9 @@ def track_bars(bpm: float, *, target_s: float) -> int:
     20
     """
     if bpm <= 0 or target_s <= 0:
-        raise ParameterError(f"bpm and target_s must be positive, got bpm={bpm}, target_s={target_s}")
+        raise ParameterError(
+            f"bpm and target_s must be positive, got bpm={bpm}, target_s={target_s}"
+        )
     bar_s = 4 * 60.0 / bpm
     return max(2, 2 * round(target_s / bar_s / 2))
 
@@ -333,10 +337,12 @@ def render_track(
         Peak below 1.0.
     """
     if bars < 2 or bpm <= 0 or sr < 8000:
-        raise ParameterError(f"render_track needs bars >= 2, bpm > 0, sr >= 8000; got {bars}, {bpm}, {sr}")
+        raise ParameterError(
+            f"render_track needs bars >= 2, bpm > 0, sr >= 8000; got {bars}, {bpm}, {sr}"
+        )
     rng = np.random.default_rng(seed)
     step_s = 60.0 / bpm / 4
-    n = int(round((bars * _STEPS_PER_BAR * step_s + 0.6) * sr))
+    n = round((bars * _STEPS_PER_BAR * step_s + 0.6) * sr)
     grid = _step_samples(bars, step_s=step_s, swing=style.swing, sr=sr)
     masks = _arrangement(bars)
     scale = _MODES[style.mode]
@@ -349,12 +355,21 @@ def render_track(
         "kick": _drum_layer("kick", style, variation, masks["kick"], grid, n, rng=rng, sr=sr),
         "snare": _drum_layer("snare", style, variation, masks["snare"], grid, n, rng=rng, sr=sr),
         "hat": _drum_layer("hat", style, variation, masks["hat"], grid, n, rng=rng, sr=sr),
-        "bass": _bass(style, variation, chord_degree, scale, masks["bass"], grid, n, rng=rng, sr=sr),
+        "bass": _bass(
+            style, variation, chord_degree, scale, masks["bass"], grid, n, rng=rng, sr=sr
+        ),
     }
-    chords = _chords(style, variation, chord_degree, scale, masks["chords"], grid, n, step_s=step_s, sr=sr)
+    chords = _chords(
+        style, variation, chord_degree, scale, masks["chords"], grid, n, step_s=step_s, sr=sr
+    )
     lead = _lead(style, variation, chord_degree, scale, masks["lead"], grid, n, rng=rng, sr=sr)
-    wet = _space(chords * style.gains["chords"] + lead * style.gains["lead"], style,
-                 step_s=step_s, rng=rng, sr=sr)
+    wet = _space(
+        chords * style.gains["chords"] + lead * style.gains["lead"],
+        style,
+        step_s=step_s,
+        rng=rng,
+        sr=sr,
+    )
     mix = sum(layers[name] * style.gains[name] for name in layers) + wet
     return _master(mix, loudness_db=style.loudness_db, sr=sr)
 
@@ -374,10 +389,12 @@ def _arrangement(bars: int) -> dict[str, np.ndarray]:
     bar = np.arange(bars)
     edge = max(1, bars // 8)
     break_start = int(bars * 0.55) - max(1, bars // 12)
-    breakdown = (bar >= break_start) & (bar < break_start + max(2, bars // 6)) if bars >= 8 else bar < 0
+    breakdown = (
+        (bar >= break_start) & (bar < break_start + max(2, bars // 6)) if bars >= 8 else bar < 0
+    )
     intro, outro = bar < edge, bar >= bars - edge
     main = ~intro & ~outro & ~breakdown
-    as_float = lambda mask: mask.astype(np.float64)  # noqa: E731
+    as_float = lambda mask: mask.astype(np.float64)
     return {
         "kick": as_float(~breakdown),
         "hat": as_float(np.ones(bars, bool)) * np.where(breakdown, 0.5, 1.0),
@@ -541,7 +558,9 @@ def _voice(
         phase = np.cumsum(np.repeat(tone_freqs * (_TABLE_SIZE / sr), durations))
         if fm is not None:
             ratio, index, index_decay = fm
-            depth = ((index * _TABLE_SIZE / (2 * np.pi)) * np.exp(-t / index_decay)).astype(np.float32)
+            depth = ((index * _TABLE_SIZE / (2 * np.pi)) * np.exp(-t / index_decay)).astype(
+                np.float32
+            )
             modulator = _SINE[(phase * ratio).astype(np.int64) & mask] * depth[since]
             wave += _SINE[(phase + modulator).astype(np.int64) & mask]
         else:
@@ -576,9 +595,16 @@ def _bass(
     on = velocity.ravel() > 0
     table = _wavetable(style.bass_partials, variation.brightness)
     y = _voice(
-        onsets.ravel()[on], _midi_hz(midi.ravel()[on]),
-        style.bass_length * step_len, velocity.ravel()[on], n,
-        attack=0.004, decay=0.6, release=0.03, sr=sr, table=table,
+        onsets.ravel()[on],
+        _midi_hz(midi.ravel()[on]),
+        style.bass_length * step_len,
+        velocity.ravel()[on],
+        n,
+        attack=0.004,
+        decay=0.6,
+        release=0.03,
+        sr=sr,
+        table=table,
     )
     sub = signal.sosfilt(_lowpass(180, sr), y)
     return 0.6 * y + 0.8 * sub
@@ -608,9 +634,16 @@ def _chords(
     midi = np.where(midi >= style.tonic + 24, midi - 12, midi)
     per_strike = np.repeat(midi, len(steps), axis=1)
     out = _voice(
-        onsets[on], _midi_hz(per_strike[:, on]), length, velocity[on], n,
-        attack=style.chord_attack, decay=max(style.chord_length * step_s * 1.5, 0.05),
-        release=style.chord_release, sr=sr, table=table,
+        onsets[on],
+        _midi_hz(per_strike[:, on]),
+        length,
+        velocity[on],
+        n,
+        attack=style.chord_attack,
+        decay=max(style.chord_length * step_s * 1.5, 0.05),
+        release=style.chord_release,
+        sr=sr,
+        table=table,
     )
     return signal.sosfilt(_lowpass(style.chord_cutoff * variation.brightness, sr), out / len(tones))
 
@@ -643,19 +676,32 @@ def _lead(
     midi = _degree_midi(degree[keep], scale, style.tonic + 24)
     step_len = grid[0, 1] - grid[0, 0]
     return _voice(
-        grid.ravel()[keep], _midi_hz(midi), 2.0 * step_len, velocity[keep], n,
-        attack=0.005, decay=style.lead_decay, release=0.05, sr=sr,
-        fm=(style.lead_ratio + variation.lead_ratio_shift, style.lead_index * variation.brightness, 0.15),
+        grid.ravel()[keep],
+        _midi_hz(midi),
+        2.0 * step_len,
+        velocity[keep],
+        n,
+        attack=0.005,
+        decay=style.lead_decay,
+        release=0.05,
+        sr=sr,
+        fm=(
+            style.lead_ratio + variation.lead_ratio_shift,
+            style.lead_index * variation.brightness,
+            0.15,
+        ),
     )
 
 
 # -- space and master -------------------------------------------------------------------------
 
 
-def _space(y: np.ndarray, style: Style, *, step_s: float, rng: np.random.Generator, sr: int) -> np.ndarray:
+def _space(
+    y: np.ndarray, style: Style, *, step_s: float, rng: np.random.Generator, sr: int
+) -> np.ndarray:
     """Dotted-eighth feedback echo and a small noise-tail room."""
     out = y.copy()
-    delay = int(round(3 * step_s * sr))
+    delay = round(3 * step_s * sr)
     for tap in range(1, 5):
         shift = tap * delay
         if shift < len(y):

@@ -33,7 +33,16 @@ from musicwb.store import Store
 
 DEMO_ARTISTS = {artist.name for artist in ARTISTS}
 LABEL_NAMES = {label.name for label in LABELS}
-MIXESDB_COLUMNS = ["mix_title", "mix_url", "part", "position", "timestamp", "artist", "title", "raw"]
+MIXESDB_COLUMNS = [
+    "mix_title",
+    "mix_url",
+    "part",
+    "position",
+    "timestamp",
+    "artist",
+    "title",
+    "raw",
+]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +73,9 @@ def _sha256(path: Path) -> str:
 # -- the library ------------------------------------------------------------------------------
 
 
-def test_library_has_artists_albums_tracks_and_formats(truth: pd.DataFrame, tracks: pd.DataFrame) -> None:
+def test_library_has_artists_albums_tracks_and_formats(
+    truth: pd.DataFrame, tracks: pd.DataFrame
+) -> None:
     assert truth.artist.nunique() >= 8
     albums = truth.groupby("artist").album.nunique()
     assert (albums >= 2).all(), albums
@@ -78,7 +89,9 @@ def test_library_has_artists_albums_tracks_and_formats(truth: pd.DataFrame, trac
     assert set(tracks.sample_rate) == {22050}
 
 
-def test_truth_names_every_file_once_with_a_label_and_catalog(truth: pd.DataFrame, demo_dir: Path) -> None:
+def test_truth_names_every_file_once_with_a_label_and_catalog(
+    truth: pd.DataFrame, demo_dir: Path
+) -> None:
     assert truth.path.is_unique
     assert all((demo_dir / path).is_file() for path in truth.path)
     assert set(truth.label) <= LABEL_NAMES and len(set(truth.label)) == len(LABELS)
@@ -107,13 +120,21 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(
     assert _sha256(write_track(same_slot, tmp_path / "b")) != _sha256(demo_dir / plan[0].path)
 
 
-def test_messy_tag_cases_reach_the_store(tracks: pd.DataFrame, truth: pd.DataFrame, demo_dir: Path) -> None:
-    merged = _relative(tracks, demo_dir).merge(truth, left_on="rel", right_on="path", suffixes=("", "_true"))
+def test_messy_tag_cases_reach_the_store(
+    tracks: pd.DataFrame, truth: pd.DataFrame, demo_dir: Path
+) -> None:
+    merged = _relative(tracks, demo_dir).merge(
+        truth, left_on="rel", right_on="path", suffixes=("", "_true")
+    )
     assert len(merged) == len(truth)
 
-    label_only_in_title = merged[merged.label.isna() & merged.title.str.contains(r" \[", regex=True)]
+    label_only_in_title = merged[
+        merged.label.isna() & merged.title.str.contains(r" \[", regex=True)
+    ]
     assert len(label_only_in_title) >= 5
-    assert all(f"[{l}" in t for l, t in zip(label_only_in_title.label_true, label_only_in_title.title))
+    assert all(
+        f"[{l}" in t for l, t in zip(label_only_in_title.label_true, label_only_in_title.title)
+    )
     with_catalog_in_title = label_only_in_title[label_only_in_title.title.str.contains(" - ")]
     assert len(with_catalog_in_title) >= 3
     assert all(c in t for c, t in zip(with_catalog_in_title.catalog, with_catalog_in_title.title))
@@ -125,13 +146,18 @@ def test_messy_tag_cases_reach_the_store(tracks: pd.DataFrame, truth: pd.DataFra
 
     untagged = merged[merged.artist_source == "filename"]
     assert len(untagged) >= 4
-    assert (untagged.artist.str.split(r" (?:feat\.|Feat\.|ft\.) ").str[0] == untagged.artist_true).all()
+    assert (
+        untagged.artist.str.split(r" (?:feat\.|Feat\.|ft\.) ").str[0] == untagged.artist_true
+    ).all()
     assert untagged.album.isna().all()
 
     assert merged.artist.str.contains(r" (?:feat\.|Feat\.|ft\.) ", regex=True).sum() >= 3
     remixes = merged[merged.title.str.contains(r"\(.+ Remix\)", regex=True)]
     assert len(remixes) >= 3
-    assert all(r.split(" (")[1].removesuffix(" Remix)").split(")")[0] in DEMO_ARTISTS for r in remixes.title)
+    assert all(
+        r.split(" (")[1].removesuffix(" Remix)").split(")")[0] in DEMO_ARTISTS
+        for r in remixes.title
+    )
     assert merged.title.str.contains("(Karaoke Version)", regex=False).sum() >= 2
 
     genres = [g for row in merged.genres.dropna() for g in row]
@@ -154,7 +180,9 @@ def tracklists(demo_store: Path) -> dict[str, pd.DataFrame]:
         }
 
 
-def test_sets_are_by_several_djs_with_demo_artists_and_labels(tracklists: dict[str, pd.DataFrame]) -> None:
+def test_sets_are_by_several_djs_with_demo_artists_and_labels(
+    tracklists: dict[str, pd.DataFrame],
+) -> None:
     sets, entries = tracklists["tracklist_sets"], tracklists["tracklist_entries"]
     assert 12 <= len(sets) <= 20
     assert 4 <= sets.dj.nunique() <= 6
@@ -173,7 +201,9 @@ def test_sets_are_by_several_djs_with_demo_artists_and_labels(tracklists: dict[s
     assert (main_artist == dj_of_entry).sum() >= 5
 
 
-def test_every_unknown_entry_has_its_truth(tracklists: dict[str, pd.DataFrame], truth: pd.DataFrame) -> None:
+def test_every_unknown_entry_has_its_truth(
+    tracklists: dict[str, pd.DataFrame], truth: pd.DataFrame
+) -> None:
     entries, answers = tracklists["tracklist_entries"], tracklists["tracklist_truth"]
     unknown = entries[entries.is_unknown]
     assert 0.10 <= len(unknown) / len(entries) <= 0.20
@@ -188,12 +218,16 @@ def test_every_unknown_entry_has_its_truth(tracklists: dict[str, pd.DataFrame], 
     hinted = joined[joined.artist.notna()]
     assert (hinted.artist.str.split(" Feat. ").str[0] == hinted.artist_true).all()
     # Some promos are library tracks, others are unreleased.
-    library_titles = set(truth.title + np.where(truth.version != "", " (" + truth.version + ")", ""))
+    library_titles = set(
+        truth.title + np.where(truth.version != "", " (" + truth.version + ")", "")
+    )
     released = joined.title_true.isin(library_titles)
     assert released.any() and (~released).any()
 
 
-def test_the_same_promo_is_played_next_to_the_same_tracks(tracklists: dict[str, pd.DataFrame]) -> None:
+def test_the_same_promo_is_played_next_to_the_same_tracks(
+    tracklists: dict[str, pd.DataFrame],
+) -> None:
     entries, answers = tracklists["tracklist_entries"], tracklists["tracklist_truth"]
     keyed = entries.set_index(["set_id", "position"]).raw
     neighbours: dict[tuple[str, str], set[tuple[str, str]]] = {}
@@ -203,9 +237,11 @@ def test_the_same_promo_is_played_next_to_the_same_tracks(tracklists: dict[str, 
         neighbours.setdefault((row.artist, row.title), set()).add(
             (before.split(" [")[0], after.split(" [")[0])
         )
-    repeated = [promo for promo, pairs in neighbours.items() if len(pairs) < sum(
-        (answers.artist == promo[0]) & (answers.title == promo[1])
-    )]
+    repeated = [
+        promo
+        for promo, pairs in neighbours.items()
+        if len(pairs) < sum((answers.artist == promo[0]) & (answers.title == promo[1]))
+    ]
     assert len(repeated) >= 3, neighbours
 
 
@@ -231,7 +267,9 @@ def test_tracklist_csvs_are_in_mixesdb_format_and_match_the_store(
 _TABLES = ("tracks", "tracklist_sets", "tracklist_entries", "tracklist_truth")
 
 
-def test_second_build_reuses_audio_and_changes_no_rows(demo_store: Path, demo_dir: Path, tmp_path: Path) -> None:
+def test_second_build_reuses_audio_and_changes_no_rows(
+    demo_store: Path, demo_dir: Path, tmp_path: Path
+) -> None:
     copy = tmp_path / "copy.duckdb"
     shutil.copy(demo_store, copy)
     before_hashes = {p: _sha256(p) for p in sorted((demo_dir / "library").rglob("*.*"))}
@@ -252,7 +290,9 @@ def test_second_build_reuses_audio_and_changes_no_rows(demo_store: Path, demo_di
     assert summary.as_dict()["tracks"] == 64 and "reused" in summary.describe()
 
 
-def test_a_deleted_file_is_rendered_again_identically(demo_store: Path, demo_dir: Path, tmp_path: Path) -> None:
+def test_a_deleted_file_is_rendered_again_identically(
+    demo_store: Path, demo_dir: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "demo"
     shutil.copytree(demo_dir, folder)
     plan = plan_library(7)
@@ -269,7 +309,9 @@ def test_a_deleted_file_is_rendered_again_identically(demo_store: Path, demo_dir
     assert not list(folder.rglob("*.part"))
 
 
-def test_another_seed_in_a_built_folder_is_refused(demo_store: Path, demo_dir: Path, tmp_path: Path) -> None:
+def test_another_seed_in_a_built_folder_is_refused(
+    demo_store: Path, demo_dir: Path, tmp_path: Path
+) -> None:
     marker = (demo_dir / MARKER).read_text()
     with Store(tmp_path / "other.duckdb") as store, pytest.raises(ParameterError, match="seed 7"):
         build_demo(store=store, out_dir=demo_dir, seed=8)
@@ -285,7 +327,10 @@ def test_force_rebuilds_another_seed_and_forgets_the_old_tracks(
     shutil.copytree(demo_dir, folder)
     shutil.copy(demo_store, copy)
     with Store(copy) as store:
-        store.execute("UPDATE tracks SET path = replace(path, ?, ?)", [str(demo_dir.resolve()), str(folder.resolve())])
+        store.execute(
+            "UPDATE tracks SET path = replace(path, ?, ?)",
+            [str(demo_dir.resolve()), str(folder.resolve())],
+        )
         summary = build_demo(store=store, out_dir=folder, seed=8, force=True)
         paths = set(store.df("SELECT path FROM tracks").path)
         sets = store.df("SELECT set_id FROM tracklist_sets")
@@ -293,9 +338,9 @@ def test_force_rebuilds_another_seed_and_forgets_the_old_tracks(
     assert json.loads((folder / MARKER).read_text())["seed"] == 8
     expected = {str(folder.resolve() / t.path) for t in plan_library(8)}
     assert paths == expected
-    assert sorted(p.relative_to(folder).as_posix() for p in (folder / "library").rglob("*.*")) == sorted(
-        t.path for t in plan_library(8)
-    )
+    assert sorted(
+        p.relative_to(folder).as_posix() for p in (folder / "library").rglob("*.*")
+    ) == sorted(t.path for t in plan_library(8))
     assert sets.set_id.is_unique and len(sets) == summary.sets
 
 
@@ -314,7 +359,10 @@ def test_a_build_by_another_generator_version_is_replaced(tmp_path: Path) -> Non
 def test_a_folder_with_foreign_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "library").mkdir()
     (tmp_path / "library" / "mine.mp3").write_bytes(b"not the demo")
-    with Store(tmp_path / "s.duckdb") as store, pytest.raises(ParameterError, match="not a demo build"):
+    with (
+        Store(tmp_path / "s.duckdb") as store,
+        pytest.raises(ParameterError, match="not a demo build"),
+    ):
         build_demo(store=store, out_dir=tmp_path, seed=7)
     assert (tmp_path / "library" / "mine.mp3").read_bytes() == b"not the demo"
 
@@ -356,5 +404,9 @@ def test_artists_and_albums_sound_alike(truth: pd.DataFrame, demo_dir: Path) -> 
     within_album = d[same_album].mean()
     across_albums = d[same_artist & ~same_album].mean()
     across_artists = d[~same_artist].mean()
-    assert within_album < across_albums < across_artists, (within_album, across_albums, across_artists)
+    assert within_album < across_albums < across_artists, (
+        within_album,
+        across_albums,
+        across_artists,
+    )
     assert across_artists / across_albums > 1.2
