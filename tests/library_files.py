@@ -151,6 +151,11 @@ def tracks(store_path: Path) -> pd.DataFrame:
         return store.df("SELECT * FROM tracks ORDER BY id")
 
 
+def by_file_name(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` indexed by the file name of its ``path`` column."""
+    return frame.set_index(frame["path"].map(lambda p: Path(p).name))
+
+
 def errors(store_path: Path) -> pd.DataFrame:
     with Store(store_path, read_only=True) as store:
         return scan_errors_frame(store)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from library_files import scan, tag_file, tracks, write_audio
+from library_files import by_file_name, scan, tag_file, tracks, write_audio
 
 from musicwb.library import guess_from_filename
 
@@ -20,9 +18,7 @@ def test_untagged_files_fall_back_to_the_file_name(tmp_path):
 
     scan(tmp_path / "s.duckdb", music)
 
-    rows = tracks(tmp_path / "s.duckdb").set_index(
-        tracks(tmp_path / "s.duckdb")["path"].map(lambda p: Path(p).name)
-    )
+    rows = by_file_name(tracks(tmp_path / "s.duckdb"))
     pair = rows.loc["01 - Trevino - Sombre Tones.wav"]
     assert (pair["artist"], pair["title"]) == ("Trevino", "Sombre Tones")
     assert pair["artist_source"] == pair["title_source"] == "filename"
@@ -60,8 +56,7 @@ def test_label_and_catalogue_in_the_file_name_reach_the_store(tmp_path):
 
     scan(tmp_path / "s.duckdb", music)
 
-    rows = tracks(tmp_path / "s.duckdb")
-    rows = rows.set_index(rows["path"].map(lambda p: Path(p).name))
+    rows = by_file_name(tracks(tmp_path / "s.duckdb"))
     named = rows.loc["Trevino - Sombre Tones (Original Mix) [Klockworks - KW 20].wav"]
     assert (named["artist"], named["title"]) == ("Trevino", "Sombre Tones (Original Mix)")
     assert (named["label"], named["catalog_number"]) == ("Klockworks", "KW 20")

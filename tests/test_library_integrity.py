@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from library_files import MUSICWB, errors, scan, tracks, write_audio
+from library_files import MUSICWB, by_file_name, errors, scan, tracks, write_audio
 
 from musicwb import library
 from musicwb.library import read_track_file
@@ -36,9 +36,7 @@ def test_broken_files_get_error_rows_and_the_rest_is_scanned(tmp_path):
 
     assert (summary.scanned, summary.added) == (8, 2)
     assert summary.errors == 7
-    found = errors(tmp_path / "s.duckdb").set_index(
-        errors(tmp_path / "s.duckdb")["path"].map(lambda p: Path(p).name)
-    )["reason"]
+    found = by_file_name(errors(tmp_path / "s.duckdb"))["reason"]
     assert found.to_dict() == {
         "cut.flac": "truncated",
         "cut.mp3": "truncated",

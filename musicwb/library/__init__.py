@@ -17,6 +17,7 @@ The tunables :data:`BATCH_SIZE` and :data:`READ_THREADS` are read from
 
 Examples
 --------
+>>> from pathlib import Path
 >>> from musicwb.library import scan_library
 >>> from musicwb.store import Store
 >>> with Store("library.duckdb") as store:  # doctest: +SKIP

@@ -1,9 +1,10 @@
 """Scanning music folders into the store: files, tags, a metadata CSV, and incremental re-scans.
 
 :func:`scan_library` walks a folder (or one file), reads the tags of every audio file with
-mutagen, falls back to the file name where tags are missing, lets an optional metadata CSV
-override both, and writes the result into the ``tracks`` table; files it cannot read get a row
-in ``scan_errors`` with a reason, and the scan goes on. Every metadata field carries the source
+mutagen, falls back to the file name where tags are missing (read by
+:func:`musicwb.titles.parse_filename`), lets an optional metadata CSV override both, and
+writes the result into the ``tracks`` table; files it cannot read get a row in
+``scan_errors`` with a reason, and the scan goes on. Every metadata field carries the source
 it came from (``tags``, ``filename``, ``metadata_csv``) and a confidence.
 
 How a re-scan decides what to do with a file (one ``stat`` per file, compared in bulk):
