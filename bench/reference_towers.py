@@ -37,7 +37,7 @@ from musicwb.sonic.towers import (
 def _segment_samples(y: np.ndarray, *, sr: int, hop_length: int) -> dict[str, np.ndarray]:
     n_frames = 1 + y.shape[0] // hop_length
     bounds = segment_bounds(y.shape[0] / sr, fps=sr / hop_length, n_frames=n_frames)
-    return {name: y[a * hop_length: b * hop_length] for name, (a, b) in bounds.items()}
+    return {name: y[a * hop_length : b * hop_length] for name, (a, b) in bounds.items()}
 
 
 def reference_segment(y: np.ndarray, *, sr: int, hop_length: int = 512) -> np.ndarray:
@@ -54,8 +54,13 @@ def reference_segment(y: np.ndarray, *, sr: int, hop_length: int = 512) -> np.nd
     valid = (freqs >= 40) & (freqs <= 240)
     local = np.where(valid.any(), freqs[valid][np.argmax(tempogram[valid], axis=0)], 0.0)
     rhythm = rhythm_tower(
-        onset[:n], beats=np.asarray(beats, dtype=np.int64), local_bpm=np.resize(local, n), bpm=bpm,
-        onset_peaks=librosa.onset.onset_detect(y=y, sr=sr, hop_length=hop_length), sr=sr, hop_length=hop_length,
+        onset[:n],
+        beats=np.asarray(beats, dtype=np.int64),
+        local_bpm=np.resize(local, n),
+        bpm=bpm,
+        onset_peaks=librosa.onset.onset_detect(y=y, sr=sr, hop_length=hop_length),
+        sr=sr,
+        hop_length=hop_length,
     )
     timbre = timbre_tower(
         mfcc=mfcc,
@@ -71,7 +76,9 @@ def reference_segment(y: np.ndarray, *, sr: int, hop_length: int = 512) -> np.nd
     chroma = librosa.feature.chroma_stft(y=y, sr=sr, hop_length=hop_length)[:, :n]
     tonnetz = librosa.feature.tonnetz(y=y, sr=sr, hop_length=hop_length)  # its own chroma_cqt
     tonnetz = np.pad(tonnetz, ((0, 0), (0, max(0, n - tonnetz.shape[1]))))[:, :n]
-    harmony = harmony_tower(chroma=chroma, tonnetz=tonnetz, boundaries=np.asarray(beats, dtype=np.int64))
+    harmony = harmony_tower(
+        chroma=chroma, tonnetz=tonnetz, boundaries=np.asarray(beats, dtype=np.int64)
+    )
     vector = np.concatenate([rhythm, timbre, harmony])
     return np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
@@ -82,13 +89,18 @@ def reference_track(y: np.ndarray, *, sr: int, hop_length: int = 512) -> dict[st
     if y.shape[0] / sr <= SHORT_TRACK_S:
         full = reference_segment(pieces["full"], sr=sr, hop_length=hop_length)
         return dict.fromkeys(SEGMENTS, full)
-    return {name: reference_segment(pieces[name], sr=sr, hop_length=hop_length) for name in SEGMENTS}
+    return {
+        name: reference_segment(pieces[name], sr=sr, hop_length=hop_length) for name in SEGMENTS
+    }
 
 
 def main(argv: list[str]) -> int:
     from musicwb.sonic.towers import configure_worker, extract_features
 
-    default = Path(__file__).resolve().parents[2] / "shared/data/audio/realmusic/eric_skiff/tuxemon__all_of_us.ogg"
+    default = (
+        Path(__file__).resolve().parents[2]
+        / "shared/data/audio/realmusic/eric_skiff/tuxemon__all_of_us.ogg"
+    )
     path = Path(argv[0]) if argv else default
     configure_worker(Path("/tmp/musicwb-bench"))
     audio = read_audio(path)
@@ -100,11 +112,18 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     extract_features(audio.samples, sr=audio.sr)
     ours_s = time.perf_counter() - started
-    print(json.dumps({
-        "bench": "reference_towers", "track": path.name, "duration_s": round(audio.duration_s, 1),
-        "reference_s": round(reference_s, 2), "extract_features_s": round(ours_s, 2),
-        "speedup": round(reference_s / ours_s, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "reference_towers",
+                "track": path.name,
+                "duration_s": round(audio.duration_s, 1),
+                "reference_s": round(reference_s, 2),
+                "extract_features_s": round(ours_s, 2),
+                "speedup": round(reference_s / ours_s, 1),
+            }
+        )
+    )
     return 0
 
 

@@ -1,11 +1,10 @@
-"""Reading audio: formats, channel layouts, rates, bit depths, broken files, ffmpeg and its absence."""
+"""Reading audio: formats, channel layouts, rates, bit depths, broken files, ffmpeg or not."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,9 +43,14 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "fmt", "subtype", "ext", "seconds", "sr", "channels"), CASES,
-                         ids=[case[0] for case in CASES])
-def test_formats_decode_to_mono_float32_at_the_target_rate(tmp_path, name, fmt, subtype, ext, seconds, sr, channels):
+@pytest.mark.parametrize(
+    ("name", "fmt", "subtype", "ext", "seconds", "sr", "channels"),
+    CASES,
+    ids=[case[0] for case in CASES],
+)
+def test_formats_decode_to_mono_float32_at_the_target_rate(
+    tmp_path, name, fmt, subtype, ext, seconds, sr, channels
+):
     path = tmp_path / f"tone.{ext}"
     sf.write(path, tone(seconds, sr, channels=channels), sr, format=fmt, subtype=subtype)
 
@@ -58,7 +62,7 @@ def test_formats_decode_to_mono_float32_at_the_target_rate(tmp_path, name, fmt, 
     assert audio.samples.size == pytest.approx(seconds * 22050, abs=0.06 * 22050)
     assert dominant_hz(audio.samples, 22050) == pytest.approx(TONE_HZ, abs=2.0)
     # Every channel holds the tone, so the mono mix keeps its level (RMS of a 0.5 sine ≈ 0.354).
-    middle = audio.samples[audio.samples.size // 4: -audio.samples.size // 4]
+    middle = audio.samples[audio.samples.size // 4 : -audio.samples.size // 4]
     assert np.sqrt(np.mean(middle**2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.05)
     info = probe_audio(path)
     assert (info.sr, info.channels, info.decoder) == (sr, channels, "soundfile")
@@ -115,8 +119,15 @@ def test_text_named_wav_is_not_audio(tmp_path):
     assert not isinstance(caught.value, UnsupportedFormatError)
 
 
-@pytest.mark.parametrize(("fmt", "subtype", "ext"), [("WAV", "PCM_16", "wav"), ("FLAC", "PCM_16", "flac"),
-                                                     ("OGG", "VORBIS", "ogg"), ("MP3", "MPEG_LAYER_III", "mp3")])
+@pytest.mark.parametrize(
+    ("fmt", "subtype", "ext"),
+    [
+        ("WAV", "PCM_16", "wav"),
+        ("FLAC", "PCM_16", "flac"),
+        ("OGG", "VORBIS", "ogg"),
+        ("MP3", "MPEG_LAYER_III", "mp3"),
+    ],
+)
 def test_truncated_files_fail_clearly(tmp_path, fmt, subtype, ext):
     whole = tmp_path / f"whole.{ext}"
     sf.write(whole, tone(4.0, 44100, channels=2), 44100, format=fmt, subtype=subtype)
@@ -124,7 +135,9 @@ def test_truncated_files_fail_clearly(tmp_path, fmt, subtype, ext):
     for fraction in (0.5, 0.02):
         cut = tmp_path / f"cut_{fraction}.{ext}"
         cut.write_bytes(data[: int(len(data) * fraction)])
-        with pytest.raises(AudioError, match=rf"cut_{fraction}\.{ext}: .*(truncated|corrupt|malformed)") as caught:
+        with pytest.raises(
+            AudioError, match=rf"cut_{fraction}\.{ext}: .*(truncated|corrupt|malformed)"
+        ) as caught:
             read_audio(cut)
         print(f"{ext} cut to {fraction:.0%}: {caught.value}")
 
@@ -146,8 +159,22 @@ def test_m4a_is_decoded_through_ffmpeg(tmp_path):
     wav = tmp_path / "tone.wav"
     sf.write(wav, tone(3.0, 44100, channels=2), 44100)
     m4a = tmp_path / "tone.m4a"
-    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-c:a", "aac", "-b:a", "128k", str(m4a)],
-                   check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-i",
+            str(wav),
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            str(m4a),
+        ],
+        check=True,
+    )
     info = probe_audio(m4a)
     audio = read_audio(m4a, sr=22050)
     assert info.decoder == "ffmpeg" and info.subtype == "aac"
@@ -175,10 +202,15 @@ def test_real_m4a_matches_its_flac_twin(shared_data):
 
 def test_m4a_without_ffmpeg_is_a_clear_unsupported_format_error(tmp_path, monkeypatch, shared_data):
     monkeypatch.setattr(io.shutil, "which", lambda name: None)
-    for path in (shared_data / "audio" / "annotated" / "madmom_stereo_sample.m4a", tmp_path / "song.m4a"):
+    for path in (
+        shared_data / "audio" / "annotated" / "madmom_stereo_sample.m4a",
+        tmp_path / "song.m4a",
+    ):
         if not path.exists():
             path.write_bytes(b"\x00\x00\x00\x18ftypM4A " + bytes(64))
-        with pytest.raises(UnsupportedFormatError, match=r"\.m4a.*unsupported format '\.m4a'.*install ffmpeg"):
+        with pytest.raises(
+            UnsupportedFormatError, match=r"\.m4a.*unsupported format '\.m4a'.*install ffmpeg"
+        ):
             read_audio(path)
         with pytest.raises(UnsupportedFormatError):
             probe_audio(path)
@@ -196,7 +228,7 @@ def test_without_ffmpeg_soundfile_formats_still_work(tmp_path, monkeypatch):
 
 
 def test_every_shared_file_decodes_or_fails_with_a_reason(shared_data):
-    """All of audio/: the audio files decode; the rest (CSV, notes, a text file named .ogg) fail clearly."""
+    """All of audio/: audio files decode; the rest (CSV, notes, a text named .ogg) fail clearly."""
     audio_ext = {".wav", ".flac", ".ogg", ".mp3", ".m4a"}
     decoded, failed = [], []
     for path in sorted(p for p in (shared_data / "audio").rglob("*") if p.is_file()):
@@ -235,7 +267,10 @@ def test_one_hour_file_is_read_with_memory_close_to_the_output_size(tmp_path):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     output_mb = audio.samples.nbytes / 1e6
-    print(f"1 h mono 8 kHz WAV ({path.stat().st_size / 1e6:.0f} MB) -> {audio.samples.size} samples at 22050 Hz "
-          f"({output_mb:.0f} MB) in {elapsed:.1f} s; peak traced memory {peak / 1e6:.0f} MB")
+    print(
+        f"1 h mono 8 kHz WAV ({path.stat().st_size / 1e6:.0f} MB) -> {audio.samples.size} "
+        f"samples at 22050 Hz "
+        f"({output_mb:.0f} MB) in {elapsed:.1f} s; peak traced memory {peak / 1e6:.0f} MB"
+    )
     assert audio.decoded_s == pytest.approx(3600.0, abs=0.1)
     assert peak < audio.samples.nbytes * 1.1 + 20e6

@@ -112,7 +112,11 @@ def _spectral_shape(magnitude: np.ndarray, *, sr: int) -> tuple[np.ndarray, np.n
     below = (cumulative < np.float32(0.85) * cumulative[-1]).sum(axis=0)
     rolloff = freqs[np.minimum(below, freqs.size - 1)].astype(np.float64)
     silent = total <= 0
-    return (np.where(silent, 0.0, rolloff), np.where(silent, 0.0, centroid), np.where(silent, 0.0, bandwidth))
+    return (
+        np.where(silent, 0.0, rolloff),
+        np.where(silent, 0.0, centroid),
+        np.where(silent, 0.0, bandwidth),
+    )
 
 
 def _zero_crossing_rate(y: np.ndarray, *, hop_length: int, n_frames: int) -> np.ndarray:
@@ -126,7 +130,9 @@ def _zero_crossing_rate(y: np.ndarray, *, hop_length: int, n_frames: int) -> np.
     return (cumulative[hi] - cumulative[lo]) / N_FFT
 
 
-def _stft_magnitude_chunks(padded: np.ndarray, *, hop_length: int, n_frames: int, chunk_frames: int):
+def _stft_magnitude_chunks(
+    padded: np.ndarray, *, hop_length: int, n_frames: int, chunk_frames: int
+):
     """``(first_frame, magnitude)`` for consecutive blocks of frames of a centred STFT.
 
     ``padded`` is the signal with ``N_FFT // 2`` zeros on each side, so frame ``t`` covers
@@ -136,7 +142,7 @@ def _stft_magnitude_chunks(padded: np.ndarray, *, hop_length: int, n_frames: int
 
     for first in range(0, n_frames, chunk_frames):
         last = min(first + chunk_frames, n_frames)
-        block = padded[first * hop_length: (last - 1) * hop_length + N_FFT]
+        block = padded[first * hop_length : (last - 1) * hop_length + N_FFT]
         yield first, np.abs(librosa.stft(block, n_fft=N_FFT, hop_length=hop_length, center=False))
 
 
@@ -158,12 +164,16 @@ def _tuning(power: np.ndarray, *, sr: int) -> float:
         return 0.0
     with warnings.catch_warnings():
         # Pitch-free input (clicks, a DC offset) has nothing to tune from: tuning 0.
-        warnings.filterwarnings("ignore", message="Trying to estimate tuning from empty frequency set")
+        warnings.filterwarnings(
+            "ignore", message="Trying to estimate tuning from empty frequency set"
+        )
         tuning = librosa.estimate_tuning(S=power, sr=sr)
     return float(np.nan_to_num(tuning))
 
 
-def compute_frames(y: np.ndarray, *, sr: int, hop_length: int = 512, chunk_frames: int = CHUNK_FRAMES) -> Frames:
+def compute_frames(
+    y: np.ndarray, *, sr: int, hop_length: int = 512, chunk_frames: int = CHUNK_FRAMES
+) -> Frames:
     """Compute the STFT once, block by block, and derive every frame-level feature from it.
 
     Parameters
@@ -192,12 +202,17 @@ def compute_frames(y: np.ndarray, *, sr: int, hop_length: int = 512, chunk_frame
     # librosa clips log-mel at 80 dB below the loudest value (top_db); one floor for the whole
     # track, from the sampled frames, keeps blocks consistent. Without a floor, near-silent
     # bands swing by tens of dB between codecs (FLAC's dither against AAC's empty bands).
-    floor_db = float(librosa.power_to_db(np.max(mel_basis @ sampled, initial=1e-10), ref=1.0)) - MEL_TOP_DB
+    floor_db = (
+        float(librosa.power_to_db(np.max(mel_basis @ sampled, initial=1e-10), ref=1.0)) - MEL_TOP_DB
+    )
 
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in
-                                          ("mel_db", "contrast", "rolloff", "centroid", "bandwidth", "chroma", "rms")}
-    for _, magnitude in _stft_magnitude_chunks(padded, hop_length=hop_length, n_frames=n_frames,
-                                               chunk_frames=chunk_frames):
+    parts: dict[str, list[np.ndarray]] = {
+        name: []
+        for name in ("mel_db", "contrast", "rolloff", "centroid", "bandwidth", "chroma", "rms")
+    }
+    for _, magnitude in _stft_magnitude_chunks(
+        padded, hop_length=hop_length, n_frames=n_frames, chunk_frames=chunk_frames
+    ):
         power = magnitude**2
         mel_db = librosa.power_to_db(mel_basis @ power, ref=1.0, amin=1e-10, top_db=None)
         parts["mel_db"].append(np.maximum(mel_db, floor_db))
@@ -213,7 +228,9 @@ def compute_frames(y: np.ndarray, *, sr: int, hop_length: int = 512, chunk_frame
     joined = {name: np.concatenate(blocks, axis=-1) for name, blocks in parts.items()}
 
     mel_db = joined["mel_db"]
-    onset = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=hop_length, aggregate=np.median)
+    onset = librosa.onset.onset_strength(
+        S=mel_db, sr=sr, hop_length=hop_length, aggregate=np.median
+    )
     flux = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=hop_length, aggregate=np.mean)
     mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=N_MFCC)
     # 'nearest' edges: no minimum length, so one-second clips work too.

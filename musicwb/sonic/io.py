@@ -50,7 +50,9 @@ __all__ = [
 
 DEFAULT_SR = 22050
 BLOCK_FRAMES = 1 << 18  # about 6 s at 44.1 kHz; one block of every channel is held at a time
-TRUNCATION_TOLERANCE = 0.05  # decoding may fall this much short of the header (and 1 s) before it is an error
+TRUNCATION_TOLERANCE = (
+    0.05  # decoding may fall this much short of the header (and 1 s) before it is an error
+)
 
 # Extensions libsndfile decodes (its container names, lower case, plus common aliases).
 SOUNDFILE_EXTENSIONS = frozenset(
@@ -192,7 +194,9 @@ def probe_audio(path: str | Path) -> AudioInfo:
             try:
                 return _probe_ffmpeg(path)
             except AudioError as ffmpeg_exc:
-                raise AudioError(f"{reason}; ffprobe: {str(ffmpeg_exc).replace(f'{path}: ', '')}") from exc
+                raise AudioError(
+                    f"{reason}; ffprobe: {str(ffmpeg_exc).replace(f'{path}: ', '')}"
+                ) from exc
         declared = _declared_wav_bytes(info.extra_info)
         if declared is not None and declared[0] > (1 + TRUNCATION_TOLERANCE) * declared[1]:
             raise AudioError(
@@ -220,11 +224,23 @@ def _probe_ffmpeg(path: Path) -> AudioInfo:
             f"{path}: unsupported format {path.suffix or '(no extension)'!r}: libsndfile does not "
             f"read it and {exc}; install ffmpeg to read it"
         ) from exc
-    command = [ffprobe, "-v", "error", "-select_streams", "a:0", "-show_streams", "-show_format",
-               "-of", "json", str(path)]
+    command = [
+        ffprobe,
+        "-v",
+        "error",
+        "-select_streams",
+        "a:0",
+        "-show_streams",
+        "-show_format",
+        "-of",
+        "json",
+        str(path),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise AudioError(f"{path}: not readable as audio by ffprobe: {done.stderr.strip() or done.returncode}")
+        raise AudioError(
+            f"{path}: not readable as audio by ffprobe: {done.stderr.strip() or done.returncode}"
+        )
     meta = json.loads(done.stdout or "{}")
     streams = meta.get("streams") or []
     if not streams:
@@ -294,9 +310,13 @@ def read_audio(
     else:
         blocks = _ffmpeg_blocks(info, max_frames=max_frames)
     expected = info.frames if max_frames is None else min(info.frames, max_frames)
-    samples, decoded_frames, finite = _mono_resampled(blocks, in_sr=info.sr, out_sr=int(sr), expected_frames=expected)
+    samples, decoded_frames, finite = _mono_resampled(
+        blocks, in_sr=info.sr, out_sr=int(sr), expected_frames=expected
+    )
     if decoded_frames == 0:
-        raise AudioError(f"{info.path}: no audio samples could be decoded (empty or corrupt stream)")
+        raise AudioError(
+            f"{info.path}: no audio samples could be decoded (empty or corrupt stream)"
+        )
     missing = expected - decoded_frames
     if missing > TRUNCATION_TOLERANCE * expected and missing > info.sr:
         raise AudioError(
@@ -318,15 +338,20 @@ def read_audio(
     )
 
 
-def _mono_resampled(blocks: Iterator[np.ndarray], *, in_sr: int, out_sr: int,
-                    expected_frames: int = 0) -> tuple[np.ndarray, int, bool]:
+def _mono_resampled(
+    blocks: Iterator[np.ndarray], *, in_sr: int, out_sr: int, expected_frames: int = 0
+) -> tuple[np.ndarray, int, bool]:
     """Mix each (frames, channels) block to mono and resample it in a stream.
 
     The output is written into one buffer sized from ``expected_frames`` (grown if the file
     holds more), so the peak memory is the output plus one block, not twice the output.
     Returns the samples, the frames decoded and whether every block was finite.
     """
-    stream = None if in_sr == out_sr else soxr.ResampleStream(in_sr, out_sr, 1, dtype="float32", quality="HQ")
+    stream = (
+        None
+        if in_sr == out_sr
+        else soxr.ResampleStream(in_sr, out_sr, 1, dtype="float32", quality="HQ")
+    )
     out = np.empty(int(np.ceil(expected_frames * out_sr / in_sr)) + 64, dtype=np.float32)
     filled = decoded = 0
     finite = True
@@ -337,7 +362,7 @@ def _mono_resampled(blocks: Iterator[np.ndarray], *, in_sr: int, out_sr: int,
             grown = np.empty(max(2 * out.size, filled + piece.size), dtype=np.float32)
             grown[:filled] = out[:filled]
             out = grown
-        out[filled: filled + piece.size] = piece
+        out[filled : filled + piece.size] = piece
         filled += piece.size
 
     for block in blocks:
@@ -375,7 +400,17 @@ def _ffmpeg_blocks(info: AudioInfo, *, max_frames: int | None) -> Iterator[np.nd
     if max_frames is not None:
         command += ["-t", f"{max_frames / info.sr:.6f}"]
     # Native rate and channels: downmix and resampling happen here, the same as for soundfile.
-    command += ["-f", "f32le", "-acodec", "pcm_f32le", "-ac", str(info.channels), "-ar", str(info.sr), "-"]
+    command += [
+        "-f",
+        "f32le",
+        "-acodec",
+        "pcm_f32le",
+        "-ac",
+        str(info.channels),
+        "-ar",
+        str(info.sr),
+        "-",
+    ]
     frame_bytes = 4 * info.channels
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -388,7 +423,9 @@ def _ffmpeg_blocks(info: AudioInfo, *, max_frames: int | None) -> Iterator[np.nd
             yield np.frombuffer(chunk[:usable], dtype="<f4").reshape(-1, info.channels)
         stderr = process.stderr.read().decode(errors="replace").strip() if process.stderr else ""
         if process.wait() != 0:
-            raise AudioError(f"{info.path}: ffmpeg failed to decode it: {stderr or process.returncode}")
+            raise AudioError(
+                f"{info.path}: ffmpeg failed to decode it: {stderr or process.returncode}"
+            )
     finally:
         if process.poll() is None:
             process.kill()

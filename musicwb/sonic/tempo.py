@@ -196,7 +196,9 @@ def estimate_tempo(onset: np.ndarray, *, sr: int, hop_length: int = 512) -> Temp
     prior = _log_normal_prior(np.where(in_range, bpm, PRIOR_CENTER_BPM))
     score = np.where(in_range, np.clip(pooled, 0, None) * prior, -np.inf)
     best = int(np.argmax(score))
-    best = max(best - 1, 0) + int(np.argmax(curve[max(best - 1, 0):best + 2]))  # the raw peak beside it
+    best = max(best - 1, 0) + int(
+        np.argmax(curve[max(best - 1, 0) : best + 2])
+    )  # the raw peak beside it
     lag = _parabolic_peak(curve, best)
     height = float(np.clip(curve[best], 0.0, 1.0))
     half = _interp(pooled, 2 * lag) / max(_interp(pooled, lag), 1e-12) * height  # twice the period
@@ -206,13 +208,19 @@ def estimate_tempo(onset: np.ndarray, *, sr: int, hop_length: int = 512) -> Temp
         bpm=float(primary),
         lag_s=float(lag / fps),
         pulse_clarity=height,
-        half_tempo_likely=bool(height > 0 and half >= OCTAVE_LIKELY_RATIO * height and primary / 2 >= MIN_BPM),
-        double_tempo_likely=bool(height > 0 and double >= OCTAVE_LIKELY_RATIO * height and primary * 2 <= MAX_BPM),
+        half_tempo_likely=bool(
+            height > 0 and half >= OCTAVE_LIKELY_RATIO * height and primary / 2 >= MIN_BPM
+        ),
+        double_tempo_likely=bool(
+            height > 0 and double >= OCTAVE_LIKELY_RATIO * height and primary * 2 <= MAX_BPM
+        ),
         clarity_threshold=threshold,
     )
 
 
-def local_bpm(onset: np.ndarray, *, sr: int, hop_length: int = 512, stride: int = LOCAL_STRIDE) -> np.ndarray:
+def local_bpm(
+    onset: np.ndarray, *, sr: int, hop_length: int = 512, stride: int = LOCAL_STRIDE
+) -> np.ndarray:
     """Local tempo of every frame: the best lag of a windowed autocorrelation (no prior).
 
     Windows of :data:`TEMPOGRAM_WIN` frames (8.9 s at 22050 Hz / 512), centred every
@@ -254,8 +262,9 @@ def local_bpm(onset: np.ndarray, *, sr: int, hop_length: int = 512, stride: int 
     return best[nearest]
 
 
-def bpm_agrees(estimate: np.ndarray | float, reference: float, *, tolerance: float = 0.04,
-               octaves: bool = True) -> np.ndarray | bool:
+def bpm_agrees(
+    estimate: np.ndarray | float, reference: float, *, tolerance: float = 0.04, octaves: bool = True
+) -> np.ndarray | bool:
     """Whether an estimate is within ``tolerance`` of a reference (or its half or double)."""
     estimate = np.asarray(estimate, dtype=np.float64)
     if reference <= 0:
@@ -280,14 +289,18 @@ def track_beats(onset: np.ndarray, *, sr: int, hop_length: int = 512, bpm: float
     if bpm <= 0 or not np.any(onset > 0):
         return np.zeros(0, dtype=np.int64)
     _, beats = librosa.beat.beat_track(
-        onset_envelope=np.asarray(onset, dtype=np.float32), sr=sr, hop_length=hop_length,
-        bpm=float(bpm), units="frames",
+        onset_envelope=np.asarray(onset, dtype=np.float32),
+        sr=sr,
+        hop_length=hop_length,
+        bpm=float(bpm),
+        units="frames",
     )
     return np.asarray(beats, dtype=np.int64)
 
 
-def refine_with_beats(estimate: TempoEstimate, beats: np.ndarray, *, sr: int,
-                      hop_length: int = 512) -> TempoEstimate:
+def refine_with_beats(
+    estimate: TempoEstimate, beats: np.ndarray, *, sr: int, hop_length: int = 512
+) -> TempoEstimate:
     """Replace the lag-quantised tempo by the mean beat interval when the two agree within 4 %."""
     if estimate.bpm <= 0 or len(beats) < 4:
         return estimate
@@ -298,7 +311,10 @@ def refine_with_beats(estimate: TempoEstimate, beats: np.ndarray, *, sr: int,
     if not bpm_agrees(from_beats, estimate.bpm, octaves=False):
         return estimate
     return TempoEstimate(
-        bpm=float(from_beats), lag_s=float(60.0 / from_beats), pulse_clarity=estimate.pulse_clarity,
-        half_tempo_likely=estimate.half_tempo_likely, double_tempo_likely=estimate.double_tempo_likely,
+        bpm=float(from_beats),
+        lag_s=float(60.0 / from_beats),
+        pulse_clarity=estimate.pulse_clarity,
+        half_tempo_likely=estimate.half_tempo_likely,
+        double_tempo_likely=estimate.double_tempo_likely,
         clarity_threshold=estimate.clarity_threshold,
     )

@@ -77,11 +77,23 @@ _MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98,
 
 def _rhythm_names() -> list[str]:
     return [
-        "onset_median", "onset_iqr", "onset_std", "onset_p10", "onset_p90",
-        "tempo_peak1_lag", "tempo_peak2_lag", "tempo_peak_ratio",
+        "onset_median",
+        "onset_iqr",
+        "onset_std",
+        "onset_p10",
+        "onset_p90",
+        "tempo_peak1_lag",
+        "tempo_peak2_lag",
+        "tempo_peak_ratio",
         *[f"tempo_acf_lag{k}" for k in range(1, 6)],
-        "beat_interval_cv", "beat_interval_median", "beat_strength_median", "beat_strength_iqr",
-        "onset_rate", "rhythm_entropy", "bpm", "tempo_stability",
+        "beat_interval_cv",
+        "beat_interval_median",
+        "beat_strength_median",
+        "beat_strength_iqr",
+        "onset_rate",
+        "rhythm_entropy",
+        "bpm",
+        "tempo_stability",
     ]
 
 
@@ -92,8 +104,15 @@ def _timbre_names() -> list[str]:
         *[f"mfcc_delta_median_{i:02d}" for i in range(20)],
         *[f"spectral_contrast_median_{i}" for i in range(7)],
         *[f"spectral_contrast_iqr_{i}" for i in range(7)],
-        "rolloff_median", "rolloff_iqr", "centroid_median", "centroid_iqr",
-        "bandwidth_median", "bandwidth_iqr", "flux_median", "flux_iqr", "zcr_median",
+        "rolloff_median",
+        "rolloff_iqr",
+        "centroid_median",
+        "centroid_iqr",
+        "bandwidth_median",
+        "bandwidth_iqr",
+        "flux_median",
+        "flux_iqr",
+        "zcr_median",
     ]
 
 
@@ -101,7 +120,9 @@ def _harmony_names() -> list[str]:
     return [
         *[f"chroma_median_{p}" for p in PITCH_CLASSES],
         *[f"chroma_iqr_{p}" for p in PITCH_CLASSES],
-        "chroma_entropy", "chroma_peak_count", "key_strength",
+        "chroma_entropy",
+        "chroma_peak_count",
+        "key_strength",
         *[f"tonnetz_median_{axis}" for axis in TONNETZ_AXES],
     ]
 
@@ -130,7 +151,11 @@ def tower_slices() -> dict[str, slice]:
     >>> tower_slices()
     {'rhythm': slice(0, 21, None), 'timbre': slice(21, 104, None), 'harmony': slice(104, 137, None)}
     """
-    n_rhythm, n_timbre, n_harmony = len(_rhythm_names()), len(_timbre_names()), len(_harmony_names())
+    n_rhythm, n_timbre, n_harmony = (
+        len(_rhythm_names()),
+        len(_timbre_names()),
+        len(_harmony_names()),
+    )
     return {
         "rhythm": slice(0, n_rhythm),
         "timbre": slice(n_rhythm, n_rhythm + n_timbre),
@@ -145,7 +170,8 @@ class TrackFeatures:
     Attributes
     ----------
     segments : dict of str to ndarray, shape (137,), float32
-        ``"full"``, ``"start"``, ``"mid"``, ``"end"``; finite values, in :func:`feature_names` order.
+        ``"full"``, ``"start"``, ``"mid"``, ``"end"``; finite values, in :func:`feature_names`
+        order.
     bpm_info : dict
         ``bpm`` (float, 0.0 without a pulse), ``half_tempo_likely``, ``double_tempo_likely``
         (bool), ``tempo_stability`` (fraction of frames whose local tempo agrees, 0..1),
@@ -201,7 +227,11 @@ def beat_synchronous(matrix: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
     n_frames = matrix.shape[1]
     if n_frames == 0:
         return np.zeros((matrix.shape[0], 1), dtype=matrix.dtype)
-    edges = np.unique(np.clip(np.concatenate([[0], np.asarray(boundaries, dtype=np.int64), [n_frames]]), 0, n_frames))
+    edges = np.unique(
+        np.clip(
+            np.concatenate([[0], np.asarray(boundaries, dtype=np.int64), [n_frames]]), 0, n_frames
+        )
+    )
     columns = [np.median(matrix[:, a:b], axis=1) for a, b in zip(edges[:-1], edges[1:]) if b > a]
     return np.stack(columns, axis=1)
 
@@ -269,7 +299,9 @@ def rhythm_tower(
     fps = sr / hop_length
     onset = np.asarray(onset, dtype=np.float64)
     duration_s = max(onset.size / fps, 1e-9)
-    p10, p25, p50, p75, p90 = np.percentile(onset, [10, 25, 50, 75, 90]) if onset.size else (0.0,) * 5
+    p10, p25, p50, p75, p90 = (
+        np.percentile(onset, [10, 25, 50, 75, 90]) if onset.size else (0.0,) * 5
+    )
 
     acf = onset_autocorrelation(onset)
     peaks, range_lags = _acf_peaks(acf, fps)
@@ -279,24 +311,45 @@ def rhythm_tower(
 
     beat_lag = 60.0 * fps / bpm if bpm > 0 else 0.0
     grid = np.arange(acf.size)
-    acf_at_beats = [float(np.interp(k * beat_lag, grid, acf, right=0.0)) if beat_lag > 0 and acf.size else 0.0
-                    for k in range(1, 6)]
+    acf_at_beats = [
+        float(np.interp(k * beat_lag, grid, acf, right=0.0)) if beat_lag > 0 and acf.size else 0.0
+        for k in range(1, 6)
+    ]
 
     intervals = np.diff(np.asarray(beats, dtype=np.float64)) / fps
     interval_median = float(np.median(intervals)) if intervals.size else 0.0
-    interval_cv = float(intervals.std() / intervals.mean()) if intervals.size > 1 and intervals.mean() > 0 else 0.0
+    interval_cv = (
+        float(intervals.std() / intervals.mean())
+        if intervals.size > 1 and intervals.mean() > 0
+        else 0.0
+    )
     strengths = onset[np.asarray(beats, dtype=np.int64)] if len(beats) else np.zeros(1)
 
     entropy = _normalised_entropy(acf[range_lags]) if range_lags.size else 1.0
     stability = float(np.mean(bpm_agrees(local_bpm, bpm))) if bpm > 0 and local_bpm.size else 0.0
 
-    return np.array([
-        p50, p75 - p25, onset.std() if onset.size else 0.0, p10, p90,
-        peak1, peak2, peak_ratio,
-        *acf_at_beats,
-        interval_cv, interval_median, np.median(strengths), _iqr(strengths),
-        len(onset_peaks) / duration_s, entropy, bpm, stability,
-    ], dtype=np.float64)
+    return np.array(
+        [
+            p50,
+            p75 - p25,
+            onset.std() if onset.size else 0.0,
+            p10,
+            p90,
+            peak1,
+            peak2,
+            peak_ratio,
+            *acf_at_beats,
+            interval_cv,
+            interval_median,
+            np.median(strengths),
+            _iqr(strengths),
+            len(onset_peaks) / duration_s,
+            entropy,
+            bpm,
+            stability,
+        ],
+        dtype=np.float64,
+    )
 
 
 def timbre_tower(
@@ -332,11 +385,17 @@ def timbre_tower(
     contrast_rows = slice(2 * n_mfcc, 2 * n_mfcc + n_contrast)
     scalar = 2 * n_mfcc + n_contrast  # rolloff, centroid, bandwidth, flux, zcr
     pairs = [value for row in range(scalar, scalar + 4) for value in (median[row], iqr[row])]
-    return np.concatenate([
-        median[:n_mfcc], iqr[:n_mfcc], median[n_mfcc:2 * n_mfcc],
-        median[contrast_rows], iqr[contrast_rows],
-        pairs, [median[scalar + 4]],
-    ])
+    return np.concatenate(
+        [
+            median[:n_mfcc],
+            iqr[:n_mfcc],
+            median[n_mfcc : 2 * n_mfcc],
+            median[contrast_rows],
+            iqr[contrast_rows],
+            pairs,
+            [median[scalar + 4]],
+        ]
+    )
 
 
 def harmony_tower(*, chroma: np.ndarray, tonnetz: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
@@ -364,18 +423,25 @@ def harmony_tower(*, chroma: np.ndarray, tonnetz: np.ndarray, boundaries: np.nda
     peak_count = 0
     if profile.max() > 0:
         left, right = np.roll(profile, 1), np.roll(profile, -1)
-        peak_count = int(np.sum((profile >= left) & (profile > right) & (profile >= 0.5 * profile.max())))
+        peak_count = int(
+            np.sum((profile >= left) & (profile > right) & (profile >= 0.5 * profile.max()))
+        )
 
     key_strength = 0.0
     if profile.std() > 1e-9:
         for template in (_MAJOR_PROFILE, _MINOR_PROFILE):
             for shift in range(12):
-                key_strength = max(key_strength, float(np.corrcoef(profile, np.roll(template, shift))[0, 1]))
-    return np.concatenate([
-        chroma_median, chroma_iqr,
-        [_normalised_entropy(profile), peak_count, key_strength],
-        np.median(tonnetz_sync, axis=1),
-    ])
+                key_strength = max(
+                    key_strength, float(np.corrcoef(profile, np.roll(template, shift))[0, 1])
+                )
+    return np.concatenate(
+        [
+            chroma_median,
+            chroma_iqr,
+            [_normalised_entropy(profile), peak_count, key_strength],
+            np.median(tonnetz_sync, axis=1),
+        ]
+    )
 
 
 # ---------------------------------------------------------------- segments and extraction
@@ -434,7 +500,9 @@ def extract_features(y: np.ndarray, *, sr: int, hop_length: int = 512) -> TrackF
     if y.ndim != 1:
         raise ParameterError(f"y must be a mono signal of shape (n_samples,), got shape {y.shape}")
     if sr <= 0 or hop_length <= 0:
-        raise ParameterError(f"sr and hop_length must be positive, got sr={sr!r}, hop_length={hop_length!r}")
+        raise ParameterError(
+            f"sr and hop_length must be positive, got sr={sr!r}, hop_length={hop_length!r}"
+        )
     if not np.all(np.isfinite(y)):
         raise ParameterError("y holds NaN or infinite samples")
     duration_s = y.shape[0] / sr
@@ -442,7 +510,11 @@ def extract_features(y: np.ndarray, *, sr: int, hop_length: int = 512) -> TrackF
     frames = compute_frames(y, sr=sr, hop_length=hop_length)
     fps, n_frames = frames.fps, frames.n_frames
     tempo = estimate_tempo(frames.onset, sr=sr, hop_length=hop_length)
-    beats = track_beats(frames.onset, sr=sr, hop_length=hop_length, bpm=tempo.bpm) if tempo.rhythmic else np.zeros(0, np.int64)
+    beats = (
+        track_beats(frames.onset, sr=sr, hop_length=hop_length, bpm=tempo.bpm)
+        if tempo.rhythmic
+        else np.zeros(0, np.int64)
+    )
     tempo = refine_with_beats(tempo, beats, sr=sr, hop_length=hop_length)
     local = local_bpm(frames.onset, sr=sr, hop_length=hop_length)
     onset_peaks = _onset_peaks(frames.onset, sr=sr, hop_length=hop_length)
@@ -453,7 +525,12 @@ def extract_features(y: np.ndarray, *, sr: int, hop_length: int = 512) -> TrackF
     for name, (a, b) in segment_bounds(duration_s, fps=fps, n_frames=n_frames).items():
         if (a, b) not in computed:
             computed[(a, b)] = _segment_vector(
-                frames, a, b, beats=beats, onset_peaks=onset_peaks, local=local,
+                frames,
+                a,
+                b,
+                beats=beats,
+                onset_peaks=onset_peaks,
+                local=local,
                 track_tempo=tempo if (a, b) == (0, n_frames) else None,
             )
         vectors[name], fixed_grid[name], _ = computed[(a, b)]
@@ -479,7 +556,10 @@ def _onset_peaks(onset: np.ndarray, *, sr: int, hop_length: int) -> np.ndarray:
 
     if not np.any(onset > 0):
         return np.zeros(0, dtype=np.int64)
-    return np.asarray(librosa.onset.onset_detect(onset_envelope=onset, sr=sr, hop_length=hop_length), dtype=np.int64)
+    return np.asarray(
+        librosa.onset.onset_detect(onset_envelope=onset, sr=sr, hop_length=hop_length),
+        dtype=np.int64,
+    )
 
 
 def _segment_vector(frames, a: int, b: int, *, beats, onset_peaks, local, track_tempo):
@@ -491,22 +571,39 @@ def _segment_vector(frames, a: int, b: int, *, beats, onset_peaks, local, track_
     segment_beats = beats[(beats >= a) & (beats < b)] - a
     tempo = track_tempo
     if tempo is None:
-        tempo = refine_with_beats(estimate_tempo(onset, sr=sr, hop_length=hop), segment_beats, sr=sr, hop_length=hop)
+        tempo = refine_with_beats(
+            estimate_tempo(onset, sr=sr, hop_length=hop), segment_beats, sr=sr, hop_length=hop
+        )
     silent = float(frames.rms[a:b].max(initial=0.0)) < SILENCE_RMS
     use_grid = silent or not tempo.rhythmic or len(segment_beats) < MIN_BEATS
     boundaries = _grid(b - a, frames.fps) if use_grid else segment_beats
     bpm = 0.0 if silent else tempo.bpm
 
+    # Without a pulse clearer than chance there is no tempo to be stable: stability 0.
+    local_tempo = local[a:b] if tempo.rhythmic and not silent else np.zeros(b - a)
     rhythm = rhythm_tower(
-        onset, beats=boundaries, onset_peaks=onset_peaks[(onset_peaks >= a) & (onset_peaks < b)] - a,
-        local_bpm=local[a:b], bpm=bpm, sr=sr, hop_length=hop,
+        onset,
+        beats=boundaries,
+        onset_peaks=onset_peaks[(onset_peaks >= a) & (onset_peaks < b)] - a,
+        local_bpm=local_tempo,
+        bpm=bpm,
+        sr=sr,
+        hop_length=hop,
     )
     timbre = timbre_tower(
-        mfcc=frames.mfcc[:, a:b], mfcc_delta=frames.mfcc_delta[:, a:b], contrast=frames.contrast[:, a:b],
-        rolloff=frames.rolloff[a:b], centroid=frames.centroid[a:b], bandwidth=frames.bandwidth[a:b],
-        flux=frames.flux[a:b], zcr=frames.zcr[a:b], boundaries=boundaries,
+        mfcc=frames.mfcc[:, a:b],
+        mfcc_delta=frames.mfcc_delta[:, a:b],
+        contrast=frames.contrast[:, a:b],
+        rolloff=frames.rolloff[a:b],
+        centroid=frames.centroid[a:b],
+        bandwidth=frames.bandwidth[a:b],
+        flux=frames.flux[a:b],
+        zcr=frames.zcr[a:b],
+        boundaries=boundaries,
     )
-    harmony = harmony_tower(chroma=frames.chroma[:, a:b], tonnetz=frames.tonnetz[:, a:b], boundaries=boundaries)
+    harmony = harmony_tower(
+        chroma=frames.chroma[:, a:b], tonnetz=frames.tonnetz[:, a:b], boundaries=boundaries
+    )
     vector = np.concatenate([rhythm, timbre, harmony])
     vector = np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
     stability = float(rhythm[feature_names().index("tempo_stability")])
@@ -551,7 +648,8 @@ def configure_worker(data_dir: str | Path | None = None, *, blas_threads: int = 
         os.environ["NUMBA_CACHE_DIR"] = str(Path(data_dir).resolve() / "cache" / "numba")
     cache_dir = Path(os.environ["NUMBA_CACHE_DIR"])
     cache_dir.mkdir(parents=True, exist_ok=True)
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    # For BLAS libraries loaded after this call (and child processes).
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, str(blas_threads))
     if "numba" in sys.modules:  # already loaded: make it read the cache directory again
         from numba.core.config import reload_config
