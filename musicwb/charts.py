@@ -143,6 +143,15 @@ def stacked_count_bars(
     altair.Chart
         The parts are folded in the browser (a Vega-Lite ``fold`` transform); the data stays
         the frame as given.
+
+    Examples
+    --------
+    >>> sets = pd.DataFrame({"set_id": ["a"], "known_entries": [9], "unknown_entries": [3]})
+    >>> chart = stacked_count_bars(
+    ...     sets, category="set_id", parts=["known_entries", "unknown_entries"], title="Entries"
+    ... )
+    >>> chart.to_dict()["transform"][0]["fold"]
+    ['known_entries', 'unknown_entries']
     """
     _require_columns(frame, [category, *parts], chart="stacked_count_bars")
     if not parts:
@@ -191,6 +200,16 @@ def coverage_bars(
     Returns
     -------
     altair.Chart
+
+    Examples
+    --------
+    >>> coverage = pd.DataFrame(
+    ...     {"status": ["with label", "without label"], "source": ["tags", "(no label)"],
+    ...      "tracks": [40, 10]}
+    ... )
+    >>> coverage_bars(coverage, status="status", part="source", count="tracks",
+    ...               title="Labels").to_dict()["encoding"]["color"]["field"]
+    'source'
     """
     _require_columns(frame, [status, part, count], chart="coverage_bars")
     return (
@@ -233,6 +252,13 @@ def histogram_bars(
     Returns
     -------
     altair.Chart
+
+    Examples
+    --------
+    >>> bins = pd.DataFrame({"bin_start_s": [0.0, 30.0], "bin_end_s": [30.0, 60.0], "tracks": [2, 5]})
+    >>> histogram_bars(bins, start="bin_start_s", end="bin_end_s", count="tracks",
+    ...                title="Durations", value_title="duration (s)").to_dict()["encoding"]["x2"]
+    {'field': 'bin_end_s'}
     """
     _require_columns(frame, [start, end, count], chart="histogram_bars")
     return (

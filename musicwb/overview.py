@@ -11,7 +11,7 @@ Examples
 >>> from musicwb.store import Store
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb"
 >>> with Store(path) as store:
-...     library_totals(store).set_index("measure").loc["tracks", "value"]
+...     int(library_totals(store).set_index("measure").loc["tracks", "value"])
 0
 """
 
