@@ -43,6 +43,7 @@ from musicwb.enrich.sources.http import (
     Failure,
     HttpPolicy,
     RateLimit,
+    expected_remaining,
 )
 from musicwb.errors import AuthError, NotFound, ParameterError, RateLimited, SourceError
 
@@ -257,8 +258,8 @@ class DiscogsSource:
         remaining = _int_or_none(getattr(fetcher, "rate_limit_remaining", None))
         if remaining is None or remaining > self.low_remaining:
             return
-        own = self.policy.limiter(self.rate_key, default=self.limit)
-        if remaining >= own.free_slots():
+        own = expected_remaining()
+        if own is None or remaining >= own:
             return  # our own limiter holds us back enough: nobody else is using the budget
         allowed = _int_or_none(getattr(fetcher, "rate_limit", None)) or self.limit.requests
         pause = self.window_s / max(allowed, 1) * (self.low_remaining + 1 - remaining)

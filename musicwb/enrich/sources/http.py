@@ -61,6 +61,7 @@ __all__ = [
     "DISCOGS_LIMIT_WITHOUT_TOKEN",
     "policy_from_settings",
     "answered",
+    "expected_remaining",
 ]
 
 T = TypeVar("T")
@@ -142,9 +143,22 @@ def answered() -> None:
         slot.limiter._release(slot)
 
 
+def expected_remaining() -> int | None:
+    """For the request running in this thread: how many more requests our own limiter would
+    have allowed in the window when it was sent (``None`` outside a request).
+
+    A service that reports fewer remaining (``X-Discogs-Ratelimit-Remaining``) is being used
+    by other clients too. Counted when the slot was taken, it can only be lower than what the
+    service counts for us then, never higher.
+    """
+    slot = getattr(_current, "slot", None)
+    return None if slot is None else slot.free_after
+
+
 @dataclass
 class _Slot:
     limiter: HostLimiter
+    free_after: int
     released: bool = False
 
 
@@ -198,8 +212,7 @@ class HostLimiter:
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
         """Wait for a slot, hold it while the request runs, and release it."""
-        self._acquire()
-        slot = _Slot(self)
+        slot = _Slot(self, free_after=self._acquire())
         _current.slot = slot
         try:
             yield
@@ -216,15 +229,16 @@ class HostLimiter:
             self._in_flight -= 1
             self._answers.append(self._clock())
 
-    def _acquire(self) -> None:
-        """Block until both gates open, then count the request as in flight."""
+    def _acquire(self) -> int:
+        """Block until both gates open, count the request as in flight, and return how many
+        more the window would take."""
         while True:
             with self._lock:
                 now = self._clock()
                 pause = max(self._not_before - now, self._guard_wait(now))
                 if pause <= 0 and self._limiter.try_acquire(self.key):
                     self._in_flight += 1
-                    return
+                    return self.limit.requests - len(self._answers) - self._in_flight
             if pause <= 0:
                 with self._limiter.lock:
                     item = RateItem(self.key, self._pyrate_clock.now())
