@@ -1,0 +1,408 @@
+"""Reading DJ-set tracklists (MixesDB CSV, JSON, generic CSV) and importing them into the store.
+
+Every raw line goes through :func:`musicwb.titles.parse_title` (``source="tracklist"``); unknown
+slots ("ID - ID", "?", "Artist - ID") are flagged. A malformed row is reported with its file and
+line (or JSON location) and skipped; the rest of the file is imported. A file is identified by
+the SHA-256 of its bytes: importing the same file again changes nothing.
+
+Formats
+-------
+``mixesdb``
+    ``mix_title, mix_url, part, position, timestamp, artist, title, raw``; the DJ comes from the
+    file name (``Ben_Klock_tracklists.csv`` → "Ben Klock"); a set is one ``(mix_url, part)``.
+``json``
+    ``{"sets": [{"id": ..., "dj": ..., "title": ..., "entries": [{"time": ..., "raw": ...}]}]}``
+    (a bare list of sets also works); entries in play order.
+``csv``
+    ``set_id, dj, position`` and either ``raw`` or ``artist, title`` (optional ``label``,
+    ``set_title``).
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "sets.csv"
+>>> _ = path.write_text("set_id,dj,position,raw\\ns1,DJ A,1,A - B [L]\\ns1,DJ A,x,?\\n")
+>>> parsed = read_tracklists(path, fmt="csv")
+>>> len(parsed.entries), parsed.errors.location.tolist()
+(1, ['line 3'])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from musicwb.errors import ParameterError, SourceError
+from musicwb.linkage.artists import artist_key, label_key
+from musicwb.titles import parse_title
+
+if TYPE_CHECKING:
+    from musicwb.store import Store
+
+__all__ = [
+    "FORMATS",
+    "ParsedTracklists",
+    "ImportSummary",
+    "read_tracklists",
+    "read_many",
+    "import_tracklists",
+    "entries_frame",
+    "with_keys",
+]
+
+FORMATS = ("mixesdb", "json", "csv")
+SET_COLUMNS = ["set_id", "dj", "title", "source", "source_file"]
+ENTRY_COLUMNS = ["set_id", "position", "raw", "artist", "title", "label", "is_unknown"]
+ERROR_COLUMNS = ["file_path", "location", "line", "reason"]
+_MIXESDB_COLUMNS = ["mix_title", "mix_url", "part", "position", "timestamp", "artist", "title", "raw"]
+
+
+@dataclass
+class ParsedTracklists:
+    """What one file holds: sets, entries (store columns) and the rows that could not be read."""
+
+    path: Path
+    file_hash: str
+    fmt: str
+    sets: pd.DataFrame
+    entries: pd.DataFrame
+    errors: pd.DataFrame
+
+
+@dataclass
+class ImportSummary:
+    """The outcome of :func:`import_tracklists`."""
+
+    files: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    sets: int = 0
+    entries: int = 0
+    unknown: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "skipped": self.skipped,
+            "sets": self.sets,
+            "entries": self.entries,
+            "unknown": self.unknown,
+            "errors": self.errors,
+        }
+
+    def describe(self) -> str:
+        lines = [
+            f"imported {len(self.files)} file(s): {self.sets} sets, {self.entries} entries "
+            f"({self.unknown} unknown); {len(self.skipped)} already imported; "
+            f"{len(self.errors)} malformed row(s)"
+        ]
+        lines += [f"  {e['file_path']}, {e['location']}: {e['reason']}" for e in self.errors[:50]]
+        return "\n".join(lines)
+
+
+def _file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _set_id(source: str, *parts: object) -> str:
+    text = "\x1f".join("" if p is None or (isinstance(p, float) and pd.isna(p)) else str(p)
+                       for p in parts)
+    return f"{source}:{hashlib.sha1(text.encode()).hexdigest()[:16]}"
+
+
+def _clean(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _parsed_fields(raw: str, *, artist: str | None = None, title: str | None = None,
+                   label: str | None = None) -> dict[str, Any]:
+    """Store columns of one entry from its raw line (or from given artist/title/label)."""
+    parsed = parse_title(raw, source="tracklist")
+    return {
+        "raw": raw,
+        "artist": artist if artist is not None else parsed.artist,
+        "title": title if title is not None else parsed.title,
+        "label": label if label is not None else parsed.label,
+        "is_unknown": bool(parsed.is_unknown),
+    }
+
+
+def _dj_from_file(path: Path) -> str:
+    stem = path.stem
+    for suffix in ("_tracklists", "-tracklists", "_tracklist"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+    return stem.replace("_", " ").strip() or path.stem
+
+
+def _position(value: object) -> int:
+    number = float(str(value).strip())
+    if not number.is_integer() or number < 1:
+        raise ValueError(f"position {value!r} is not a positive whole number")
+    return int(number)
+
+
+def _read_csv(path: Path, data: bytes) -> pd.DataFrame:
+    import io
+
+    try:
+        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
+                           on_bad_lines="error", engine="python")
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise SourceError(f"{path}: not a readable CSV file: {exc}") from exc
+
+
+def _rows_mixesdb(path: Path, data: bytes) -> tuple[list[dict], list[dict], list[dict]]:
+    table = _read_csv(path, data)
+    missing = [c for c in ("mix_title", "mix_url", "position", "raw") if c not in table.columns]
+    if missing:
+        raise SourceError(f"{path}: not a MixesDB tracklist CSV, missing column(s) {missing}")
+    dj = _dj_from_file(path)
+    sets: dict[str, dict] = {}
+    entries, errors = [], []
+    for index, row in enumerate(table.itertuples(index=False)):
+        line = index + 2
+        record = row._asdict()
+        raw = _clean(record.get("raw"))
+        try:
+            if raw is None:
+                raise ValueError("empty raw line")
+            position = _position(record["position"])
+            url = _clean(record.get("mix_url")) or _clean(record.get("mix_title"))
+            if url is None:
+                raise ValueError("no mix_url or mix_title")
+        except ValueError as exc:
+            errors.append({"location": f"line {line}", "line": line, "reason": str(exc)})
+            continue
+        part = _clean(record.get("part"))
+        set_id = _set_id("mixesdb", url, part)
+        title = _clean(record.get("mix_title")) or url
+        sets.setdefault(set_id, {"set_id": set_id, "dj": dj,
+                                 "title": f"{title} / {part}" if part else title})
+        entries.append({"set_id": set_id, "position": position, "_line": line,
+                        **_parsed_fields(raw)})
+    return list(sets.values()), entries, errors
+
+
+def _rows_json(path: Path, data: bytes) -> tuple[list[dict], list[dict], list[dict]]:
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SourceError(f"{path}: not a readable JSON file: {exc}") from exc
+    items = document.get("sets") if isinstance(document, dict) else document
+    if not isinstance(items, list):
+        raise SourceError(f"{path}: expected {{'sets': [...]}} or a list of sets")
+    sets, entries, errors = [], [], []
+    for i, item in enumerate(items):
+        where = f"sets[{i}]"
+        if not isinstance(item, dict) or not _clean(item.get("dj")) or not isinstance(
+            item.get("entries"), list
+        ):
+            errors.append({"location": where, "line": None,
+                           "reason": "a set needs 'dj' and a list of 'entries'"})
+            continue
+        dj = _clean(item["dj"])
+        title = _clean(item.get("title"))
+        set_id = _set_id("json", _clean(item.get("id")) or f"{dj}\x1f{title}\x1f{i}")
+        sets.append({"set_id": set_id, "dj": dj, "title": title})
+        for j, entry in enumerate(item["entries"]):
+            raw = _clean(entry.get("raw")) if isinstance(entry, dict) else _clean(entry)
+            if raw is None:
+                errors.append({"location": f"{where}.entries[{j}]", "line": None,
+                               "reason": "entry without a 'raw' line"})
+                continue
+            entries.append({"set_id": set_id, "position": j + 1, "_line": None,
+                            **_parsed_fields(raw)})
+    return sets, entries, errors
+
+
+def _rows_generic(path: Path, data: bytes) -> tuple[list[dict], list[dict], list[dict]]:
+    table = _read_csv(path, data)
+    has_raw = "raw" in table.columns
+    missing = [c for c in ("set_id", "dj", "position") if c not in table.columns]
+    if not has_raw and not {"artist", "title"} <= set(table.columns):
+        missing.append("raw (or artist and title)")
+    if missing:
+        raise SourceError(f"{path}: generic tracklist CSV is missing column(s) {missing}")
+    sets: dict[str, dict] = {}
+    entries, errors = [], []
+    for index, row in enumerate(table.to_dict("records")):
+        line = index + 2
+        try:
+            given_set, dj = _clean(row["set_id"]), _clean(row["dj"])
+            if given_set is None or dj is None:
+                raise ValueError("missing set_id or dj")
+            position = _position(row["position"])
+            artist, title, label = (_clean(row.get(c)) for c in ("artist", "title", "label"))
+            raw = _clean(row.get("raw")) if has_raw else None
+            if raw is None:
+                if artist is None and title is None:
+                    raise ValueError("neither raw nor artist/title")
+                raw = f"{artist or 'ID'} - {title or 'ID'}" + (f" [{label}]" if label else "")
+                fields = _parsed_fields(raw, label=label)
+            else:
+                fields = _parsed_fields(raw)
+        except ValueError as exc:
+            errors.append({"location": f"line {line}", "line": line, "reason": str(exc)})
+            continue
+        set_id = _set_id("csv", given_set)
+        sets.setdefault(set_id, {"set_id": set_id, "dj": dj,
+                                 "title": _clean(row.get("set_title")) or given_set})
+        entries.append({"set_id": set_id, "position": position, "_line": line, **fields})
+    return list(sets.values()), entries, errors
+
+
+_READERS = {"mixesdb": _rows_mixesdb, "json": _rows_json, "csv": _rows_generic}
+
+
+def read_tracklists(path: str | Path, *, fmt: str) -> ParsedTracklists:
+    """Read one tracklist file into store-shaped frames; malformed rows go to ``errors``.
+
+    Parameters
+    ----------
+    path : str or Path
+    fmt : {"mixesdb", "json", "csv"}
+
+    Returns
+    -------
+    ParsedTracklists
+        ``sets`` (n_sets, 5), ``entries`` (n_entries, 7), ``errors`` (n_errors, 4) with
+        ``file_path, location, line, reason``.
+
+    Raises
+    ------
+    ParameterError
+        Unknown format.
+    SourceError
+        The file cannot be read at all, or lacks the format's required columns.
+    """
+    if fmt not in _READERS:
+        raise ParameterError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read tracklist file {path}: {exc}") from exc
+    sets, entries, errors = _READERS[fmt](path, data)
+    entry_frame = pd.DataFrame(entries, columns=[*ENTRY_COLUMNS, "_line"])
+    duplicated = entry_frame.duplicated(["set_id", "position"], keep="first")
+    for line in entry_frame.loc[duplicated, "_line"]:
+        location = f"line {int(line)}" if pd.notna(line) else "entries"
+        errors.append({"location": location, "line": line,
+                       "reason": "duplicate position within its set"})
+    entry_frame = entry_frame.loc[~duplicated, ENTRY_COLUMNS].astype(
+        {"position": "int32", "is_unknown": bool}
+    )
+    set_frame = pd.DataFrame(sets, columns=["set_id", "dj", "title"]).assign(
+        source=fmt, source_file=str(path)
+    )
+    set_frame = set_frame[set_frame.set_id.isin(entry_frame.set_id)]
+    error_frame = pd.DataFrame(errors, columns=ERROR_COLUMNS[1:]).assign(file_path=str(path))
+    error_frame["line"] = error_frame["line"].astype("Int64")
+    return ParsedTracklists(path, _file_hash(data), fmt, set_frame.reset_index(drop=True),
+                            entry_frame.reset_index(drop=True), error_frame[ERROR_COLUMNS])
+
+
+def read_many(paths: Iterable[str | Path], *, fmt: str) -> list[ParsedTracklists]:
+    """:func:`read_tracklists` for several files."""
+    return [read_tracklists(path, fmt=fmt) for path in paths]
+
+
+def import_tracklists(
+    store: Store, paths: Sequence[str | Path], *, fmt: str, progress: bool = True
+) -> ImportSummary:
+    """Import tracklist files into ``tracklist_sets`` and ``tracklist_entries``.
+
+    A file whose hash is already in ``tracklist_imports`` is skipped; each file is written in
+    one transaction (sets and entries upserted on their keys), so an interrupted import leaves
+    whole files only.
+
+    Parameters
+    ----------
+    store : Store
+        Open for writing.
+    paths : sequence of str or Path
+    fmt : {"mixesdb", "json", "csv"}
+    progress : bool, default True
+        A tqdm bar on stderr.
+
+    Returns
+    -------
+    ImportSummary
+    """
+    summary = ImportSummary()
+    for path in tqdm(list(paths), desc="tracklists", unit="file", disable=not progress):
+        parsed = read_tracklists(path, fmt=fmt)
+        if store.scalar("SELECT count(*) FROM tracklist_imports WHERE file_hash = ?",
+                        [parsed.file_hash]):
+            summary.skipped.append(str(path))
+            continue
+        record = pd.DataFrame([{
+            "file_hash": parsed.file_hash, "file_path": str(path), "format": fmt,
+            "n_sets": len(parsed.sets), "n_entries": len(parsed.entries),
+            "n_errors": len(parsed.errors), "imported_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
+        }])  # fmt: skip
+        with store.transaction():
+            store.upsert("tracklist_sets", parsed.sets, key=["set_id"])
+            store.upsert("tracklist_entries", parsed.entries, key=["set_id", "position"])
+            store.insert("tracklist_import_errors",
+                         parsed.errors.assign(file_hash=parsed.file_hash))
+            store.insert("tracklist_imports", record)
+        summary.files.append(str(path))
+        summary.sets += len(parsed.sets)
+        summary.entries += len(parsed.entries)
+        summary.unknown += int(parsed.entries.is_unknown.sum())
+        summary.errors += parsed.errors.astype(object).where(parsed.errors.notna(), None).to_dict(
+            "records"
+        )
+    return summary
+
+
+def with_keys(entries: pd.DataFrame, sets: pd.DataFrame) -> pd.DataFrame:
+    """Entries joined to their set, with artist, label and DJ keys (see :mod:`.artists`).
+
+    Parameters
+    ----------
+    entries : pandas.DataFrame
+        Store columns of ``tracklist_entries``.
+    sets : pandas.DataFrame
+        ``set_id, dj, title``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``set_id, dj, set_title, position, raw, artist, label, is_unknown, artist_key,
+        label_key, dj_key``, sorted by set and position.
+    """
+    frame = entries.merge(
+        sets[["set_id", "dj", "title"]].rename(columns={"title": "set_title"}), on="set_id"
+    )
+    keys = {name: artist_key(name) for name in pd.unique(frame["artist"].dropna())}
+    labels = {name: label_key(name) for name in pd.unique(frame["label"].dropna())}
+    djs = {name: artist_key(name) for name in pd.unique(frame["dj"].dropna())}
+    frame = frame.assign(
+        artist_key=frame["artist"].map(keys),
+        label_key=frame["label"].map(labels),
+        dj_key=frame["dj"].map(djs),
+    )
+    columns = ["set_id", "dj", "set_title", "position", "raw", "artist", "label", "is_unknown",
+               "artist_key", "label_key", "dj_key"]
+    return frame[columns].sort_values(["set_id", "position"]).reset_index(drop=True)
+
+
+def entries_frame(store: Store) -> pd.DataFrame:
+    """Every tracklist entry of the store with its keys (see :func:`with_keys`)."""
+    entries = store.df("SELECT set_id, position, raw, artist, title, label, is_unknown "
+                       "FROM tracklist_entries")
+    sets = store.df("SELECT set_id, dj, title FROM tracklist_sets")
+    return with_keys(entries, sets)
