@@ -36,6 +36,14 @@ class Settings(BaseSettings):
         Where batch runs write ``<run>/index.html`` (``MUSICWB_REPORTS_DIR``).
     contact : str
         Contact put into the HTTP User-Agent, as MusicBrainz asks (``MUSICWB_CONTACT``).
+    http_timeout_s, http_max_tries, http_backoff_initial_s, http_backoff_max_s : float
+        The HTTP policy of every metadata source: timeout, tries, exponential backoff.
+    musicbrainz_host, musicbrainz_https, musicbrainz_format, musicbrainz_rate_per_s
+        Where MusicBrainz is (a mirror can allow more than 1 request/s) and how to ask it.
+    discogs_base_url : str
+        The Discogs API root.
+    discogs_requests_per_min : float or None
+        Discogs budget; by default 50/min with a token, 25/min without.
     discogs_token : SecretStr or None
         Discogs personal token (``MUSICWB_DISCOGS_TOKEN`` or ``DISCOGS_USER_TOKEN``).
     llm_api_key : SecretStr or None
@@ -51,7 +59,16 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("reports")
     contact: str = "musicwb (https://example.invalid/musicwb)"
     http_timeout_s: float = 20.0
+    http_max_tries: int = 5
+    http_backoff_initial_s: float = 1.0
+    http_backoff_max_s: float = 60.0
     cache_ttl_days: float = 30.0
+    musicbrainz_host: str = "musicbrainz.org"
+    musicbrainz_https: bool = True
+    musicbrainz_format: str = "xml"
+    musicbrainz_rate_per_s: float = 1.0
+    discogs_base_url: str = "https://api.discogs.com"
+    discogs_requests_per_min: float | None = None  # None: 50 with a token, 25 without
     discogs_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("MUSICWB_DISCOGS_TOKEN", "DISCOGS_USER_TOKEN")
     )

@@ -474,3 +474,22 @@ def test_make_sources_from_settings(server, store, monkeypatch):
     assert server.hits("discogs")[0].authenticated
     assert musicbrainz.search("Dynamo Go", "Thief of Hearts")
     assert server.requests == {"discogs": 1, "musicbrainz": 1}
+
+
+def test_make_sources_takes_hosts_and_limits_from_the_settings(monkeypatch):
+    from musicwb.config import get_settings
+    from musicwb.enrich.sources import make_sources
+
+    monkeypatch.setenv("MUSICWB_MUSICBRAINZ_HOST", "mb.mirror.example:5000")
+    monkeypatch.setenv("MUSICWB_MUSICBRAINZ_HTTPS", "false")
+    monkeypatch.setenv("MUSICWB_MUSICBRAINZ_RATE_PER_S", "20")
+    monkeypatch.setenv("MUSICWB_DISCOGS_BASE_URL", "http://discogs.mirror.example:6000")
+    monkeypatch.setenv("MUSICWB_DISCOGS_REQUESTS_PER_MIN", "10")
+    monkeypatch.setenv("MUSICWB_HTTP_MAX_TRIES", "3")
+    musicbrainz, discogs = make_sources(get_settings())
+    assert (musicbrainz.host, musicbrainz.use_https) == ("mb.mirror.example:5000", False)
+    assert discogs.host == "discogs.mirror.example:6000"
+    assert musicbrainz.policy is discogs.policy and musicbrainz.policy.max_tries == 3
+    limits = musicbrainz.policy._overrides
+    assert limits[musicbrainz.rate_key].per_second == pytest.approx(20.0)
+    assert limits[discogs.rate_key].per_second == pytest.approx(10 / 60)

@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from musicwb.enrich.sources.base import (
     Candidate,
@@ -70,9 +71,9 @@ def make_sources(
     *,
     store: Any = None,
     policy: HttpPolicy | None = None,
-    musicbrainz_host: str = "musicbrainz.org",
-    musicbrainz_https: bool = True,
-    discogs_base_url: str = DEFAULT_BASE_URL,
+    musicbrainz_host: str | None = None,
+    musicbrainz_https: bool | None = None,
+    discogs_base_url: str | None = None,
 ) -> tuple[MusicBrainzSource, DiscogsSource]:
     """MusicBrainz and Discogs sharing one policy and, given a store, one cache.
 
@@ -85,7 +86,9 @@ def make_sources(
     policy : HttpPolicy, optional
         Built from the settings when omitted.
     musicbrainz_host, musicbrainz_https, discogs_base_url
-        Where the services are (a mirror, or the local replay server in tests).
+        Where the services are (a mirror, or the local replay server in tests); the settings'
+        values when omitted. The settings' ``musicbrainz_rate_per_s`` and
+        ``discogs_requests_per_min`` become the policy's limits for those hosts.
 
     Returns
     -------
@@ -95,7 +98,22 @@ def make_sources(
         from musicwb.config import get_settings
 
         settings = get_settings()
-    policy = policy or policy_from_settings(settings)
+    if musicbrainz_host is None:
+        musicbrainz_host = settings.musicbrainz_host
+    if musicbrainz_https is None:
+        musicbrainz_https = settings.musicbrainz_https
+    if discogs_base_url is None:
+        discogs_base_url = settings.discogs_base_url
+    if policy is None:
+        limits = {
+            f"musicbrainz@{musicbrainz_host}": RateLimit(1, 1.0 / settings.musicbrainz_rate_per_s)
+        }
+        if settings.discogs_requests_per_min:
+            discogs_host = urlsplit(discogs_base_url).netloc
+            limits[f"discogs@{discogs_host}"] = RateLimit(
+                int(settings.discogs_requests_per_min), 60.0
+            )
+        policy = policy_from_settings(settings, limits=limits)
     cache = None if store is None else ResponseCache(store, ttl_days=settings.cache_ttl_days)
     musicbrainz = MusicBrainzSource(
         policy, cache=cache, host=musicbrainz_host, use_https=musicbrainz_https

@@ -457,6 +457,9 @@ def policy_from_settings(settings: object | None = None, **overrides: object) ->
     arguments: dict[str, object] = {
         "contact": settings.contact,  # type: ignore[attr-defined]
         "timeout_s": settings.http_timeout_s,  # type: ignore[attr-defined]
+        "max_tries": settings.http_max_tries,  # type: ignore[attr-defined]
+        "backoff_initial_s": settings.http_backoff_initial_s,  # type: ignore[attr-defined]
+        "backoff_max_s": settings.http_backoff_max_s,  # type: ignore[attr-defined]
     }
     arguments.update(overrides)
     return HttpPolicy(**arguments)  # type: ignore[arg-type]
