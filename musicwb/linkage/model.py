@@ -1,0 +1,242 @@
+"""The splink (Fellegi–Sunter) model linking unknown slots to candidate artists.
+
+Each (slot, candidate) pair from :func:`musicwb.linkage.features.candidate_features` becomes one
+slot record (left) and one candidate-profile record (right) sharing a ``pair_id``; blocking on
+``pair_id`` makes exactly the candidate pairs the comparisons. The comparisons are custom SQL
+levels over the co-occurrence features, so the same settings run on DuckDB (default) and Spark.
+u probabilities come from random sampling (random slot × candidate records are almost always
+non-matches), m probabilities from expectation maximisation, or from known answers when given
+(``is_match``). Splink's term-frequency adjustment needs an exact-match level on a column
+shared by both records, which a pair comparison does not have; the frequency of a candidate
+(a regular of every DJ is weaker evidence than a rare artist) enters instead through the
+``popularity`` comparison, whose m and u are estimated like the others.
+
+Predictions keep splink's ``match_weight`` and ``match_probability`` per pair and add
+``slot_probability``: the pair's probability normalised among the slot's candidates (they
+compete: one slot, at most one artist), and ``rank`` within the slot.
+
+Examples
+--------
+>>> model = LinkageModel()            # doctest: +SKIP
+>>> scored = model.fit_predict(pairs)  # doctest: +SKIP
+>>> model.linker.visualisations.match_weights_chart()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from musicwb.errors import ParameterError
+
+__all__ = ["COMPARISONS", "settings_dict", "LinkageModel", "rank_within_slots"]
+
+# (name, [(sql over the slot record, label for charts), ...]); an ELSE level closes each one.
+COMPARISONS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("co_neighbours", [
+        ("co_neighbour_sets_l >= 3", "next to the same neighbours in 3+ other sets"),
+        ("co_neighbour_sets_l = 2", "next to the same neighbours in 2 other sets"),
+        ("co_neighbour_sets_l = 1", "next to the same neighbours in 1 other set"),
+    ]),
+    ("played_around", [
+        ("artist_played_before_l AND artist_played_after_l", "played before and after the slot"),
+        ("artist_played_before_l OR artist_played_after_l", "played before or after the slot"),
+        ("same_set_plays_l > 0", "played elsewhere in the set"),
+    ]),
+    ("labels_around", [
+        ("label_match_before_l AND label_match_after_l", "own labels played before and after"),
+        ("label_match_before_l OR label_match_after_l", "own label played before or after"),
+    ]),
+    ("dj_relation", [
+        ("dj_is_candidate_l", "the DJ is the artist"),
+        ("dj_label_owner_l", "releases on a label of the DJ"),
+    ]),
+    ("dj_history", [
+        ("dj_sets_with_candidate_l >= 5", "in 5+ of the DJ's other sets"),
+        ("dj_sets_with_candidate_l >= 2", "in 2-4 of the DJ's other sets"),
+        ("dj_sets_with_candidate_l = 1", "in 1 of the DJ's other sets"),
+    ]),
+    ("popularity", [
+        ("support_sets_l >= 10", "played in 10+ sets"),
+        ("support_sets_l >= 4", "played in 4-9 sets"),
+    ]),
+    ("set_position", [
+        ("position_fraction_l <= 0.1 OR position_fraction_l >= 0.9", "first or last tenth"),
+    ]),
+]  # fmt: skip
+_MODEL_COLUMNS = [
+    "pair_id", "slot_id", "candidate", "co_neighbour_sets", "artist_played_before",
+    "artist_played_after", "same_set_plays", "label_match_before", "label_match_after",
+    "dj_is_candidate", "dj_label_owner", "dj_sets_with_candidate", "support_sets",
+    "position_fraction",
+]  # fmt: skip
+
+
+def settings_dict(*, prior: float) -> dict[str, Any]:
+    """The splink settings: link_only on ``pair_id`` with the :data:`COMPARISONS`.
+
+    Parameters
+    ----------
+    prior : float
+        ``probability_two_random_records_match`` among blocked pairs: about
+        (slots with their artist among the candidates) / (candidate pairs).
+
+    Returns
+    -------
+    dict
+    """
+    comparisons = []
+    for name, levels in COMPARISONS:
+        column = levels[0][0].split()[0]  # the features are never null; splink wants the level
+        levels_out: list[dict[str, Any]] = [
+            {"sql_condition": f"{column} IS NULL", "label_for_charts": "missing",
+             "is_null_level": True}
+        ]
+        for sql, label in levels:
+            levels_out.append({"sql_condition": sql, "label_for_charts": label})
+        levels_out.append({"sql_condition": "ELSE", "label_for_charts": "none of these"})
+        comparisons.append({"output_column_name": name, "comparison_levels": levels_out})
+    return {
+        "link_type": "link_only",
+        "unique_id_column_name": "pair_id",
+        "probability_two_random_records_match": prior,
+        "blocking_rules_to_generate_predictions": [{"blocking_rule": "l.pair_id = r.pair_id"}],
+        "comparisons": comparisons,
+        "retain_intermediate_calculation_columns": True,
+        "retain_matching_columns": False,
+        "additional_columns_to_retain": ["slot_id", "candidate"],
+    }
+
+
+def rank_within_slots(scored: pd.DataFrame, *, column: str) -> pd.DataFrame:
+    """Sort by slot then ``column`` (descending) and number the candidates 1, 2, ...
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        ``slot_id, candidate`` and ``column``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows with ``rank``.
+    """
+    ordered = scored.sort_values(["slot_id", column, "candidate"], ascending=[True, False, True])
+    return ordered.assign(rank=ordered.groupby("slot_id").cumcount() + 1).reset_index(drop=True)
+
+
+@dataclass
+class LinkageModel:
+    """Fit and apply the splink model on candidate pairs.
+
+    Parameters
+    ----------
+    db_api : splink DuckDBAPI or SparkAPI, optional
+        Default: a fresh in-memory ``DuckDBAPI()``.
+    max_pairs : int, default 50,000,000
+        Refuse to predict more candidate pairs than this.
+    u_max_pairs : float, default 5e6
+        Pairs sampled for the u estimate.
+    seed : int, default 7
+        For the u sampling.
+
+    Attributes
+    ----------
+    linker : splink.Linker
+        After :meth:`fit`; use ``linker.visualisations.match_weights_chart()``,
+        ``m_u_parameters_chart()``, ``waterfall_chart(records)`` in a notebook.
+    """
+
+    db_api: Any = None
+    max_pairs: int = 50_000_000
+    u_max_pairs: float = 5e6
+    seed: int = 7
+    linker: Any = field(default=None, init=False)
+    _tables: Any = field(default=None, init=False)
+
+    def _records(self, pairs: pd.DataFrame, label: pd.Series | None) -> pd.DataFrame:
+        records = pairs.reset_index(drop=True).assign(pair_id=lambda f: np.arange(len(f)))
+        records = records[_MODEL_COLUMNS].copy()
+        for column in ("artist_played_before", "artist_played_after", "label_match_before",
+                       "label_match_after", "dj_is_candidate", "dj_label_owner"):
+            records[column] = records[column].astype(bool)
+        if label is not None:
+            # The known answer's pair is its own label; other pairs have none.
+            records["truth_label"] = np.where(label.to_numpy(bool), records["pair_id"], -1)
+            records["truth_label"] = records["truth_label"].astype("Int64").replace(-1, pd.NA)
+        return records
+
+    def fit(self, pairs: pd.DataFrame, *, is_match: pd.Series | None = None) -> LinkageModel:
+        """Estimate u by random sampling and m by EM (or from ``is_match`` when given).
+
+        Parameters
+        ----------
+        pairs : pandas.DataFrame
+            Shape (n_pairs, ≥ len(FEATURE_COLUMNS)), from ``candidate_features``.
+        is_match : pandas.Series of bool, optional
+            Aligned with ``pairs``: True for the pairs known to be right (masked known
+            entries); then m comes from these labels instead of EM.
+
+        Returns
+        -------
+        LinkageModel
+            self.
+        """
+        from splink import Linker
+
+        if len(pairs) == 0:
+            raise ParameterError("no candidate pairs to link: no unknown slot has a candidate")
+        if len(pairs) > self.max_pairs:
+            raise ParameterError(
+                f"{len(pairs):,} candidate pairs to compare, more than max_pairs="
+                f"{self.max_pairs:,}: raise min_support or lower the window"
+            )
+        if self.db_api is None:
+            from splink import DuckDBAPI
+
+            self.db_api = DuckDBAPI()
+        records = self._records(pairs, is_match)
+        n_slots = records["slot_id"].nunique()
+        prior = float(min(0.5, max(1e-6, 0.9 * n_slots / len(records))))
+        settings = settings_dict(prior=prior)
+        slots = self.db_api.register(records, dataset_display_name="slots")
+        candidates = self.db_api.register(records, dataset_display_name="candidate_profiles")
+        self._tables = (slots, candidates)
+        self.linker = Linker([slots, candidates], settings, log_level=None)
+        training = self.linker.training
+        training.estimate_u_using_random_sampling(max_pairs=self.u_max_pairs, seed=self.seed)
+        if is_match is not None and bool(is_match.any()):
+            training.estimate_m_from_label_column("truth_label")
+        else:
+            training.estimate_parameters_using_expectation_maximisation(
+                "l.pair_id = r.pair_id", estimate_without_term_frequencies=True
+            )
+        return self
+
+    def predict(self) -> pd.DataFrame:
+        """Score every candidate pair of the fitted data.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Shape (n_pairs, ...): ``slot_id, candidate, match_weight, match_probability,
+            slot_probability, rank`` and the ``gamma_*``/``bf_*`` columns per comparison.
+        """
+        if self.linker is None:
+            raise ParameterError("fit the model before predicting")
+        predictions = self.linker.inference.predict().as_pandas_dataframe()
+        predictions = predictions.rename(columns={"slot_id_l": "slot_id", "candidate_l": "candidate"})
+        keep = ["slot_id", "candidate", "match_weight", "match_probability"] + [
+            c for c in predictions.columns if c.startswith(("gamma_", "bf_"))
+        ]
+        scored = predictions[keep].copy()
+        total = scored.groupby("slot_id")["match_probability"].transform("sum")
+        scored["slot_probability"] = scored["match_probability"] / np.maximum(total, 1.0)
+        return rank_within_slots(scored, column="slot_probability")
+
+    def fit_predict(self, pairs: pd.DataFrame, *, is_match: pd.Series | None = None) -> pd.DataFrame:
+        """:meth:`fit` then :meth:`predict`."""
+        return self.fit(pairs, is_match=is_match).predict()
