@@ -345,7 +345,7 @@ def test_force_rebuilds_another_seed_and_forgets_the_old_tracks(
 
 
 def test_a_build_by_another_generator_version_is_replaced(tmp_path: Path) -> None:
-    from musicwb.demo import _prepare_folder
+    from musicwb.demo.build import _prepare_folder
 
     old_file = tmp_path / "library" / "Old Artist" / "old.wav"
     old_file.parent.mkdir(parents=True)

@@ -3,7 +3,7 @@
 ``build_demo`` writes, under ``out_dir``:
 
 - ``library/<Artist>/<Album>/...``: 8 artists x 2 albums x 4 tracks of deterministic synthetic
-  music (:mod:`musicwb.demo_audio`), 30-60 s each, spread over OGG, MP3, FLAC and WAV, tagged
+  music (:mod:`musicwb.demo.audio`), 30-60 s each, spread over OGG, MP3, FLAC and WAV, tagged
   with mutagen the way real libraries are: labels in the label tag, or only in the title
   (``Title [Label]``, ``Title [Label - CAT 001]``), or nowhere; ``feat.`` artists, remixes,
   karaoke versions, genres in messy forms (``Techno; Minimal``, ``deep house``), BPM and key on
@@ -48,7 +48,7 @@ from mutagen import flac, id3, oggvorbis, wave
 from mutagen.ogg import OggPage
 from tqdm.auto import tqdm
 
-from musicwb.demo_audio import (
+from musicwb.demo.audio import (
     SAMPLE_RATE,
     STYLES,
     AlbumVariation,
