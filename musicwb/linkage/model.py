@@ -32,7 +32,7 @@ import pandas as pd
 
 from musicwb.errors import ParameterError
 
-__all__ = ["COMPARISONS", "settings_dict", "LinkageModel", "rank_within_slots"]
+__all__ = ["COMPARISONS", "settings_dict", "LinkageModel", "slot_posterior", "rank_within_slots"]
 
 # (name, [(sql over the slot record, label for charts), ...]); an ELSE level closes each one.
 COMPARISONS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -111,6 +111,37 @@ def settings_dict(*, prior: float) -> dict[str, Any]:
     }
 
 
+def slot_posterior(scored: pd.DataFrame, *, prior: float, in_candidates: float) -> np.ndarray:
+    """The probability that each candidate is the slot's artist, the candidates competing.
+
+    With Bayes factors ``BF_i = 2^(match_weight_i − logit2(prior))`` and the belief that the
+    slot's artist is among its ``n`` candidates with probability ``in_candidates``, each
+    candidate with prior ``in_candidates / n``:
+    ``P_i = q·BF_i / ((1 − in_candidates) + Σ_j q·BF_j)``, ``q = in_candidates / n``.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        ``slot_id, match_weight`` per pair.
+    prior : float
+        The ``probability_two_random_records_match`` behind ``match_weight``.
+    in_candidates : float
+        In (0, 1).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_pairs,)
+    """
+    log_bf = scored["match_weight"].to_numpy(float) - np.log2(prior / (1 - prior))
+    n = scored.groupby("slot_id")["slot_id"].transform("size").to_numpy(float)
+    log_q = np.log2(in_candidates) - np.log2(n)
+    terms = pd.Series(log_q + log_bf, index=scored.index)
+    top = np.maximum(terms.groupby(scored["slot_id"]).transform("max").to_numpy(), 0.0)
+    total = pd.Series(np.exp2(terms.to_numpy() - top)).groupby(scored["slot_id"].to_numpy()).transform("sum").to_numpy()
+    denominator = (1 - in_candidates) * np.exp2(-top) + total
+    return np.exp2(terms.to_numpy() - top) / denominator
+
+
 def rank_within_slots(scored: pd.DataFrame, *, column: str) -> pd.DataFrame:
     """Sort by slot then ``column`` (descending) and number the candidates 1, 2, ...
 
@@ -142,6 +173,9 @@ class LinkageModel:
         Pairs sampled for the u estimate.
     seed : int, default 7
         For the u sampling.
+    in_candidates : float, default 0.8
+        Belief that a slot's artist is among its candidates (see :func:`slot_posterior`);
+        set from known answers when there are some.
 
     Attributes
     ----------
@@ -154,8 +188,10 @@ class LinkageModel:
     max_pairs: int = 50_000_000
     u_max_pairs: float = 5e6
     seed: int = 7
+    in_candidates: float = 0.8
     linker: Any = field(default=None, init=False)
     _tables: Any = field(default=None, init=False)
+    _prior: float = field(default=0.0, init=False)
 
     def _records(self, pairs: pd.DataFrame, label: pd.Series | None) -> pd.DataFrame:
         records = pairs.reset_index(drop=True).assign(pair_id=lambda f: np.arange(len(f)))
@@ -201,6 +237,7 @@ class LinkageModel:
         records = self._records(pairs, is_match)
         n_slots = records["slot_id"].nunique()
         prior = float(min(0.5, max(1e-6, 0.9 * n_slots / len(records))))
+        self._prior = prior
         settings = settings_dict(prior=prior)
         slots = self.db_api.register(records, dataset_display_name="slots")
         candidates = self.db_api.register(records, dataset_display_name="candidate_profiles")
@@ -233,8 +270,10 @@ class LinkageModel:
             c for c in predictions.columns if c.startswith(("gamma_", "bf_"))
         ]
         scored = predictions[keep].copy()
-        total = scored.groupby("slot_id")["match_probability"].transform("sum")
-        scored["slot_probability"] = scored["match_probability"] / np.maximum(total, 1.0)
+        scored["slot_probability"] = slot_posterior(
+            scored, prior=self._prior,
+            in_candidates=self.in_candidates,
+        )
         return rank_within_slots(scored, column="slot_probability")
 
     def fit_predict(self, pairs: pd.DataFrame, *, is_match: pd.Series | None = None) -> pd.DataFrame:
