@@ -1,0 +1,224 @@
+"""Proposals for the real unknown slots of the store, each with its evidence in words.
+
+The model is fitted on the store's own tracklists: a share of the known entries is masked so
+that m and the calibration come from answers we know; the real unknown slots ("ID - ID", "?")
+then get up to ``top_k`` proposals at or above ``min_confidence``. Proposals go into
+``linkage_proposals`` (replacing earlier proposals for the same slots); ``tracklist_entries``
+is never written.
+
+Examples
+--------
+>>> with Store(path) as store:                    # doctest: +SKIP
+...     result = identify(store, min_confidence=0.7)
+>>> result.proposals[["set_id", "position", "artist", "probability", "tier", "evidence"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from musicwb.errors import ParameterError
+from musicwb.linkage.evaluate import fit_and_score, mask_known
+from musicwb.linkage.features import candidate_features, slots_of
+from musicwb.linkage.model import LinkageModel
+from musicwb.linkage.tracklists import entries_frame
+
+if TYPE_CHECKING:
+    from musicwb.store import Store
+
+__all__ = ["ProposalResult", "display_names", "evidence_sentences", "identify", "proposals_frame"]
+
+PROPOSAL_COLUMNS = ["set_id", "position", "rank", "artist", "artist_key", "probability", "tier",
+                    "method", "evidence", "run_id", "created_at"]
+
+
+@dataclass
+class ProposalResult:
+    """Proposals made by :func:`identify`, the candidate features and the fitted model."""
+
+    proposals: pd.DataFrame
+    scores: pd.DataFrame
+    pairs: pd.DataFrame
+    model: LinkageModel | None
+    summary: dict[str, Any]
+
+
+def display_names(entries: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """The most frequent spelling of each artist key and label key.
+
+    Parameters
+    ----------
+    entries : pandas.DataFrame
+        With ``artist, artist_key, label, label_key``.
+
+    Returns
+    -------
+    artists, labels : dict
+    """
+    def most_common(frame: pd.DataFrame, key: str, name: str) -> dict[str, str]:
+        known = frame.dropna(subset=[key, name])
+        counts = known.groupby([key, name]).size().reset_index(name="n")
+        best = counts.sort_values(["n", name], ascending=[False, True]).drop_duplicates(key)
+        return dict(zip(best[key], best[name], strict=True))
+
+    return most_common(entries, "artist_key", "artist"), most_common(entries, "label_key", "label")
+
+
+def evidence_sentences(
+    pair: pd.Series | dict,
+    *,
+    artists: dict[str, str],
+    labels: dict[str, str],
+    sets: pd.DataFrame,
+    dj: str,
+    window: int = 3,
+) -> list[str]:
+    """Plain sentences that say why a candidate was proposed for a slot.
+
+    Parameters
+    ----------
+    pair : pandas.Series or dict
+        One row of the candidate features.
+    artists, labels : dict
+        Display names (see :func:`display_names`).
+    sets : pandas.DataFrame
+        Index ``set_id``; columns ``dj, set_title``.
+    dj : str
+        The DJ of the slot's set.
+    window : int, default 3
+
+    Returns
+    -------
+    list of str
+        E.g. ``"played after Ilan Bluestone in Above & Beyond's set ABGT 500 (and 2 more
+        sets)"``.
+    """
+    name = artists.get(pair["candidate"], pair["candidate"])
+    said = []
+    if pair["co_neighbour_sets"] > 0 and isinstance(pair.get("co_example_set"), str):
+        example = sets.loc[pair["co_example_set"]] if pair["co_example_set"] in sets.index else None
+        neighbour = artists.get(pair["co_example_neighbour"], pair["co_example_neighbour"])
+        side = "after" if pair["co_example_side"] > 0 else "before"
+        where = f"in {example['dj']}'s set {example['set_title']}" if example is not None else ""
+        more = int(pair["co_neighbour_sets"]) - 1
+        said.append(f"played {side} {neighbour} {where}".strip()
+                    + (f" (and {more} more set{'s' if more > 1 else ''})" if more else ""))
+    if pair["dj_is_candidate"]:
+        said.append(f"{dj} is the artist: DJs play their own productions")
+    if pair["artist_played_before"] or pair["artist_played_after"]:
+        sides = [s for s, flag in (("before", pair["artist_played_before"]),
+                                   ("after", pair["artist_played_after"])) if flag]
+        said.append(f"{name} is played within {window} tracks {' and '.join(sides)} the slot")
+    if pair["label_match_before"] or pair["label_match_after"]:
+        label = labels.get(pair.get("label_example"), pair.get("label_example"))
+        said.append(f"{name} releases on {label}, played around the slot")
+    if pair["dj_label_owner"]:
+        said.append(f"{name} releases on a label {dj} releases on")
+    if pair["dj_sets_with_candidate"] > 0:
+        said.append(f"{dj} plays {name} in {int(pair['dj_sets_with_candidate'])} other set(s)")
+    said.append(f"{name} is played in {int(pair['support_sets'])} sets in all")
+    return said
+
+
+def identify(
+    store: Store,
+    *,
+    min_confidence: float = 0.7,
+    top_k: int = 3,
+    mask_fraction: float = 0.2,
+    seed: int = 0,
+    window: int = 3,
+    min_support: int = 2,
+    write: bool = True,
+    db_api_factory: Callable[[], Any] | None = None,
+) -> ProposalResult:
+    """Propose artists for the store's unknown tracklist slots and store them with evidence.
+
+    Parameters
+    ----------
+    store : Store
+        Open for writing when ``write`` (else read-only is fine).
+    min_confidence : float, default 0.7
+        Calibrated probability a proposal needs (0.70 = the medium tier).
+    top_k : int, default 3
+        At most this many proposals per slot.
+    mask_fraction : float, default 0.2
+        Share of eligible known entries masked to learn m and the calibration from.
+    seed : int, default 0
+    window, min_support : int
+        As for :func:`musicwb.linkage.features.candidate_features`.
+    write : bool, default True
+        Replace this run's slots' rows in ``linkage_proposals``.
+    db_api_factory : callable, optional
+        A fresh splink DB API; DuckDB by default.
+
+    Returns
+    -------
+    ProposalResult
+        ``proposals`` with :data:`PROPOSAL_COLUMNS` (``evidence`` a list of sentences).
+    """
+    if not 0 <= min_confidence <= 1:
+        raise ParameterError(f"--min-confidence must be in [0, 1], not {min_confidence}")
+    entries = entries_frame(store)
+    real_slots = slots_of(entries)
+    run_id = f"identify-{pd.Timestamp.now(tz='UTC'):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    empty = pd.DataFrame(columns=PROPOSAL_COLUMNS)
+    if not real_slots.any():
+        return ProposalResult(empty, pd.DataFrame(), pd.DataFrame(), None,
+                              {"run_id": run_id, "slots": 0, "proposals": 0})
+    masked, truth_frame = mask_known(entries, fraction=mask_fraction, seed=seed)
+    masked["is_slot"] = masked["is_slot"] | real_slots
+    truth = truth_frame.set_index("slot_id")["artist_key"]
+    slot_ids = (entries.loc[real_slots, "set_id"] + "#"
+                + entries.loc[real_slots, "position"].astype(str))
+    pairs = candidate_features(masked, window=window, min_support=min_support)
+    scores, model = fit_and_score(pairs, truth, train_slots=truth.index,
+                                  predict_slots=slot_ids, seed=seed, db_api_factory=db_api_factory)
+    chosen = scores[(scores["rank"] <= top_k) & (scores["probability"] >= min_confidence)]
+    chosen = chosen.merge(pairs, on=["slot_id", "candidate"])
+    artists, labels = display_names(entries)
+    sets = entries.drop_duplicates("set_id").set_index("set_id")[["dj", "set_title"]]
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    proposals = pd.DataFrame({
+        "set_id": chosen["set_id"], "position": chosen["position"].astype("int32"),
+        "rank": chosen.groupby("slot_id").cumcount().astype("int32") + 1,
+        "artist": [artists.get(k, k) for k in chosen["candidate"]],
+        "artist_key": chosen["candidate"], "probability": chosen["probability"].round(4),
+        "tier": chosen["tier"], "method": "splink",
+        "evidence": [evidence_sentences(row, artists=artists, labels=labels, sets=sets,
+                                        dj=sets.loc[row["set_id"], "dj"], window=window)
+                     for _, row in chosen.iterrows()],
+        "run_id": run_id, "created_at": now,
+    })[PROPOSAL_COLUMNS]  # fmt: skip
+    if write:
+        keys = pd.DataFrame({"set_id": entries.loc[real_slots, "set_id"],
+                             "position": entries.loc[real_slots, "position"]})
+        with store.transaction():
+            store.execute("CREATE OR REPLACE TEMP TABLE lk_proposed (set_id VARCHAR, position INTEGER)")
+            store.insert("lk_proposed", keys)
+            store.execute("DELETE FROM linkage_proposals WHERE (set_id, position) IN "
+                          "(SELECT set_id, position FROM lk_proposed)")
+            store.insert("linkage_proposals", proposals)
+    summary = {"run_id": run_id, "slots": int(real_slots.sum()),
+               "slots_with_proposal": int(proposals[["set_id", "position"]].drop_duplicates().shape[0]),
+               "proposals": len(proposals), "high": int((proposals["tier"] == "high").sum()),
+               "medium": int((proposals["tier"] == "medium").sum()),
+               "masked_for_training": len(truth)}  # fmt: skip
+    return ProposalResult(proposals.reset_index(drop=True), scores, pairs, model, summary)
+
+
+def proposals_frame(store: Store, *, min_confidence: float = 0.0) -> pd.DataFrame:
+    """The stored proposals with the slot's DJ, set title and raw line, best first."""
+    return store.df(
+        "SELECT p.set_id, s.dj, s.title AS set_title, p.position, e.raw, p.rank, p.artist, "
+        "p.probability, p.tier, p.evidence, p.run_id FROM linkage_proposals p "
+        "JOIN tracklist_sets s USING (set_id) "
+        "JOIN tracklist_entries e ON e.set_id = p.set_id AND e.position = p.position "
+        "WHERE p.probability >= ? ORDER BY p.set_id, p.position, p.rank",
+        [min_confidence],
+    )
