@@ -71,7 +71,7 @@ __all__ = [
     "safe_json",
 ]
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 #: Parameters the runner sets itself; a batch file may not set them.
