@@ -233,6 +233,7 @@ def summarise(
         "precision_medium": share(pd.Series(tiers == "medium", index=top.index)),
         "n_medium": int((tiers == "medium").sum()),
         "calibration_error": calibration_error(table),
+        "calibration_error_weighted": calibration_error(table, weighted=True),
         "calibration": table.to_dict("records"),
     }
 
