@@ -1,15 +1,14 @@
 """The demo library: counts, determinism, messy tags after a real scan, tracklists with their
-truth, reuse of an earlier build, and music whose artists and albums can be told apart.
+truth, and music whose artists and albums can be told apart (building and reuse: see
+test_demo_build.py).
 
 The full build runs once per session (the ``demo_store`` fixture of conftest.py); these tests
-only read it, except where they copy the store first.
+only read it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import shutil
 from pathlib import Path
 
 import librosa
@@ -22,8 +21,6 @@ from musicwb.demo import (
     ARTISTS,
     FORMATS,
     LABELS,
-    MARKER,
-    build_demo,
     plan_library,
     plan_tracklists,
     write_track,
@@ -261,110 +258,7 @@ def test_tracklist_csvs_are_in_mixesdb_format_and_match_the_store(
     assert (labelled.artist + " - " + labelled.title == labelled.raw).all()
 
 
-# -- reuse ------------------------------------------------------------------------------------
-
-
-_TABLES = ("tracks", "tracklist_sets", "tracklist_entries", "tracklist_truth")
-
-
-def test_second_build_reuses_audio_and_changes_no_rows(
-    demo_store: Path, demo_dir: Path, tmp_path: Path
-) -> None:
-    copy = tmp_path / "copy.duckdb"
-    shutil.copy(demo_store, copy)
-    before_hashes = {p: _sha256(p) for p in sorted((demo_dir / "library").rglob("*.*"))}
-    with Store(copy) as store:
-        before = {t: store.df(f"SELECT * FROM {t}") for t in _TABLES}
-        summary = build_demo(store=store, out_dir=demo_dir, seed=7)
-        after = {t: store.df(f"SELECT * FROM {t}") for t in _TABLES}
-    assert summary.built is False
-    assert summary.duration_s < 30
-    for table in _TABLES[1:]:
-        pd.testing.assert_frame_equal(
-            before[table].sort_values(list(before[table].columns[:2])).reset_index(drop=True),
-            after[table].sort_values(list(after[table].columns[:2])).reset_index(drop=True),
-        )
-    assert len(after["tracks"]) == len(before["tracks"])
-    assert after["tracks"].path.is_unique
-    assert {p: _sha256(p) for p in before_hashes} == before_hashes
-    assert summary.as_dict()["tracks"] == 64 and "reused" in summary.describe()
-
-
-def test_a_deleted_file_is_rendered_again_identically(
-    demo_store: Path, demo_dir: Path, tmp_path: Path
-) -> None:
-    folder = tmp_path / "demo"
-    shutil.copytree(demo_dir, folder)
-    plan = plan_library(7)
-    victim = folder / plan[5].path
-    expected = _sha256(victim)
-    victim.unlink()
-    with Store(tmp_path / "fresh.duckdb") as store:
-        summary = build_demo(store=store, out_dir=folder, seed=7)
-        assert store.scalar("SELECT count(*) FROM tracks") == len(plan)
-        runs = store.df("SELECT kind, status FROM runs ORDER BY started_at")
-    assert summary.built is True
-    assert _sha256(victim) == expected
-    assert ("demo", "ok") in set(zip(runs.kind, runs.status))
-    assert not list(folder.rglob("*.part"))
-
-
-def test_another_seed_in_a_built_folder_is_refused(
-    demo_store: Path, demo_dir: Path, tmp_path: Path
-) -> None:
-    marker = (demo_dir / MARKER).read_text()
-    with Store(tmp_path / "other.duckdb") as store, pytest.raises(ParameterError, match="seed 7"):
-        build_demo(store=store, out_dir=demo_dir, seed=8)
-    assert (demo_dir / MARKER).read_text() == marker
-    assert json.loads(marker)["complete"] is True
-
-
-@pytest.mark.slow
-def test_force_rebuilds_another_seed_and_forgets_the_old_tracks(
-    demo_store: Path, demo_dir: Path, tmp_path: Path
-) -> None:
-    folder, copy = tmp_path / "demo", tmp_path / "copy.duckdb"
-    shutil.copytree(demo_dir, folder)
-    shutil.copy(demo_store, copy)
-    with Store(copy) as store:
-        store.execute(
-            "UPDATE tracks SET path = replace(path, ?, ?)",
-            [str(demo_dir.resolve()), str(folder.resolve())],
-        )
-        summary = build_demo(store=store, out_dir=folder, seed=8, force=True)
-        paths = set(store.df("SELECT path FROM tracks").path)
-        sets = store.df("SELECT set_id FROM tracklist_sets")
-    assert summary.built is True and summary.seed == 8
-    assert json.loads((folder / MARKER).read_text())["seed"] == 8
-    expected = {str(folder.resolve() / t.path) for t in plan_library(8)}
-    assert paths == expected
-    assert sorted(
-        p.relative_to(folder).as_posix() for p in (folder / "library").rglob("*.*")
-    ) == sorted(t.path for t in plan_library(8))
-    assert sets.set_id.is_unique and len(sets) == summary.sets
-
-
-def test_a_build_by_another_generator_version_is_replaced(tmp_path: Path) -> None:
-    from musicwb.demo.build import _prepare_folder
-
-    old_file = tmp_path / "library" / "Old Artist" / "old.wav"
-    old_file.parent.mkdir(parents=True)
-    old_file.write_bytes(b"RIFF")
-    marker = {"seed": 7, "version": "0", "files": ["library/Old Artist/old.wav"], "complete": True}
-    (tmp_path / MARKER).write_text(json.dumps(marker))
-    assert _prepare_folder(tmp_path, seed=7, force=False) == ["library/Old Artist/old.wav"]
-    assert not old_file.exists() and not (tmp_path / MARKER).exists()
-
-
-def test_a_folder_with_foreign_files_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "library").mkdir()
-    (tmp_path / "library" / "mine.mp3").write_bytes(b"not the demo")
-    with (
-        Store(tmp_path / "s.duckdb") as store,
-        pytest.raises(ParameterError, match="not a demo build"),
-    ):
-        build_demo(store=store, out_dir=tmp_path, seed=7)
-    assert (tmp_path / "library" / "mine.mp3").read_bytes() == b"not the demo"
+# -- plans ------------------------------------------------------------------------------------
 
 
 def test_bad_seed_is_a_parameter_error() -> None:

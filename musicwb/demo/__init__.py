@@ -1,13 +1,73 @@
 """The demo library: synthetic music with messy tags, DJ-set tracklists, and the truth for both.
 
-See :func:`musicwb.demo.build.build_demo`.
+``build_demo`` writes, under ``out_dir``:
+
+- ``library/<Artist>/<Album>/...``: 8 artists x 2 albums x 4 tracks of deterministic synthetic
+  music, 30-60 s each, spread over OGG, MP3, FLAC and WAV, tagged with mutagen the way real
+  libraries are: labels in the label tag, or only in the title (``Title [Label]``,
+  ``Title [Label - CAT 001]``), or nowhere; ``feat.`` artists, remixes, karaoke versions, genres
+  in messy forms (``Techno; Minimal``, ``deep house``), BPM and key on some, and a few files
+  with no tags at all (artist and title only in ``Artist - Title.ext``);
+- ``truth.csv``: the clean truth per file (``path`` relative to ``out_dir``, artist, featuring,
+  album, title, version, label, catalog, genre, bpm, key, format, duration_s, tag_case);
+- ``tracklists/<DJ>_tracklists.csv``: DJ sets in the MixesDB CSV format, about 15% of the
+  entries unknown (``ID - ID``, ``?``, ``Artist - ID``, ``Artist - ? [Unreleased]``, ...);
+  ``tracklist_truth.csv`` says what each unknown entry really was;
+- ``demo.json``: seed, generator version and file list, so a second build reuses the audio.
+
+It then scans the library into the store with :func:`musicwb.library.scan_library` and writes
+the sets into ``tracklist_sets``, ``tracklist_entries`` and ``tracklist_truth``.
+
+The same seed gives byte-identical audio and identical tags (on one machine and library
+versions: floating point and encoders may differ elsewhere).
+
+The parts, from pure to I/O: :mod:`~musicwb.demo.catalogue` (labels, artists, DJs),
+:mod:`~musicwb.demo.styles` (how each artist sounds), :mod:`~musicwb.demo.audio` (synthesis),
+:mod:`~musicwb.demo.plan` (the files, their truth and messy tags),
+:mod:`~musicwb.demo.tracklists` (DJ sets), :mod:`~musicwb.demo.files` (encoding and tagging
+one file) and :mod:`~musicwb.demo.build` (the folder, its marker, the store).
+
+Examples
+--------
+>>> from musicwb.store import Store
+>>> with Store("data/musicwb.duckdb") as store:  # doctest: +SKIP
+...     print(build_demo(store=store, out_dir=Path("data/demo")).describe())
+Demo library (seed 7) built in data/demo in 31.0 s: 64 tracks by 8 artists on 16 albums; ...
 """
 
-from musicwb.demo.audio import *  # noqa: F403
-from musicwb.demo.audio import __all__ as _audio_all
-from musicwb.demo.build import *  # noqa: F403
-from musicwb.demo.build import FORMATS, MARKER, DJ, Artist, Label, encode_audio
-from musicwb.demo.build import __all__ as _build_all
+from musicwb.demo.audio import SAMPLE_RATE, render_track
+from musicwb.demo.build import GENERATOR_VERSION, MARKER, DemoSummary, build_demo
+from musicwb.demo.catalogue import ARTISTS, DJ, DJS, LABELS, Artist, Label
+from musicwb.demo.files import encode_audio, write_track
+from musicwb.demo.plan import FORMATS, DemoTrack, plan_library, truth_frame
+from musicwb.demo.styles import STYLES, AlbumVariation, DrumPattern, Style, key_name, track_bars
+from musicwb.demo.tracklists import DemoTracklists, plan_tracklists
 
-__all__ = sorted({*_audio_all, *_build_all, "FORMATS", "MARKER", "DJ", "Artist", "Label",
-                  "encode_audio"})
+__all__ = [
+    "ARTISTS",
+    "DJ",
+    "DJS",
+    "FORMATS",
+    "GENERATOR_VERSION",
+    "LABELS",
+    "MARKER",
+    "SAMPLE_RATE",
+    "STYLES",
+    "AlbumVariation",
+    "Artist",
+    "DemoSummary",
+    "DemoTrack",
+    "DemoTracklists",
+    "DrumPattern",
+    "Label",
+    "Style",
+    "build_demo",
+    "encode_audio",
+    "key_name",
+    "plan_library",
+    "plan_tracklists",
+    "render_track",
+    "track_bars",
+    "truth_frame",
+    "write_track",
+]
