@@ -1,0 +1,416 @@
+"""The sonic artifact: everything playlists need, in one ``.npz`` file.
+
+Contents (``n`` tracks, ``d`` the embedding width):
+
+- ``track_ids`` (n,) int64, ``artist_keys`` (n,) str, ``album_ids`` (n,) int32 (−1: unknown)
+  with ``album_names`` (n_albums,) str;
+- genres as a ragged list: ``genre_vocab`` (g,) str, ``genre_indptr`` (n + 1,) int64 and
+  ``genre_indices`` int32 (track ``i`` has ``genre_vocab[genre_indices[indptr[i]:indptr[i+1]]]``);
+- raw features per segment and tower: ``raw_<segment>_<tower>``, e.g. ``raw_full_rhythm``
+  (n, 21), ``raw_end_timbre`` (n, 83), ``raw_start_harmony`` (n, 33), float32;
+- the embedding of the chosen variant per segment: ``embedded_<segment>`` (n, d) float32;
+- the fitted preprocessing (``prep_*``, see :meth:`musicwb.sonic.whiten.Preprocessor.to_arrays`);
+- tower calibration statistics ``calibration`` (towers × statistics) with
+  ``calibration_towers`` and ``calibration_stats``: the distribution of the cosine similarity
+  of random track pairs per tower, full track and end→start transitions, so that towers can be
+  put on one scale;
+- ``meta``: JSON with the variant playlists use, the extractor version, counts and time.
+
+The file is written uncompressed, so each array is a contiguous stored member: ``load_artifact``
+memory-maps them instead of reading them (``mmap=True``), which keeps a 1-million-track
+artifact cheap to open.
+
+Examples
+--------
+>>> from musicwb.store import Store
+>>> with Store("data/musicwb.duckdb") as store:                   # doctest: +SKIP
+...     path = build_artifact(store, out="data/sonic_artifact.npz")
+>>> artifact = load_artifact(path)                                # doctest: +SKIP
+>>> artifact.variant, artifact["embedded_full"].shape             # doctest: +SKIP
+('robust_whiten', (64, 41))
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from musicwb.errors import ParameterError
+from musicwb.sonic.towers import EXTRACTOR_VERSION, SEGMENTS, feature_names, tower_slices
+from musicwb.sonic.whiten import VARIANTS, Preprocessor, fit_preprocessor, l2_normalise
+from musicwb.store import Store
+
+__all__ = [
+    "ARTIFACT_FORMAT",
+    "Artifact",
+    "FeatureSet",
+    "build_artifact",
+    "build_artifact_arrays",
+    "calibrate_towers",
+    "chosen_variant",
+    "load_artifact",
+    "load_feature_set",
+    "write_artifact",
+]
+
+ARTIFACT_FORMAT = "musicwb-sonic-artifact-1"
+DEFAULT_VARIANT = "robust_whiten"
+CALIBRATION_STATS = ("mean", "std", "p10", "p50", "p90", "transition_mean", "transition_std")
+CALIBRATION_PAIRS = 20_000
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """The analysed tracks of a store with their labels.
+
+    Attributes
+    ----------
+    track_ids : ndarray, shape (n,), int64
+    matrices : dict of str to ndarray, shape (n, 137), float32
+        One per segment (``full``, ``start``, ``mid``, ``end``).
+    artists : ndarray, shape (n,), object
+        Artist as tagged (None when unknown).
+    artist_keys : ndarray, shape (n,), object
+        :func:`musicwb.linkage.artists.artist_key` of the artist.
+    albums : ndarray, shape (n,), object
+        Folded album name (None when unknown): the album identity.
+    genres : list of list of str
+    extractor_versions : list of str
+    """
+
+    track_ids: np.ndarray
+    matrices: dict[str, np.ndarray]
+    artists: np.ndarray
+    artist_keys: np.ndarray
+    albums: np.ndarray
+    genres: list[list[str]]
+    extractor_versions: list[str]
+
+    def __len__(self) -> int:
+        return int(self.track_ids.shape[0])
+
+    def labels(self) -> pd.DataFrame:
+        """``track_id``, ``artist``, ``artist_key``, ``album`` as a DataFrame."""
+        return pd.DataFrame(
+            {"track_id": self.track_ids, "artist": self.artists, "artist_key": self.artist_keys,
+             "album": self.albums}
+        )
+
+
+def load_feature_set(store: Store) -> FeatureSet:
+    """Read every analysed track with its artist, album and genres (tracks with features only).
+
+    Parameters
+    ----------
+    store : Store
+
+    Returns
+    -------
+    FeatureSet
+    """
+    from musicwb.linkage.artists import artist_key, fold
+
+    n = len(feature_names())
+    columns = ", ".join(
+        f"f.vec_{segment}[{i + 1}] AS {segment}_{i}" for segment in SEGMENTS for i in range(n)
+    )
+    frame = store.df(
+        f"SELECT f.track_id, {columns} FROM sonic_features f JOIN tracks t ON t.id = f.track_id "
+        "ORDER BY f.track_id"
+    )
+    labels = store.df(
+        "SELECT f.track_id, t.artist, t.album, t.genres, f.extractor_version FROM sonic_features f "
+        "JOIN tracks t ON t.id = f.track_id ORDER BY f.track_id"
+    )
+    values = frame.drop(columns="track_id").to_numpy(dtype=np.float32)
+    matrices = {
+        segment: np.ascontiguousarray(values[:, k * n : (k + 1) * n]) for k, segment in enumerate(SEGMENTS)
+    }
+    artists = labels["artist"].astype(object).where(labels["artist"].notna(), None).to_numpy()
+    albums = np.array(
+        [fold(a) or None if isinstance(a, str) else None for a in labels["album"]], dtype=object
+    )
+    genres = [list(g) if g is not None and not isinstance(g, float) else [] for g in labels["genres"]]
+    return FeatureSet(
+        track_ids=frame["track_id"].to_numpy(dtype=np.int64),
+        matrices=matrices,
+        artists=artists,
+        artist_keys=np.array([artist_key(a) if a else None for a in artists], dtype=object),
+        albums=albums,
+        genres=genres,
+        extractor_versions=sorted(set(labels["extractor_version"])),
+    )
+
+
+def chosen_variant(store: Store) -> tuple[str, dict[str, Any], str]:
+    """The variant the last ``musicwb validate`` run named best, else :data:`DEFAULT_VARIANT`.
+
+    Returns
+    -------
+    variant : str
+    settings : dict
+        Its fitting settings.
+    source : str
+        ``"validation run <id>"`` or ``"default"``.
+    """
+    from musicwb.runs import last_run
+
+    run = last_run(store, kind="sonic_validation", status="ok")
+    if run and run.get("summary", {}).get("best_variant") in VARIANTS:
+        summary = run["summary"]
+        return summary["best_variant"], summary.get("best_settings") or {}, f"validation run {run['run_id']}"
+    return DEFAULT_VARIANT, {}, "default"
+
+
+def calibrate_towers(
+    preprocessor: Preprocessor, full: np.ndarray, start: np.ndarray, end: np.ndarray,
+    *, random_state: int = 0,
+) -> tuple[np.ndarray, list[str]]:
+    """Per tower, the distribution of cosine similarity over random pairs of tracks.
+
+    Parameters
+    ----------
+    preprocessor : Preprocessor
+        A fitted robust_whiten (per-tower statistics) or another variant (one row, ``all``).
+    full, start, end : ndarray, shape (n, 137)
+    random_state : int, default 0
+
+    Returns
+    -------
+    stats : ndarray, shape (n_towers + 1, 7)
+        Rows: the towers then ``combined``; columns: :data:`CALIBRATION_STATS` (full-track
+        pairs; transitions are end of one track → start of another).
+    towers : list of str
+    """
+    rng = np.random.default_rng(random_state)
+    n = full.shape[0]
+    a = rng.integers(0, n, CALIBRATION_PAIRS)
+    b = (a + rng.integers(1, max(n, 2), CALIBRATION_PAIRS)) % n
+    names = [*(t for t in preprocessor.towers if t != "all"), "combined"]
+    rows = []
+    for name in names:
+        tower = None if name == "combined" else name
+
+        def embed(matrix: np.ndarray, tower: str | None = tower) -> np.ndarray:
+            return l2_normalise(preprocessor.transform(matrix, tower=tower))
+
+        full_e = embed(full)
+        pair = np.einsum("ij,ij->i", full_e[a], full_e[b])
+        transition = np.einsum("ij,ij->i", embed(end)[a], embed(start)[b])
+        p10, p50, p90 = np.percentile(pair, [10, 50, 90])
+        rows.append([pair.mean(), pair.std(), p10, p50, p90, transition.mean(), transition.std()])
+    return np.asarray(rows, dtype=np.float64), names
+
+
+def _ragged(genres: list[list[str]]) -> dict[str, np.ndarray]:
+    vocab = sorted({g for track in genres for g in track})
+    index = {g: i for i, g in enumerate(vocab)}
+    lengths = np.fromiter((len(t) for t in genres), dtype=np.int64, count=len(genres))
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    indices = np.fromiter((index[g] for t in genres for g in t), dtype=np.int32, count=int(indptr[-1]))
+    return {"genre_vocab": np.array(vocab, dtype=str), "genre_indptr": indptr, "genre_indices": indices}
+
+
+def build_artifact_arrays(
+    features: FeatureSet, *, variant: str = DEFAULT_VARIANT, settings: dict[str, Any] | None = None,
+    variant_source: str = "default",
+) -> dict[str, np.ndarray]:
+    """All arrays of the artifact, from a feature set (pure).
+
+    Parameters
+    ----------
+    features : FeatureSet
+        At least 3 tracks.
+    variant : {"raw", "zscore", "robust_whiten"}
+    settings : dict, optional
+        Fitting settings for the variant.
+    variant_source : str
+        Why this variant (kept in ``meta``).
+
+    Returns
+    -------
+    dict of str to ndarray
+    """
+    if len(features) < 3:
+        raise ParameterError(f"an artifact needs at least 3 analysed tracks, the store has {len(features)}")
+    preprocessor = fit_preprocessor(features.matrices["full"], variant=variant, **(settings or {}))
+    arrays: dict[str, np.ndarray] = {"track_ids": features.track_ids.astype(np.int64)}
+    arrays["artist_keys"] = np.array([k or "" for k in features.artist_keys], dtype=str)
+    codes, names = pd.factorize(pd.Series(features.albums, dtype=object), use_na_sentinel=True)
+    arrays["album_ids"] = codes.astype(np.int32)
+    arrays["album_names"] = np.array(list(names), dtype=str)
+    arrays.update(_ragged(features.genres))
+    for segment in SEGMENTS:
+        matrix = features.matrices[segment]
+        for tower, part in tower_slices().items():
+            arrays[f"raw_{segment}_{tower}"] = np.ascontiguousarray(matrix[:, part], dtype=np.float32)
+        arrays[f"embedded_{segment}"] = preprocessor.transform(matrix).astype(np.float32)
+    arrays.update(preprocessor.to_arrays())
+    stats, towers = calibrate_towers(
+        preprocessor, features.matrices["full"], features.matrices["start"], features.matrices["end"]
+    )
+    arrays["calibration"] = stats
+    arrays["calibration_towers"] = np.array(towers, dtype=str)
+    arrays["calibration_stats"] = np.array(CALIBRATION_STATS, dtype=str)
+    arrays["feature_names"] = np.array(feature_names(), dtype=str)
+    arrays["meta"] = np.array(
+        json.dumps(
+            {
+                "format": ARTIFACT_FORMAT,
+                "variant": variant,
+                "variant_source": variant_source,
+                "settings": preprocessor.settings,
+                "n_tracks": len(features),
+                "extractor_versions": features.extractor_versions or [EXTRACTOR_VERSION],
+                "segments": list(SEGMENTS),
+                "towers": list(tower_slices()),
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        )
+    )
+    return arrays
+
+
+def write_artifact(arrays: Mapping[str, np.ndarray], out: str | Path) -> Path:
+    """Write the arrays to ``out`` (uncompressed ``.npz``), atomically (temp file, then rename)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    with open(partial, "wb") as handle:
+        np.savez(handle, **arrays)
+    partial.replace(out)
+    return out
+
+
+def build_artifact(
+    store: Store, *, out: str | Path | None = None, variant: str | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Path:
+    """Build the artifact from the store's features and write it.
+
+    Parameters
+    ----------
+    store : Store
+    out : str or Path, optional
+        Default ``<data_dir>/sonic_artifact.npz``.
+    variant : str, optional
+        Default: the best variant of the last ``musicwb validate`` (:func:`chosen_variant`).
+    settings : dict, optional
+        Fitting settings (default: those of that validation, if it chose the variant).
+
+    Returns
+    -------
+    Path
+    """
+    best, best_settings, source = chosen_variant(store)
+    if variant is None:
+        variant, settings = best, settings if settings is not None else best_settings
+    elif variant not in VARIANTS:
+        raise ParameterError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    else:
+        source = "chosen by the caller"
+    if out is None:
+        from musicwb.config import get_settings
+
+        out = get_settings().data_dir / "sonic_artifact.npz"
+    arrays = build_artifact_arrays(
+        load_feature_set(store), variant=variant, settings=settings, variant_source=source
+    )
+    return write_artifact(arrays, out)
+
+
+class Artifact(Mapping[str, np.ndarray]):
+    """A loaded artifact: a read-only mapping of array names to arrays, plus helpers."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], path: Path) -> None:
+        self._arrays = arrays
+        self.path = path
+        self.meta: dict[str, Any] = json.loads(str(arrays["meta"]))
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self._arrays[key]
+
+    def __iter__(self):
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    @property
+    def variant(self) -> str:
+        """The preprocessing variant playlists use."""
+        return self.meta["variant"]
+
+    def preprocessor(self) -> Preprocessor:
+        """The fitted preprocessing, to embed new vectors the same way."""
+        return Preprocessor.from_arrays(self._arrays)
+
+    def raw(self, segment: str = "full") -> np.ndarray:
+        """The raw 137-vectors of a segment, shape (n, 137)."""
+        return np.hstack([self._arrays[f"raw_{segment}_{tower}"] for tower in tower_slices()])
+
+    def genres(self, index: int) -> list[str]:
+        """The genres of the track at row ``index``."""
+        a, b = self._arrays["genre_indptr"][index : index + 2]
+        return [str(g) for g in self._arrays["genre_vocab"][self._arrays["genre_indices"][a:b]]]
+
+
+def _memmap_member(path: Path, info: zipfile.ZipInfo) -> np.ndarray | None:
+    """Memory-map one stored (uncompressed) ``.npy`` member of a zip, or None if impossible."""
+    if info.compress_type != zipfile.ZIP_STORED:
+        return None
+    with open(path, "rb") as handle:
+        handle.seek(info.header_offset)
+        local = handle.read(30)
+        name_len = int.from_bytes(local[26:28], "little")
+        extra_len = int.from_bytes(local[28:30], "little")
+        handle.seek(info.header_offset + 30 + name_len + extra_len)
+        version = np.lib.format.read_magic(handle)
+        shape, fortran, dtype = np.lib.format._read_array_header(handle, version)  # noqa: SLF001
+        offset = handle.tell()
+    if dtype.hasobject or 0 in shape:
+        return None
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
+
+
+def load_artifact(path: str | Path, *, mmap: bool = True) -> Artifact:
+    """Load an artifact written by :func:`build_artifact`.
+
+    Parameters
+    ----------
+    path : str or Path
+    mmap : bool, default True
+        Memory-map the numeric arrays (read-only) instead of reading them into memory.
+
+    Returns
+    -------
+    Artifact
+
+    Raises
+    ------
+    ParameterError
+        Missing file, not an artifact, or another format version.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"no artifact at {path}: build one with `musicwb artifact build`")
+    try:
+        with np.load(path, allow_pickle=False) as archive, zipfile.ZipFile(path) as zipped:
+            arrays: dict[str, np.ndarray] = {}
+            for info in zipped.infolist():
+                key = info.filename.removesuffix(".npy")
+                mapped = _memmap_member(path, info) if mmap else None
+                arrays[key] = mapped if mapped is not None and mapped.dtype.kind in "biuf" else archive[key]
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise ParameterError(f"{path} is not a musicwb sonic artifact: {exc}") from exc
+    if "meta" not in arrays or json.loads(str(arrays["meta"])).get("format") != ARTIFACT_FORMAT:
+        raise ParameterError(f"{path} is not a {ARTIFACT_FORMAT} file")
+    return Artifact(arrays, path)

@@ -1,0 +1,466 @@
+"""Does "sonically similar" mean anything? The four metrics and two retrieval scores.
+
+For a seed track, the cosine similarity to every other track gives:
+
+- ``flatness`` = (p90 − p10) / median: how spread the similarities are. Undefined (NaN, never
+  a pass) where the median is ≤ 0, which is usual after whitening;
+- ``topk_gap`` = mean of the 30 most similar − mean of 100 random others;
+- ``intra_artist`` = mean over the seed's other tracks by the same artist − mean of the random;
+- ``intra_album`` = the same for its album;
+- ``precision_at_10``: the fraction of the 10 nearest tracks by the seed's artist;
+- ``map``: average precision of the seed artist's tracks in the ranking (mean over seeds).
+
+The last two are compared with a random ranking (``baseline``): the expected precision@10 is
+the share of same-artist tracks among the others; the random average precision is measured
+over shuffled rankings. Over all seeds each metric is reported with its mean and spread.
+Pass thresholds: flatness ≥ 0.5, topk_gap ≥ 0.15, intra_artist ≥ 0.05, intra_album ≥ 0.08,
+precision@10 and MAP at least :data:`RETRIEVAL_LIFT` times their random baseline. A variant
+``passes`` when topk_gap, intra_artist, intra_album and precision@10 pass.
+
+Everything here is pure: arrays and DataFrames in, DataFrames and dicts out.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(1)
+>>> artists = np.repeat(["a", "b", "c", "d"], 10)
+>>> centres = rng.normal(size=(4, 137))
+>>> full = np.repeat(centres, 10, axis=0) + 0.3 * rng.normal(size=(40, 137))
+>>> result = validate_variant(full, variant="zscore", artists=artists, albums=artists)
+>>> result["summary"]["precision_at_10"]["mean"] > 0.85  # 9 same-artist tracks: at most 0.9
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from musicwb.errors import ParameterError
+from musicwb.sonic.whiten import VARIANTS, fit_preprocessor, l2_normalise
+
+__all__ = [
+    "METRICS",
+    "RETRIEVAL_LIFT",
+    "THRESHOLDS",
+    "best_variant",
+    "compare_variants",
+    "report_frame",
+    "seed_metrics",
+    "seed_table",
+    "similarity_matrix",
+    "summarise",
+    "validate_store",
+    "validate_variant",
+]
+
+METRICS = ("flatness", "topk_gap", "intra_artist", "intra_album", "precision_at_10", "map")
+THRESHOLDS = {"flatness": 0.5, "topk_gap": 0.15, "intra_artist": 0.05, "intra_album": 0.08}
+RETRIEVAL_LIFT = 3.0
+REQUIRED = ("topk_gap", "intra_artist", "intra_album", "precision_at_10")
+N_TOP = 30
+N_RANDOM = 100
+N_SHUFFLES = 20
+
+
+def similarity_matrix(embedded: np.ndarray) -> np.ndarray:
+    """Cosine similarity between all rows, shape (n, d) -> (n, n)."""
+    unit = l2_normalise(embedded)
+    return unit @ unit.T
+
+
+def _labels(values: Any, n: int, name: str) -> np.ndarray:
+    array = np.asarray(pd.Series(list(values), dtype=object).where(lambda s: s.notna(), None))
+    if array.shape != (n,):
+        raise ParameterError(f"{name} must have one entry per track ({n}), got {array.shape}")
+    return array
+
+
+def _average_precision(relevant_in_order: np.ndarray) -> np.ndarray:
+    """AP of each row of a boolean matrix (rows: rankings), NaN for rows without a hit."""
+    hits = np.cumsum(relevant_in_order, axis=-1)
+    ranks = np.arange(1, relevant_in_order.shape[-1] + 1)
+    total = hits[..., -1]
+    precision_sum = np.sum(np.where(relevant_in_order, hits / ranks, 0.0), axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, precision_sum / total, np.nan)
+
+
+def seed_metrics(
+    similarities: np.ndarray,
+    *,
+    seed: int,
+    artists: Any,
+    albums: Any,
+    rng: np.random.Generator,
+    n_top: int = N_TOP,
+    n_random: int = N_RANDOM,
+) -> dict[str, float]:
+    """The metrics of one seed track.
+
+    Parameters
+    ----------
+    similarities : ndarray, shape (n,)
+        Cosine similarity of the seed to every track (its own entry is ignored).
+    seed : int
+        The seed's row index.
+    artists, albums : sequence, length n
+        Artist and album keys (None for unknown: never a match).
+    rng : numpy.random.Generator
+        Draws the random comparison tracks and the shuffled rankings.
+    n_top, n_random : int
+
+    Returns
+    -------
+    dict
+        The :data:`METRICS`, ``baseline_p10``, ``baseline_map``, ``n_same_artist``,
+        ``n_same_album``, ``median_similarity``; NaN where a metric is undefined for this seed.
+    """
+    n = similarities.shape[0]
+    artists = _labels(artists, n, "artists")
+    albums = _labels(albums, n, "albums")
+    others = np.delete(np.arange(n), seed)
+    sims = np.asarray(similarities, dtype=np.float64)[others]
+    random_mean = float(sims[rng.choice(len(others), size=min(n_random, len(others)), replace=False)].mean())
+    p10, median, p90 = np.percentile(sims, [10, 50, 90])
+    order = np.argsort(-sims, kind="stable")
+    same_artist = (artists[others] == artists[seed]) if artists[seed] is not None else np.zeros(len(others), bool)
+    same_album = (albums[others] == albums[seed]) if albums[seed] is not None else np.zeros(len(others), bool)
+    n_artist, n_album = int(same_artist.sum()), int(same_album.sum())
+    ranked = same_artist[order]
+    shuffled = np.stack([same_artist[rng.permutation(len(others))] for _ in range(N_SHUFFLES)])
+    return {
+        "flatness": float((p90 - p10) / median) if median > 0 else float("nan"),
+        "topk_gap": float(sims[order[:n_top]].mean() - random_mean),
+        "intra_artist": float(sims[same_artist].mean() - random_mean) if n_artist else float("nan"),
+        "intra_album": float(sims[same_album].mean() - random_mean) if n_album else float("nan"),
+        "precision_at_10": float(ranked[:10].mean()) if n_artist else float("nan"),
+        "map": float(_average_precision(ranked[None, :])[0]) if n_artist else float("nan"),
+        "baseline_p10": n_artist / len(others) if n_artist else float("nan"),
+        "baseline_map": float(np.nanmean(_average_precision(shuffled))) if n_artist else float("nan"),
+        "n_same_artist": n_artist,
+        "n_same_album": n_album,
+        "median_similarity": float(median),
+    }
+
+
+def seed_table(
+    embedded: np.ndarray,
+    *,
+    artists: Any,
+    albums: Any,
+    track_ids: Any = None,
+    seeds: Any = None,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """The metrics of every seed (or of the given seeds), one row each.
+
+    Parameters
+    ----------
+    embedded : ndarray, shape (n, d)
+        Preprocessed vectors (cosine similarity is taken between rows).
+    artists, albums : sequence, length n
+    track_ids : sequence, length n, optional
+        Default: row numbers.
+    seeds : sequence of int, optional
+        Row indices to use as seeds (default: all).
+    random_state : int, default 0
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``track_id`` and the columns of :func:`seed_metrics`.
+    """
+    n = embedded.shape[0]
+    if n < 12:
+        raise ParameterError(f"validation needs at least 12 tracks with features, got {n}")
+    track_ids = np.arange(n) if track_ids is None else np.asarray(track_ids)
+    similarities = similarity_matrix(embedded)
+    rng = np.random.default_rng(random_state)
+    rows = []
+    for seed in range(n) if seeds is None else seeds:
+        metrics = seed_metrics(similarities[seed], seed=int(seed), artists=artists, albums=albums, rng=rng)
+        rows.append({"track_id": track_ids[seed], **metrics})
+    return pd.DataFrame(rows)
+
+
+def summarise(table: pd.DataFrame) -> dict[str, Any]:
+    """Mean and spread of each metric over the seeds, with thresholds and pass flags.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As :func:`seed_table` returns it.
+
+    Returns
+    -------
+    dict
+        For each of :data:`METRICS`: ``mean``, ``std``, ``n`` (seeds where it is defined),
+        ``passes``, and ``threshold`` (the four similarity metrics) or ``baseline`` and
+        ``lift`` (precision_at_10, map). ``flatness`` also has ``undefined`` (seeds whose
+        median similarity is ≤ 0); its ``mean`` is None and it does not pass when any seed is
+        undefined. Top level: ``passes`` (all of topk_gap, intra_artist, intra_album,
+        precision_at_10) and ``n_seeds``.
+    """
+    summary: dict[str, Any] = {}
+    for metric in METRICS:
+        values = table[metric].astype(float)
+        defined = values.dropna()
+        entry: dict[str, Any] = {
+            "mean": float(defined.mean()) if len(defined) else None,
+            "std": float(defined.std(ddof=0)) if len(defined) else None,
+            "n": int(len(defined)),
+        }
+        if metric == "flatness":
+            entry["undefined"] = int(values.isna().sum())
+            if entry["undefined"]:
+                entry["mean_where_defined"] = entry["mean"]
+                entry["mean"] = None
+        if metric in THRESHOLDS:
+            entry["threshold"] = THRESHOLDS[metric]
+            entry["passes"] = entry["mean"] is not None and entry["mean"] >= THRESHOLDS[metric]
+        else:
+            column = "baseline_p10" if metric == "precision_at_10" else "baseline_map"
+            baseline = float(table.loc[values.notna(), column].mean()) if len(defined) else None
+            entry["baseline"] = baseline
+            entry["lift"] = entry["mean"] / baseline if baseline else None
+            entry["passes"] = bool(entry["lift"] is not None and entry["lift"] >= RETRIEVAL_LIFT)
+        summary[metric] = entry
+    summary["passes"] = all(summary[m]["passes"] for m in REQUIRED)
+    summary["n_seeds"] = int(len(table))
+    return summary
+
+
+def validate_variant(
+    full: np.ndarray,
+    *,
+    variant: str,
+    artists: Any,
+    albums: Any,
+    track_ids: Any = None,
+    seed_track: Any = None,
+    random_state: int = 0,
+    **settings: Any,
+) -> dict[str, Any]:
+    """Fit a preprocessing variant on the full-track vectors and validate it over all seeds.
+
+    Parameters
+    ----------
+    full : ndarray, shape (n, 137)
+    variant : {"raw", "zscore", "robust_whiten"}
+    artists, albums : sequence, length n
+    track_ids : sequence, length n, optional
+    seed_track : optional
+        A track id: its own metrics are returned under ``"seed"`` too.
+    random_state : int, default 0
+    **settings
+        Passed to :func:`~musicwb.sonic.whiten.fit_preprocessor` (variance, whiten_power, ...).
+
+    Returns
+    -------
+    dict
+        ``variant``, ``settings``, ``summary`` (see :func:`summarise`), ``seeds`` (the
+        DataFrame of :func:`seed_table`) and, with ``seed_track``, ``seed`` (one row as a dict).
+    """
+    preprocessor = fit_preprocessor(full, variant=variant, **settings)
+    table = seed_table(
+        preprocessor.transform(full), artists=artists, albums=albums, track_ids=track_ids,
+        random_state=random_state,
+    )
+    result: dict[str, Any] = {
+        "variant": variant,
+        "settings": preprocessor.settings,
+        "summary": summarise(table),
+        "seeds": table,
+    }
+    if seed_track is not None:
+        match = table[table["track_id"] == seed_track]
+        if match.empty:
+            raise ParameterError(f"seed track {seed_track!r} has no features (or is not in the store)")
+        row = match.iloc[0].to_dict()
+        row["passes"] = {
+            metric: bool(row[metric] >= THRESHOLDS[metric]) if np.isfinite(row[metric]) else False
+            for metric in THRESHOLDS
+        }
+        result["seed"] = row
+    return result
+
+
+def best_variant(results: dict[str, dict[str, Any]]) -> str:
+    """The variant passing most required checks; ties go to the higher precision@10 lift, then MAP.
+
+    Parameters
+    ----------
+    results : dict of str to dict
+        Variant name to the output of :func:`validate_variant`.
+    """
+    def rank(name: str) -> tuple:
+        summary = results[name]["summary"]
+        passed = sum(bool(summary[m]["passes"]) for m in REQUIRED)
+        return (passed, summary["precision_at_10"]["lift"] or 0.0, summary["map"]["mean"] or 0.0)
+
+    return max(results, key=rank)
+
+
+def compare_variants(
+    full: np.ndarray,
+    *,
+    artists: Any,
+    albums: Any,
+    track_ids: Any = None,
+    variants: tuple[str, ...] = VARIANTS,
+    random_state: int = 0,
+    settings: dict[str, dict[str, Any]] | None = None,
+) -> tuple[pd.DataFrame, str, dict[str, dict[str, Any]]]:
+    """All metrics for several variants side by side, averaged over all seeds.
+
+    Parameters
+    ----------
+    full : ndarray, shape (n, 137)
+    artists, albums, track_ids : sequence, length n
+    variants : tuple of str, default all of :data:`~musicwb.sonic.whiten.VARIANTS`
+    random_state : int, default 0
+    settings : dict, optional
+        Per variant, settings for :func:`~musicwb.sonic.whiten.fit_preprocessor`.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per (variant, metric): ``mean``, ``std``, ``threshold``, ``baseline``,
+        ``lift``, ``passes``, ``undefined``.
+    best : str
+        :func:`best_variant` of them.
+    results : dict
+        Variant to :func:`validate_variant` output.
+    """
+    results = {
+        variant: validate_variant(
+            full, variant=variant, artists=artists, albums=albums, track_ids=track_ids,
+            random_state=random_state, **(settings or {}).get(variant, {}),
+        )
+        for variant in variants
+    }
+    rows = [
+        {
+            "variant": variant,
+            "metric": metric,
+            **{k: result["summary"][metric].get(k) for k in
+               ("mean", "std", "threshold", "baseline", "lift", "passes", "undefined")},
+        }
+        for variant, result in results.items()
+        for metric in METRICS
+    ]
+    return pd.DataFrame(rows), best_variant(results), results
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: numpy scalars to Python, NaN to None."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def validate_store(
+    store: Any, *, variant: str = "all", seed_track: Any = None, random_state: int = 0
+) -> dict[str, Any]:
+    """Validate the store's features: one variant, or all side by side (naming the best).
+
+    With ``variant="all"`` the result is recorded as a ``sonic_validation`` run, which
+    :func:`musicwb.sonic.artifact.build_artifact` reads to pick the variant playlists use.
+
+    Parameters
+    ----------
+    store : musicwb.store.Store
+        Writable for ``variant="all"`` (the run record).
+    variant : {"all", "raw", "zscore", "robust_whiten"}
+    seed_track : int, optional
+        A track id whose own metrics are added under ``seed``.
+    random_state : int, default 0
+
+    Returns
+    -------
+    dict
+        One variant: ``variant``, ``n_tracks``, ``settings``, the :data:`METRICS` (each with
+        ``mean``, ``std``, ``passes``, ...), ``passes`` and, with a seed, ``seed``. All:
+        ``variants`` (name to that dict), ``best_variant``, ``best_settings``, ``run_id``.
+    """
+    from musicwb.sonic.artifact import load_feature_set
+
+    if variant != "all" and variant not in VARIANTS:
+        raise ParameterError(f"variant must be 'all' or one of {VARIANTS}, got {variant!r}")
+    features = load_feature_set(store)
+    if len(features) < 12:
+        raise ParameterError(
+            f"validation needs at least 12 analysed tracks, the store has {len(features)}: run "
+            "`musicwb extract` first"
+        )
+    chosen = VARIANTS if variant == "all" else (variant,)
+    reports = {}
+    for name in chosen:
+        result = validate_variant(
+            features.matrices["full"], variant=name, artists=features.artist_keys,
+            albums=features.albums, track_ids=features.track_ids, seed_track=seed_track,
+            random_state=random_state,
+        )
+        report = {"variant": name, "n_tracks": len(features), "settings": result["settings"],
+                  **result["summary"]}
+        if "seed" in result:
+            report["seed"] = result["seed"]
+        reports[name] = _plain(report)
+    if variant != "all":
+        return reports[variant]
+    best = best_variant({name: {"summary": r} for name, r in reports.items()})
+    from musicwb.runs import finish_run, start_run
+
+    run_id = start_run(store, kind="sonic_validation", parameters={"random_state": random_state})
+    combined = {
+        "variants": reports,
+        "best_variant": best,
+        "best_settings": reports[best]["settings"],
+        "n_tracks": len(features),
+    }
+    finish_run(store, run_id, status="ok", summary=combined)
+    return {**combined, "run_id": run_id}
+
+
+def report_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """A validation report (one variant or all) as a table: metric rows, variant columns.
+
+    Parameters
+    ----------
+    report : dict
+        Output of :func:`validate_store`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``metric`` then, per variant, ``"<variant>"`` formatted as ``mean ± std`` with
+        ``✓``/``✗`` for its pass, plus the random ``baseline`` of the retrieval metrics.
+    """
+    reports = report.get("variants") or {report["variant"]: report}
+    rows = []
+    for metric in METRICS:
+        row: dict[str, Any] = {"metric": metric}
+        for name, r in reports.items():
+            entry = r[metric]
+            mean = entry["mean"]
+            if mean is None:
+                text = f"undefined ({entry.get('undefined', 0)} seeds)"
+            else:
+                text = f"{mean:.3f} ± {entry['std']:.3f}"
+            if entry.get("lift") is not None:
+                text += f" ({entry['lift']:.1f}x)"
+            row[name] = f"{text} {'✓' if entry['passes'] else '✗'}"
+        first = next(iter(reports.values()))[metric]
+        row["target"] = (
+            f">= {first['threshold']}" if "threshold" in first
+            else f">= {RETRIEVAL_LIFT:g} x {first['baseline']:.3f}" if first.get("baseline") else ""
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
