@@ -34,14 +34,16 @@ _TABLES = ("tracks", "tracklist_sets", "tracklist_entries", "tracklist_truth")
 
 
 def test_second_build_reuses_audio_and_changes_no_rows(
-    demo_store: Path, demo_dir: Path, tmp_path: Path
+    demo_store: Path, demo_dir: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     copy = tmp_path / "copy.duckdb"
     shutil.copy(demo_store, copy)
     before_hashes = {p: _sha256(p) for p in sorted((demo_dir / "library").rglob("*.*"))}
     with Store(copy) as store:
         before = {t: store.df(f"SELECT * FROM {t}") for t in _TABLES}
-        summary = build_demo(store=store, out_dir=demo_dir, seed=7)
+        capfd.readouterr()
+        summary = build_demo(store=store, out_dir=demo_dir, seed=7, progress=False)
+        assert capfd.readouterr().err == ""  # no bars: stdout may carry JSON, stderr stays quiet
         after = {t: store.df(f"SELECT * FROM {t}") for t in _TABLES}
     assert summary.built is False
     assert summary.duration_s < 30
@@ -57,7 +59,7 @@ def test_second_build_reuses_audio_and_changes_no_rows(
 
 
 def test_a_deleted_file_is_rendered_again_identically(
-    demo_store: Path, demo_dir: Path, tmp_path: Path
+    demo_store: Path, demo_dir: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "demo"
     shutil.copytree(demo_dir, folder)
@@ -66,10 +68,14 @@ def test_a_deleted_file_is_rendered_again_identically(
     expected = _sha256(victim)
     victim.unlink()
     with Store(tmp_path / "fresh.duckdb") as store:
+        capfd.readouterr()
         summary = build_demo(store=store, out_dir=folder, seed=7)
+        bars = capfd.readouterr().err
         assert store.scalar("SELECT count(*) FROM tracks") == len(plan)
         runs = store.df("SELECT kind, status FROM runs ORDER BY started_at")
     assert summary.built is True
+    assert "demo audio: 100%" in bars and "1/1" in bars  # the one missing file, on stderr
+    assert "scan" in bars
     assert _sha256(victim) == expected
     assert ("demo", "ok") in set(zip(runs.kind, runs.status))
     assert not list(folder.rglob("*.part"))

@@ -207,7 +207,9 @@ def _render_all(todo: list[DemoTrack], out_dir: Path, *, progress: bool) -> None
         _remove_partial_files(out_dir)
 
 
-def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = False) -> DemoSummary:
+def build_demo(
+    *, store: Store, out_dir: Path, seed: int = 7, force: bool = False, progress: bool = True
+) -> DemoSummary:
     """Build (or reuse) the demo library, scan it into ``store`` and write its DJ sets.
 
     Parameters
@@ -221,6 +223,9 @@ def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = Fals
     force : bool, default False
         Rebuild even when ``out_dir`` holds a build (of any seed). A build of the same seed by
         another generator version is rebuilt without it.
+    progress : bool, default True
+        Show progress bars (rendering, and the scan's listing and reading) on stderr; pass
+        False to keep stderr quiet, e.g. when stdout carries JSON.
 
     Returns
     -------
@@ -236,8 +241,8 @@ def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = Fals
     -----
     The build is recorded as a run of kind ``"demo"`` in ``runs`` (the scan records its own).
     A second build with the same seed renders only files that are missing, re-runs the
-    (incremental) scan and replaces the demo's tracklist rows with identical ones. Progress
-    bars show on stderr when it is a terminal. Interrupting leaves finished files in place;
+    (incremental) scan and replaces the demo's tracklist rows with identical ones.
+    Interrupting leaves finished files in place;
     the next build carries on.
     """
     started = time.perf_counter()
@@ -247,7 +252,15 @@ def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = Fals
     run_id = start_run(store, kind="demo", parameters={"out_dir": str(out_dir), "seed": seed,
                                                        "force": force})  # fmt: skip
     try:
-        summary = _build(store, out_dir, seed=seed, force=force, removed=removed, started=started)
+        summary = _build(
+            store,
+            out_dir,
+            seed=seed,
+            force=force,
+            removed=removed,
+            started=started,
+            progress=progress,
+        )
     except KeyboardInterrupt:
         finish_run(store, run_id, status="interrupted", summary={})
         raise
@@ -261,7 +274,14 @@ def build_demo(*, store: Store, out_dir: Path, seed: int = 7, force: bool = Fals
 
 
 def _build(
-    store: Store, out_dir: Path, *, seed: int, force: bool, removed: list[str], started: float
+    store: Store,
+    out_dir: Path,
+    *,
+    seed: int,
+    force: bool,
+    removed: list[str],
+    started: float,
+    progress: bool,
 ) -> DemoSummary:
     from musicwb.library import scan_library
 
@@ -269,7 +289,6 @@ def _build(
     files = [t.path for t in tracks]
     out_dir.mkdir(parents=True, exist_ok=True)
     todo = [t for t in tracks if force or not (out_dir / t.path).is_file()]
-    progress = sys.stderr.isatty()
     if todo:
         _write_marker(out_dir, seed=seed, files=files, complete=False)
         _render_all(todo, out_dir, progress=progress)
