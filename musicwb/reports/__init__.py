@@ -1,11 +1,91 @@
-"""The batch runner: papermill runs the notebooks, nbconvert writes offline HTML reports."""
+"""The batch runner: papermill runs the notebooks, nbconvert writes offline HTML reports.
 
-from musicwb.reports.batch import *  # noqa: F403
-from musicwb.reports.batch import (  # noqa: F401
+``run_batch`` (the ``musicwb batch`` command) runs every notebook in ``notebooks/`` (or the ones
+asked for) on one store and writes, under ``<out_dir>/<run>/``::
+
+    <notebook>.ipynb    the executed notebook
+    <notebook>.html     its report: self-contained, renders offline, charts inlined
+    index.html          each notebook with status, duration, parameters and a link
+
+Parameters come from the runner (``store_path``, absolute; ``output_dir`` for a notebook that
+declares it) and from an optional TOML or YAML batch file (see ``batch.example.toml``)::
+
+    [defaults]                 # for every notebook that declares the parameter
+    top_n = 25
+    [notebooks.label_hunting]  # for one notebook; wins over [defaults]
+    missing_limit = 100
+
+Everything is validated before anything runs: an unknown notebook, an unknown parameter, a value
+of the wrong type or anything that looks like a secret is a :class:`ParameterError` naming it and
+what is valid. One failing notebook does not stop the others; its error is shown in the index and
+the result is not ``ok``.
+
+The store is opened for writing only briefly, to record the batch in the ``runs`` table before
+and after the notebooks run; the notebooks' kernels (other processes) open it read-only, and
+DuckDB allows one writing process.
+
+Reports are safe to open: every value from the library is escaped (pandas tables, the index, and
+the chart data, whose JSON is written with ``<``, ``>`` and ``&`` as unicode escapes so a title
+like ``</script><script>...`` stays data), and a Content-Security-Policy forbids every network
+load.
+
+The package, one module per step: :mod:`~musicwb.reports.plan` (batch file, notebooks,
+parameter and secret checks), :mod:`~musicwb.reports.batch` (running, the ``runs`` record),
+:mod:`~musicwb.reports.html` (offline reports, charts inlined), :mod:`~musicwb.reports.index`
+(the index page) and :mod:`~musicwb.reports.results` (what a run produced).
+
+Examples
+--------
+>>> from pathlib import Path
+>>> from musicwb.reports import load_batch_config, plan_batch, run_batch
+>>> plans = plan_batch(load_batch_config(Path("batch.example.toml")))  # doctest: +SKIP
+>>> [plan.name for plan in plans]  # doctest: +SKIP
+['label_hunting', 'match_diagnostics', 'playlist_tuning', 'sonic_validation']
+>>> run_batch(store_path=Path("data/musicwb.duckdb"), out_dir=Path("reports")).ok  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+from musicwb.reports.batch import run_batch
+from musicwb.reports.html import (
+    REPORT_CSP,
+    TEMPLATES_DIR,
+    chart_html,
+    export_html,
+    inline_charts,
+    safe_json,
+)
+from musicwb.reports.index import render_index
+from musicwb.reports.plan import (
     NOTEBOOKS_DIR,
     OUTPUT_PARAMETER,
     RUNNER_PARAMETERS,
     STORE_PARAMETER,
-    TEMPLATES_DIR,
-    __all__,
+    NotebookPlan,
+    available_notebooks,
+    load_batch_config,
+    plan_batch,
 )
+from musicwb.reports.results import BatchResult, NotebookResult
+
+__all__ = [
+    "NOTEBOOKS_DIR",
+    "OUTPUT_PARAMETER",
+    "REPORT_CSP",
+    "RUNNER_PARAMETERS",
+    "STORE_PARAMETER",
+    "TEMPLATES_DIR",
+    "BatchResult",
+    "NotebookPlan",
+    "NotebookResult",
+    "available_notebooks",
+    "chart_html",
+    "export_html",
+    "inline_charts",
+    "load_batch_config",
+    "plan_batch",
+    "render_index",
+    "run_batch",
+    "safe_json",
+]
