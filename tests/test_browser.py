@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_overview import MALICIOUS_ARTIST, MALICIOUS_TITLE
-from test_reports import library_batch
+from report_stores import MALICIOUS_ARTIST, MALICIOUS_TITLE, library_batch
 
 from musicwb.reports import BatchResult
 

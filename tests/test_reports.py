@@ -2,9 +2,9 @@
 HTML, and what a user checks in the result: every report is there, the index tells the truth,
 reports load nothing from the network, library text is escaped, and no secret leaks.
 
-``library_batch`` (also used by test_browser.py) runs the four notebooks once per session on
-the small store of test_overview.py, whose metadata holds HTML and ``</script>`` payloads,
-with fake tokens in the environment.
+``report_stores.library_batch`` (shared with test_browser.py) runs the four notebooks once per
+session on a small store whose metadata holds HTML and ``</script>`` payloads, with fake tokens
+in the environment.
 """
 
 from __future__ import annotations
@@ -20,7 +20,16 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-from test_overview import MALICIOUS_ARTIST, MALICIOUS_LABEL, MALICIOUS_TITLE, build_library_store
+from report_stores import (
+    BATCH_TOML,
+    FAKE_KEY,
+    FAKE_TOKEN,
+    MALICIOUS_ARTIST,
+    MALICIOUS_LABEL,
+    MALICIOUS_TITLE,
+    build_library_store,
+    library_batch,
+)
 
 from musicwb import reports
 from musicwb.errors import ParameterError, StoreError
@@ -29,50 +38,8 @@ from musicwb.runs import runs_frame
 from musicwb.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
+MUSICWB = str(Path(sys.executable).parent / "musicwb")  # the console script of this venv
 NOTEBOOKS = ["label_hunting", "match_diagnostics", "playlist_tuning", "sonic_validation"]
-FAKE_TOKEN = "fake-discogs-token-Zq8Xw2Lr7Nv"
-FAKE_KEY = "fake-llm-key-Pk3Hd9Ys4Tb"
-SECRET_ENV = {
-    "DISCOGS_USER_TOKEN": FAKE_TOKEN,
-    "MUSICWB_DISCOGS_TOKEN": FAKE_TOKEN,
-    "MUSICWB_LLM_API_KEY": FAKE_KEY,
-}
-BATCH_TOML = """\
-[defaults]
-top_n = 7
-
-[notebooks.playlist_tuning]
-top_n = 1
-
-[notebooks.sonic_validation]
-duration_bin_s = 60
-"""
-
-_SESSION: dict[str, tuple[Path, BatchResult]] = {}
-
-
-def library_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BatchResult]:
-    """Run the four notebooks once per session on the malicious library, tokens in the env.
-
-    The store is given as a relative path (from the run's folder) to check it reaches the
-    notebooks absolute.
-    """
-    if "library" not in _SESSION:
-        root = tmp_path_factory.mktemp("library-batch")
-        store_path = build_library_store(root / "lib.duckdb")
-        (root / "batch.toml").write_text(BATCH_TOML, encoding="utf-8")
-        with pytest.MonkeyPatch.context() as patch:
-            for name, value in SECRET_ENV.items():
-                patch.setenv(name, value)
-            patch.chdir(root)
-            result = run_batch(
-                store_path=Path("lib.duckdb"),
-                out_dir=Path("reports"),
-                config_path=Path("batch.toml"),
-                progress=False,
-            )
-        _SESSION["library"] = (store_path, result)
-    return _SESSION["library"]
 
 
 @pytest.fixture(scope="module")
@@ -317,12 +284,11 @@ raise ValueError("<b>broken</b> & <script>alert(2)</script>")
 """
 
 
-def _broken_notebook() -> nbformat.NotebookNode:
+def _small_notebook(title: str, source: str) -> nbformat.NotebookNode:
+    """A notebook with a title, a ``parameters`` cell declaring ``store_path``, and ``source``."""
     parameters = new_code_cell('store_path: str = ""  # the store')
     parameters.metadata["tags"] = ["parameters"]
-    nb = new_notebook(
-        cells=[new_markdown_cell("# Broken"), parameters, new_code_cell(BROKEN_SOURCE)]
-    )
+    nb = new_notebook(cells=[new_markdown_cell(f"# {title}"), parameters, new_code_cell(source)])
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -340,7 +306,7 @@ def failing_batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Batch
     folder.mkdir()
     for name in ("label_hunting", "playlist_tuning"):
         (folder / f"{name}.ipynb").write_bytes((REPO / "notebooks" / f"{name}.ipynb").read_bytes())
-    nbformat.write(_broken_notebook(), folder / "broken.ipynb")
+    nbformat.write(_small_notebook("Broken", BROKEN_SOURCE), folder / "broken.ipynb")
     config = root / "batch.yaml"
     config.write_text("notebooks:\n  label_hunting:\n    missing_limit: 0\n", encoding="utf-8")
     result = run_batch(
@@ -404,7 +370,7 @@ def test_cli_exits_non_zero_when_a_notebook_fails(tmp_path: Path) -> None:
     config.write_text("[notebooks.label_hunting]\nmissing_limit = 0\n", encoding="utf-8")
     done = subprocess.run(
         [
-            str(Path(sys.executable).parent / "musicwb"),
+            MUSICWB,
             "batch",
             "--store",
             str(store_path),
@@ -622,7 +588,7 @@ def test_interrupt_stops_cleanly_and_says_so(tmp_path: Path) -> None:
     store_path = build_library_store(tmp_path / "lib.duckdb")
     out_dir = tmp_path / "reports"
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "musicwb"), "batch", "--store", str(store_path),
+        [MUSICWB, "batch", "--store", str(store_path),
          "--out", str(out_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
