@@ -160,6 +160,7 @@ def batch(
         notebooks=notebook,
         no_input=no_input,
         progress=not as_json,
+        notebooks_dir=settings.notebooks_dir,
     )
     if as_json:
         _print_json(result.as_dict())

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
         Generated data: the demo library, backups, artifacts (``MUSICWB_DATA_DIR``).
     reports_dir : Path
         Where batch runs write ``<run>/index.html`` (``MUSICWB_REPORTS_DIR``).
+    notebooks_dir : Path or None
+        The notebooks ``musicwb batch`` runs (``MUSICWB_NOTEBOOKS_DIR``); by default (``None``)
+        the repository's ``notebooks/`` next to the package.
     contact : str
         Contact put into the HTTP User-Agent, as MusicBrainz asks (``MUSICWB_CONTACT``).
     http_timeout_s, http_max_tries, http_backoff_initial_s, http_backoff_max_s : float
@@ -57,6 +60,7 @@ class Settings(BaseSettings):
     store: Path = DEFAULT_STORE
     data_dir: Path = Path("data")
     reports_dir: Path = Path("reports")
+    notebooks_dir: Path | None = None  # None: the repository's notebooks/
     contact: str = "musicwb (https://example.invalid/musicwb)"
     http_timeout_s: float = 20.0
     http_max_tries: int = 5

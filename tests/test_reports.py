@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -516,6 +517,46 @@ def test_a_notebook_without_parameters_cell_is_refused(store_path: Path, tmp_pat
     nbformat.write(new_notebook(cells=[new_code_cell("x = 1")]), folder / "bare.ipynb")
     message = _refused(store_path, tmp_path, None, notebooks_dir=folder)
     assert "bare" in message and "parameters" in message
+
+
+def test_missing_notebooks_folder_names_the_path_and_the_setting(
+    store_path: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-notebooks"
+    message = _refused(store_path, tmp_path, None, notebooks_dir=missing)
+    assert str(missing) in message and "MUSICWB_NOTEBOOKS_DIR" in message
+
+
+def test_cli_runs_the_notebooks_of_the_configured_folder(store_path: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "my-notebooks"
+    command = [MUSICWB, "batch", "--store", str(store_path), "--out", str(tmp_path / "reports")]
+    environment = {**os.environ, "MUSICWB_NOTEBOOKS_DIR": str(folder)}
+
+    def batch() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*command, "--json"],
+            env=environment,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    refused = batch()
+    assert refused.returncode == 2, refused.stderr
+    assert str(folder) in refused.stderr and "MUSICWB_NOTEBOOKS_DIR" in refused.stderr
+    assert not (tmp_path / "reports").exists()
+
+    folder.mkdir()
+    nbformat.write(_small_notebook("Store", "print(store_path)"), folder / "store_only.ipynb")
+    done = batch()
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert [(n["name"], n["status"]) for n in summary["notebooks"]] == [("store_only", "ok")]
+    executed = nbformat.read(summary["notebooks"][0]["ipynb_path"], as_version=4)
+    printed = "".join(output.get("text", "") for output in executed.cells[-1].outputs)
+    assert printed.strip() == str(store_path)
 
 
 # -- the HTML pieces ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ __all__ = [
     "settings_secrets",
 ]
 
-#: The repository's notebooks, next to the package.
+#: The repository's notebooks, next to the package (the ``notebooks_dir`` setting overrides it).
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
 #: Parameters the runner sets itself; a batch file may not set them.
@@ -48,6 +48,7 @@ OUTPUT_PARAMETER = "output_dir"
 RUNNER_PARAMETERS = (STORE_PARAMETER, OUTPUT_PARAMETER)
 
 _SECRET_NAME = re.compile(r"token|secret|passw|api_?key|credential|(^|_)auth(_|$)", re.IGNORECASE)
+_NOTEBOOKS_SETTING = "MUSICWB_NOTEBOOKS_DIR"
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,18 @@ def available_notebooks(notebooks_dir: Path | None = None) -> dict[str, Path]:
     Raises
     ------
     ParameterError
-        The folder does not exist or holds no notebook.
+        The folder does not exist or holds no notebook; the message names the folder and the
+        setting that chooses it (``MUSICWB_NOTEBOOKS_DIR``).
     """
     folder = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOKS_DIR
+    hint = f"set {_NOTEBOOKS_SETTING} (or pass notebooks_dir) to the folder of the .ipynb files"
+    if not folder.exists():
+        raise ParameterError(f"notebooks folder {folder} does not exist; {hint}")
     if not folder.is_dir():
-        raise ParameterError(f"notebooks folder {folder} does not exist")
+        raise ParameterError(f"notebooks folder {folder} is not a folder; {hint}")
     found = {path.stem: path for path in sorted(folder.glob("*.ipynb"))}
     if not found:
-        raise ParameterError(f"notebooks folder {folder} holds no .ipynb file")
+        raise ParameterError(f"notebooks folder {folder} holds no .ipynb file; {hint}")
     return found
 
 
