@@ -374,7 +374,12 @@ def _memmap_member(path: Path, info: zipfile.ZipInfo) -> np.ndarray | None:
         extra_len = int.from_bytes(local[28:30], "little")
         handle.seek(info.header_offset + 30 + name_len + extra_len)
         version = np.lib.format.read_magic(handle)
-        shape, fortran, dtype = np.lib.format._read_array_header(handle, version)  # noqa: SLF001
+        read_header = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, fortran, dtype = read_header(handle)
         offset = handle.tell()
     if dtype.hasobject or 0 in shape:
         return None

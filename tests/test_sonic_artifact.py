@@ -1,0 +1,179 @@
+"""Artifact, backups, validation and their commands on a store of synthetic feature rows.
+
+The rows are written the way the batch writes them (:func:`results_to_tables`), with vectors
+clustered by artist, so that the pipeline after extraction can be checked without audio.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from musicwb.cli import app
+from musicwb.errors import ParameterError
+from musicwb.sonic.artifact import build_artifact, load_artifact, load_feature_set
+from musicwb.sonic.backups import backup_features, list_backups, restore_features
+from musicwb.sonic.extract import features_frame, pending_tracks, results_to_tables
+from musicwb.sonic.towers import SEGMENTS, feature_names, tower_slices
+from musicwb.store import Store
+
+GENRES = ["Techno", "House", "Ambient", "Electro"]
+
+
+def synthetic_results(n: int, *, n_artists: int = 8, seed: int = 0) -> list[dict]:
+    """Worker-like results: per-artist centres plus noise, segments near their track."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_artists, 137)) * np.exp(rng.uniform(-2, 4, size=137))
+    results = []
+    for i in range(n):
+        full = centres[i % n_artists] * (1 + 0.2 * rng.normal(size=137))
+        matrix = np.stack([full * (1 + 0.05 * rng.normal(size=137)) for _ in SEGMENTS]).astype(np.float32)
+        matrix[0] = full
+        results.append({
+            "track_id": i + 1, "path": f"/music/{i + 1}.ogg", "content_hash": f"h{i + 1}", "ok": True,
+            "matrix": matrix, "version": "beat3tower-1.0", "duration_s": 180.0, "n_beats": 300,
+            "bpm_info": {"bpm": 120.0, "half_tempo_likely": False, "double_tempo_likely": i % 5 == 0,
+                         "tempo_stability": 0.9, "pulse_clarity": 0.5},
+            "fixed_grid": {s: i % 7 == 0 for s in SEGMENTS},
+        })
+    return results
+
+
+def make_store(path: Path, n: int, *, n_artists: int = 8, seed: int = 0) -> Path:
+    now = datetime(2026, 1, 1)
+    tracks = pd.DataFrame({
+        "id": np.arange(1, n + 1), "path": [f"/music/{i}.ogg" for i in range(1, n + 1)],
+        "size": 1000, "mtime": 0.0, "content_hash": [f"h{i}" for i in range(1, n + 1)],
+        "artist": [f"Artist {(i - 1) % n_artists}" for i in range(1, n + 1)],
+        "album": [f"Album {(i - 1) % n_artists}-{(i - 1) % 2}" for i in range(1, n + 1)],
+        "genres": [[GENRES[i % 4]] if i % 3 else [] for i in range(1, n + 1)],
+        "added_at": now, "updated_at": now,
+    })
+    features, errors = results_to_tables(synthetic_results(n, n_artists=n_artists, seed=seed))
+    with Store(path) as store:
+        store.insert("tracks", tracks)
+        store.insert("sonic_features", features)
+        store.insert("sonic_errors", errors)
+    return path
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    return make_store(tmp_path / "lib.duckdb", 96)
+
+
+def test_rows_written_like_the_batch_read_back_exactly(store_path):
+    expected = synthetic_results(96)
+    with Store(store_path) as store:
+        frame = features_frame(store, segment="end")
+        assert list(frame.columns[1:]) == feature_names()
+        np.testing.assert_array_equal(frame.iloc[5, 1:].to_numpy(np.float32), expected[5]["matrix"][3])
+        assert pending_tracks(store).empty  # every track has features for its content
+        store.execute("UPDATE tracks SET content_hash = 'changed' WHERE id = 7")
+        assert pending_tracks(store)["id"].tolist() == [7]
+        fs = load_feature_set(store)
+    assert len(fs) == 96 and fs.matrices["full"].shape == (96, 137)
+    assert fs.artist_keys[0] == "artist 0" and fs.albums[1] == "album 1 1"
+
+
+def test_artifact_holds_towers_labels_preprocessing_and_calibration(store_path, tmp_path):
+    with Store(store_path) as store:
+        path = build_artifact(store, out=tmp_path / "a.npz", variant="robust_whiten")
+        fs = load_feature_set(store)
+    for mmap in (True, False):
+        artifact = load_artifact(path, mmap=mmap)
+        assert artifact.variant == "robust_whiten" and artifact.meta["n_tracks"] == 96
+        np.testing.assert_array_equal(artifact["track_ids"], fs.track_ids)
+        for segment in SEGMENTS:
+            for tower, part in tower_slices().items():
+                np.testing.assert_array_equal(artifact[f"raw_{segment}_{tower}"], fs.matrices[segment][:, part])
+            np.testing.assert_array_equal(artifact.raw(segment), fs.matrices[segment])
+        # The stored preprocessing reproduces the stored embeddings.
+        again = artifact.preprocessor().transform(artifact.raw("start")).astype(np.float32)
+        np.testing.assert_allclose(again, artifact["embedded_start"], atol=1e-6)
+        assert artifact["artist_keys"][0] == "artist 0"
+        assert artifact["album_names"][artifact["album_ids"][1]] == "album 1 1"
+        assert artifact.genres(0) == ["House"] and artifact.genres(2) == []
+        calibration = artifact["calibration"]
+        assert calibration.shape == (4, 7)
+        assert list(artifact["calibration_towers"]) == ["rhythm", "timbre", "harmony", "combined"]
+        assert np.all(np.abs(calibration[:, :5]) <= 1.0)
+    assert isinstance(load_artifact(path)["raw_full_timbre"], np.memmap)
+
+
+def test_artifact_uses_the_variant_the_last_validation_named(store_path, tmp_path):
+    runner = CliRunner()
+    done = runner.invoke(app, ["validate", "--store", str(store_path), "--json"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert set(report["variants"]) == {"raw", "zscore", "robust_whiten"}
+    best = report["best_variant"]
+    done = runner.invoke(app, ["artifact", "build", "--store", str(store_path), "--out", str(tmp_path / "b.npz"), "--json"])
+    assert done.exit_code == 0, done.output
+    meta = json.loads(done.stdout)
+    assert meta["variant"] == best and meta["variant_source"].startswith("validation run")
+
+
+def test_validate_one_variant_reports_every_metric_and_a_seed(store_path):
+    done = CliRunner().invoke(
+        app, ["validate", "--store", str(store_path), "--variant", "zscore", "--seed-track", "3", "--json"]
+    )
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    for key in ("flatness", "topk_gap", "intra_artist", "intra_album", "precision_at_10", "map"):
+        assert {"mean", "std", "passes"} <= set(report[key])
+    assert report["passes"] is True  # clustered by artist: similarity means something
+    assert report["seed"]["track_id"] == 3 and set(report["seed"]["passes"]) >= {"topk_gap"}
+    done = CliRunner().invoke(app, ["validate", "--store", str(store_path), "--variant", "zscore"])
+    assert "precision_at_10" in done.stdout and "✓" in done.stdout
+
+
+def test_backup_list_and_restore_dry_run_then_apply(store_path, tmp_path):
+    backups = tmp_path / "backups"
+    with Store(store_path) as store:
+        info = backup_features(store, name="first", backup_dir=backups)
+        assert info["count"] == 96 and info["extractor_versions"] == {"beat3tower-1.0": 96}
+        meta = json.loads((backups / "first" / "meta.json").read_text())
+        assert meta["count"] == 96 and "created_at" in meta
+        with pytest.raises(ParameterError, match="exists already"):
+            backup_features(store, name="first", backup_dir=backups)
+        before = features_frame(store)
+        store.execute("DELETE FROM sonic_features WHERE track_id > 90")
+        store.execute("UPDATE sonic_features SET vec_full = vec_start WHERE track_id = 1")
+        plan = restore_features(store, "first", backup_dir=backups)
+        assert plan == {**plan, "applied": False, "current": 90, "would_restore": 96, "changed": 1}
+        assert store.scalar("SELECT count(*) FROM sonic_features") == 90  # dry run changed nothing
+        done = restore_features(store, "first", apply=True, backup_dir=backups)
+        assert done["applied"]
+        pd.testing.assert_frame_equal(features_frame(store), before)
+        with pytest.raises(ParameterError, match="no complete backup"):
+            restore_features(store, "nope", backup_dir=backups)
+    listed = list_backups(backup_dir=backups)
+    assert listed["name"].tolist() == ["first"] and listed["count"].tolist() == [96]
+    assert (backups / "first" / "features.parquet").stat().st_size < 96 * 4 * 137 * 4
+
+
+def test_backup_commands(store_path, tmp_path):
+    runner, backups = CliRunner(), str(tmp_path / "b")
+    common = ["--store", str(store_path), "--dir", backups]
+    done = runner.invoke(app, ["features", "backup", "--name", "snap", *common, "--json"])
+    assert done.exit_code == 0, done.output and json.loads(done.stdout)["count"] == 96
+    listed = json.loads(runner.invoke(app, ["features", "list-backups", "--dir", backups, "--json"]).stdout)
+    assert [row["name"] for row in listed] == ["snap"]
+    done = runner.invoke(app, ["features", "restore", "snap", *common])
+    assert done.exit_code == 0 and "would restore 96" in done.stdout and "--apply" in done.stdout
+    done = runner.invoke(app, ["features", "restore", "snap", *common, "--apply", "--json"])
+    assert json.loads(done.stdout)["applied"] is True
+
+
+def test_artifact_needs_features(tmp_path):
+    with Store(tmp_path / "empty.duckdb") as store, pytest.raises(ParameterError, match="at least 3"):
+        build_artifact(store, out=tmp_path / "x.npz", variant="raw")
+    with pytest.raises(ParameterError, match="no artifact"):
+        load_artifact(tmp_path / "missing.npz")
