@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,8 +240,11 @@ class LinkageModel:
         prior = float(min(0.5, max(1e-6, 0.9 * n_slots / len(records))))
         self._prior = prior
         settings = settings_dict(prior=prior)
-        slots = self.db_api.register(records, dataset_display_name="slots")
-        candidates = self.db_api.register(records, dataset_display_name="candidate_profiles")
+        suffix = uuid.uuid4().hex[:8]  # a Spark catalogue outlives one model
+        slots = self.db_api.register(records, dataset_display_name="slots",
+                                     table_name=f"musicwb_slots_{suffix}")
+        candidates = self.db_api.register(records, dataset_display_name="candidate_profiles",
+                                          table_name=f"musicwb_candidates_{suffix}")
         self._tables = (slots, candidates)
         self.linker = Linker([slots, candidates], settings, log_level=None)
         training = self.linker.training

@@ -146,7 +146,10 @@ def _dj_from_file(path: Path) -> str:
 
 
 def _position(value: object) -> int:
-    number = float(str(value).strip())
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"position {value!r} is not a number") from None
     if not number.is_integer() or number < 1:
         raise ValueError(f"position {value!r} is not a positive whole number")
     return int(number)
