@@ -575,6 +575,12 @@ def _resolve(part: str, vocab: GenreVocabulary) -> TagMapping:
     if found:
         return TagMapping(part, found, "head")
     cleaned = _clean_display(part)
+    if cleaned and cleaned != part and _clean_display(cleaned) == cleaned:
+        # The tidy form can split words that the raw form glued together ("0\bOI" → "0 oi"):
+        # resolve it too, so normalising a normalised tag changes nothing.
+        again = _resolve(cleaned, vocab)
+        if again.genres or again.method != "unknown":
+            return TagMapping(part, again.genres, again.method)
     if _plausible(cleaned):
         return TagMapping(part, (cleaned,), "unknown")
     return TagMapping(part, (), "dropped")
