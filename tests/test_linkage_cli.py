@@ -1,0 +1,63 @@
+"""`musicwb tracklists import` and `musicwb identify [evaluate]`: JSON keys as documented."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from typer.testing import CliRunner
+
+from musicwb.cli import app
+from musicwb.store import Store
+
+MODEL_KEYS = {"top1", "top3", "coverage", "precision_high", "n_high", "calibration"}
+
+
+def _demo_csvs(demo_store) -> list[str]:
+    with Store(demo_store, read_only=True) as store:
+        return sorted(store.df("SELECT DISTINCT source_file FROM tracklist_sets").source_file)
+
+
+def test_import_then_identify_json(demo_store, tmp_path):
+    files = _demo_csvs(demo_store)
+    store = str(tmp_path / "s.duckdb")
+    runner = CliRunner()
+    first = runner.invoke(app, ["tracklists", "import", *files, "--format", "mixesdb",
+                                "--store", store, "--json"])
+    assert first.exit_code == 0, first.output
+    imported = json.loads(first.stdout)
+    assert imported["entries"] > 200 and imported["errors"] == []
+    again = json.loads(runner.invoke(app, ["tracklists", "import", *files, "--format", "mixesdb",
+                                           "--store", store, "--json"]).stdout)
+    assert again["entries"] == 0 and len(again["skipped"]) == len(files)
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    answer = runner.invoke(app, ["identify", "--min-confidence", "0.3", "--store", store,
+                                 "--json"])
+    assert answer.exit_code == 0, answer.output
+    result = json.loads(answer.stdout)
+    assert result["summary"]["slots"] > 0
+    assert all(p["probability"] >= 0.3 and p["evidence"] for p in result["proposals"])
+
+
+def test_evaluate_json_keys(demo_store):
+    files = _demo_csvs(demo_store)
+    runner = CliRunner()
+    answer = runner.invoke(app, ["identify", "evaluate", "--tracklists", *files, "--format",
+                                 "mixesdb", "--mask-fraction", "0.2", "--seed", "1", "--json"])
+    assert answer.exit_code == 0, answer.output
+    summary = json.loads(answer.stdout)
+    assert {"model", "baseline"} <= set(summary)
+    for method in ("model", "baseline"):
+        assert MODEL_KEYS <= set(summary[method])
+        assert 0 <= summary[method]["top1"] <= summary[method]["top3"] <= 1
+        assert all({"bin", "predicted", "observed"} <= set(row)
+                   for row in summary[method]["calibration"])
+
+
+def test_bad_format_is_a_parameter_error(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("a\n")
+    answer = CliRunner().invoke(app, ["tracklists", "import", str(path), "--format", "xml",
+                                      "--store", str(tmp_path / "s.duckdb")])
+    assert answer.exit_code != 0
+    assert "--format" in str(answer.exception)
