@@ -33,28 +33,49 @@ def synthetic_results(n: int, *, n_artists: int = 8, seed: int = 0) -> list[dict
     results = []
     for i in range(n):
         full = centres[i % n_artists] * (1 + 0.2 * rng.normal(size=137))
-        matrix = np.stack([full * (1 + 0.05 * rng.normal(size=137)) for _ in SEGMENTS]).astype(np.float32)
+        matrix = np.stack([full * (1 + 0.05 * rng.normal(size=137)) for _ in SEGMENTS]).astype(
+            np.float32
+        )
         matrix[0] = full
-        results.append({
-            "track_id": i + 1, "path": f"/music/{i + 1}.ogg", "content_hash": f"h{i + 1}", "ok": True,
-            "matrix": matrix, "version": "beat3tower-1.0", "duration_s": 180.0, "n_beats": 300,
-            "bpm_info": {"bpm": 120.0, "half_tempo_likely": False, "double_tempo_likely": i % 5 == 0,
-                         "tempo_stability": 0.9, "pulse_clarity": 0.5},
-            "fixed_grid": {s: i % 7 == 0 for s in SEGMENTS},
-        })
+        results.append(
+            {
+                "track_id": i + 1,
+                "path": f"/music/{i + 1}.ogg",
+                "content_hash": f"h{i + 1}",
+                "ok": True,
+                "matrix": matrix,
+                "version": "beat3tower-1.0",
+                "duration_s": 180.0,
+                "n_beats": 300,
+                "bpm_info": {
+                    "bpm": 120.0,
+                    "half_tempo_likely": False,
+                    "double_tempo_likely": i % 5 == 0,
+                    "tempo_stability": 0.9,
+                    "pulse_clarity": 0.5,
+                },
+                "fixed_grid": {s: i % 7 == 0 for s in SEGMENTS},
+            }
+        )
     return results
 
 
 def make_store(path: Path, n: int, *, n_artists: int = 8, seed: int = 0) -> Path:
     now = datetime(2026, 1, 1)
-    tracks = pd.DataFrame({
-        "id": np.arange(1, n + 1), "path": [f"/music/{i}.ogg" for i in range(1, n + 1)],
-        "size": 1000, "mtime": 0.0, "content_hash": [f"h{i}" for i in range(1, n + 1)],
-        "artist": [f"Artist {(i - 1) % n_artists}" for i in range(1, n + 1)],
-        "album": [f"Album {(i - 1) % n_artists}-{(i - 1) % 2}" for i in range(1, n + 1)],
-        "genres": [[GENRES[i % 4]] if i % 3 else [] for i in range(1, n + 1)],
-        "added_at": now, "updated_at": now,
-    })
+    tracks = pd.DataFrame(
+        {
+            "id": np.arange(1, n + 1),
+            "path": [f"/music/{i}.ogg" for i in range(1, n + 1)],
+            "size": 1000,
+            "mtime": 0.0,
+            "content_hash": [f"h{i}" for i in range(1, n + 1)],
+            "artist": [f"Artist {(i - 1) % n_artists}" for i in range(1, n + 1)],
+            "album": [f"Album {(i - 1) % n_artists}-{(i - 1) % 2}" for i in range(1, n + 1)],
+            "genres": [[GENRES[i % 4]] if i % 3 else [] for i in range(1, n + 1)],
+            "added_at": now,
+            "updated_at": now,
+        }
+    )
     features, errors = results_to_tables(synthetic_results(n, n_artists=n_artists, seed=seed))
     with Store(path) as store:
         store.insert("tracks", tracks)
@@ -73,7 +94,9 @@ def test_rows_written_like_the_batch_read_back_exactly(store_path):
     with Store(store_path) as store:
         frame = features_frame(store, segment="end")
         assert list(frame.columns[1:]) == feature_names()
-        np.testing.assert_array_equal(frame.iloc[5, 1:].to_numpy(np.float32), expected[5]["matrix"][3])
+        np.testing.assert_array_equal(
+            frame.iloc[5, 1:].to_numpy(np.float32), expected[5]["matrix"][3]
+        )
         assert pending_tracks(store).empty  # every track has features for its content
         store.execute("UPDATE tracks SET content_hash = 'changed' WHERE id = 7")
         assert pending_tracks(store)["id"].tolist() == [7]
@@ -92,7 +115,9 @@ def test_artifact_holds_towers_labels_preprocessing_and_calibration(store_path, 
         np.testing.assert_array_equal(artifact["track_ids"], fs.track_ids)
         for segment in SEGMENTS:
             for tower, part in tower_slices().items():
-                np.testing.assert_array_equal(artifact[f"raw_{segment}_{tower}"], fs.matrices[segment][:, part])
+                np.testing.assert_array_equal(
+                    artifact[f"raw_{segment}_{tower}"], fs.matrices[segment][:, part]
+                )
             np.testing.assert_array_equal(artifact.raw(segment), fs.matrices[segment])
         # The stored preprocessing reproduces the stored embeddings.
         again = artifact.preprocessor().transform(artifact.raw("start")).astype(np.float32)
@@ -114,7 +139,18 @@ def test_artifact_uses_the_variant_the_last_validation_named(store_path, tmp_pat
     report = json.loads(done.stdout)
     assert set(report["variants"]) == {"raw", "zscore", "robust_whiten"}
     best = report["best_variant"]
-    done = runner.invoke(app, ["artifact", "build", "--store", str(store_path), "--out", str(tmp_path / "b.npz"), "--json"])
+    done = runner.invoke(
+        app,
+        [
+            "artifact",
+            "build",
+            "--store",
+            str(store_path),
+            "--out",
+            str(tmp_path / "b.npz"),
+            "--json",
+        ],
+    )
     assert done.exit_code == 0, done.output
     meta = json.loads(done.stdout)
     assert meta["variant"] == best and meta["variant_source"].startswith("validation run")
@@ -122,7 +158,17 @@ def test_artifact_uses_the_variant_the_last_validation_named(store_path, tmp_pat
 
 def test_validate_one_variant_reports_every_metric_and_a_seed(store_path):
     done = CliRunner().invoke(
-        app, ["validate", "--store", str(store_path), "--variant", "zscore", "--seed-track", "3", "--json"]
+        app,
+        [
+            "validate",
+            "--store",
+            str(store_path),
+            "--variant",
+            "zscore",
+            "--seed-track",
+            "3",
+            "--json",
+        ],
     )
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
@@ -164,7 +210,9 @@ def test_backup_commands(store_path, tmp_path):
     common = ["--store", str(store_path), "--dir", backups]
     done = runner.invoke(app, ["features", "backup", "--name", "snap", *common, "--json"])
     assert done.exit_code == 0, done.output and json.loads(done.stdout)["count"] == 96
-    listed = json.loads(runner.invoke(app, ["features", "list-backups", "--dir", backups, "--json"]).stdout)
+    listed = json.loads(
+        runner.invoke(app, ["features", "list-backups", "--dir", backups, "--json"]).stdout
+    )
     assert [row["name"] for row in listed] == ["snap"]
     done = runner.invoke(app, ["features", "restore", "snap", *common])
     assert done.exit_code == 0 and "would restore 96" in done.stdout and "--apply" in done.stdout
@@ -173,7 +221,10 @@ def test_backup_commands(store_path, tmp_path):
 
 
 def test_artifact_needs_features(tmp_path):
-    with Store(tmp_path / "empty.duckdb") as store, pytest.raises(ParameterError, match="at least 3"):
+    with (
+        Store(tmp_path / "empty.duckdb") as store,
+        pytest.raises(ParameterError, match="at least 3"),
+    ):
         build_artifact(store, out=tmp_path / "x.npz", variant="raw")
     with pytest.raises(ParameterError, match="no artifact"):
         load_artifact(tmp_path / "missing.npz")

@@ -20,7 +20,9 @@ from musicwb.sonic.validation import (
 def _clusters(n_artists=6, per_artist=10, noise=0.3, seed=0):
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(n_artists, 137))
-    full = np.repeat(centres, per_artist, axis=0) + noise * rng.normal(size=(n_artists * per_artist, 137))
+    full = np.repeat(centres, per_artist, axis=0) + noise * rng.normal(
+        size=(n_artists * per_artist, 137)
+    )
     artists = np.repeat([f"artist {i}" for i in range(n_artists)], per_artist)
     albums = np.array([f"{a} album {j % 2}" for j, a in enumerate(artists)])
     return full, artists, albums
@@ -48,8 +50,9 @@ def test_one_seed_metrics_follow_their_definitions():
 
 def test_flatness_is_undefined_not_a_pass_when_the_median_is_not_positive():
     similarities = np.concatenate([[1.0], np.linspace(0.3, -0.5, 30)])
-    m = seed_metrics(similarities, seed=0, artists=["a"] * 31, albums=[None] * 31,
-                     rng=np.random.default_rng(0))
+    m = seed_metrics(
+        similarities, seed=0, artists=["a"] * 31, albums=[None] * 31, rng=np.random.default_rng(0)
+    )
     assert np.isnan(m["flatness"]) and np.isnan(m["intra_album"])
     summary = summarise(pd.DataFrame([{**m, "track_id": 1}]))
     assert summary["flatness"]["mean"] is None and summary["flatness"]["undefined"] == 1

@@ -38,9 +38,9 @@ def test_zscore_removes_the_dominance_of_large_features():
     assert np.max(np.mean(z**2, axis=0)) < 0.05
 
 
-def test_robust_whiten_is_per_tower_keeps_95_percent_and_weights_towers():
+def test_robust_whiten_is_per_tower_whitens_and_weights_towers():
     full = _features()
-    prep = fit_preprocessor(full, variant="robust_whiten")
+    prep = fit_preprocessor(full, variant="robust_whiten", variance=0.95, whiten_power=1.0)
     assert set(prep.towers) == set(tower_slices())
     for name, part in tower_slices().items():
         tower = prep.towers[name]
@@ -49,10 +49,13 @@ def test_robust_whiten_is_per_tower_keeps_95_percent_and_weights_towers():
         # Whitened: each kept component has unit variance on the fitting data.
         projected = (
             (np.clip((full[:, part] - tower.center) / tower.scale, -3, 3) - tower.pca_mean)
-            @ tower.components.T / tower.component_scale
+            @ tower.components.T
+            / tower.component_scale
         )
         np.testing.assert_allclose(projected.var(axis=0, ddof=1), 1.0, rtol=1e-6)
-    only_timbre = fit_preprocessor(full, variant="robust_whiten", tower_weights={"rhythm": 0, "harmony": 0})
+    only_timbre = fit_preprocessor(
+        full, variant="robust_whiten", tower_weights={"rhythm": 0, "harmony": 0}
+    )
     width = only_timbre.towers["rhythm"].n_out
     assert np.allclose(only_timbre.transform(full)[:, :width], 0.0)
 

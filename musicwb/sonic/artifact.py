@@ -100,8 +100,12 @@ class FeatureSet:
     def labels(self) -> pd.DataFrame:
         """``track_id``, ``artist``, ``artist_key``, ``album`` as a DataFrame."""
         return pd.DataFrame(
-            {"track_id": self.track_ids, "artist": self.artists, "artist_key": self.artist_keys,
-             "album": self.albums}
+            {
+                "track_id": self.track_ids,
+                "artist": self.artists,
+                "artist_key": self.artist_keys,
+                "album": self.albums,
+            }
         )
 
 
@@ -132,13 +136,14 @@ def load_feature_set(store: Store) -> FeatureSet:
     )
     values = frame.drop(columns="track_id").to_numpy(dtype=np.float32)
     matrices = {
-        segment: np.ascontiguousarray(values[:, k * n : (k + 1) * n]) for k, segment in enumerate(SEGMENTS)
+        segment: np.ascontiguousarray(values[:, k * n : (k + 1) * n])
+        for k, segment in enumerate(SEGMENTS)
     }
     artists = labels["artist"].astype(object).where(labels["artist"].notna(), None).to_numpy()
     albums = np.array(
         [fold(a) or None if isinstance(a, str) else None for a in labels["album"]], dtype=object
     )
-    genres = [list(g) if g is not None and not isinstance(g, float) else [] for g in labels["genres"]]
+    genres = [list(g) if isinstance(g, list | tuple | np.ndarray) else [] for g in labels["genres"]]
     return FeatureSet(
         track_ids=frame["track_id"].to_numpy(dtype=np.int64),
         matrices=matrices,
@@ -166,13 +171,21 @@ def chosen_variant(store: Store) -> tuple[str, dict[str, Any], str]:
     run = last_run(store, kind="sonic_validation", status="ok")
     if run and run.get("summary", {}).get("best_variant") in VARIANTS:
         summary = run["summary"]
-        return summary["best_variant"], summary.get("best_settings") or {}, f"validation run {run['run_id']}"
+        return (
+            summary["best_variant"],
+            summary.get("best_settings") or {},
+            f"validation run {run['run_id']}",
+        )
     return DEFAULT_VARIANT, {}, "default"
 
 
 def calibrate_towers(
-    preprocessor: Preprocessor, full: np.ndarray, start: np.ndarray, end: np.ndarray,
-    *, random_state: int = 0,
+    preprocessor: Preprocessor,
+    full: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    *,
+    random_state: int = 0,
 ) -> tuple[np.ndarray, list[str]]:
     """Per tower, the distribution of cosine similarity over random pairs of tracks.
 
@@ -215,12 +228,21 @@ def _ragged(genres: list[list[str]]) -> dict[str, np.ndarray]:
     index = {g: i for i, g in enumerate(vocab)}
     lengths = np.fromiter((len(t) for t in genres), dtype=np.int64, count=len(genres))
     indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    indices = np.fromiter((index[g] for t in genres for g in t), dtype=np.int32, count=int(indptr[-1]))
-    return {"genre_vocab": np.array(vocab, dtype=str), "genre_indptr": indptr, "genre_indices": indices}
+    indices = np.fromiter(
+        (index[g] for t in genres for g in t), dtype=np.int32, count=int(indptr[-1])
+    )
+    return {
+        "genre_vocab": np.array(vocab, dtype=str),
+        "genre_indptr": indptr,
+        "genre_indices": indices,
+    }
 
 
 def build_artifact_arrays(
-    features: FeatureSet, *, variant: str = DEFAULT_VARIANT, settings: dict[str, Any] | None = None,
+    features: FeatureSet,
+    *,
+    variant: str = DEFAULT_VARIANT,
+    settings: dict[str, Any] | None = None,
     variant_source: str = "default",
 ) -> dict[str, np.ndarray]:
     """All arrays of the artifact, from a feature set (pure).
@@ -240,7 +262,9 @@ def build_artifact_arrays(
     dict of str to ndarray
     """
     if len(features) < 3:
-        raise ParameterError(f"an artifact needs at least 3 analysed tracks, the store has {len(features)}")
+        raise ParameterError(
+            f"an artifact needs at least 3 analysed tracks, the store has {len(features)}"
+        )
     preprocessor = fit_preprocessor(features.matrices["full"], variant=variant, **(settings or {}))
     arrays: dict[str, np.ndarray] = {"track_ids": features.track_ids.astype(np.int64)}
     arrays["artist_keys"] = np.array([k or "" for k in features.artist_keys], dtype=str)
@@ -251,11 +275,16 @@ def build_artifact_arrays(
     for segment in SEGMENTS:
         matrix = features.matrices[segment]
         for tower, part in tower_slices().items():
-            arrays[f"raw_{segment}_{tower}"] = np.ascontiguousarray(matrix[:, part], dtype=np.float32)
+            arrays[f"raw_{segment}_{tower}"] = np.ascontiguousarray(
+                matrix[:, part], dtype=np.float32
+            )
         arrays[f"embedded_{segment}"] = preprocessor.transform(matrix).astype(np.float32)
     arrays.update(preprocessor.to_arrays())
     stats, towers = calibrate_towers(
-        preprocessor, features.matrices["full"], features.matrices["start"], features.matrices["end"]
+        preprocessor,
+        features.matrices["full"],
+        features.matrices["start"],
+        features.matrices["end"],
     )
     arrays["calibration"] = stats
     arrays["calibration_towers"] = np.array(towers, dtype=str)
@@ -291,7 +320,10 @@ def write_artifact(arrays: Mapping[str, np.ndarray], out: str | Path) -> Path:
 
 
 def build_artifact(
-    store: Store, *, out: str | Path | None = None, variant: str | None = None,
+    store: Store,
+    *,
+    out: str | Path | None = None,
+    variant: str | None = None,
     settings: dict[str, Any] | None = None,
 ) -> Path:
     """Build the artifact from the store's features and write it.
@@ -383,7 +415,9 @@ def _memmap_member(path: Path, info: zipfile.ZipInfo) -> np.ndarray | None:
         offset = handle.tell()
     if dtype.hasobject or 0 in shape:
         return None
-    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
+    return np.memmap(
+        path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C"
+    )
 
 
 def load_artifact(path: str | Path, *, mmap: bool = True) -> Artifact:
@@ -413,7 +447,9 @@ def load_artifact(path: str | Path, *, mmap: bool = True) -> Artifact:
             for info in zipped.infolist():
                 key = info.filename.removesuffix(".npy")
                 mapped = _memmap_member(path, info) if mmap else None
-                arrays[key] = mapped if mapped is not None and mapped.dtype.kind in "biuf" else archive[key]
+                arrays[key] = (
+                    mapped if mapped is not None and mapped.dtype.kind in "biuf" else archive[key]
+                )
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise ParameterError(f"{path} is not a musicwb sonic artifact: {exc}") from exc
     if "meta" not in arrays or json.loads(str(arrays["meta"])).get("format") != ARTIFACT_FORMAT:

@@ -140,8 +140,16 @@ def list_backups(*, backup_dir: str | Path | None = None) -> pd.DataFrame:
                 "path": str(meta_file.parent),
             }
         )
-    columns = ["name", "created_at", "count", "errors", "extractor_versions", "reason",
-               "size_bytes", "path"]
+    columns = [
+        "name",
+        "created_at",
+        "count",
+        "errors",
+        "extractor_versions",
+        "reason",
+        "size_bytes",
+        "path",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values("created_at", ascending=False, ignore_index=True)
 
@@ -211,8 +219,12 @@ def restore_features(
         with store.transaction():
             store.execute("DELETE FROM sonic_features")
             store.execute("DELETE FROM sonic_errors")
-            store.execute(f"INSERT INTO sonic_features BY NAME SELECT * FROM {features} WHERE {in_library}")
-            store.execute(f"INSERT INTO sonic_errors BY NAME SELECT * FROM {errors} WHERE {in_library}")
+            store.execute(
+                f"INSERT INTO sonic_features BY NAME SELECT * FROM {features} WHERE {in_library}"
+            )
+            store.execute(
+                f"INSERT INTO sonic_errors BY NAME SELECT * FROM {errors} WHERE {in_library}"
+            )
     except StoreError as exc:
         raise StoreError(f"restore of backup {name!r} failed and was rolled back: {exc}") from exc
     return {**plan, "applied": True}

@@ -267,8 +267,12 @@ def _write_batch(store: Store, results: list[dict[str, Any]]) -> tuple[int, int]
         # Each result replaces whatever the store held for its track (old features or failure).
         store.execute("CREATE OR REPLACE TEMP TABLE _sonic_batch_ids (track_id BIGINT)")
         store.insert("_sonic_batch_ids", ids)
-        store.execute("DELETE FROM sonic_features WHERE track_id IN (SELECT track_id FROM _sonic_batch_ids)")
-        store.execute("DELETE FROM sonic_errors WHERE track_id IN (SELECT track_id FROM _sonic_batch_ids)")
+        store.execute(
+            "DELETE FROM sonic_features WHERE track_id IN (SELECT track_id FROM _sonic_batch_ids)"
+        )
+        store.execute(
+            "DELETE FROM sonic_errors WHERE track_id IN (SELECT track_id FROM _sonic_batch_ids)"
+        )
         store.insert("sonic_features", features)
         store.insert("sonic_errors", errors)
         store.execute("DROP TABLE _sonic_batch_ids")
@@ -287,34 +291,37 @@ def _run_loky(jobs: list[tuple], data_dir: str | None, workers: int) -> Iterator
     from joblib import Parallel, delayed
 
     parallel = Parallel(
-        n_jobs=workers, backend="loky", return_as="generator_unordered", batch_size=1,
+        n_jobs=workers,
+        backend="loky",
+        return_as="generator_unordered",
+        batch_size=1,
         pre_dispatch=f"{2 * workers}",
     )
     yield from parallel(delayed(analyse_track)(*job, data_dir=data_dir) for job in jobs)
 
 
-def _run_dask(jobs: list[tuple], data_dir: str | None, scheduler: str) -> Iterator[dict[str, Any]]:
+def _connect_dask(scheduler: str) -> Any:
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError as exc:
         raise ParameterError(
             "--scheduler needs Dask: pip install 'musicwb[dask]' (dask[distributed])"
         ) from exc
     try:
-        client = Client(scheduler, timeout="10s")
+        return Client(scheduler, timeout="10s")
     except OSError as exc:
         raise ParameterError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from exc
+
+
+def _run_dask(jobs: list[tuple], data_dir: str | None, client: Any) -> Iterator[dict[str, Any]]:
+    from distributed import as_completed
+
+    futures = [client.submit(analyse_track, *job, data_dir=data_dir, pure=False) for job in jobs]
     try:
-        futures = [
-            client.submit(analyse_track, *job, data_dir=data_dir, pure=False) for job in jobs
-        ]
-        try:
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            client.cancel(futures)
+        for future in as_completed(futures):
+            yield future.result()
     finally:
-        client.close()
+        client.cancel(futures)
 
 
 # ---------------------------------------------------------------- the batch
@@ -372,7 +379,9 @@ def extract_library(
         unreachable Dask scheduler.
     """
     if workers < 1 or batch_size < 1:
-        raise ParameterError(f"workers and batch_size must be at least 1, got {workers}, {batch_size}")
+        raise ParameterError(
+            f"workers and batch_size must be at least 1, got {workers}, {batch_size}"
+        )
     if force and not confirmed:
         raise ParameterError(
             "force re-analyses every track: confirm it (--yes); the current features are "
@@ -386,12 +395,50 @@ def extract_library(
         mode="dask" if scheduler else ("loky" if workers > 1 else "local"),
         workers=workers,
     )
+    client = _connect_dask(scheduler) if scheduler else None  # fail before changing anything
+    try:
+        return _extract(
+            store,
+            summary,
+            client=client,
+            workers=workers,
+            force=force,
+            retry_errors=retry_errors,
+            batch_size=batch_size,
+            progress=progress,
+            data_dir=data_dir,
+            backup_dir=backup_dir,
+            on_result=on_result,
+            started=started,
+        )
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _extract(
+    store,
+    summary,
+    *,
+    client,
+    workers,
+    force,
+    retry_errors,
+    batch_size,
+    progress,
+    data_dir,
+    backup_dir,
+    on_result,
+    started,
+) -> ExtractSummary:
     if force:
         from musicwb.sonic.backups import backup_features
 
         if store.scalar("SELECT count(*) FROM sonic_features"):
             info = backup_features(
-                store, name=None, backup_dir=backup_dir or data_dir / "sonic_backups",
+                store,
+                name=None,
+                backup_dir=backup_dir or data_dir / "sonic_backups",
                 reason="before extract --force",
             )
             summary.backup = info["name"]
@@ -409,11 +456,15 @@ def extract_library(
         return summary
 
     cache_dir = str(data_dir)
-    if scheduler or workers > 1:
+    if client is not None or workers > 1:
         # The first file runs here, so numba compiles and caches its kernels once: worker
         # processes compiling into one cold cache at the same time can corrupt it (segfaults).
         first, rest = jobs[:1], jobs[1:]
-        remote = _run_dask(rest, cache_dir, scheduler) if scheduler else _run_loky(rest, cache_dir, workers)
+        remote = (
+            _run_dask(rest, cache_dir, client)
+            if client is not None
+            else _run_loky(rest, cache_dir, workers)
+        )
         results: Iterable[dict[str, Any]] = itertools.chain(_run_local(first, cache_dir), remote)
     else:
         results = _run_local(jobs, cache_dir)

@@ -123,11 +123,21 @@ def seed_metrics(
     albums = _labels(albums, n, "albums")
     others = np.delete(np.arange(n), seed)
     sims = np.asarray(similarities, dtype=np.float64)[others]
-    random_mean = float(sims[rng.choice(len(others), size=min(n_random, len(others)), replace=False)].mean())
+    random_mean = float(
+        sims[rng.choice(len(others), size=min(n_random, len(others)), replace=False)].mean()
+    )
     p10, median, p90 = np.percentile(sims, [10, 50, 90])
     order = np.argsort(-sims, kind="stable")
-    same_artist = (artists[others] == artists[seed]) if artists[seed] is not None else np.zeros(len(others), bool)
-    same_album = (albums[others] == albums[seed]) if albums[seed] is not None else np.zeros(len(others), bool)
+    same_artist = (
+        (artists[others] == artists[seed])
+        if artists[seed] is not None
+        else np.zeros(len(others), bool)
+    )
+    same_album = (
+        (albums[others] == albums[seed])
+        if albums[seed] is not None
+        else np.zeros(len(others), bool)
+    )
     n_artist, n_album = int(same_artist.sum()), int(same_album.sum())
     ranked = same_artist[order]
     shuffled = np.stack([same_artist[rng.permutation(len(others))] for _ in range(N_SHUFFLES)])
@@ -139,7 +149,9 @@ def seed_metrics(
         "precision_at_10": float(ranked[:10].mean()) if n_artist else float("nan"),
         "map": float(_average_precision(ranked[None, :])[0]) if n_artist else float("nan"),
         "baseline_p10": n_artist / len(others) if n_artist else float("nan"),
-        "baseline_map": float(np.nanmean(_average_precision(shuffled))) if n_artist else float("nan"),
+        "baseline_map": float(np.nanmean(_average_precision(shuffled)))
+        if n_artist
+        else float("nan"),
         "n_same_artist": n_artist,
         "n_same_album": n_album,
         "median_similarity": float(median),
@@ -181,7 +193,9 @@ def seed_table(
     rng = np.random.default_rng(random_state)
     rows = []
     for seed in range(n) if seeds is None else seeds:
-        metrics = seed_metrics(similarities[seed], seed=int(seed), artists=artists, albums=albums, rng=rng)
+        metrics = seed_metrics(
+            similarities[seed], seed=int(seed), artists=artists, albums=albums, rng=rng
+        )
         rows.append({"track_id": track_ids[seed], **metrics})
     return pd.DataFrame(rows)
 
@@ -211,7 +225,7 @@ def summarise(table: pd.DataFrame) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "mean": float(defined.mean()) if len(defined) else None,
             "std": float(defined.std(ddof=0)) if len(defined) else None,
-            "n": int(len(defined)),
+            "n": len(defined),
         }
         if metric == "flatness":
             entry["undefined"] = int(values.isna().sum())
@@ -229,7 +243,7 @@ def summarise(table: pd.DataFrame) -> dict[str, Any]:
             entry["passes"] = bool(entry["lift"] is not None and entry["lift"] >= RETRIEVAL_LIFT)
         summary[metric] = entry
     summary["passes"] = all(summary[m]["passes"] for m in REQUIRED)
-    summary["n_seeds"] = int(len(table))
+    summary["n_seeds"] = len(table)
     return summary
 
 
@@ -266,7 +280,10 @@ def validate_variant(
     """
     preprocessor = fit_preprocessor(full, variant=variant, **settings)
     table = seed_table(
-        preprocessor.transform(full), artists=artists, albums=albums, track_ids=track_ids,
+        preprocessor.transform(full),
+        artists=artists,
+        albums=albums,
+        track_ids=track_ids,
         random_state=random_state,
     )
     result: dict[str, Any] = {
@@ -278,7 +295,9 @@ def validate_variant(
     if seed_track is not None:
         match = table[table["track_id"] == seed_track]
         if match.empty:
-            raise ParameterError(f"seed track {seed_track!r} has no features (or is not in the store)")
+            raise ParameterError(
+                f"seed track {seed_track!r} has no features (or is not in the store)"
+            )
         row = match.iloc[0].to_dict()
         row["passes"] = {
             metric: bool(row[metric] >= THRESHOLDS[metric]) if np.isfinite(row[metric]) else False
@@ -296,6 +315,7 @@ def best_variant(results: dict[str, dict[str, Any]]) -> str:
     results : dict of str to dict
         Variant name to the output of :func:`validate_variant`.
     """
+
     def rank(name: str) -> tuple:
         summary = results[name]["summary"]
         passed = sum(bool(summary[m]["passes"]) for m in REQUIRED)
@@ -337,8 +357,13 @@ def compare_variants(
     """
     results = {
         variant: validate_variant(
-            full, variant=variant, artists=artists, albums=albums, track_ids=track_ids,
-            random_state=random_state, **(settings or {}).get(variant, {}),
+            full,
+            variant=variant,
+            artists=artists,
+            albums=albums,
+            track_ids=track_ids,
+            random_state=random_state,
+            **(settings or {}).get(variant, {}),
         )
         for variant in variants
     }
@@ -346,8 +371,10 @@ def compare_variants(
         {
             "variant": variant,
             "metric": metric,
-            **{k: result["summary"][metric].get(k) for k in
-               ("mean", "std", "threshold", "baseline", "lift", "passes", "undefined")},
+            **{
+                k: result["summary"][metric].get(k)
+                for k in ("mean", "std", "threshold", "baseline", "lift", "passes", "undefined")
+            },
         }
         for variant, result in results.items()
         for metric in METRICS
@@ -404,12 +431,20 @@ def validate_store(
     reports = {}
     for name in chosen:
         result = validate_variant(
-            features.matrices["full"], variant=name, artists=features.artist_keys,
-            albums=features.albums, track_ids=features.track_ids, seed_track=seed_track,
+            features.matrices["full"],
+            variant=name,
+            artists=features.artist_keys,
+            albums=features.albums,
+            track_ids=features.track_ids,
+            seed_track=seed_track,
             random_state=random_state,
         )
-        report = {"variant": name, "n_tracks": len(features), "settings": result["settings"],
-                  **result["summary"]}
+        report = {
+            "variant": name,
+            "n_tracks": len(features),
+            "settings": result["settings"],
+            **result["summary"],
+        }
         if "seed" in result:
             report["seed"] = result["seed"]
         reports[name] = _plain(report)
@@ -459,8 +494,11 @@ def report_frame(report: dict[str, Any]) -> pd.DataFrame:
             row[name] = f"{text} {'✓' if entry['passes'] else '✗'}"
         first = next(iter(reports.values()))[metric]
         row["target"] = (
-            f">= {first['threshold']}" if "threshold" in first
-            else f">= {RETRIEVAL_LIFT:g} x {first['baseline']:.3f}" if first.get("baseline") else ""
+            f">= {first['threshold']}"
+            if "threshold" in first
+            else f">= {RETRIEVAL_LIFT:g} x {first['baseline']:.3f}"
+            if first.get("baseline")
+            else ""
         )
         rows.append(row)
     return pd.DataFrame(rows)

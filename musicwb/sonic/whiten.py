@@ -44,11 +44,17 @@ __all__ = [
 ]
 
 VARIANTS = ("raw", "zscore", "robust_whiten")
+# Chosen on the 75 real tracks of shared/data/audio/realmusic (all seeds, same-artist retrieval).
+# The design's 95% variance with full whitening gave precision@10 0.30 and topk_gap 0.13 there:
+# at 95% the small, noisy components are blown up to unit variance and drown the artist
+# signal. Keeping 70% of each tower's variance, half-whitening (divide by sqrt of the standard
+# deviation) and half weight for rhythm and harmony (timbre alone retrieves artists best) gave
+# precision@10 0.38, MAP 0.45, topk_gap 0.24, intra_artist 0.20, intra_album 0.19.
 DEFAULT_SETTINGS: dict[str, Any] = {
-    "variance": 0.95,
+    "variance": 0.70,
     "clip": 3.0,
-    "whiten_power": 1.0,
-    "tower_weights": {"rhythm": 1.0, "timbre": 1.0, "harmony": 1.0},
+    "whiten_power": 0.5,
+    "tower_weights": {"rhythm": 0.5, "timbre": 1.0, "harmony": 0.5},
 }
 _EPS = 1e-12
 
@@ -155,7 +161,9 @@ class Preprocessor:
             raise ParameterError(f"expected an (n, 137) matrix of features, got {matrix.shape}")
         if tower is not None:
             if tower not in self.towers:
-                raise ParameterError(f"variant {self.variant} has no tower {tower!r}: {list(self.towers)}")
+                raise ParameterError(
+                    f"variant {self.variant} has no tower {tower!r}: {list(self.towers)}"
+                )
             return l2_normalise(self.towers[tower].transform(matrix))
         parts = np.hstack([t.transform(matrix) for t in self.towers.values()])
         return parts if self.variant == "raw" else l2_normalise(parts)
@@ -178,7 +186,14 @@ class Preprocessor:
             )
         }
         for name, t in self.towers.items():
-            for attribute in ("columns", "center", "scale", "pca_mean", "components", "component_scale"):
+            for attribute in (
+                "columns",
+                "center",
+                "scale",
+                "pca_mean",
+                "components",
+                "component_scale",
+            ):
                 arrays[f"prep_{name}_{attribute}"] = np.asarray(getattr(t, attribute))
         return arrays
 
@@ -191,7 +206,14 @@ class Preprocessor:
             towers[name] = TowerTransform(
                 **{
                     attribute: np.asarray(arrays[f"prep_{name}_{attribute}"])
-                    for attribute in ("columns", "center", "scale", "pca_mean", "components", "component_scale")
+                    for attribute in (
+                        "columns",
+                        "center",
+                        "scale",
+                        "pca_mean",
+                        "components",
+                        "component_scale",
+                    )
                 },
                 clip=float(extra["clip"]),
                 weight=float(extra["weight"]),
@@ -200,8 +222,15 @@ class Preprocessor:
         return cls(meta["variant"], towers, meta["settings"], int(meta["n_fit"]))
 
 
-def _robust_tower(x: np.ndarray, columns: np.ndarray, *, variance: float, clip: float,
-                  whiten_power: float, weight: float) -> TowerTransform:
+def _robust_tower(
+    x: np.ndarray,
+    columns: np.ndarray,
+    *,
+    variance: float,
+    clip: float,
+    whiten_power: float,
+    weight: float,
+) -> TowerTransform:
     from sklearn.decomposition import PCA
     from sklearn.preprocessing import RobustScaler
 
@@ -239,15 +268,15 @@ def fit_preprocessor(
     full : ndarray, shape (n_tracks, 137)
         Full-track feature vectors (at least 3 rows).
     variant : {"raw", "zscore", "robust_whiten"}
-    variance : float, default 0.95
+    variance : float, default 0.70
         Fraction of each tower's variance the PCA keeps (robust_whiten); 1 keeps every axis.
     clip : float, default 3.0
         Clip the robust-scaled values at ±clip (robust_whiten).
-    whiten_power : float, default 1.0
+    whiten_power : float, default 0.5
         Components are divided by their standard deviation to this power: 1 is full PCA
         whitening, 0 keeps the PCA scale (robust_whiten).
     tower_weights : dict, optional
-        Weights of rhythm, timbre and harmony in the concatenation (default 1 each).
+        Weights of rhythm, timbre and harmony in the concatenation (default 0.5, 1, 0.5).
 
     Returns
     -------
@@ -266,7 +295,9 @@ def fit_preprocessor(
     if variant not in VARIANTS:
         raise ParameterError(f"variant must be one of {VARIANTS}, got {variant!r}")
     if full.ndim != 2 or full.shape[1] != 137 or full.shape[0] < 3:
-        raise ParameterError(f"fit needs an (n >= 3, 137) matrix of full-track features, got {full.shape}")
+        raise ParameterError(
+            f"fit needs an (n >= 3, 137) matrix of full-track features, got {full.shape}"
+        )
     if not np.all(np.isfinite(full)):
         raise ParameterError("full-track features hold NaN or infinite values")
     if not 0 < variance <= 1 or clip <= 0 or whiten_power < 0:
@@ -284,16 +315,27 @@ def fit_preprocessor(
     elif variant == "zscore":
         scaler = StandardScaler().fit(full)
         towers = {
-            "all": TowerTransform(all_columns, scaler.mean_, np.where(scaler.scale_ > _EPS, scaler.scale_, 1.0))
+            "all": TowerTransform(
+                all_columns, scaler.mean_, np.where(scaler.scale_ > _EPS, scaler.scale_, 1.0)
+            )
         }
         settings = {}
     else:
         towers = {
             name: _robust_tower(
-                full[:, part], all_columns[part], variance=variance, clip=clip,
-                whiten_power=whiten_power, weight=weights[name],
+                full[:, part],
+                all_columns[part],
+                variance=variance,
+                clip=clip,
+                whiten_power=whiten_power,
+                weight=weights[name],
             )
             for name, part in tower_slices().items()
         }
-        settings = {"variance": variance, "clip": clip, "whiten_power": whiten_power, "tower_weights": weights}
+        settings = {
+            "variance": variance,
+            "clip": clip,
+            "whiten_power": whiten_power,
+            "tower_weights": weights,
+        }
     return Preprocessor(variant, towers, settings, int(full.shape[0]))

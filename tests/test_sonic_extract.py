@@ -1,0 +1,194 @@
+"""Batch extraction on a few short generated files: safe mode, resume, errors, force, workers.
+
+The files are real audio (written with soundfile, scanned by ``scan_library``); one is
+damaged after the scan, the way a file goes bad on a disk. The loky and Dask runs start
+worker processes that import librosa, which takes a while on a busy machine: they are
+marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from musicwb.cli import app
+from musicwb.errors import ParameterError
+from musicwb.library import scan_library
+from musicwb.sonic.backups import list_backups
+from musicwb.sonic.extract import extract_library, features_frame, pending_tracks
+from musicwb.sonic.io import read_audio
+from musicwb.sonic.towers import EXTRACTOR_VERSION, extract_features
+from musicwb.store import Store
+
+SR = 22050
+
+
+def _click_track(bpm: float, seconds: float, pitch: float) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    y = 0.1 * np.sin(2 * np.pi * pitch * t)
+    period = int(SR * 60 / bpm)
+    for start in range(0, len(y) - 400, period):
+        y[start : start + 400] += (
+            0.6 * np.exp(-np.arange(400) / 60.0) * np.sin(2 * np.pi * 1800 * t[:400])
+        )
+    return y.astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> Path:
+    """A folder of four short tagged-by-name tracks (8 s each)."""
+    root = tmp_path_factory.mktemp("sonic_lib")
+    for i, (bpm, pitch) in enumerate([(120, 220), (128, 330), (90, 440), (140, 262)]):
+        sf.write(root / f"Artist {i % 2} - Track {i}.wav", _click_track(bpm, 8.0, pitch), SR)
+    return root
+
+
+@pytest.fixture(scope="module")
+def numba_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("numba_home")
+
+
+@pytest.fixture
+def store(library, tmp_path) -> Store:
+    folder = tmp_path / "music"
+    shutil.copytree(library, folder)
+    with Store(tmp_path / "lib.duckdb") as opened:
+        scan_library(opened, folder, progress=False)
+        (folder / "Artist 1 - Track 3.wav").write_bytes(b"RIFF not really a wave file")
+        yield opened
+
+
+def test_every_track_gets_features_or_one_error_row_with_its_reason(store, numba_home):
+    summary = extract_library(store, progress=False, data_dir=numba_home, batch_size=2)
+    assert (summary.pending, summary.analysed, summary.failed) == (4, 3, 1)
+    errors = store.df("SELECT * FROM sonic_errors")
+    assert len(errors) == 1 and errors["path"][0].endswith("Track 3.wav")
+    assert (
+        errors["reason"][0].startswith("error:AudioError:") and "Track 3.wav" in errors["reason"][0]
+    )
+    rows = store.df(
+        "SELECT t.path, f.* FROM sonic_features f JOIN tracks t ON t.id = f.track_id ORDER BY t.path"
+    )
+    assert set(rows["extractor_version"]) == {EXTRACTOR_VERSION}
+    # What the batch stored is what the pure extractor computes for that file.
+    audio = read_audio(rows["path"][0])
+    expected = extract_features(audio.samples, sr=audio.sr)
+    np.testing.assert_array_equal(
+        np.asarray(rows["vec_full"][0], np.float32), expected.segments["full"]
+    )
+    np.testing.assert_array_equal(
+        np.asarray(rows["vec_end"][0], np.float32), expected.segments["end"]
+    )
+    assert rows["bpm"][0] == pytest.approx(expected.bpm_info["bpm"])
+    assert bool(rows["grid_full"][0]) == expected.fixed_grid["full"]
+
+
+def test_a_rerun_does_nothing_and_a_changed_file_is_analysed_again(store, numba_home):
+    extract_library(store, progress=False, data_dir=numba_home)
+    again = extract_library(store, progress=False, data_dir=numba_home)
+    assert (again.pending, again.analysed, again.failed, again.up_to_date) == (0, 0, 0, 4)
+    # The failed file was fixed: the next scan gives it a new hash, so it is tried again.
+    folder = Path(store.scalar("SELECT path FROM tracks LIMIT 1")).parent
+    sf.write(folder / "Artist 1 - Track 3.wav", _click_track(100, 8.0, 300), SR)
+    scan_library(store, folder, progress=False)
+    fixed = extract_library(store, progress=False, data_dir=numba_home)
+    assert (fixed.analysed, fixed.failed) == (1, 0)
+    assert store.scalar("SELECT count(*) FROM sonic_errors") == 0
+
+
+def test_an_interrupted_run_keeps_finished_batches_and_the_next_run_resumes(store, numba_home):
+    seen = []
+
+    def stop_after_two(result):
+        seen.append(result["track_id"])
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        extract_library(
+            store, progress=False, data_dir=numba_home, batch_size=1, on_result=stop_after_two
+        )
+    assert (
+        store.scalar("SELECT count(*) FROM sonic_features")
+        + store.scalar("SELECT count(*) FROM sonic_errors")
+        == 2
+    )
+    assert not set(pending_tracks(store)["id"]) & set(seen)
+    resumed = extract_library(store, progress=False, data_dir=numba_home)
+    assert resumed.pending == 2 and resumed.up_to_date == 2
+
+
+def test_force_needs_confirmation_and_backs_up_first(store, numba_home, tmp_path):
+    extract_library(store, progress=False, data_dir=numba_home)
+    before = features_frame(store)
+    with pytest.raises(ParameterError, match="confirm"):
+        extract_library(store, force=True, progress=False, data_dir=numba_home)
+    backups = tmp_path / "backups"
+    summary = extract_library(
+        store, force=True, confirmed=True, progress=False, data_dir=numba_home, backup_dir=backups
+    )
+    assert summary.analysed == 3 and summary.backup is not None
+    listed = list_backups(backup_dir=backups)
+    assert listed["name"].tolist() == [summary.backup] and listed["count"].tolist() == [3]
+    assert listed["reason"][0] == "before extract --force"
+    np.testing.assert_array_equal(
+        features_frame(store).to_numpy(), before.to_numpy()
+    )  # deterministic
+
+
+def test_extract_command_json_and_force_refused_without_yes(store, numba_home, monkeypatch):
+    monkeypatch.setenv("MUSICWB_DATA_DIR", str(numba_home))
+    path = str(store.path)
+    store.close()
+    runner = CliRunner()
+    done = runner.invoke(app, ["extract", "--store", path, "--json"])
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.stdout)
+    assert summary["analysed"] == 3 and summary["failed"] == 1 and summary["run_id"]
+    assert "Track 3.wav" in summary["errors"][0]["path"]
+    done = runner.invoke(app, ["extract", "--store", path, "--force", "--json"])
+    assert done.exit_code != 0 and "--yes" in str(done.exception or done.output)
+
+
+@pytest.mark.slow
+def test_two_loky_workers_give_the_same_features_as_one_process(store, numba_home, tmp_path):
+    extract_library(store, progress=False, data_dir=numba_home)
+    local = features_frame(store)
+    store.execute("DELETE FROM sonic_features")
+    summary = extract_library(store, workers=2, progress=False, data_dir=numba_home)
+    assert summary.mode == "loky" and summary.analysed == 3
+    np.testing.assert_array_equal(features_frame(store).to_numpy(), local.to_numpy())
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_features(store, numba_home):
+    distributed = pytest.importorskip(
+        "distributed", reason="Dask is an optional extra: pip install 'musicwb[dask]'"
+    )
+    extract_library(store, progress=False, data_dir=numba_home)
+    local = features_frame(store)
+    store.execute("DELETE FROM sonic_features; DELETE FROM sonic_errors")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        summary = extract_library(
+            store, scheduler=cluster.scheduler_address, progress=False, data_dir=numba_home
+        )
+    assert summary.mode == "dask" and (summary.analysed, summary.failed) == (3, 1)
+    np.testing.assert_array_equal(features_frame(store).to_numpy(), local.to_numpy())
+    with pytest.raises(ParameterError, match="Dask scheduler"):
+        extract_library(
+            store,
+            force=True,
+            confirmed=True,
+            scheduler="tcp://127.0.0.1:9",
+            progress=False,
+            data_dir=numba_home,
+        )
+    assert store.scalar("SELECT count(*) FROM sonic_features") == 3  # nothing deleted
