@@ -24,7 +24,7 @@ def test_each_variant_embeds_rows_and_cosine_is_defined(variant):
     embedded = prep.transform(full)
     assert embedded.shape[0] == 120 and np.all(np.isfinite(embedded))
     if variant != "raw":
-        np.testing.assert_allclose(np.linalg.norm(embedded, axis=1), 1.0, atol=1e-9)
+        np.testing.assert_allclose(np.linalg.norm(embedded, axis=1), 1.0, atol=1e-5)
 
 
 def test_zscore_removes_the_dominance_of_large_features():

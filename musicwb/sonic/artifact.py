@@ -65,6 +65,7 @@ ARTIFACT_FORMAT = "musicwb-sonic-artifact-1"
 DEFAULT_VARIANT = "robust_whiten"
 CALIBRATION_STATS = ("mean", "std", "p10", "p50", "p90", "transition_mean", "transition_std")
 CALIBRATION_PAIRS = 20_000
+CALIBRATION_TRACKS = 4_000
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,8 @@ def calibrate_towers(
 ) -> tuple[np.ndarray, list[str]]:
     """Per tower, the distribution of cosine similarity over random pairs of tracks.
 
+    Pairs are drawn among at most :data:`CALIBRATION_TRACKS` randomly chosen tracks.
+
     Parameters
     ----------
     preprocessor : Preprocessor
@@ -204,6 +207,9 @@ def calibrate_towers(
     towers : list of str
     """
     rng = np.random.default_rng(random_state)
+    if full.shape[0] > CALIBRATION_TRACKS:  # a random sample of tracks is enough for the statistics
+        sample = np.sort(rng.choice(full.shape[0], CALIBRATION_TRACKS, replace=False))
+        full, start, end = full[sample], start[sample], end[sample]
     n = full.shape[0]
     a = rng.integers(0, n, CALIBRATION_PAIRS)
     b = (a + rng.integers(1, max(n, 2), CALIBRATION_PAIRS)) % n

@@ -65,7 +65,9 @@ def l2_normalise(matrix: np.ndarray) -> np.ndarray:
     >>> l2_normalise(np.array([[3.0, 4.0], [0.0, 0.0]])).tolist()
     [[0.6, 0.8], [0.0, 0.0]]
     """
-    matrix = np.asarray(matrix, dtype=np.float64)
+    matrix = np.asarray(matrix)
+    if matrix.dtype not in (np.float32, np.float64):
+        matrix = matrix.astype(np.float64)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > _EPS)
 
@@ -109,12 +111,16 @@ class TowerTransform:
         return int(self.components.shape[0]) if self.components.size else int(self.columns.size)
 
     def transform(self, matrix: np.ndarray) -> np.ndarray:
-        """Apply to rows of 137-vectors, shape (n, 137) -> (n, n_out)."""
-        x = (np.asarray(matrix, dtype=np.float64)[:, self.columns] - self.center) / self.scale
+        """Apply to rows of 137-vectors, shape (n, 137) -> (n, n_out), float32."""
+        f32 = np.float32
+        x = np.asarray(matrix)[:, self.columns].astype(f32)
+        x -= self.center.astype(f32)
+        x /= self.scale.astype(f32)
         if np.isfinite(self.clip):
-            x = np.clip(x, -self.clip, self.clip)
+            np.clip(x, -self.clip, self.clip, out=x)
         if self.components.size:
-            x = (x - self.pca_mean) @ self.components.T / self.component_scale
+            x -= self.pca_mean.astype(f32)
+            x = x @ (self.components.T / self.component_scale).astype(f32)
         if self.normalise:
             x = l2_normalise(x)
         return x * self.weight
@@ -153,7 +159,7 @@ class Preprocessor:
 
         Returns
         -------
-        ndarray, shape (n, n_out), float64
+        ndarray, shape (n, n_out), float32
             L2-normalised rows (raw: unchanged values).
         """
         matrix = np.asarray(matrix)

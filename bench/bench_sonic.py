@@ -1,0 +1,267 @@
+"""Benchmarks of the sonic pipeline, one JSON line each.
+
+- ``extraction``: per-track time of :func:`extract_features` on real tracks (single process)
+  against the naive reference in ``bench/reference_towers.py`` (same decoded audio for both);
+  the first file (numba warm-up) is reported separately. Target: ≥ 5× faster.
+- ``workers``: ``extract_library`` throughput with 2 loky workers against 1, and the peak
+  resident memory of a worker. Targets: ≥ 1.8×, ≤ 600 MB.
+- ``artifact``: ``build_artifact`` for 32,000 synthetic feature rows (read from the store,
+  fitted, calibrated, written). Target: ≤ 1 s.
+- ``rerun``: ``musicwb extract`` (a fresh process, as a user runs it) on an unchanged library
+  of 1,000 analysed tracks. Target: ≤ 10 s.
+
+Usage: ``python bench/bench_sonic.py [--tracks 20] [--only extraction,workers,artifact,rerun]``.
+Real tracks come from ``$MUSICWB_TEST_DATA/audio/realmusic`` (else ``../shared/data``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from musicwb.sonic.extract import extract_library, results_to_tables
+from musicwb.sonic.towers import SEGMENTS, configure_worker
+from musicwb.store import Store
+
+TARGETS = {
+    "speedup": 5.0,
+    "workers_speedup": 1.8,
+    "peak_worker_mb": 600.0,
+    "artifact_s": 1.0,
+    "rerun_s": 10.0,
+}
+
+
+def _emit(record: dict) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def _real_tracks(n: int) -> list[Path]:
+    base = Path(os.environ.get("MUSICWB_TEST_DATA") or HERE.parent.parent / "shared" / "data")
+    folder = base / "audio" / "realmusic"
+    files = sorted(p for p in folder.rglob("*") if p.suffix in {".ogg", ".mp3"})
+    if len(files) < n:
+        raise SystemExit(f"need {n} tracks under {folder}, found {len(files)}")
+    # Spread over the folder (every composer), not the first n of one.
+    return [files[i] for i in np.linspace(0, len(files) - 1, n).astype(int)]
+
+
+def bench_extraction(tracks: list[Path], data_dir: Path) -> None:
+    configure_worker(data_dir)
+    from reference_towers import reference_track
+
+    from musicwb.sonic.io import read_audio
+    from musicwb.sonic.towers import extract_features
+
+    decoded = []
+    for path in tracks:
+        audio = read_audio(path)
+        decoded.append(audio)
+    started = time.perf_counter()
+    extract_features(decoded[0].samples, sr=decoded[0].sr)
+    warmup_s = time.perf_counter() - started
+    ours, reference, durations = [], [], []
+    for audio in decoded[1:]:
+        started = time.perf_counter()
+        extract_features(audio.samples, sr=audio.sr)
+        ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        reference_track(audio.samples, sr=audio.sr)
+        reference.append(time.perf_counter() - started)
+        durations.append(audio.decoded_s)
+    speedup = sum(reference) / sum(ours)
+    _emit(
+        {
+            "bench": "sonic_extraction",
+            "tracks": len(tracks),
+            "audio_s": round(sum(durations), 1),
+            "warmup_first_file_s": round(warmup_s, 2),
+            "ours_per_track_s": round(float(np.mean(ours)), 3),
+            "reference_per_track_s": round(float(np.mean(reference)), 3),
+            "ours_realtime_factor": round(sum(durations) / sum(ours), 1),
+            "speedup": round(speedup, 2),
+            "targets": {"speedup": TARGETS["speedup"]},
+            "pass": speedup >= TARGETS["speedup"],
+        }
+    )
+
+
+def _store_for(tracks: list[Path], path: Path) -> Path:
+    from musicwb.library import scan_library
+
+    folder = path.parent / "music"
+    folder.mkdir(exist_ok=True)
+    for track in tracks:
+        (folder / f"{track.parent.name}__{track.name}").symlink_to(track)
+    with Store(path) as store:
+        scan_library(store, folder, progress=False)
+    return path
+
+
+def bench_workers(tracks: list[Path], data_dir: Path, root: Path) -> None:
+    timings, peaks = {}, []
+    for workers in (1, 2):
+        path = _store_for(tracks, root / f"w{workers}" / "lib.duckdb")
+        with Store(path) as store:
+            started = time.perf_counter()
+            summary = extract_library(
+                store,
+                workers=workers,
+                progress=False,
+                data_dir=data_dir,
+                on_result=lambda r: (
+                    peaks.append(r.get("peak_rss_mb", 0.0)) if workers == 2 else None
+                ),
+            )
+            timings[workers] = time.perf_counter() - started
+            assert summary.analysed == len(tracks), summary.describe()
+    ratio = timings[1] / timings[2]
+    peak = max(peaks)
+    _emit(
+        {
+            "bench": "sonic_workers",
+            "tracks": len(tracks),
+            "one_worker_s": round(timings[1], 1),
+            "two_workers_s": round(timings[2], 1),
+            "throughput_ratio": round(ratio, 2),
+            "peak_worker_mb": round(peak, 1),
+            "cpu_count": os.cpu_count(),
+            "targets": {k: TARGETS[k] for k in ("workers_speedup", "peak_worker_mb")},
+            "pass": ratio >= TARGETS["workers_speedup"] and peak <= TARGETS["peak_worker_mb"],
+        }
+    )
+
+
+def synthetic_store(path: Path, n: int, *, seed: int = 0) -> Path:
+    """A store with ``n`` tracks and a feature row for each, written the way the batch does."""
+    rng = np.random.default_rng(seed)
+    now = datetime(2026, 1, 1)
+    ids = np.arange(1, n + 1)
+    tracks = pd.DataFrame(
+        {
+            "id": ids,
+            "path": [f"/music/{i}.flac" for i in ids],
+            "size": 1000,
+            "mtime": 0.0,
+            "content_hash": [f"h{i}" for i in ids],
+            "artist": [f"Artist {i % 1500}" for i in ids],
+            "album": [f"Album {i % 4000}" for i in ids],
+            "genres": [["Techno"] if i % 2 else ["House", "Deep House"] for i in ids],
+            "added_at": now,
+            "updated_at": now,
+        }
+    )
+    centres = rng.normal(size=(1500, 137)) * np.exp(rng.uniform(-2, 4, size=137))
+    matrices = centres[ids % 1500][:, None, :] * (
+        1 + 0.2 * rng.normal(size=(n, len(SEGMENTS), 137))
+    )
+    results = [
+        {
+            "track_id": int(i),
+            "path": f"/music/{i}.flac",
+            "content_hash": f"h{i}",
+            "ok": True,
+            "matrix": matrices[k].astype(np.float32),
+            "version": "beat3tower-1.0",
+            "duration_s": 300.0,
+            "n_beats": 600,
+            "bpm_info": {
+                "bpm": 126.0,
+                "half_tempo_likely": False,
+                "double_tempo_likely": False,
+                "tempo_stability": 0.9,
+                "pulse_clarity": 0.6,
+            },
+            "fixed_grid": dict.fromkeys(SEGMENTS, False),
+        }
+        for k, i in enumerate(ids)
+    ]
+    features, errors = results_to_tables(results)
+    with Store(path) as store:
+        store.insert("tracks", tracks)
+        store.insert("sonic_features", features)
+    return path
+
+
+def bench_artifact(root: Path, n: int = 32_000) -> None:
+    from musicwb.sonic.artifact import build_artifact, load_artifact
+
+    path = synthetic_store(root / "artifact.duckdb", n)
+    with Store(path, read_only=True) as store:
+        started = time.perf_counter()
+        out = build_artifact(store, out=root / "artifact.npz", variant="robust_whiten")
+        seconds = time.perf_counter() - started
+    artifact = load_artifact(out)
+    _emit(
+        {
+            "bench": "sonic_artifact",
+            "rows": n,
+            "build_s": round(seconds, 3),
+            "size_mb": round(out.stat().st_size / 1e6, 1),
+            "embedded_dims": int(artifact["embedded_full"].shape[1]),
+            "targets": {"artifact_s": TARGETS["artifact_s"]},
+            "pass": seconds <= TARGETS["artifact_s"],
+        }
+    )
+
+
+def bench_rerun(root: Path, n: int = 1000) -> None:
+    path = synthetic_store(root / "rerun.duckdb", n)
+    script = Path(sys.executable).parent / "musicwb"  # the console script, as a user runs it
+    command = [str(script), "extract", "--store", str(path), "--json"]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    summary = json.loads(done.stdout) if done.returncode == 0 else {"error": done.stderr[-500:]}
+    _emit(
+        {
+            "bench": "sonic_rerun",
+            "tracks": n,
+            "seconds": round(seconds, 2),
+            "analysed": summary.get("analysed"),
+            "up_to_date": summary.get("up_to_date"),
+            "targets": {"rerun_s": TARGETS["rerun_s"]},
+            "pass": done.returncode == 0
+            and summary["analysed"] == 0
+            and seconds <= TARGETS["rerun_s"],
+        }
+    )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracks", type=int, default=20)
+    parser.add_argument("--only", default="extraction,workers,artifact,rerun")
+    args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+    with tempfile.TemporaryDirectory(prefix="bench_sonic_") as tmp:
+        root = Path(tmp)
+        data_dir = root / "data"
+        if "artifact" in parts:
+            bench_artifact(root)
+        if "rerun" in parts:
+            bench_rerun(root)
+        if parts & {"extraction", "workers"}:
+            tracks = _real_tracks(args.tracks)
+            if "extraction" in parts:
+                bench_extraction(tracks, data_dir)
+            if "workers" in parts:
+                bench_workers(tracks, data_dir, root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,153 @@
+"""Sonic similarity on 75 real tracks by 11 composers (shared/data/audio/realmusic).
+
+The library is scanned with its ``tracks.csv`` as metadata and extracted once per test session
+(two worker processes; a few minutes), then every preprocessing variant is validated over all
+seeds. The measured figures are printed (``pytest -s``).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from musicwb.cli import app
+from musicwb.library import scan_library
+from musicwb.sonic.artifact import load_artifact, load_feature_set
+from musicwb.sonic.extract import extract_library
+from musicwb.sonic.validation import RETRIEVAL_LIFT, compare_variants, report_frame, validate_store
+from musicwb.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def realmusic_store(shared_data, tmp_path_factory):
+    folder = shared_data / "audio" / "realmusic"
+    if not (folder / "tracks.csv").is_file():
+        pytest.skip(f"{folder}/tracks.csv not found")
+    root = tmp_path_factory.mktemp("realmusic")
+    path = root / "realmusic.duckdb"
+    with Store(path) as store:
+        scan_library(store, folder, metadata_csv=folder / "tracks.csv", progress=False)
+        summary = extract_library(store, workers=2, progress=False, data_dir=root)
+    print(f"\nrealmusic extraction: {summary.describe()}")
+    return path, summary
+
+
+@pytest.fixture(scope="session")
+def realmusic_report(realmusic_store):
+    path, _ = realmusic_store
+    with Store(path) as store:
+        report = validate_store(store, variant="all")
+    print("\n" + report_frame(report).to_string(index=False))
+    print(f"best variant: {report['best_variant']} {report['best_settings']}")
+    return report
+
+
+def test_every_real_track_is_analysed_and_a_rerun_does_nothing(realmusic_store):
+    path, summary = realmusic_store
+    assert (summary.analysed, summary.failed) == (75, 0)
+    with Store(path) as store:
+        again = extract_library(store, progress=False)
+        fs = load_feature_set(store)
+    assert again.pending == 0 and again.analysed == 0
+    assert len(fs) == 75 and len(set(fs.artist_keys)) == 11
+    assert np.all(np.isfinite(fs.matrices["full"]))
+
+
+def test_all_variants_side_by_side_over_all_seeds(realmusic_report):
+    variants = realmusic_report["variants"]
+    assert set(variants) == {"raw", "zscore", "robust_whiten"}
+    for name, report in variants.items():
+        assert report["n_seeds"] == 75
+        for metric in (
+            "flatness",
+            "topk_gap",
+            "intra_artist",
+            "intra_album",
+            "precision_at_10",
+            "map",
+        ):
+            assert report[metric]["std"] is not None or metric == "flatness", (name, metric)
+        if report["flatness"]["undefined"]:
+            # a median similarity <= 0 makes flatness meaningless: reported, never passed
+            assert report["flatness"]["mean"] is None and report["flatness"]["passes"] is False
+    # Same-artist retrieval beats chance for every variant (baseline ~0.155 on this set).
+    baseline = variants["raw"]["precision_at_10"]["baseline"]
+    assert baseline == pytest.approx(0.155, abs=0.005)
+
+
+def test_the_best_variant_passes_the_similarity_thresholds(realmusic_report):
+    best = realmusic_report["variants"][realmusic_report["best_variant"]]
+    assert best["topk_gap"]["mean"] >= 0.15
+    assert best["intra_artist"]["mean"] >= 0.05
+    assert best["intra_album"]["mean"] >= 0.08
+    # Measured 2.5-2.6x; guards against regressions while the 3x target below is open.
+    assert best["precision_at_10"]["lift"] >= 2.4
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: same-artist precision@10 is 0.38-0.40 (2.5-2.6x the 0.155 baseline) for every "
+    "preprocessing tried (variance, whitening power, tower weights, feature subsets, segment "
+    "averaging); reaching 3x needs better tower features, not another scaling",
+)
+def test_the_best_variant_reaches_three_times_the_random_precision_at_10(realmusic_report):
+    best = realmusic_report["variants"][realmusic_report["best_variant"]]
+    assert best["precision_at_10"]["lift"] >= RETRIEVAL_LIFT
+
+
+def test_design_default_whitening_is_not_automatically_a_gain(realmusic_store):
+    path, _ = realmusic_store
+    with Store(path, read_only=True) as store:
+        fs = load_feature_set(store)
+    table, _, results = compare_variants(
+        fs.matrices["full"],
+        artists=fs.artist_keys,
+        albums=fs.albums,
+        variants=("robust_whiten",),
+        settings={
+            "robust_whiten": {
+                "variance": 0.95,
+                "whiten_power": 1.0,
+                "tower_weights": {"rhythm": 1, "harmony": 1},
+            }
+        },
+    )
+    plain = results["robust_whiten"]["summary"]
+    print(
+        f"\nplain robust_whiten (95%, full whitening, equal towers): p@10 {plain['precision_at_10']['mean']:.3f}, "
+        f"topk_gap {plain['topk_gap']['mean']:.3f}"
+    )
+    assert plain["precision_at_10"]["mean"] < 0.35
+
+
+def test_validate_names_the_best_variant_and_the_artifact_uses_it(
+    realmusic_store, realmusic_report, tmp_path
+):
+    path, _ = realmusic_store
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["validate", "--store", str(path), "--variant", "robust_whiten", "--json"]
+    )
+    assert done.exit_code == 0, done.output
+    one = json.loads(done.stdout)
+    assert {
+        "flatness",
+        "topk_gap",
+        "intra_artist",
+        "intra_album",
+        "precision_at_10",
+        "map",
+        "passes",
+    } <= set(one)
+    done = runner.invoke(
+        app, ["artifact", "build", "--store", str(path), "--out", str(tmp_path / "a.npz")]
+    )
+    assert done.exit_code == 0, done.output
+    artifact = load_artifact(tmp_path / "a.npz")
+    assert artifact.variant == realmusic_report["best_variant"]
+    assert artifact["track_ids"].shape == (75,) and artifact["raw_mid_harmony"].shape == (75, 33)
