@@ -65,6 +65,6 @@ def baseline_scores(
     ).round(6)
     scored = scored.sort_values(["slot_id", "probability", "candidate"],
                                 ascending=[True, False, True])
-    scored["rank"] = scored.groupby("slot_id").cumcount() + 1
+    scored["rank"] = scored.groupby("slot_id", observed=True).cumcount() + 1
     scored["accepted"] = scored["probability"] >= MIN_PROBABILITY
     return scored.reset_index(drop=True)

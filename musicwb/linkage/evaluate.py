@@ -47,6 +47,7 @@ __all__ = [
     "EvaluationResult",
     "mask_known",
     "fit_and_score",
+    "matches_truth",
     "summarise",
     "evaluate",
     "evaluate_files",
@@ -127,7 +128,8 @@ def mask_known(
     chosen = rng.choice(eligible, size=int(round(fraction * len(eligible))), replace=False)
     masked = entries.copy()
     masked["is_slot"] = False
-    truth = entries.iloc[np.sort(chosen)][["set_id", "position", "artist_key", "artist"]].copy()
+    shown = ["artist"] if "artist" in entries.columns else []
+    truth = entries.iloc[np.sort(chosen)][["set_id", "position", "artist_key", *shown]].copy()
     truth.insert(0, "slot_id", truth["set_id"] + "#" + truth["position"].astype(str))
     column = masked.columns.get_indexer(["artist_key", "label_key", "is_slot"])
     masked.iloc[chosen, column[0]] = None
@@ -136,10 +138,28 @@ def mask_known(
     return masked, truth.reset_index(drop=True)
 
 
+def matches_truth(frame: pd.DataFrame, truth: pd.Series) -> np.ndarray:
+    """Whether each row's ``candidate`` is the true artist of its ``slot_id``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        ``slot_id`` and ``candidate`` (strings or categoricals).
+    truth : pandas.Series
+        Index ``slot_id``, values the true artist key.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (len(frame),)
+    """
+    expected = np.asarray(frame["slot_id"].map(truth), dtype=object)
+    return np.asarray(frame["candidate"], dtype=object) == expected
+
+
 def _rank(scored: pd.DataFrame) -> pd.DataFrame:
     ordered = scored.sort_values(["slot_id", "probability", "slot_probability", "candidate"],
                                  ascending=[True, False, False, True])
-    return ordered.assign(rank=ordered.groupby("slot_id").cumcount() + 1).reset_index(drop=True)
+    return ordered.assign(rank=ordered.groupby("slot_id", observed=True).cumcount() + 1).reset_index(drop=True)
 
 
 def fit_and_score(
@@ -174,12 +194,13 @@ def fit_and_score(
     model : LinkageModel
     """
     train = pd.Index(train_slots)
-    is_match = pairs["slot_id"].isin(train) & (pairs["candidate"] == pairs["slot_id"].map(truth))
+    is_match = pd.Series(pairs["slot_id"].isin(train).to_numpy() & matches_truth(pairs, truth),
+                         index=pairs.index)
     found = pairs.loc[is_match, "slot_id"].nunique() / max(len(train), 1)
     model = LinkageModel(db_api=db_api_factory() if db_api_factory else None, seed=seed,
                          in_candidates=float(np.clip(found, 0.05, 0.95)))
     scored = model.fit_predict(pairs, is_match=is_match)
-    correct = scored["candidate"] == scored["slot_id"].map(truth)
+    correct = pd.Series(matches_truth(scored, truth), index=scored.index)
     fitting = scored["slot_id"].isin(train) & (scored["rank"] <= 3)
     if fitting.any() and correct[fitting].any():
         calibrator = fit_calibrator(scored.loc[fitting, "slot_probability"], correct[fitting])
@@ -212,8 +233,8 @@ def summarise(
         n_slots, calibration_error, calibration (list of rows).
     """
     n_slots = len(truth)
-    right = ranked["candidate"] == ranked["slot_id"].map(truth)
-    hit_at = ranked.loc[right].groupby("slot_id")["rank"].min()
+    right = pd.Series(matches_truth(ranked, truth), index=ranked.index)
+    hit_at = ranked.loc[right].groupby("slot_id", observed=True)["rank"].min()
     top = ranked[ranked["rank"] == 1].assign(correct=right[ranked["rank"] == 1])
     tiers = tier_of(top["probability"])
     accepted = top["probability"] >= accept
@@ -245,8 +266,8 @@ def _equal_coverage(model: pd.DataFrame, baseline: pd.DataFrame, truth: pd.Serie
     for name, ranked in (("model", model), ("baseline", baseline)):
         top = ranked[ranked["rank"] == 1].nlargest(k, "probability")
         chosen = ranked[ranked["slot_id"].isin(top["slot_id"])]
-        right = chosen["candidate"] == chosen["slot_id"].map(truth)
-        hit_at = chosen.loc[right].groupby("slot_id")["rank"].min()
+        right = pd.Series(matches_truth(chosen, truth), index=chosen.index)
+        hit_at = chosen.loc[right].groupby("slot_id", observed=True)["rank"].min()
         out[f"{name}_top1"] = round(float((hit_at == 1).sum()) / k, 4) if k else None
         out[f"{name}_top3"] = round(float((hit_at <= 3).sum()) / k, 4) if k else None
     return out
@@ -299,9 +320,9 @@ def evaluate(
                                       seed=seed, db_api_factory=db_api_factory)
         parts.append(scores.assign(fold=fold))
     model_scores = pd.concat(parts, ignore_index=True)
-    model_scores["correct"] = model_scores["candidate"] == model_scores["slot_id"].map(truth)
+    model_scores["correct"] = matches_truth(model_scores, truth)
     base = baseline_scores(pairs)
-    base["correct"] = base["candidate"] == base["slot_id"].map(truth)
+    base["correct"] = matches_truth(base, truth)
     model_summary = summarise(model_scores, truth, accept=TIER_MEDIUM)
     base_summary = summarise(base, truth, accept=MIN_PROBABILITY)
     k = int(base.loc[base["rank"] == 1, "accepted"].sum())

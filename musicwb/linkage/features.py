@@ -1,8 +1,8 @@
 """Candidates and co-occurrence features for unknown tracklist slots (SQL over DataFrames).
 
 For each unknown slot, candidate artists come from its context: the artists played within
-``±window`` positions, the rest of the same set, the DJ, the DJ's regulars (played in at least
-``min_support`` of the DJ's sets), the artists of the labels played around the slot, and the
+``±window`` positions, the rest of the same set, the DJ, the DJ's regulars (the ``max_regulars`` most
+played of those in at least ``min_support`` of the DJ's sets), the artists of the labels played around the slot, and the
 artists played in other sets right next to the slot's neighbours ("the same promo is played
 next to the same tracks"). A candidate must be played in at least ``min_support`` sets.
 
@@ -75,7 +75,6 @@ PAIR_COLUMNS = [
     "slot_id",
     "set_id",
     "position",
-    "dj_key",
     "candidate",
     *FEATURE_COLUMNS,
     "co_example_set",
@@ -114,7 +113,7 @@ def _load(store: Store, entries: pd.DataFrame) -> None:
     store.insert("lk_entries", frame)
 
 
-def _prepare(store: Store, *, window: int, min_support: int) -> None:
+def _prepare(store: Store, *, window: int, min_support: int, max_regulars: int) -> None:
     store.execute(f"""
     CREATE OR REPLACE TEMP TABLE lk_known AS
         SELECT set_id, position, dj_key, artist_key, label_key FROM lk_entries
@@ -129,8 +128,19 @@ def _prepare(store: Store, *, window: int, min_support: int) -> None:
         SELECT set_id, max(position) AS length FROM lk_entries GROUP BY ALL;
     CREATE OR REPLACE TEMP TABLE lk_slots AS
         SELECT e.set_id, e.position, e.dj_key, e.set_id || '#' || e.position AS slot_id,
-               (e.position - 1) / greatest(l.length - 1, 1) AS position_fraction
+               (e.position - 1) / greatest(l.length - 1, 1) AS position_fraction,
+               (row_number() OVER (ORDER BY e.set_id, e.position) - 1)::INTEGER AS slot_no
         FROM lk_entries e JOIN lk_set_length l USING (set_id) WHERE e.is_slot;
+    -- integer codes: 20 million pairs come back as categoricals, not Python strings
+    CREATE OR REPLACE TEMP TABLE lk_artist_codes AS
+        SELECT artist_key, (row_number() OVER (ORDER BY artist_key) - 1)::INTEGER AS code
+        FROM (SELECT DISTINCT artist_key FROM lk_known);
+    CREATE OR REPLACE TEMP TABLE lk_set_codes AS
+        SELECT set_id, (row_number() OVER (ORDER BY set_id) - 1)::INTEGER AS code
+        FROM (SELECT DISTINCT set_id FROM lk_entries);
+    CREATE OR REPLACE TEMP TABLE lk_label_codes AS
+        SELECT label_key, (row_number() OVER (ORDER BY label_key) - 1)::INTEGER AS code
+        FROM (SELECT DISTINCT label_key FROM lk_known WHERE label_key IS NOT NULL);
     CREATE OR REPLACE TEMP TABLE lk_near AS
         SELECT s.slot_id, s.set_id, k.position - s.position AS offset, k.artist_key, k.label_key
         FROM lk_slots s JOIN lk_known k
@@ -143,6 +153,10 @@ def _prepare(store: Store, *, window: int, min_support: int) -> None:
           ON a.set_id = b.set_id AND abs(b.position - a.position) = 1;
     CREATE OR REPLACE TEMP TABLE lk_dj_artists AS
         SELECT dj_key, artist_key, count(DISTINCT set_id) AS n_sets FROM lk_known GROUP BY ALL;
+    CREATE OR REPLACE TEMP TABLE lk_dj_regulars AS
+        SELECT dj_key, artist_key FROM lk_dj_artists WHERE n_sets >= {min_support}
+        QUALIFY row_number() OVER (PARTITION BY dj_key ORDER BY n_sets DESC, artist_key)
+                <= {max_regulars};
     """)
 
 
@@ -151,8 +165,7 @@ _PAIR_SOURCES = {
     "same_set": "SELECT s.slot_id, k.artist_key FROM lk_slots s JOIN lk_known k USING (set_id)",
     "dj": "SELECT slot_id, dj_key FROM lk_slots",
     "dj_regulars": (
-        "SELECT s.slot_id, d.artist_key FROM lk_slots s JOIN lk_dj_artists d USING (dj_key) "
-        "WHERE d.n_sets >= {min_support}"
+        "SELECT s.slot_id, d.artist_key FROM lk_slots s JOIN lk_dj_regulars d USING (dj_key)"
     ),
     "label_mates": (
         "SELECT n.slot_id, a.artist_key FROM lk_near n JOIN lk_artist_labels a USING (label_key) "
@@ -175,7 +188,7 @@ def count_candidate_pairs(store: Store, *, min_support: int = 2) -> dict[str, in
                     "FROM lk_known GROUP BY ALL) USING (set_id)",
         "dj": "SELECT count(*) FROM lk_slots",
         "dj_regulars": "SELECT sum(n) FROM lk_slots s JOIN (SELECT dj_key, count(*) AS n "
-                       f"FROM lk_dj_artists WHERE n_sets >= {min_support} GROUP BY ALL) USING (dj_key)",
+                       "FROM lk_dj_regulars GROUP BY ALL) USING (dj_key)",
         "label_mates": "SELECT sum(n) FROM lk_near JOIN (SELECT label_key, count(*) AS n "
                        f"FROM lk_artist_labels WHERE n_sets >= {min_support} GROUP BY ALL) "
                        "USING (label_key)",
@@ -238,7 +251,8 @@ def _features_sql(min_support: int) -> str:
         JOIN lk_artist_labels a ON a.label_key = d.label_key AND a.artist_key = c.candidate
         WHERE c.candidate <> s.dj_key
     )
-    SELECT c.slot_id, s.set_id, s.position::INTEGER AS position, s.dj_key, c.candidate,
+    SELECT s.slot_no AS slot_id, sc.code AS set_id, s.position::INTEGER AS position,
+           ac.code AS candidate,
            coalesce(c.candidate = s.dj_key
                     OR list_contains(string_split(c.candidate, ' & '), s.dj_key), false)
                AS dj_is_candidate,
@@ -246,15 +260,16 @@ def _features_sql(min_support: int) -> str:
            coalesce(ar.artist_played_after, false) AS artist_played_after,
            coalesce(ar.label_match_before, false) AS label_match_before,
            coalesce(ar.label_match_after, false) AS label_match_after,
-           coalesce(ar.label_overlap, 0)::INTEGER AS label_overlap,
+           coalesce(ar.label_overlap, 0)::SMALLINT AS label_overlap,
            dl.slot_id IS NOT NULL AS dj_label_owner,
            coalesce(co.co_neighbour_sets, 0)::INTEGER AS co_neighbour_sets,
            coalesce(dh.dj_sets_with_candidate, 0)::INTEGER AS dj_sets_with_candidate,
-           coalesce(ss.same_set_plays, 0)::INTEGER AS same_set_plays,
+           coalesce(ss.same_set_plays, 0)::SMALLINT AS same_set_plays,
            p.support_sets::INTEGER AS support_sets,
-           s.position_fraction::DOUBLE AS position_fraction,
-           co.co_example_set, co.co_example_neighbour, co.co_example_side::INTEGER AS co_example_side,
-           ar.label_example
+           s.position_fraction::FLOAT AS position_fraction,
+           coalesce(xs.code, -1) AS co_example_set, coalesce(xa.code, -1) AS co_example_neighbour,
+           coalesce(co.co_example_side, 0)::TINYINT AS co_example_side,
+           coalesce(xl.code, -1) AS label_example
     FROM cand c
     JOIN lk_slots s USING (slot_id)
     JOIN lk_support p ON p.artist_key = c.candidate
@@ -263,7 +278,12 @@ def _features_sql(min_support: int) -> str:
     LEFT JOIN same_set ss USING (slot_id, candidate)
     LEFT JOIN dj_history dh USING (slot_id, candidate)
     LEFT JOIN dj_labels dl USING (slot_id, candidate)
-    ORDER BY c.slot_id, c.candidate
+    JOIN lk_set_codes sc ON sc.set_id = s.set_id
+    JOIN lk_artist_codes ac ON ac.artist_key = c.candidate
+    LEFT JOIN lk_set_codes xs ON xs.set_id = co.co_example_set
+    LEFT JOIN lk_artist_codes xa ON xa.artist_key = co.co_example_neighbour
+    LEFT JOIN lk_label_codes xl ON xl.label_key = ar.label_example
+    ORDER BY s.slot_no, ac.code
     """
 
 
@@ -272,6 +292,7 @@ def candidate_features(
     *,
     window: int = 3,
     min_support: int = 2,
+    max_regulars: int = 50,
     max_pairs: int = 50_000_000,
     store: Store | None = None,
 ) -> pd.DataFrame:
@@ -286,6 +307,9 @@ def candidate_features(
         Neighbours within ``±window`` positions count as "around" the slot.
     min_support : int, default 2
         A candidate must be played in at least this many sets.
+    max_regulars : int, default 50
+        The DJ's regulars (artists in at least ``min_support`` of the DJ's sets) that become
+        candidates: the most played ones.
     max_pairs : int, default 50,000,000
         Refuse (before generating them) when the candidate sources would produce more pairs.
     store : Store, optional
@@ -314,7 +338,7 @@ def candidate_features(
     context = nullcontext(store) if store is not None else Store(":memory:")
     with context as engine:
         _load(engine, entries)
-        _prepare(engine, window=window, min_support=min_support)
+        _prepare(engine, window=window, min_support=min_support, max_regulars=max_regulars)
         counts = count_candidate_pairs(engine, min_support=min_support)
         if counts["total"] > max_pairs:
             detail = ", ".join(f"{k} {v:,}" for k, v in counts.items() if k != "total")
@@ -324,4 +348,14 @@ def candidate_features(
                 f"(now {window}) or a larger min_support (now {min_support}), or raise max_pairs"
             )
         pairs = engine.df(_features_sql(min_support))
+        codes = {
+            "slot": engine.df("SELECT slot_id FROM lk_slots ORDER BY slot_no").slot_id,
+            "artist": engine.df("SELECT artist_key FROM lk_artist_codes ORDER BY code").artist_key,
+            "set": engine.df("SELECT set_id FROM lk_set_codes ORDER BY code").set_id,
+            "label": engine.df("SELECT label_key FROM lk_label_codes ORDER BY code").label_key,
+        }
+    for column, kind in (("slot_id", "slot"), ("set_id", "set"), ("candidate", "artist"),
+                         ("co_example_set", "set"), ("co_example_neighbour", "artist"),
+                         ("label_example", "label")):
+        pairs[column] = pd.Categorical.from_codes(pairs[column].to_numpy(), codes[kind])
     return pairs[PAIR_COLUMNS]

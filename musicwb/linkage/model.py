@@ -134,11 +134,12 @@ def slot_posterior(scored: pd.DataFrame, *, prior: float, in_candidates: float) 
     numpy.ndarray, shape (n_pairs,)
     """
     log_bf = scored["match_weight"].to_numpy(float) - np.log2(prior / (1 - prior))
-    n = scored.groupby("slot_id")["slot_id"].transform("size").to_numpy(float)
+    n = scored.groupby("slot_id", observed=True)["slot_id"].transform("size").to_numpy(float)
     log_q = np.log2(in_candidates) - np.log2(n)
     terms = pd.Series(log_q + log_bf, index=scored.index)
-    top = np.maximum(terms.groupby(scored["slot_id"]).transform("max").to_numpy(), 0.0)
-    total = pd.Series(np.exp2(terms.to_numpy() - top)).groupby(scored["slot_id"].to_numpy()).transform("sum").to_numpy()
+    top = np.maximum(terms.groupby(scored["slot_id"], observed=True).transform("max").to_numpy(), 0.0)
+    exps = pd.Series(np.exp2(terms.to_numpy() - top), index=scored.index)
+    total = exps.groupby(scored["slot_id"], observed=True).transform("sum").to_numpy()
     denominator = (1 - in_candidates) * np.exp2(-top) + total
     return np.exp2(terms.to_numpy() - top) / denominator
 
@@ -157,7 +158,7 @@ def rank_within_slots(scored: pd.DataFrame, *, column: str) -> pd.DataFrame:
         The same rows with ``rank``.
     """
     ordered = scored.sort_values(["slot_id", column, "candidate"], ascending=[True, False, True])
-    return ordered.assign(rank=ordered.groupby("slot_id").cumcount() + 1).reset_index(drop=True)
+    return ordered.assign(rank=ordered.groupby("slot_id", observed=True).cumcount() + 1).reset_index(drop=True)
 
 
 @dataclass
@@ -177,6 +178,9 @@ class LinkageModel:
     in_candidates : float, default 0.8
         Belief that a slot's artist is among its candidates (see :func:`slot_posterior`);
         set from known answers when there are some.
+    duckdb_settings : dict, optional
+        Applied to the default DuckDB connection, e.g. ``{"memory_limit": "3GB",
+        "temp_directory": "/tmp/spill", "threads": "2"}``.
 
     Attributes
     ----------
@@ -190,6 +194,7 @@ class LinkageModel:
     u_max_pairs: float = 5e6
     seed: int = 7
     in_candidates: float = 0.8
+    duckdb_settings: dict[str, str] = field(default_factory=dict)
     linker: Any = field(default=None, init=False)
     _tables: Any = field(default=None, init=False)
     _prior: float = field(default=0.0, init=False)
@@ -197,6 +202,8 @@ class LinkageModel:
     def _records(self, pairs: pd.DataFrame, label: pd.Series | None) -> pd.DataFrame:
         records = pairs.reset_index(drop=True).assign(pair_id=lambda f: np.arange(len(f)))
         records = records[_MODEL_COLUMNS].copy()
+        if type(self.db_api).__name__ != "DuckDBAPI":  # Spark takes no pandas categoricals
+            records[["slot_id", "candidate"]] = records[["slot_id", "candidate"]].astype(str)
         for column in ("artist_played_before", "artist_played_after", "label_match_before",
                        "label_match_after", "dj_is_candidate", "dj_label_owner"):
             records[column] = records[column].astype(bool)
@@ -235,6 +242,8 @@ class LinkageModel:
             from splink import DuckDBAPI
 
             self.db_api = DuckDBAPI()
+            for name, value in self.duckdb_settings.items():
+                self.db_api.duckdb_con.execute(f"SET {name} = '{value}'")
         records = self._records(pairs, is_match)
         n_slots = records["slot_id"].nunique()
         prior = float(min(0.5, max(1e-6, 0.9 * n_slots / len(records))))
@@ -252,34 +261,70 @@ class LinkageModel:
         if is_match is not None and bool(is_match.any()):
             training.estimate_m_from_label_column("truth_label")
         else:
-            training.estimate_parameters_using_expectation_maximisation(
-                "l.pair_id = r.pair_id", estimate_without_term_frequencies=True
-            )
+            try:
+                training.estimate_parameters_using_expectation_maximisation(
+                    "l.pair_id = r.pair_id", estimate_without_term_frequencies=True
+                )
+            except ValueError as exc:  # splink refuses an m that underflowed to 0
+                raise ParameterError(
+                    f"EM could not estimate m from {len(records):,} unlabelled pairs ({exc}); "
+                    "give known answers (is_match) or more tracklists"
+                ) from exc
         return self
 
-    def predict(self) -> pd.DataFrame:
-        """Score every candidate pair of the fitted data.
+    def predict(self, *, keep_top: int | None = 10) -> pd.DataFrame:
+        """Score every candidate pair; return the best ``keep_top`` candidates of each slot.
+
+        The normalisation among a slot's candidates (:func:`slot_posterior`) and the ranking
+        run in the backend's SQL, so only the kept rows come back to pandas.
+
+        Parameters
+        ----------
+        keep_top : int or None, default 10
+            None keeps every candidate.
 
         Returns
         -------
         pandas.DataFrame
-            Shape (n_pairs, ...): ``slot_id, candidate, match_weight, match_probability,
-            slot_probability, rank`` and the ``gamma_*``/``bf_*`` columns per comparison.
+            ``slot_id, candidate, match_weight, match_probability, slot_probability, rank``
+            and ``mw_<comparison>``, each comparison's part of the match weight.
         """
         if self.linker is None:
             raise ParameterError("fit the model before predicting")
-        predictions = self.linker.inference.predict().as_pandas_dataframe()
-        predictions = predictions.rename(columns={"slot_id_l": "slot_id", "candidate_l": "candidate"})
-        keep = ["slot_id", "candidate", "match_weight", "match_probability"] + [
-            c for c in predictions.columns if c.startswith(("gamma_", "bf_"))
-        ]
-        scored = predictions[keep].copy()
-        scored["slot_probability"] = slot_posterior(
-            scored, prior=self._prior,
-            in_candidates=self.in_candidates,
+        predictions = self.linker.inference.predict()
+        parts = [f"mw_{name}" for name, _ in COMPARISONS]  # each comparison's match weight
+        log_q_base = float(np.log2(self.in_candidates))
+        logit_prior = float(np.log2(self._prior / (1 - self._prior)))
+        limit = "" if keep_top is None else f"WHERE rank <= {int(keep_top)}"
+        columns = ", ".join(parts)
+        sql = f"""
+        WITH p AS (
+            SELECT slot_id_l AS slot_id, candidate_l AS candidate, match_weight,
+                   match_probability, {columns},
+                   {log_q_base} - log2(count(*) OVER (PARTITION BY slot_id_l))
+                       + match_weight - ({logit_prior}) AS term
+            FROM {predictions.physical_name}
+        ), q AS (
+            SELECT *, greatest(max(term) OVER (PARTITION BY slot_id), 0.0) AS top FROM p
+        ), r AS (
+            SELECT *, pow(2.0, term - top) / ((1 - {self.in_candidates}) * pow(2.0, -top)
+                   + sum(pow(2.0, term - top)) OVER (PARTITION BY slot_id)) AS slot_probability
+            FROM q
+        ), ranked AS (
+            SELECT slot_id, candidate, match_weight, match_probability, {columns},
+                   slot_probability,
+                   row_number() OVER (PARTITION BY slot_id
+                                      ORDER BY slot_probability DESC, candidate) AS rank
+            FROM r
         )
-        return rank_within_slots(scored, column="slot_probability")
+        SELECT * FROM ranked {limit}
+        """
+        scored = self.linker.misc.query_sql(sql, output_type="pandas")
+        scored["rank"] = scored["rank"].astype("int64")
+        return scored.sort_values(["slot_id", "rank"]).reset_index(drop=True)
 
-    def fit_predict(self, pairs: pd.DataFrame, *, is_match: pd.Series | None = None) -> pd.DataFrame:
+    def fit_predict(
+        self, pairs: pd.DataFrame, *, is_match: pd.Series | None = None, keep_top: int | None = 10
+    ) -> pd.DataFrame:
         """:meth:`fit` then :meth:`predict`."""
-        return self.fit(pairs, is_match=is_match).predict()
+        return self.fit(pairs, is_match=is_match).predict(keep_top=keep_top)

@@ -186,7 +186,7 @@ def identify(
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     proposals = pd.DataFrame({
         "set_id": chosen["set_id"], "position": chosen["position"].astype("int32"),
-        "rank": chosen.groupby("slot_id").cumcount().astype("int32") + 1,
+        "rank": chosen.groupby("slot_id", observed=True).cumcount().astype("int32") + 1,
         "artist": [artists.get(k, k) for k in chosen["candidate"]],
         "artist_key": chosen["candidate"], "probability": chosen["probability"].round(4),
         "tier": chosen["tier"], "method": "splink",
