@@ -104,7 +104,7 @@ def test_design_default_whitening_is_not_automatically_a_gain(realmusic_store):
     path, _ = realmusic_store
     with Store(path, read_only=True) as store:
         fs = load_feature_set(store)
-    table, _, results = compare_variants(
+    _, _, results = compare_variants(
         fs.matrices["full"],
         artists=fs.artist_keys,
         albums=fs.albums,

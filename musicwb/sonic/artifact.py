@@ -271,6 +271,19 @@ def build_artifact_arrays(
         raise ParameterError(
             f"an artifact needs at least 3 analysed tracks, the store has {len(features)}"
         )
+    from threadpoolctl import threadpool_limits
+
+    # The matrices are narrow (<= 137 columns): one BLAS thread is fastest, and several
+    # threads on a busy machine are many times slower.
+    with threadpool_limits(limits=1):
+        return _artifact_arrays(
+            features, variant=variant, settings=settings, variant_source=variant_source
+        )
+
+
+def _artifact_arrays(
+    features: FeatureSet, *, variant: str, settings: dict[str, Any] | None, variant_source: str
+) -> dict[str, np.ndarray]:
     preprocessor = fit_preprocessor(features.matrices["full"], variant=variant, **(settings or {}))
     arrays: dict[str, np.ndarray] = {"track_ids": features.track_ids.astype(np.int64)}
     arrays["artist_keys"] = np.array([k or "" for k in features.artist_keys], dtype=str)

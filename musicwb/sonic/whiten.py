@@ -243,7 +243,9 @@ def _robust_tower(
     scaler = RobustScaler(quantile_range=(25.0, 75.0)).fit(x)
     scaled = np.clip(scaler.transform(x), -clip, clip)
     n_max = min(scaled.shape)
-    pca = PCA(n_components=variance if variance < 1 else n_max, svd_solver="full").fit(scaled)
+    # covariance_eigh: eigendecomposition of the d x d covariance, fast for tall matrices
+    pca = PCA(n_components=variance if variance < 1 else n_max, svd_solver="covariance_eigh")
+    pca.fit(scaled)
     std = np.sqrt(np.maximum(pca.explained_variance_, _EPS))
     return TowerTransform(
         columns=columns,
