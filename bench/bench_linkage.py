@@ -27,9 +27,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from musicwb.linkage.evaluate import fit_and_score, mask_known  # noqa: E402
-from musicwb.linkage.features import candidate_features  # noqa: E402
-from musicwb.store import Store  # noqa: E402
+from musicwb.linkage.evaluate import fit_and_score, mask_known
+from musicwb.linkage.features import candidate_features
+from musicwb.store import Store
 
 
 def _pick(rng: np.random.Generator, weights: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -136,9 +136,9 @@ def main() -> int:
         "bench": "linkage",
         "entries": len(entries),
         "sets": int(entries.set_id.nunique()),
-        "slots": int(len(predict_slots)),
-        "trained_on": int(len(truth)),
-        "pairs": int(len(pairs)),
+        "slots": len(predict_slots),
+        "trained_on": len(truth),
+        "pairs": len(pairs),
         "proposals_ge_0_7": int(((scores["rank"] == 1) & (scores.probability >= 0.7)).sum()),
         **{k: round(v, 1) for k, v in timings.items()},
         "total_s": round(total, 1),

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["artist_key", "artist_members", "label_key", "fold"]
+__all__ = ["artist_key", "artist_members", "fold", "label_key"]
 
 _FEATURING = re.compile(r"\s*[\(\[]?\b(?:feat\.?|ft\.?|featuring|with)\s+.*$", re.IGNORECASE)
 _JOINERS = re.compile(r"\s+(?:&|and|x|vs\.?|versus|\+|b2b|,)\s+|\s*,\s*", re.IGNORECASE)

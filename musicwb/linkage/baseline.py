@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["WEIGHTS", "MIN_PROBABILITY", "MIN_OCCURRENCES", "baseline_scores"]
+__all__ = ["MIN_OCCURRENCES", "MIN_PROBABILITY", "WEIGHTS", "baseline_scores"]
 
 WEIGHTS = {"occurrence": 0.5, "label": 0.3, "dj": 0.2}
 MIN_PROBABILITY = 0.60

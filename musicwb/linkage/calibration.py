@@ -2,14 +2,13 @@
 
 EM and label-estimated Fellegi–Sunter probabilities assume the comparisons are independent
 given the match status; co-occurrence features are not (a label mate is often also a DJ
-regular), so raw probabilities are over-confident. An isotonic regression fitted on masked
-known entries maps them to observed frequencies (monotone: the ranking within a slot stays).
+regular), so raw probabilities are over-confident. A monotone map fitted on masked known
+entries (Platt scaling by default, isotonic regression on request) brings them to observed
+frequencies; being monotone, it keeps the ranking within a slot.
 
 Examples
 --------
->>> from typing import Any
-
-import numpy as np
+>>> import numpy as np
 >>> table = calibration_table(np.array([0.05, 0.15, 0.95, 0.95]), np.array([0, 0, 1, 0]))
 >>> table[["bin", "n", "observed"]].values.tolist()
 [['0.0-0.1', 1, 0.0], ['0.1-0.2', 1, 0.0], ['0.9-1.0', 2, 0.5]]
@@ -19,6 +18,8 @@ import numpy as np
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
@@ -26,8 +27,14 @@ from sklearn.linear_model import LogisticRegression
 
 from musicwb.errors import ParameterError
 
-__all__ = ["fit_calibrator", "calibration_table", "calibration_error", "tier_of", "TIER_HIGH",
-           "TIER_MEDIUM"]
+__all__ = [
+    "TIER_HIGH",
+    "TIER_MEDIUM",
+    "calibration_error",
+    "calibration_table",
+    "fit_calibrator",
+    "tier_of",
+]
 
 
 class _Platt:

@@ -45,12 +45,12 @@ from musicwb.linkage.model import LinkageModel
 
 __all__ = [
     "EvaluationResult",
-    "mask_known",
-    "fit_and_score",
-    "matches_truth",
-    "summarise",
     "evaluate",
     "evaluate_files",
+    "fit_and_score",
+    "mask_known",
+    "matches_truth",
+    "summarise",
 ]
 
 
@@ -125,7 +125,7 @@ def mask_known(
     other_sets = entries["artist_key"].map(sets_per_artist).fillna(0) - 1
     eligible = np.flatnonzero(known & (other_sets >= min_other_sets))
     rng = np.random.default_rng(seed)
-    chosen = rng.choice(eligible, size=int(round(fraction * len(eligible))), replace=False)
+    chosen = rng.choice(eligible, size=round(fraction * len(eligible)), replace=False)
     masked = entries.copy()
     masked["is_slot"] = False
     shown = ["artist"] if "artist" in entries.columns else []

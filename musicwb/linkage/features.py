@@ -1,9 +1,10 @@
 """Candidates and co-occurrence features for unknown tracklist slots (SQL over DataFrames).
 
 For each unknown slot, candidate artists come from its context: the artists played within
-``±window`` positions, the rest of the same set, the DJ, the DJ's regulars (the ``max_regulars`` most
-played of those in at least ``min_support`` of the DJ's sets), the artists of the labels played around the slot, and the
-artists played in other sets right next to the slot's neighbours ("the same promo is played
+``±window`` positions, the rest of the same set, the DJ, the DJ's regulars (the
+``max_regulars`` most played of those in at least ``min_support`` of the DJ's sets), the
+artists of the labels played around the slot, and the artists played right next to the slot's
+neighbours, on the same side, in at least ``min_support`` other sets ("the same promo is played
 next to the same tracks"). A candidate must be played in at least ``min_support`` sets.
 
 The SQL runs in DuckDB through :class:`musicwb.store.Store` (an in-memory one by default);
@@ -52,9 +53,9 @@ if TYPE_CHECKING:
 __all__ = [
     "FEATURE_COLUMNS",
     "PAIR_COLUMNS",
-    "slots_of",
-    "count_candidate_pairs",
     "candidate_features",
+    "count_candidate_pairs",
+    "slots_of",
 ]
 
 FEATURE_COLUMNS = [
@@ -97,7 +98,7 @@ def slots_of(entries: pd.DataFrame) -> pd.Series:
     -------
     pandas.Series of bool
     """
-    unknown = entries["is_unknown"] if "is_unknown" in entries else True
+    unknown = entries.get("is_unknown", True)
     return entries["artist_key"].isna() & unknown
 
 
@@ -151,6 +152,9 @@ def _prepare(store: Store, *, window: int, min_support: int, max_regulars: int) 
                b.position - a.position AS side
         FROM lk_known a JOIN lk_known b
           ON a.set_id = b.set_id AND abs(b.position - a.position) = 1;
+    CREATE OR REPLACE TEMP TABLE lk_adjacent_support AS
+        SELECT neighbour, side, candidate FROM lk_adjacent GROUP BY ALL
+        HAVING count(DISTINCT set_id) >= {min_support};
     CREATE OR REPLACE TEMP TABLE lk_dj_artists AS
         SELECT dj_key, artist_key, count(DISTINCT set_id) AS n_sets FROM lk_known GROUP BY ALL;
     CREATE OR REPLACE TEMP TABLE lk_dj_regulars AS
@@ -172,9 +176,8 @@ _PAIR_SOURCES = {
         "WHERE a.n_sets >= {min_support}"
     ),
     "co_neighbours": (
-        "SELECT n.slot_id, a.candidate FROM lk_near n JOIN lk_adjacent a "
-        "ON a.neighbour = n.artist_key AND a.side = -n.offset AND a.set_id <> n.set_id "
-        "WHERE abs(n.offset) = 1"
+        "SELECT n.slot_id, a.candidate FROM lk_near n JOIN lk_adjacent_support a "
+        "ON a.neighbour = n.artist_key AND a.side = -n.offset WHERE abs(n.offset) = 1"
     ),
 }
 
@@ -193,7 +196,8 @@ def count_candidate_pairs(store: Store, *, min_support: int = 2) -> dict[str, in
                        f"FROM lk_artist_labels WHERE n_sets >= {min_support} GROUP BY ALL) "
                        "USING (label_key)",
         "co_neighbours": "SELECT sum(n) FROM lk_near JOIN (SELECT neighbour, side, count(*) AS n "
-                         "FROM lk_adjacent GROUP BY ALL) a ON a.neighbour = lk_near.artist_key "
+                         "FROM lk_adjacent_support GROUP BY ALL) a "
+                         "ON a.neighbour = lk_near.artist_key "
                          "AND a.side = -lk_near.offset WHERE abs(lk_near.offset) = 1",
     }
     result = {name: int(store.scalar(sql) or 0) for name, sql in counts.items()}

@@ -33,7 +33,7 @@ import pandas as pd
 
 from musicwb.errors import ParameterError
 
-__all__ = ["COMPARISONS", "settings_dict", "LinkageModel", "slot_posterior", "rank_within_slots"]
+__all__ = ["COMPARISONS", "LinkageModel", "rank_within_slots", "settings_dict", "slot_posterior"]
 
 # (name, [(sql over the slot record, label for charts), ...]); an ELSE level closes each one.
 COMPARISONS: list[tuple[str, list[tuple[str, str]]]] = [

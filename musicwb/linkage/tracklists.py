@@ -48,12 +48,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMATS",
-    "ParsedTracklists",
     "ImportSummary",
-    "read_tracklists",
-    "read_many",
-    "import_tracklists",
+    "ParsedTracklists",
     "entries_frame",
+    "import_tracklists",
+    "read_many",
+    "read_tracklists",
     "with_keys",
 ]
 
@@ -99,9 +99,9 @@ class ImportSummary:
 
     def describe(self) -> str:
         lines = [
-            f"imported {len(self.files)} file(s): {self.sets} sets, {self.entries} entries "
-            f"({self.unknown} unknown); {len(self.skipped)} already imported; "
-            f"{len(self.errors)} malformed row(s)"
+            (f"imported {len(self.files)} file(s): {self.sets} sets, {self.entries} entries "
+             f"({self.unknown} unknown); {len(self.skipped)} already imported; "
+             f"{len(self.errors)} malformed row(s)")
         ]
         lines += [f"  {e['file_path']}, {e['location']}: {e['reason']}" for e in self.errors[:50]]
         return "\n".join(lines)
