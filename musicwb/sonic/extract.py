@@ -57,6 +57,7 @@ __all__ = [
 
 N_FEATURES = 137
 DEFAULT_BATCH = 8
+MAX_ERRORS_KEPT = 100  # failures listed in the summary; sonic_errors has them all
 _WORKER_READY: dict[str, Path] = {}
 
 
@@ -80,6 +81,8 @@ class ExtractSummary:
     backup : str or None
         Name of the backup made before a forced run.
     interrupted : bool
+    errors : list of dict
+        ``track_id``, ``path``, ``reason`` of the first :data:`MAX_ERRORS_KEPT` failures.
     """
 
     pending: int = 0
@@ -478,11 +481,12 @@ def _extract(
             ok, bad = _write_batch(store, buffer)
             summary.analysed += ok
             summary.failed += bad
-            summary.errors.extend(
+            failures = [
                 {"track_id": r["track_id"], "path": r["path"], "reason": r["reason"]}
                 for r in buffer
                 if not r["ok"]
-            )
+            ]
+            summary.errors.extend(failures[: max(0, MAX_ERRORS_KEPT - len(summary.errors))])
             buffer.clear()
 
     bar = tqdm(total=len(jobs), desc="extract", unit="track", disable=not progress)
