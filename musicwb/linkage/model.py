@@ -328,3 +328,26 @@ class LinkageModel:
     ) -> pd.DataFrame:
         """:meth:`fit` then :meth:`predict`."""
         return self.fit(pairs, is_match=is_match).predict(keep_top=keep_top)
+
+
+def weight_parts(scored: pd.DataFrame, slot_id: str) -> pd.DataFrame:
+    """Each comparison's part of the match weight for one slot's candidates (long form).
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        From :meth:`LinkageModel.predict` (with its ``mw_*`` columns).
+    slot_id : str
+        ``"<set_id>#<position>"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``candidate, rank, comparison, weight``: a waterfall per candidate for a chart.
+    """
+    rows = scored[scored["slot_id"].astype(str) == slot_id]
+    parts = [c for c in rows.columns if c.startswith("mw_")]
+    long = rows.melt(id_vars=["candidate", "rank"], value_vars=parts,
+                     var_name="comparison", value_name="weight")
+    long["comparison"] = long["comparison"].str.removeprefix("mw_")
+    return long.sort_values(["rank", "comparison"]).reset_index(drop=True)
