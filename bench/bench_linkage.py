@@ -91,7 +91,7 @@ def synthetic_entries(n_entries: int, *, seed: int = 0, set_length: int = 20) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--memory-limit", default="2500MB")
+    parser.add_argument("--memory-limit", default="1500MB")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-pairs", type=int, default=30_000_000)
     parser.add_argument("--train-fraction", type=float, default=0.02)
@@ -107,8 +107,12 @@ def main() -> int:
     timings["generate_s"] = time.perf_counter() - started
 
     step = time.perf_counter()
+    n_entries, n_sets = len(entries), int(entries.set_id.nunique())
+    real = entries.index[entries.artist_key.isna()]
+    predict_slots = entries.loc[real, "set_id"] + "#" + entries.loc[real, "position"].astype(str)
     masked, truth_frame = mask_known(entries, fraction=args.train_fraction, seed=args.seed)
     masked["is_slot"] = masked["is_slot"] | (entries.artist_key.isna() & entries.is_unknown)
+    del entries
     with Store(":memory:", memory_limit=args.memory_limit, temp_directory=temp / "spill") as engine:
         engine.execute(f"SET threads = {args.threads}")
         pairs = candidate_features(masked, max_pairs=args.max_pairs, store=engine)
@@ -117,25 +121,18 @@ def main() -> int:
 
     step = time.perf_counter()
     truth = truth_frame.set_index("slot_id")["artist_key"]
-    real = entries.index[entries.artist_key.isna()]
-    predict_slots = entries.loc[real, "set_id"] + "#" + entries.loc[real, "position"].astype(str)
-    import musicwb.linkage.evaluate as evaluate_module
-
-    class _Configured(evaluate_module.LinkageModel):
-        def __init__(self, **kw):
-            super().__init__(**kw, duckdb_settings=settings, max_pairs=args.max_pairs)
-
-    evaluate_module.LinkageModel = _Configured  # the bench's DuckDB limits for the model too
-    scores, _ = fit_and_score(pairs, truth, train_slots=truth.index, predict_slots=predict_slots,
-                              seed=args.seed)
+    scores, _ = fit_and_score(
+        pairs, truth, train_slots=truth.index, predict_slots=predict_slots, seed=args.seed,
+        model_options={"duckdb_settings": settings, "max_pairs": args.max_pairs},
+    )
     timings["train_predict_s"] = time.perf_counter() - step
     total = time.perf_counter() - started
     # synthetic truth of the real slots is not kept; report the masked-answer calibration set
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
         "bench": "linkage",
-        "entries": len(entries),
-        "sets": int(entries.set_id.nunique()),
+        "entries": n_entries,
+        "sets": n_sets,
         "slots": len(predict_slots),
         "trained_on": len(truth),
         "pairs": len(pairs),

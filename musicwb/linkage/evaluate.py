@@ -170,6 +170,7 @@ def fit_and_score(
     predict_slots: Sequence[str],
     seed: int = 7,
     db_api_factory: Callable[[], Any] | None = None,
+    model_options: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, LinkageModel]:
     """Fit the model with the answers of ``train_slots``, calibrate on them, score
     ``predict_slots``.
@@ -185,6 +186,8 @@ def fit_and_score(
     db_api_factory : callable, optional
         Returns a fresh splink DB API (e.g. ``lambda: SparkAPI(spark_session=spark)``);
         default DuckDB in memory.
+    model_options : dict, optional
+        More :class:`LinkageModel` parameters (``max_pairs``, ``duckdb_settings``, ...).
 
     Returns
     -------
@@ -198,7 +201,8 @@ def fit_and_score(
                          index=pairs.index)
     found = pairs.loc[is_match, "slot_id"].nunique() / max(len(train), 1)
     model = LinkageModel(db_api=db_api_factory() if db_api_factory else None, seed=seed,
-                         in_candidates=float(np.clip(found, 0.05, 0.95)))
+                         in_candidates=float(np.clip(found, 0.05, 0.95)),
+                         **(model_options or {}))
     scored = model.fit_predict(pairs, is_match=is_match)
     correct = pd.Series(matches_truth(scored, truth), index=scored.index)
     fitting = scored["slot_id"].isin(train) & (scored["rank"] <= 3)

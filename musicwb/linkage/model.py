@@ -200,17 +200,18 @@ class LinkageModel:
     _prior: float = field(default=0.0, init=False)
 
     def _records(self, pairs: pd.DataFrame, label: pd.Series | None) -> pd.DataFrame:
-        records = pairs.reset_index(drop=True).assign(pair_id=lambda f: np.arange(len(f)))
-        records = records[_MODEL_COLUMNS].copy()
+        records = pairs[_MODEL_COLUMNS[1:]].reset_index(drop=True)  # one copy of the pairs
+        records.insert(0, "pair_id", np.arange(len(records), dtype=np.int64))
         if type(self.db_api).__name__ != "DuckDBAPI":  # Spark takes no pandas categoricals
             records[["slot_id", "candidate"]] = records[["slot_id", "candidate"]].astype(str)
         for column in ("artist_played_before", "artist_played_after", "label_match_before",
                        "label_match_after", "dj_is_candidate", "dj_label_owner"):
-            records[column] = records[column].astype(bool)
+            if records[column].dtype != bool:
+                records[column] = records[column].astype(bool)
         if label is not None:
             # The known answer's pair is its own label; other pairs have none.
-            records["truth_label"] = np.where(label.to_numpy(bool), records["pair_id"], -1)
-            records["truth_label"] = records["truth_label"].astype("Int64").replace(-1, pd.NA)
+            known = label.to_numpy(bool)
+            records["truth_label"] = pd.arrays.IntegerArray(records["pair_id"].to_numpy(), ~known)
         return records
 
     def fit(self, pairs: pd.DataFrame, *, is_match: pd.Series | None = None) -> LinkageModel:
@@ -252,8 +253,11 @@ class LinkageModel:
         suffix = uuid.uuid4().hex[:8]  # a Spark catalogue outlives one model
         slots = self.db_api.register(records, dataset_display_name="slots",
                                      table_name=f"musicwb_slots_{suffix}")
-        candidates = self.db_api.register(records, dataset_display_name="candidate_profiles",
+        # the same physical table a second time: one copy in the backend, not two
+        candidates = self.db_api.register(slots.physical_name,
+                                          dataset_display_name="candidate_profiles",
                                           table_name=f"musicwb_candidates_{suffix}")
+        del records
         self._tables = (slots, candidates)
         self.linker = Linker([slots, candidates], settings, log_level=None)
         training = self.linker.training
@@ -267,7 +271,7 @@ class LinkageModel:
                 )
             except ValueError as exc:  # splink refuses an m that underflowed to 0
                 raise ParameterError(
-                    f"EM could not estimate m from {len(records):,} unlabelled pairs ({exc}); "
+                    f"EM could not estimate m from {len(pairs):,} unlabelled pairs ({exc}); "
                     "give known answers (is_match) or more tracklists"
                 ) from exc
         return self
