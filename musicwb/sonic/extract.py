@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import os
 import resource
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -169,8 +170,8 @@ def analyse_track(
     -------
     dict
         ``{"track_id", "content_hash", "path", "ok": True, "matrix": ndarray (4, 137) float32,
-        "bpm_info", "fixed_grid", "duration_s", "n_beats", "seconds", "peak_rss_mb"}`` (the
-        worker process's peak resident memory so far), or ``{..., "ok":
+        "bpm_info", "fixed_grid", "duration_s", "n_beats", "seconds", "peak_rss_mb", "pid"}``
+        (the peak resident memory so far of the process that ran it, and its id), or ``{..., "ok":
         False, "reason": "error:<Type>: message"}``.
     """
     from musicwb.sonic.towers import configure_worker, extract_features
@@ -200,6 +201,7 @@ def analyse_track(
         "version": features.version,
         "seconds": time.perf_counter() - started,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "pid": os.getpid(),
     }
 
 
