@@ -294,6 +294,7 @@ def _run_local(jobs: list[tuple], data_dir: str | None) -> Iterator[dict[str, An
 
 def _run_loky(jobs: list[tuple], data_dir: str | None, workers: int) -> Iterator[dict[str, Any]]:
     from joblib import Parallel, delayed
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
 
     parallel = Parallel(
         n_jobs=workers,
@@ -302,7 +303,13 @@ def _run_loky(jobs: list[tuple], data_dir: str | None, workers: int) -> Iterator
         batch_size=1,
         pre_dispatch=f"{2 * workers}",
     )
-    yield from parallel(delayed(analyse_track)(*job, data_dir=data_dir) for job in jobs)
+    try:
+        yield from parallel(delayed(analyse_track)(*job, data_dir=data_dir) for job in jobs)
+    except TerminatedWorkerError as exc:
+        raise MusicwbError(
+            "an extraction worker process died (crash or out of memory); the finished batches "
+            f"are saved and a re-run resumes after them: {exc}"
+        ) from exc
 
 
 def _connect_dask(scheduler: str) -> Any:
