@@ -228,3 +228,16 @@ def test_artifact_needs_features(tmp_path):
         build_artifact(store, out=tmp_path / "x.npz", variant="raw")
     with pytest.raises(ParameterError, match="no artifact"):
         load_artifact(tmp_path / "missing.npz")
+
+
+def test_feature_set_is_in_track_order_whatever_the_write_order(tmp_path):
+    results = synthetic_results(30)
+    path = make_store(tmp_path / "a.duckdb", 30)
+    with Store(path) as store:
+        store.execute("DELETE FROM sonic_features")
+        features, _ = results_to_tables(results[::-1])  # as workers finish: any order
+        store.insert("sonic_features", features)
+        fs = load_feature_set(store)
+    assert fs.track_ids.tolist() == list(range(1, 31))
+    np.testing.assert_array_equal(fs.matrices["mid"][4], results[4]["matrix"][2])
+    assert fs.artists[4] == "Artist 4"

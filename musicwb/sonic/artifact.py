@@ -127,26 +127,25 @@ def load_feature_set(store: Store) -> FeatureSet:
     columns = ", ".join(
         f"f.vec_{segment}[{i + 1}] AS {segment}_{i}" for segment in SEGMENTS for i in range(n)
     )
+    # One query, unsorted (sorting 548-column rows in SQL costs more than argsort here).
     frame = store.df(
-        f"SELECT f.track_id, {columns} FROM sonic_features f JOIN tracks t ON t.id = f.track_id "
-        "ORDER BY f.track_id"
+        "SELECT f.track_id, t.artist, t.album, t.genres, f.extractor_version, "
+        f"{columns} FROM sonic_features f JOIN tracks t ON t.id = f.track_id"
     )
-    labels = store.df(
-        "SELECT f.track_id, t.artist, t.album, t.genres, f.extractor_version FROM sonic_features f "
-        "JOIN tracks t ON t.id = f.track_id ORDER BY f.track_id"
-    )
-    values = frame.drop(columns="track_id").to_numpy(dtype=np.float32)
-    matrices = {
-        segment: np.ascontiguousarray(values[:, k * n : (k + 1) * n])
-        for k, segment in enumerate(SEGMENTS)
-    }
+    ids = frame["track_id"].to_numpy()
+    values = frame.iloc[:, 5:].to_numpy(dtype=np.float32)
+    labels = frame.iloc[:, :5]
+    if np.any(ids[1:] < ids[:-1]):
+        order = np.argsort(ids, kind="stable")
+        values, labels = values[order], labels.iloc[order].reset_index(drop=True)
+    matrices = {segment: values[:, k * n : (k + 1) * n] for k, segment in enumerate(SEGMENTS)}
     artists = labels["artist"].astype(object).where(labels["artist"].notna(), None).to_numpy()
     albums = np.array(
         [fold(a) or None if isinstance(a, str) else None for a in labels["album"]], dtype=object
     )
     genres = [list(g) if isinstance(g, list | tuple | np.ndarray) else [] for g in labels["genres"]]
     return FeatureSet(
-        track_ids=frame["track_id"].to_numpy(dtype=np.int64),
+        track_ids=labels["track_id"].to_numpy(dtype=np.int64),
         matrices=matrices,
         artists=artists,
         artist_keys=np.array([artist_key(a) if a else None for a in artists], dtype=object),
