@@ -122,7 +122,9 @@ def demo(
     settings = get_settings(store=store)
     out_dir = out if out is not None else settings.data_dir / "demo"
     with Store(settings.store) as opened:
-        summary = build_demo(store=opened, out_dir=out_dir, seed=seed, force=force)
+        summary = build_demo(
+            store=opened, out_dir=out_dir, seed=seed, force=force, progress=not as_json
+        )
     if as_json:
         _print_json(summary.as_dict())
     else:
