@@ -16,7 +16,7 @@ import pandas as pd
 
 from musicwb.errors import ParameterError
 
-__all__ = ["variant_metric_bars"]
+__all__ = ["projection_scatter", "similarity_histogram_bars", "variant_metric_bars"]
 
 
 def variant_metric_bars(
@@ -71,4 +71,93 @@ def variant_metric_bars(
         )
         .resolve_scale(y="independent")
         .properties(title=title)
+    )
+
+
+def _require(frame: pd.DataFrame, columns: list[str], *, chart: str) -> None:
+    missing = [c for c in columns if not isinstance(frame, pd.DataFrame) or c not in frame.columns]
+    if missing:
+        raise ParameterError(f"{chart}: the frame needs columns {columns}; missing {missing}")
+
+
+def similarity_histogram_bars(
+    frame: pd.DataFrame, *, title: str = "Similarity of the seed to every other track"
+) -> alt.FacetChart:
+    """One panel per variant: the seed's similarities, a colour per group (same artist, ...).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`musicwb.sonic.notebook.similarity_histogram`: ``variant``, ``group``,
+        ``bin_start``, ``bin_end``, ``tracks``, ``share``.
+    title : str
+
+    Returns
+    -------
+    altair.FacetChart
+        Bars of ``share`` (the fraction of the group in each bin), groups overlaid.
+    """
+    _require(
+        frame,
+        ["variant", "group", "bin_start", "bin_end", "tracks", "share"],
+        chart="similarity_histogram_bars",
+    )
+    bars = (
+        alt.Chart()
+        .mark_bar(opacity=0.55, binSpacing=0)
+        .encode(
+            x=alt.X("bin_start:Q", title="cosine similarity to the seed"),
+            x2="bin_end:Q",
+            y=alt.Y("share:Q", title="share of the group", stack=None),
+            color=alt.Color("group:N", sort=list(dict.fromkeys(frame["group"]))),
+            tooltip=[
+                "variant",
+                "group",
+                alt.Tooltip("bin_start:Q", format=".2f"),
+                alt.Tooltip("bin_end:Q", format=".2f"),
+                "tracks:Q",
+                alt.Tooltip("share:Q", format=".1%"),
+            ],
+        )
+        .properties(width=260, height=160)
+    )
+    return (
+        alt.layer(bars, data=frame)
+        .facet(
+            facet=alt.Facet("variant:N", title=None, sort=list(dict.fromkeys(frame["variant"]))),
+            columns=3,
+        )
+        .properties(title=title)
+    )
+
+
+def projection_scatter(
+    frame: pd.DataFrame, *, title: str = "Tracks on the first two principal components"
+) -> alt.Chart:
+    """A scatter of a 2-D projection, coloured by artist, with the track in the tooltip.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`musicwb.sonic.notebook.projection_frame`: ``pc1``, ``pc2``, ``artist`` and
+        optionally ``title``, ``album``, ``track_id``.
+    title : str
+
+    Returns
+    -------
+    altair.Chart
+    """
+    _require(frame, ["pc1", "pc2", "artist"], chart="projection_scatter")
+    extra = [c for c in ("track_id", "title", "album") if c in frame.columns]
+    return (
+        alt.Chart(frame, title=title)
+        .mark_circle(size=45, opacity=0.8)
+        .encode(
+            x=alt.X("pc1:Q", title="PC 1"),
+            y=alt.Y("pc2:Q", title="PC 2"),
+            color=alt.Color("artist:N", legend=alt.Legend(columns=1, symbolLimit=40)),
+            tooltip=["artist", *extra],
+        )
+        .properties(width=520, height=380)
+        .interactive()
     )
