@@ -122,3 +122,18 @@ def test_nearest_neighbours_rank_the_same_artist_first(library):
     assert near["same_album"].tolist() == (near["album"] == "Bo album 2").tolist()
     with pytest.raises(ParameterError, match="k must"):
         notebook.nearest_neighbours(embedded, labels, seed=seed, k=0)
+
+
+def test_embed_variants_reproduces_the_validated_fits(library):
+    full, labels = library
+    _, _, results = compare_variants(
+        full, artists=labels["artist"], albums=labels["album"], variants=("raw", "robust_whiten")
+    )
+    embedded = notebook.embed_variants(full, results)
+    assert list(embedded) == ["raw", "robust_whiten"]
+    assert embedded["raw"].shape == (40, 137)
+    expected = fit_preprocessor(
+        full, variant="robust_whiten", **results["robust_whiten"]["settings"]
+    )
+    assert np.allclose(embedded["robust_whiten"], expected.transform(full))
+    assert np.allclose(np.linalg.norm(embedded["robust_whiten"], axis=1), 1.0, atol=1e-5)

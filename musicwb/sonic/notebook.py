@@ -8,6 +8,7 @@ The notebook only orchestrates; what it shows is computed here. Only
   side by side with the one asked for);
 - :func:`verdict_table`: the metric table of
   :func:`~musicwb.sonic.validation.compare_variants` with PASS/FAIL, variants side by side;
+- :func:`embed_variants`: the tracks embedded by each fitted variant;
 - :func:`seed_row`: the ``seed_track`` parameter as a row of the feature set;
 - :func:`seed_similarities` and :func:`similarity_histogram`: how similar the seed is to
   every other track, split into same artist, same album and the rest;
@@ -33,12 +34,13 @@ import pandas as pd
 
 from musicwb.errors import ParameterError
 from musicwb.sonic.validation import RETRIEVAL_LIFT
-from musicwb.sonic.whiten import VARIANTS, l2_normalise
+from musicwb.sonic.whiten import VARIANTS, fit_preprocessor, l2_normalise
 from musicwb.store import Store
 
 __all__ = [
     "MIN_TRACKS",
     "analysed_labels",
+    "embed_variants",
     "nearest_neighbours",
     "projection_frame",
     "seed_row",
@@ -154,6 +156,28 @@ def verdict_table(table: pd.DataFrame) -> pd.DataFrame:
     wide.insert(0, "target", targets)
     wide.columns.name = None
     return wide.reset_index()
+
+
+def embed_variants(full: np.ndarray, results: dict[str, dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Embed the tracks with each variant, refitted with the settings its validation used.
+
+    Parameters
+    ----------
+    full : ndarray, shape (n, 137)
+        The full-track vectors the variants were validated on.
+    results : dict of str to dict
+        The third output of :func:`~musicwb.sonic.validation.compare_variants` (``settings``
+        per variant).
+
+    Returns
+    -------
+    dict of str to ndarray, shape (n, d_variant)
+        In the order of ``results``.
+    """
+    return {
+        name: fit_preprocessor(full, variant=name, **result["settings"]).transform(full)
+        for name, result in results.items()
+    }
 
 
 def seed_row(track_ids: Any, seed_track: int) -> int:
