@@ -85,9 +85,10 @@ def test_seed_similarities_separate_the_seed_artist_from_the_rest(library):
     sims = notebook.seed_similarities(embedded, labels, seed=0)
     assert len(sims) == 39 and 101 not in set(sims["track_id"])  # the seed itself is left out
     counts = sims["group"].value_counts()
-    assert counts["same artist"] == 9 and counts["other"] == 30
+    assert counts["same album"] == 4 and counts["same artist, other album"] == 5
+    assert counts["other"] == 30
     means = sims.groupby("group")["similarity"].mean()
-    assert means["same artist"] > means["other"] + 0.3
+    assert means["same artist, other album"] > means["other"] + 0.3
     histogram = notebook.similarity_histogram(sims, bins=20)
     shares = histogram.groupby("group")["share"].sum()
     assert np.allclose(shares, 1.0)
@@ -119,6 +120,11 @@ def test_nearest_neighbours_rank_the_same_artist_first(library):
     assert 112 not in set(near["track_id"])
     assert near["similarity"].is_monotonic_decreasing
     assert near["same_artist"].all() and set(near["artist"]) == {"Bo"}
+    featured = labels.assign(
+        artist=labels["artist"].where(labels["track_id"] != 113, "BO feat. Zed")
+    )
+    near = notebook.nearest_neighbours(embedded, featured, seed=seed, k=5)
+    assert near["same_artist"].all()  # a featured guest does not make it another artist
     assert near["same_album"].tolist() == (near["album"] == "Bo album 2").tolist()
     with pytest.raises(ParameterError, match="k must"):
         notebook.nearest_neighbours(embedded, labels, seed=seed, k=0)

@@ -51,7 +51,7 @@ __all__ = [
 ]
 
 MIN_TRACKS = 12  # validation.seed_table needs at least this many analysed tracks
-GROUPS = ("same artist", "same album", "other")
+GROUPS = ("same album", "same artist, other album", "other")
 
 
 def analysed_labels(store: Store) -> pd.DataFrame:
@@ -221,6 +221,19 @@ def _check_rows(embedded: np.ndarray, labels: pd.DataFrame, seed: int | None = N
         raise ParameterError(f"seed row {seed} is outside 0..{len(labels) - 1}")
 
 
+def _same_as_seed(labels: pd.DataFrame, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Same artist / same album as the seed, by the keys validation uses (never for unknowns)."""
+    from musicwb.linkage.artists import artist_key, fold
+
+    artists = [artist_key(a) if isinstance(a, str) else None for a in labels["artist"]]
+    albums = [fold(a) or None if isinstance(a, str) else None for a in labels["album"]]
+    same = []
+    for keys in (artists, albums):
+        own = keys[seed]
+        same.append(np.array([own is not None and key == own for key in keys], dtype=bool))
+    return same[0], same[1]
+
+
 def _cosine_to_seed(embedded: np.ndarray, seed: int) -> np.ndarray:
     unit = l2_normalise(np.asarray(embedded, dtype=np.float64))
     return unit @ unit[seed]
@@ -244,14 +257,13 @@ def seed_similarities(
     -------
     pandas.DataFrame
         One row per (variant, other track): ``variant``, ``track_id``, ``similarity`` and
-        ``group`` (``same artist``, ``same album`` — an album by another artist counts
-        here too — or ``other``).
+        ``group``: ``same album`` (the seed's album), ``same artist, other album`` or
+        ``other``. Artists and albums are compared by the keys the validation metrics use
+        (:func:`~musicwb.linkage.artists.artist_key`, folded album names).
     """
-    artist = labels["artist"].str.casefold()
-    album = labels["album"].str.casefold()
-    same_artist = (artist == artist.iloc[seed]).fillna(False).to_numpy(bool)
-    same_album = (album == album.iloc[seed]).fillna(False).to_numpy(bool)
-    group = np.where(same_artist, GROUPS[0], np.where(same_album, GROUPS[1], GROUPS[2]))
+    _check_rows(np.empty((len(labels), 0)), labels, seed)
+    same_artist, same_album = _same_as_seed(labels, seed)
+    group = np.where(same_album, GROUPS[0], np.where(same_artist, GROUPS[1], GROUPS[2]))
     others = np.arange(len(labels)) != seed
     frames = []
     for variant, matrix in embedded.items():
@@ -360,7 +372,8 @@ def nearest_neighbours(
     -------
     pandas.DataFrame
         ``rank`` (1 = most similar), ``similarity``, the label columns, and ``same_artist`` /
-        ``same_album`` (compared case-insensitively with the seed's).
+        ``same_album`` (by the keys the validation metrics use: a featured artist
+        does not make another artist).
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ParameterError(f"k must be a whole number of at least 1, got {k!r}")
@@ -370,11 +383,7 @@ def nearest_neighbours(
     frame = labels.iloc[order].reset_index(drop=True).copy()
     frame.insert(0, "similarity", similarity[order])
     frame.insert(0, "rank", np.arange(1, len(order) + 1))
-    seed_labels = labels.iloc[seed]
-    for column in ("artist", "album"):
-        own = seed_labels[column]
-        values = frame[column].str.casefold()
-        frame[f"same_{column}"] = (
-            (values == own.casefold()).fillna(False).astype(bool) if isinstance(own, str) else False
-        )
+    same_artist, same_album = _same_as_seed(labels, seed)
+    frame["same_artist"] = same_artist[order]
+    frame["same_album"] = same_album[order]
     return frame
