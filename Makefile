@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/musicwb demo
+	$(BIN)/musicwb extract --workers 2
 	$(BIN)/musicwb batch
 
 test: install
