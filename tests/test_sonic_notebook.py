@@ -105,6 +105,11 @@ def test_projection_keeps_every_track_with_its_artist(library):
     # artists are separate clouds: each artist's centre is far from the others' spread
     centres = frame.groupby("artist")[["pc1", "pc2"]].mean()
     assert centres.std().max() > frame.groupby("artist")[["pc1", "pc2"]].std().mean().max()
+    featured = labels.assign(
+        artist=labels["artist"].where(labels["track_id"] != 103, "Ann feat. Zed")
+    )
+    coloured = notebook.projection_frame(embedded, featured).set_index("track_id")
+    assert coloured.loc[103, "artist"] == "Ann" and coloured.loc[103, "credit"] == "Ann feat. Zed"
     sampled = notebook.projection_frame(embedded, labels, max_points=10)
     assert len(sampled) == 10 and set(sampled["track_id"]) <= set(labels["track_id"])
     spec = projection_scatter(frame).to_dict()

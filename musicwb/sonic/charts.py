@@ -109,6 +109,7 @@ def similarity_histogram_bars(
             x=alt.X("bin_start:Q", title="cosine similarity to the seed"),
             x2="bin_end:Q",
             y=alt.Y("share:Q", title="share of the group", stack=None),
+            y2=alt.datum(0),
             color=alt.Color("group:N", sort=list(dict.fromkeys(frame["group"]))),
             tooltip=[
                 "variant",
@@ -139,8 +140,8 @@ def projection_scatter(
     Parameters
     ----------
     frame : pandas.DataFrame
-        :func:`musicwb.sonic.notebook.projection_frame`: ``pc1``, ``pc2``, ``artist`` and
-        optionally ``title``, ``album``, ``track_id``.
+        :func:`musicwb.sonic.notebook.projection_frame`: ``pc1``, ``pc2``, ``artist`` (the
+        colour) and optionally ``credit``, ``title``, ``album``, ``track_id`` (the tooltip).
     title : str
 
     Returns
@@ -148,14 +149,18 @@ def projection_scatter(
     altair.Chart
     """
     _require(frame, ["pc1", "pc2", "artist"], chart="projection_scatter")
-    extra = [c for c in ("track_id", "title", "album") if c in frame.columns]
+    extra = [c for c in ("credit", "track_id", "title", "album") if c in frame.columns]
     return (
         alt.Chart(frame, title=title)
         .mark_circle(size=45, opacity=0.8)
         .encode(
             x=alt.X("pc1:Q", title="PC 1"),
             y=alt.Y("pc2:Q", title="PC 2"),
-            color=alt.Color("artist:N", legend=alt.Legend(columns=1, symbolLimit=40)),
+            color=alt.Color(
+                "artist:N",
+                scale=alt.Scale(scheme="tableau20"),
+                legend=alt.Legend(columns=1, symbolLimit=40),
+            ),
             tooltip=["artist", *extra],
         )
         .properties(width=520, height=380)

@@ -318,6 +318,19 @@ def similarity_histogram(similarities: pd.DataFrame, *, bins: int = 40) -> pd.Da
     return pd.DataFrame(rows, columns=columns)
 
 
+def _artist_names(credits: pd.Series) -> pd.Series:
+    """Each credit's main-artist name: the most frequent credit sharing its artist key."""
+    from musicwb.linkage.artists import artist_key
+
+    keys = pd.Series([artist_key(c) if isinstance(c, str) else None for c in credits])
+    named = pd.DataFrame({"key": keys, "credit": credits.to_numpy()}).dropna()
+    most_frequent = (
+        named.groupby(["key", "credit"]).size().sort_values(ascending=False, kind="stable")
+    )
+    name_of = most_frequent.reset_index().drop_duplicates("key").set_index("key")["credit"]
+    return keys.map(name_of).fillna("(no artist)").set_axis(credits.index)
+
+
 def projection_frame(
     embedded: np.ndarray, labels: pd.DataFrame, *, max_points: int = 3000, random_state: int = 0
 ) -> pd.DataFrame:
@@ -336,7 +349,11 @@ def projection_frame(
     Returns
     -------
     pandas.DataFrame
-        ``pc1``, ``pc2`` and the label columns, one row per shown track.
+        ``pc1``, ``pc2`` and the label columns, one row per shown track; ``artist`` is the
+        main artist (tracks whose credits share an
+        :func:`~musicwb.linkage.artists.artist_key` get the most frequent credit among them,
+        so "A feat. B" is coloured as A; ``(no artist)`` when unknown) and ``credit`` the
+        artist as tagged.
     """
     from sklearn.decomposition import PCA
 
@@ -348,7 +365,8 @@ def projection_frame(
     frame = labels.reset_index(drop=True).copy()
     frame.insert(0, "pc2", points[:, 1])
     frame.insert(0, "pc1", points[:, 0])
-    frame["artist"] = frame["artist"].fillna("(no artist)")
+    frame.insert(2, "credit", frame["artist"])
+    frame["artist"] = _artist_names(frame["credit"])
     if len(frame) > max_points:
         frame = frame.sample(n=max_points, random_state=random_state).sort_index()
     return frame.reset_index(drop=True)
