@@ -12,7 +12,7 @@ import pytest
 
 from musicwb.linkage.artists import artist_key
 from musicwb.linkage.baseline import baseline_scores
-from musicwb.linkage.evaluate import evaluate, evaluate_files
+from musicwb.linkage.evaluate import evaluate, evaluate_files, mask_known, matches_truth
 from musicwb.linkage.features import candidate_features
 from musicwb.linkage.model import LinkageModel
 from musicwb.linkage.proposals import identify, proposals_frame
@@ -100,17 +100,21 @@ def test_real_mixesdb_targets(shared_data):
 
 
 @pytest.mark.slow
-def test_same_model_on_spark_local_mode(demo_entries):
+def test_same_model_on_spark_local_mode(demo_entries, tmp_path):
     pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
     from splink import SparkAPI
 
     spark = (pyspark.sql.SparkSession.builder.master("local[1]")
              .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
              .getOrCreate())  # fmt: skip
-    masked = demo_entries.assign(is_slot=demo_entries.artist_key.isna() & demo_entries.is_unknown)
+    spark.sparkContext.setCheckpointDir(str(tmp_path / "checkpoints"))  # splink breaks lineage
+    masked, truth = mask_known(demo_entries, fraction=0.2, seed=0)
     pairs = candidate_features(masked)
-    duck = LinkageModel().fit_predict(pairs)
-    on_spark = LinkageModel(db_api=SparkAPI(spark_session=spark)).fit_predict(pairs)
+    is_match = pd.Series(matches_truth(pairs, truth.set_index("slot_id").artist_key))
+    duck = LinkageModel().fit_predict(pairs, is_match=is_match, keep_top=None)
+    on_spark = LinkageModel(db_api=SparkAPI(spark_session=spark)).fit_predict(
+        pairs, is_match=is_match, keep_top=None)
+    duck[["slot_id", "candidate"]] = duck[["slot_id", "candidate"]].astype(str)
     merged = duck.merge(on_spark, on=["slot_id", "candidate"], suffixes=("_duck", "_spark"))
     assert len(merged) == len(pairs)
     assert merged.match_weight_duck.to_numpy() == pytest.approx(
