@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.musicwb-installed
+TEST_STAMP := $(VENV)/.musicwb-test-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install demo test test-fast bench clean-reports
@@ -17,15 +18,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[notebooks,test]'
 	touch $(STAMP)
 
+# The tests also run the linkage on Spark (local mode), so they need the optional spark extra.
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[notebooks,test,spark]'
+	touch $(TEST_STAMP)
+
 demo: install
 	$(BIN)/musicwb demo
 	$(BIN)/musicwb extract --workers 2
 	$(BIN)/musicwb batch
 
-test: install
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks
 
-test-fast: install
+test-fast: $(TEST_STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser" tests
 
 bench: install
