@@ -469,15 +469,16 @@ def _extract(
 
     cache_dir = str(data_dir)
     if client is not None or workers > 1:
-        # The first file runs here, so numba compiles and caches its kernels once: worker
-        # processes compiling into one cold cache at the same time can corrupt it (segfaults).
+        # Worker processes compiling numba kernels into one cold cache at the same time corrupt
+        # it (segfaults). One worker analyses the first file alone, so the cache the workers
+        # share is warm before they run together. (Warming it in this process is not enough:
+        # a process that compiled the kernels earlier, e.g. a notebook, writes no cache.)
         first, rest = jobs[:1], jobs[1:]
-        remote = (
-            _run_dask(rest, cache_dir, client)
-            if client is not None
-            else _run_loky(rest, cache_dir, workers)
-        )
-        results: Iterable[dict[str, Any]] = itertools.chain(_run_local(first, cache_dir), remote)
+        if client is not None:
+            batches = (_run_dask(part, cache_dir, client) for part in (first, rest))
+        else:
+            batches = (_run_loky(part, cache_dir, workers) for part in (first, rest))
+        results: Iterable[dict[str, Any]] = itertools.chain.from_iterable(batches)
     else:
         results = _run_local(jobs, cache_dir)
 
