@@ -31,7 +31,7 @@ from musicwb.enrich.sources.base import (
     search_many,
 )
 from musicwb.enrich.sources.cache import ResponseCache
-from musicwb.enrich.sources.discogs import DEFAULT_BASE_URL, DiscogsSource
+from musicwb.enrich.sources.discogs import DiscogsSource
 from musicwb.enrich.sources.http import (
     DISCOGS_LIMIT_WITH_TOKEN,
     DISCOGS_LIMIT_WITHOUT_TOKEN,

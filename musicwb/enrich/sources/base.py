@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,6 +34,7 @@ __all__ = [
     "Track",
     "LabelDetails",
     "Source",
+    "ask_service",
     "normalise_text",
     "normalise_query",
     "search_many",
@@ -194,6 +195,45 @@ class Source(Protocol):
     def lookup(self, source_id: str) -> ReleaseDetails:
         """Details of one release."""
         ...
+
+
+def ask_service(
+    source: Any,
+    *,
+    key: str,
+    what: str,
+    attempt: Callable[[], Any],
+    classify: Callable[[BaseException], Any],
+) -> Any:
+    """One question to a service: from the cache when fresh, else through the HTTP policy.
+
+    Parameters
+    ----------
+    source
+        A source with ``name``, ``policy``, ``cache`` (or None), ``rate_key`` and ``limit``.
+    key : str
+        The normalised query (:func:`normalise_query`), the cache key.
+    what : str
+        Names the request in errors ("MusicBrainz release <id>").
+    attempt : callable
+        One HTTP attempt; the policy retries it.
+    classify : callable
+        Maps the client library's exceptions to the policy's failure kinds.
+
+    Returns
+    -------
+    object
+        The service's answer (``NotFound`` answers are cached too, errors never).
+    """
+
+    def from_service() -> Any:
+        return source.policy.call(
+            source.rate_key, what, attempt, classify=classify, default_limit=source.limit
+        )
+
+    if source.cache is None:
+        return from_service()
+    return source.cache.fetch(source.name, key, from_service, what=what)
 
 
 def normalise_text(text: str | None) -> str:

@@ -169,7 +169,9 @@ class ResponseCache:
             self.stats["writes"] += len(items)
             return len(items)
 
-    def fetch(self, source: str, query_key: str, fetch: Callable[[], Any], *, what: str = "") -> Any:
+    def fetch(
+        self, source: str, query_key: str, fetch: Callable[[], Any], *, what: str = ""
+    ) -> Any:
         """The cached response, or ``fetch()``'s, which is then cached.
 
         Parameters

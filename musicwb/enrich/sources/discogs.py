@@ -34,6 +34,7 @@ from musicwb.enrich.sources.base import (
     Candidate,
     ReleaseDetails,
     Track,
+    ask_service,
     normalise_query,
 )
 from musicwb.enrich.sources.cache import ResponseCache
@@ -96,7 +97,9 @@ def _http_failure(code: int) -> Failure:
     if code == 429:
         return Failure("HTTP 429", retry=True, error=RateLimited)
     if code >= 500:
-        return Failure(f"HTTP {code}", retry=True, error=RateLimited if code == 503 else SourceError)
+        return Failure(
+            f"HTTP {code}", retry=True, error=RateLimited if code == 503 else SourceError
+        )
     return Failure(f"HTTP {code}", retry=False)
 
 
@@ -177,7 +180,9 @@ class DiscogsSource:
             search result does not name the track), ``extra["searched_track"]`` the title asked
             for. Empty when nothing matches.
         """
-        fields = {k: v.strip() for k, v in {"artist": artist, "track": title}.items() if v and v.strip()}
+        fields = {
+            k: v.strip() for k, v in {"artist": artist, "track": title}.items() if v and v.strip()
+        }
         if not fields:
             raise ParameterError("a Discogs search needs an artist or a track title")
         per_page = max(1, min(int(limit), 100))
@@ -228,18 +233,13 @@ class DiscogsSource:
         return client
 
     def _ask(self, kind: str, what: str, call: Callable[[], Any], **fields: object) -> Any:
-        def from_service() -> Any:
-            return self.policy.call(
-                self.rate_key,
-                what,
-                lambda: self._observed(call),
-                classify=classify_discogs_error,
-                default_limit=self.limit,
-            )
-
-        if self.cache is None:
-            return from_service()
-        return self.cache.fetch(self.name, normalise_query(kind=kind, **fields), from_service, what=what)
+        return ask_service(
+            self,
+            key=normalise_query(kind=kind, **fields),
+            what=what,
+            attempt=lambda: self._observed(call),
+            classify=classify_discogs_error,
+        )
 
     def _observed(self, call: Callable[[], Any]) -> Any:
         """One attempt: scrub transport errors, then heed the rate-limit headers."""

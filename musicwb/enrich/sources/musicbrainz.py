@@ -45,6 +45,7 @@ from musicwb.enrich.sources.base import (
     LabelDetails,
     ReleaseDetails,
     Track,
+    ask_service,
     normalise_query,
 )
 from musicwb.enrich.sources.cache import ResponseCache
@@ -70,7 +71,14 @@ __all__ = [
 T = TypeVar("T")
 
 #: What a release lookup asks for: labels and catalogue numbers, tracks, credits, tags.
-RELEASE_INCLUDES = ["labels", "recordings", "artist-credits", "release-groups", "tags", "artist-rels"]
+RELEASE_INCLUDES = [
+    "labels",
+    "recordings",
+    "artist-credits",
+    "release-groups",
+    "tags",
+    "artist-rels",
+]
 LABEL_INCLUDES = ["aliases", "tags"]
 
 # musicbrainzngs is configured through module globals: one call at a time.
@@ -246,19 +254,13 @@ class MusicBrainzSource:
     # -- plumbing ----------------------------------------------------------------------------
 
     def _ask(self, kind: str, what: str, call: Callable[[], Any], **fields: object) -> Any:
-        def from_service() -> Any:
-            return self.policy.call(
-                self.rate_key,
-                what,
-                lambda: self._with_library(call),
-                classify=classify_musicbrainz_error,
-                default_limit=self.limit,
-            )
-
-        if self.cache is None:
-            return from_service()
-        key = normalise_query(kind=kind, format=self.ws_format, **fields)
-        return self.cache.fetch(self.name, key, from_service, what=what)
+        return ask_service(
+            self,
+            key=normalise_query(kind=kind, format=self.ws_format, **fields),
+            what=what,
+            attempt=lambda: self._with_library(call),
+            classify=classify_musicbrainz_error,
+        )
 
     def _with_library(self, call: Callable[[], T]) -> T:
         with _LIBRARY_LOCK, warnings.catch_warnings():
@@ -498,6 +500,8 @@ def label_details_from_musicbrainz(response: dict[str, Any]) -> LabelDetails:
         type=label.get("type"),
         country=label.get("country"),
         label_code=None if code in (None, "") else str(code),
-        aliases=tuple(a.get("alias") or a.get("name") for a in aliases if a.get("alias") or a.get("name")),
+        aliases=tuple(
+            a.get("alias") or a.get("name") for a in aliases if a.get("alias") or a.get("name")
+        ),
         tags=_names_by_count(_first(label, "tag-list", "tags", default=[])),
     )
