@@ -1,0 +1,56 @@
+"""What every command module shares: the app, the common options and the output helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="musicwb",
+    help="A research workbench for large DJ and music libraries.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb].",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def store_path(store: Path | None) -> Path:
+    """The store a command opens: ``--store``, else the settings' store."""
+    from musicwb.config import get_settings
+
+    return get_settings(store=store).store
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on one line of stdout."""
+    typer.echo(json.dumps(value, indent=None, default=str, ensure_ascii=False))
+
+
+def print_frame(frame: Any, *, as_json: bool) -> None:
+    """A DataFrame as JSON records, or as a plain table ("(none)" when empty)."""
+    if as_json:
+        typer.echo(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
+    elif frame.empty:
+        typer.echo("(none)")
+    else:
+        typer.echo(frame.to_string(index=False, max_colwidth=60))
+
+
+def quiet_splink() -> None:
+    """Silence splink's warnings about sparsely sampled levels; the CLI decides what is logged."""
+    import logging
+
+    logging.getLogger("splink").setLevel(logging.ERROR)

@@ -1,0 +1,146 @@
+"""Library commands: scan, scan-errors, tracks, demo and the report batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from musicwb.cli._common import (
+    JsonOption,
+    StoreOption,
+    app,
+    print_frame,
+    print_json,
+    store_path,
+)
+
+
+@app.command()
+def scan(
+    path: Annotated[Path, typer.Argument(help="A music folder (or one file) to scan.")],
+    metadata: Annotated[
+        Path | None,
+        typer.Option(
+            "--metadata", help="CSV with path, artist, album, title, label, genre; overrides tags."
+        ),
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Walk a music folder into the store (incremental: unchanged files are skipped)."""
+    from musicwb.library import scan_library
+    from musicwb.store import Store
+
+    with Store(store_path(store)) as opened:
+        summary = scan_library(opened, path, metadata_csv=metadata, progress=not as_json)
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        typer.echo(summary.describe())
+    if summary.errors:
+        typer.echo(
+            f"{summary.errors} file(s) could not be read; see `musicwb scan-errors`.", err=True
+        )
+
+
+@app.command("scan-errors")
+def scan_errors(
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    all_runs: Annotated[
+        bool, typer.Option("--all", help="Errors of every scan, not the last.")
+    ] = False,
+) -> None:
+    """List the files the last scan could not read, with the reason."""
+    from musicwb.library import scan_errors_frame
+    from musicwb.store import Store
+
+    with Store(store_path(store), read_only=True) as opened:
+        frame = scan_errors_frame(opened, last_run_only=not all_runs)
+    print_frame(frame, as_json=as_json)
+
+
+@app.command()
+def tracks(
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N rows.")] = None,
+) -> None:
+    """List what the store holds: id, path, artist, title, album, label, duration, format."""
+    from musicwb.library import tracks_frame
+    from musicwb.store import Store
+
+    with Store(store_path(store), read_only=True) as opened:
+        frame = tracks_frame(opened, limit=limit)
+    print_frame(frame, as_json=as_json)
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the demo audio [default: data/demo].")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the demo library.")] = 7,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if it exists.")] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Build the deterministic synthetic demo library and write it into the store."""
+    from musicwb.config import get_settings
+    from musicwb.demo import build_demo
+    from musicwb.store import Store
+
+    settings = get_settings(store=store)
+    out_dir = out if out is not None else settings.data_dir / "demo"
+    with Store(settings.store) as opened:
+        summary = build_demo(
+            store=opened, out_dir=out_dir, seed=seed, force=force, progress=not as_json
+        )
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        typer.echo(summary.describe())
+
+
+@app.command()
+def batch(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="TOML or YAML file with per-notebook parameters."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Reports folder [default: reports/].")
+    ] = None,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Hide code cells in the HTML reports.")
+    ] = False,
+    notebook: Annotated[
+        list[str] | None,
+        typer.Option("--notebook", help="Run only this notebook (repeatable)."),
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the notebooks with papermill on the store and export self-contained HTML reports."""
+    from musicwb.config import get_settings
+    from musicwb.reports import run_batch
+
+    settings = get_settings(store=store)
+    result = run_batch(
+        store_path=settings.store,
+        out_dir=out if out is not None else settings.reports_dir,
+        config_path=config,
+        notebooks=notebook,
+        no_input=no_input,
+        progress=not as_json,
+        notebooks_dir=settings.notebooks_dir,
+    )
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        typer.echo(result.describe())
+        typer.echo(str(result.index_path))
+    if not result.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,130 @@
+"""DJ-set commands: ``tracklists import``, ``identify`` and ``identify evaluate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from musicwb.cli._common import (
+    JsonOption,
+    StoreOption,
+    app,
+    print_json,
+    quiet_splink,
+    store_path,
+)
+
+tracklists_app = typer.Typer(help="Import DJ-set tracklists.", no_args_is_help=True)
+app.add_typer(tracklists_app, name="tracklists")
+
+FormatOption = Annotated[
+    str, typer.Option("--format", help="mixesdb (MixesDB CSV), json, or csv (generic).")
+]
+
+
+@tracklists_app.command("import")
+def tracklists_import(
+    paths: Annotated[list[Path], typer.Argument(help="Tracklist files.")],
+    fmt: FormatOption = "mixesdb",
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import tracklist files; malformed rows are reported with file and line, the rest goes in.
+
+    Re-importing a file already imported (same content) changes nothing.
+    """
+    from musicwb.linkage.tracklists import import_tracklists
+    from musicwb.store import Store
+
+    with Store(store_path(store)) as opened:
+        summary = import_tracklists(opened, paths, fmt=fmt, progress=not as_json)
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        typer.echo(summary.describe())
+
+
+identify_app = typer.Typer(
+    help="Propose artists for unknown tracklist entries (splink), or evaluate the model.",
+)
+app.add_typer(identify_app, name="identify")
+
+
+@identify_app.callback(invoke_without_command=True)
+def identify(
+    ctx: typer.Context,
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", help="Calibrated probability a proposal needs.")
+    ] = 0.7,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the masked training answers.")] = 0,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Propose artists for the store's unknown slots and store them with their evidence."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from musicwb.linkage.proposals import identify as identify_slots
+    from musicwb.store import Store
+
+    quiet_splink()
+    with Store(store_path(store)) as opened:
+        result = identify_slots(opened, min_confidence=min_confidence, seed=seed)
+    if as_json:
+        print_json(
+            {
+                "summary": result.summary,
+                "proposals": result.proposals.drop(columns=["created_at"]).to_dict("records"),
+            }
+        )
+        return
+    typer.echo(
+        f"{result.summary['slots']} unknown slot(s); "
+        f"{result.summary.get('slots_with_proposal', 0)} with a proposal "
+        f"(≥ {min_confidence}); {result.summary['proposals']} proposal(s) stored"
+    )
+    for row in result.proposals.itertuples():
+        typer.echo(
+            f"{row.set_id} #{row.position}: {row.artist} ({row.probability:.2f}, "
+            f"{row.tier}) — {'; '.join(row.evidence)}"
+        )
+
+
+@identify_app.command("evaluate")
+def identify_evaluate(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="More tracklist files (after --tracklists).")
+    ] = None,
+    tracklists: Annotated[
+        list[Path] | None,
+        typer.Option("--tracklists", help="Tracklist files [default: the store's tracklists]."),
+    ] = None,
+    fmt: FormatOption = "mixesdb",
+    mask_fraction: Annotated[
+        float, typer.Option("--mask-fraction", help="Share of eligible known entries hidden.")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the masking.")] = 0,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Hide known artists, predict them, report model and baseline side by side."""
+    from musicwb.linkage.evaluate import evaluate, evaluate_files
+
+    quiet_splink()
+    files = [*(tracklists or []), *(paths or [])]
+    options = {"mask_fraction": mask_fraction, "seed": seed}
+    if files:
+        result = evaluate_files(files, fmt=fmt, **options)
+    else:
+        from musicwb.linkage.tracklists import entries_frame
+        from musicwb.store import Store
+
+        with Store(store_path(store), read_only=True) as opened:
+            result = evaluate(entries_frame(opened), **options)
+    if as_json:
+        print_json(result.summary)
+        return
+    typer.echo(result.comparison_frame().to_string(index=False))
+    typer.echo(f"equal coverage: {result.summary['equal_coverage']}")
+    typer.echo(result.calibration_frame().to_string(index=False))

@@ -1,0 +1,211 @@
+"""Sonic commands: extract, features backup/list-backups/restore, artifact build, validate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from musicwb.cli._common import (
+    JsonOption,
+    StoreOption,
+    app,
+    print_frame,
+    print_json,
+    store_path,
+)
+from musicwb.errors import ParameterError
+
+
+@app.command()
+def extract(
+    workers: Annotated[int, typer.Option("--workers", help="Local worker processes.")] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786): run there."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-analyse every track (after an automatic backup).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm --force without asking.")] = False,
+    retry_errors: Annotated[
+        bool, typer.Option("--retry-errors", help="Also retry tracks that failed before.")
+    ] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Analyse every track without beat3tower features (resumable; failures recorded)."""
+    from musicwb.runs import finish_run, start_run
+    from musicwb.sonic.extract import extract_library
+    from musicwb.store import Store
+
+    if force and not yes:
+        if as_json or not sys.stdin.isatty():
+            raise ParameterError("--force needs --yes when there is nobody to ask")
+        typer.confirm(
+            "Re-analyse every track? The current features are backed up first.",
+            abort=True,
+            err=True,
+        )
+        yes = True
+    parameters = {
+        "workers": workers,
+        "scheduler": scheduler,
+        "force": force,
+        "retry_errors": retry_errors,
+    }
+    with Store(store_path(store)) as opened:
+        run_id = start_run(opened, kind="extract", parameters=parameters)
+        try:
+            summary = extract_library(
+                opened,
+                workers=workers,
+                scheduler=scheduler,
+                force=force,
+                confirmed=yes,
+                retry_errors=retry_errors,
+                progress=not as_json,
+            )
+        except KeyboardInterrupt:
+            finish_run(opened, run_id, status="interrupted", summary={})
+            typer.echo("interrupted: finished batches are saved; run it again to resume", err=True)
+            raise typer.Exit(130) from None
+        except BaseException as exc:
+            finish_run(opened, run_id, status="failed", summary={"error": str(exc)})
+            raise
+        finish_run(opened, run_id, status="ok", summary=summary.as_dict())
+    if as_json:
+        print_json({**summary.as_dict(), "run_id": run_id})
+    else:
+        typer.echo(summary.describe())
+    if summary.failed:
+        typer.echo(f"{summary.failed} track(s) failed; see the sonic_errors table.", err=True)
+
+
+features_app = typer.Typer(help="Back up and restore the sonic features.", no_args_is_help=True)
+app.add_typer(features_app, name="features")
+BackupDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir", help="Backup folder [default: <data_dir>/sonic_backups].", show_default=False
+    ),
+]
+
+
+@features_app.command("backup")
+def features_backup(
+    name: Annotated[str | None, typer.Option("--name", help="Backup name [default: time].")] = None,
+    backup_dir: BackupDirOption = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Snapshot the sonic features (compressed) with JSON metadata."""
+    from musicwb.sonic.backups import backup_features
+    from musicwb.store import Store
+
+    with Store(store_path(store), read_only=True) as opened:
+        info = backup_features(opened, name=name, backup_dir=backup_dir)
+    if as_json:
+        print_json(info)
+    else:
+        typer.echo(
+            f"backup {info['name']}: {info['count']} track(s), {info['errors']} error row(s) -> {info['path']}"
+        )
+
+
+@features_app.command("list-backups")
+def features_list_backups(backup_dir: BackupDirOption = None, as_json: JsonOption = False) -> None:
+    """The backups, newest first."""
+    from musicwb.sonic.backups import list_backups
+
+    print_frame(list_backups(backup_dir=backup_dir), as_json=as_json)
+
+
+@features_app.command("restore")
+def features_restore(
+    name: Annotated[str, typer.Argument(help="A backup name (see list-backups).")],
+    apply: Annotated[bool, typer.Option("--apply", help="Do it (default: dry run).")] = False,
+    backup_dir: BackupDirOption = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replace the current features by a backup's; a dry run unless --apply."""
+    from musicwb.sonic.backups import restore_features
+    from musicwb.store import Store
+
+    with Store(store_path(store)) as opened:
+        plan = restore_features(opened, name, apply=apply, backup_dir=backup_dir)
+    if as_json:
+        print_json(plan)
+        return
+    verb = "restored" if plan["applied"] else "would restore"
+    typer.echo(
+        f"{verb} {plan['would_restore']} track(s) from {name} (now {plan['current']}; "
+        f"{plan['changed']} changed, {plan['would_drop']} dropped, {plan['orphaned']} no longer "
+        "in the library)" + ("" if plan["applied"] else "; add --apply to do it")
+    )
+
+
+artifact_app = typer.Typer(help="The sonic artifact for playlists.", no_args_is_help=True)
+app.add_typer(artifact_app, name="artifact")
+
+
+@artifact_app.command("build")
+def artifact_build(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output .npz [default: <data_dir>/sonic_artifact.npz]."),
+    ] = None,
+    variant: Annotated[
+        str | None,
+        typer.Option(
+            "--variant", help="raw, zscore or robust_whiten [default: best of the last validate]."
+        ),
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write per-tower matrices, labels, fitted preprocessing and calibration to one .npz."""
+    from musicwb.sonic.artifact import build_artifact, load_artifact
+    from musicwb.store import Store
+
+    with Store(store_path(store), read_only=True) as opened:
+        path = build_artifact(opened, out=out, variant=variant)
+    meta = load_artifact(path).meta
+    if as_json:
+        print_json({"path": str(path), **meta})
+    else:
+        typer.echo(
+            f"{path}: {meta['n_tracks']} track(s), variant {meta['variant']} ({meta['variant_source']})"
+        )
+
+
+@app.command()
+def validate(
+    variant: Annotated[
+        str, typer.Option("--variant", help="raw, zscore, robust_whiten, or all (side by side).")
+    ] = "all",
+    seed_track: Annotated[
+        int | None, typer.Option("--seed-track", help="Also report this track id as the seed.")
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The similarity metrics over all seeds; with --variant all, names the best variant."""
+    from musicwb.sonic.validation import validate_store
+
+    with_store = store_path(store)
+    from musicwb.store import Store
+
+    with Store(with_store, read_only=variant != "all") as opened:
+        report = validate_store(opened, variant=variant, seed_track=seed_track)
+    if as_json:
+        print_json(report)
+        return
+    from musicwb.sonic.validation import report_frame
+
+    typer.echo(report_frame(report).to_string(index=False))
+    if "best_variant" in report:
+        typer.echo(f"best variant: {report['best_variant']} (artifact build uses it)")
