@@ -634,7 +634,7 @@ class LlmAssist:
             )
             content = self._content(body, what)
             try:
-                answer = answer_model.model_validate_json(_unfenced(content))
+                answer = answer_model.model_validate_json(_unfenced(content), strict=True)
             except ValidationError as exc:
                 raise LlmError(
                     f"{what}: answer does not follow the {fmt['json_schema']['name']} schema: "
