@@ -15,6 +15,8 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from llm_server import LlmServer
 from pydantic import SecretStr
@@ -261,6 +263,30 @@ def test_real_discogs_search_and_release(server, shared_data: Path):
     server.reply({"index": 1, "confidence": 0.75, "reason": "catalogue number without a space"})
     mapping = assist.map_release(track={"artist": release.artist, "title": "x"}, release=release)
     assert (mapping.label, mapping.catalog) == release.labels[1]
+
+
+def test_track_from_a_dataframe_row(server):
+    """Rows of the store come with NumPy scalars and missing values; they are sent as JSON."""
+    frame = pd.DataFrame(
+        {
+            "artist": ["Trevino"],
+            "title": ["Sombre Tones"],
+            "year": np.array([2017], dtype="int64"),
+            "duration_s": [np.nan],
+            "label": pd.array([pd.NA], dtype="string"),
+            "added": [pd.Timestamp("2024-03-01")],
+        }
+    )
+    server.reply({"index": 1, "confidence": 0.9, "reason": "ok"})
+    with make_assist(server) as assist:
+        assist.select_candidate(track=frame.iloc[0].to_dict(), candidates=CANDIDATES)
+    question = json.loads(sent(server)["messages"][-1]["content"])
+    assert question["track"] == {
+        "artist": "Trevino",
+        "title": "Sombre Tones",
+        "year": 2017,
+        "added": "2024-03-01 00:00:00",
+    }
 
 
 def test_fenced_answer_is_accepted_and_still_validated(server):

@@ -52,9 +52,11 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+import numpy as np
+import pandas as pd
 import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -356,6 +358,12 @@ class LlmAssist:
         LlmAssist or None
             None unless both ``llm_base_url`` and ``llm_model`` are set (the assist is off by
             default); half a configuration is logged as a warning and also gives None.
+
+        Raises
+        ------
+        ParameterError
+            ``llm_base_url`` is not an http(s) URL: a configured assist that cannot work is
+            reported, not silently switched off.
         """
         if settings is None:
             from musicwb.config import get_settings
@@ -414,6 +422,12 @@ class LlmAssist:
     def close(self) -> None:
         """Close the HTTP session."""
         self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # -- the three questions -------------------------------------------------------------------
 
@@ -824,22 +838,33 @@ def _redacted_url(url: str | None) -> str:
 
 
 def _plain(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON-ready values without None, NaN and empty collections."""
+    """JSON-ready values, leaving out missing ones (None, NaN, NA, empty collections).
+
+    Tracks often come from a DataFrame row, so NumPy scalars and pandas' missing values are
+    turned into plain Python values first.
+    """
     clean: dict[str, Any] = {}
     for key, value in fields.items():
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        value = _json_value(value)
+        if value is None or value == []:
             continue
-        if isinstance(value, (tuple, list, set)) and not value:
-            continue
-        if isinstance(value, (str, int, float, bool)):
-            clean[str(key)] = value
-        elif isinstance(value, (tuple, list)):
-            clean[str(key)] = [
-                v if isinstance(v, (str, int, float, bool)) else str(v) for v in value
-            ]
-        else:
-            clean[str(key)] = str(value)
+        clean[str(key)] = value
     return clean
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        items = [_json_value(v) for v in value]
+        return [v for v in items if v is not None]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    if isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
 
 
 def _candidate_fields(candidate: Candidate) -> dict[str, Any]:
