@@ -1,0 +1,333 @@
+"""A playlist from a seed track: artifact (+ store) in, ordered tracks with diagnostics out.
+
+:func:`make_playlist` loads the artifact (or takes a loaded one), builds the pool
+(:func:`musicwb.playlist.pool.build_pool`) and orders it
+(:func:`musicwb.playlist.order.order_playlist`). With a store it also
+
+- leaves out the tracks played within ``params.recent_days`` (the ``play_history`` table; a
+  store without it has played nothing),
+- reads artist, title and path of the tracks (titles also catch same-artist-same-title
+  duplicates), and
+- reads the tagged keys for the Camelot rule (tracks without a key tag get the key estimated
+  from their chroma).
+
+The store is only read. Everything a sweep repeats (loading, store reads) is done once per
+:class:`PlaylistContext`.
+
+Examples
+--------
+>>> playlist = make_playlist(artifact="data/sonic_artifact.npz", seed_track_id=42,
+...                          length=20, mode="narrow")                   # doctest: +SKIP
+>>> playlist.tracks[["artist", "title", "transition_in"]].head(3)        # doctest: +SKIP
+>>> playlist.as_dict()["diagnostics"]["relaxations"]                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from musicwb.errors import ParameterError
+from musicwb.playlist.order import Ordering, camelot_code, estimate_camelot, order_playlist
+from musicwb.playlist.params import PlaylistParams
+from musicwb.playlist.pool import Library, Pool, build_pool, library_of
+
+if TYPE_CHECKING:
+    from musicwb.sonic.artifact import Artifact
+    from musicwb.store import Store
+
+__all__ = ["Playlist", "PlaylistContext", "make_playlist", "playlist_context"]
+
+TRACK_COLUMNS = ("track_id", "artist", "title", "path", "transition_in", "seed_similarity")
+
+
+@dataclass(frozen=True, eq=False)
+class Playlist:
+    """An ordered playlist.
+
+    Attributes
+    ----------
+    tracks : pandas.DataFrame
+        In playlist order, columns ``track_id``, ``artist``, ``title``, ``path``,
+        ``transition_in`` (NaN for the first track), ``seed_similarity``.
+    diagnostics : dict
+        See :class:`musicwb.playlist.order.Ordering`; also ``seed_track_id``, ``mode`` and
+        ``pool`` (the pool's step counts, :attr:`musicwb.playlist.pool.Pool.stats`).
+    params : PlaylistParams
+    pool : Pool
+    ordering : Ordering
+    """
+
+    tracks: pd.DataFrame
+    diagnostics: dict[str, Any]
+    params: PlaylistParams
+    pool: Pool
+    ordering: Ordering
+
+    def __len__(self) -> int:
+        return len(self.tracks)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"tracks": [{track_id, artist, title, path, transition_in}, ...], "diagnostics": {...}}``.
+
+        JSON-safe: NaN and missing values are None, numbers are plain Python numbers.
+        """
+        tracks = [
+            {
+                "track_id": int(row.track_id),
+                "artist": _plain(row.artist),
+                "title": _plain(row.title),
+                "path": _plain(row.path),
+                "transition_in": _plain(row.transition_in),
+            }
+            for row in self.tracks.itertuples(index=False)
+        ]
+        return {"tracks": tracks, "diagnostics": _json_safe(self.diagnostics)}
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return _plain(value)
+
+
+@dataclass(eq=False)
+class PlaylistContext:
+    """Everything about one artifact (and store) that does not depend on the seed.
+
+    Build it with :func:`playlist_context`; :func:`make_playlist` and
+    :func:`musicwb.playlist.sweep.sweep` accept it in place of an artifact.
+
+    Attributes
+    ----------
+    artifact : Mapping of str to ndarray
+    library : Library
+    labels : pandas.DataFrame
+        One row per artifact row: ``track_id``, ``artist``, ``title``, ``path``.
+    keys : ndarray, shape (n,), int64 or None
+        Camelot codes from the store's key tags (−1 untagged), None without a store.
+    played : dict of int to ndarray
+        Recently played artifact rows per lookback in days (filled on demand).
+    """
+
+    artifact: Mapping[str, np.ndarray]
+    library: Library
+    labels: pd.DataFrame
+    keys: np.ndarray | None
+    store: Store | None = None
+    played: dict[int, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def has_titles(self) -> bool:
+        return bool(self.labels["title"].notna().any())
+
+    def recently_played_rows(self, days: int, *, now: datetime | None = None) -> np.ndarray:
+        """Artifact rows of the tracks played within ``days`` days (empty without history)."""
+        if days <= 0 or self.store is None:
+            return np.zeros(0, dtype=np.int64)
+        if days not in self.played:
+            ids = _recently_played(self.store, days=days, now=now)
+            mask = np.isin(self.library.track_ids, np.fromiter(ids, dtype=np.int64, count=len(ids)))
+            self.played[days] = np.flatnonzero(mask)
+        return self.played[days]
+
+    def camelot_keys(self) -> np.ndarray:
+        """Camelot codes per row: the tagged key where there is one, else the chroma estimate."""
+        estimated = None
+        if "raw_full_harmony" in self.artifact:
+            estimated = estimate_camelot(np.asarray(self.artifact["raw_full_harmony"][:, :12]))
+        if self.keys is None:
+            if estimated is None:
+                raise ParameterError(
+                    "camelot needs keys: no store with key tags and no chroma in the artifact"
+                )
+            return estimated
+        if estimated is None:
+            return self.keys
+        return np.where(self.keys >= 0, self.keys, estimated)
+
+
+def _recently_played(store: Store, *, days: int, now: datetime | None) -> set[int]:
+    if not store.has_table("play_history"):
+        return set()
+    try:
+        from musicwb.playlist.history import recently_played
+    except ImportError:  # the play-history module is not installed yet: nothing counts as played
+        return set()
+    return {int(t) for t in recently_played(store, days=days, now=now)}
+
+
+def _load(artifact: Artifact | Mapping[str, np.ndarray] | str | Path) -> Mapping[str, np.ndarray]:
+    if isinstance(artifact, (str, Path)):
+        from musicwb.sonic.artifact import load_artifact
+
+        return load_artifact(artifact)
+    if not isinstance(artifact, Mapping):
+        raise ParameterError(
+            f"artifact must be a loaded artifact or a path, got {type(artifact).__name__}"
+        )
+    return artifact
+
+
+def playlist_context(
+    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext,
+    *,
+    store: Store | None = None,
+) -> PlaylistContext:
+    """Load the artifact and read the store's labels once, for many playlists.
+
+    Parameters
+    ----------
+    artifact : Artifact, Mapping, str, Path or PlaylistContext
+        A loaded artifact, a path to one, or a context (returned as it is).
+    store : Store, optional
+        Read for artist/title/path, key tags and the play history.
+
+    Returns
+    -------
+    PlaylistContext
+    """
+    if isinstance(artifact, PlaylistContext):
+        return artifact
+    arrays = _load(artifact)
+    library = library_of(arrays)
+    labels = pd.DataFrame(
+        {
+            "track_id": library.track_ids,
+            "artist": np.asarray(arrays["artist_keys"], dtype=object),
+            "title": None,
+            "path": None,
+        }
+    )
+    keys = None
+    if store is not None:
+        tagged = store.df("SELECT id AS track_id, artist, title, path, key FROM tracks")
+        tagged = tagged.drop_duplicates("track_id").set_index("track_id").reindex(library.track_ids)
+        labels["artist"] = (
+            tagged["artist"].where(tagged["artist"].notna(), labels["artist"].to_numpy()).to_numpy()
+        )
+        labels["title"] = tagged["title"].to_numpy()
+        labels["path"] = tagged["path"].to_numpy()
+        labels = labels.astype({"artist": object, "title": object, "path": object})
+        labels = labels.where(labels.notna(), None)
+        codes = {k: camelot_code(k) for k in tagged["key"].dropna().unique()}
+        keys = np.array(
+            [codes.get(k, -1) if isinstance(k, str) else -1 for k in tagged["key"]], dtype=np.int64
+        )
+    return PlaylistContext(artifact=arrays, library=library, labels=labels, keys=keys, store=store)
+
+
+def make_playlist(
+    *,
+    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext,
+    seed_track_id: int,
+    length: int = 30,
+    mode: str = "dynamic",
+    store: Store | None = None,
+    params: PlaylistParams | None = None,
+    now: datetime | None = None,
+    **overrides: Any,
+) -> Playlist:
+    """A playlist of ``length`` tracks starting from a seed track.
+
+    Parameters
+    ----------
+    artifact : Artifact, Mapping, str, Path or PlaylistContext
+        The sonic artifact (loaded, or its path), or a context from :func:`playlist_context`.
+    seed_track_id : int
+        The first track (a track id of the store, as in the artifact's ``track_ids``).
+    length : int, default 30
+        Tracks wanted, the seed included; fewer when the pool cannot fill it (see
+        ``diagnostics["stopped"]``).
+    mode : {"dynamic", "narrow", "discover"}
+        Starting parameters (:meth:`PlaylistParams.for_mode`); ignored when ``params`` is given.
+    store : Store, optional
+        For the recently-played filter, track labels and key tags.
+    params : PlaylistParams, optional
+        Every parameter at once; ``overrides`` still apply on top.
+    now : datetime, optional
+        "Now" for the recently-played filter (default: the current time).
+    **overrides
+        Any field of :class:`PlaylistParams` (None values are ignored).
+
+    Returns
+    -------
+    Playlist
+
+    Raises
+    ------
+    ParameterError
+        Unknown seed (the message names the track id), mode or parameter; a DJ rule asked for
+        without the tempo or key data it needs.
+
+    Examples
+    --------
+    >>> playlist = make_playlist(artifact=artifact, seed_track_id=7, length=20,
+    ...                          similarity_floor=0.1)                    # doctest: +SKIP
+    >>> playlist.diagnostics["mean_transition"]                          # doctest: +SKIP
+    """
+    context = playlist_context(artifact, store=store)
+    if params is None:
+        params = PlaylistParams.for_mode(mode, **overrides)
+    elif overrides:
+        params = params.replace(**{k: v for k, v in overrides.items() if v is not None})
+    try:
+        seed_index = context.library.row_of(int(seed_track_id))
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ParameterError):
+            raise
+        raise ParameterError(f"seed_track_id must be a track id, got {seed_track_id!r}") from exc
+    exclude = context.recently_played_rows(params.recent_days, now=now)
+    exclude = exclude[exclude != seed_index]
+    titles = context.labels["title"].to_numpy() if context.has_titles else None
+    pool = build_pool(
+        context.library, seed_index=seed_index, params=params, exclude=exclude, titles=titles
+    )
+    keys = context.camelot_keys() if params.camelot else None
+    ordering = order_playlist(
+        context.library,
+        pool,
+        seed_index=seed_index,
+        length=length,
+        params=params,
+        keys=keys,
+    )
+    rows = ordering.indices
+    tracks = context.labels.iloc[rows].reset_index(drop=True).copy()
+    tracks["transition_in"] = ordering.transitions
+    tracks["seed_similarity"] = ordering.seed_similarity
+    diagnostics = {
+        **ordering.diagnostics,
+        "seed_track_id": int(seed_track_id),
+        "mode": mode,
+        "pool": dict(pool.stats),
+        "params": params.as_dict(),
+    }
+    return Playlist(
+        tracks=tracks[list(TRACK_COLUMNS)],
+        diagnostics=diagnostics,
+        params=params,
+        pool=pool,
+        ordering=ordering,
+    )
