@@ -266,7 +266,8 @@ def test_real_discogs_search_and_release(server, shared_data: Path):
 
 
 def test_track_from_a_dataframe_row(server):
-    """Rows of the store come with NumPy scalars and missing values; they are sent as JSON."""
+    """A row of the store: NumPy scalars and missing values become JSON; only the fields that
+    help are sent, and of the path only the file name."""
     frame = pd.DataFrame(
         {
             "artist": ["Trevino"],
@@ -274,7 +275,10 @@ def test_track_from_a_dataframe_row(server):
             "year": np.array([2017], dtype="int64"),
             "duration_s": [np.nan],
             "label": pd.array([pd.NA], dtype="string"),
-            "added": [pd.Timestamp("2024-03-01")],
+            "genres": [["Techno", "Minimal"]],
+            "added_at": [pd.Timestamp("2024-03-01")],
+            "content_hash": ["9f2c"],
+            "path": ["/home/dj/Private Stuff/Trevino - Sombre Tones.flac"],
         }
     )
     server.reply({"index": 1, "confidence": 0.9, "reason": "ok"})
@@ -285,8 +289,10 @@ def test_track_from_a_dataframe_row(server):
         "artist": "Trevino",
         "title": "Sombre Tones",
         "year": 2017,
-        "added": "2024-03-01 00:00:00",
+        "genres": ["Techno", "Minimal"],
+        "file_name": "Trevino - Sombre Tones.flac",
     }
+    assert "Private Stuff" not in sent(server)["messages"][-1]["content"]
 
 
 def test_fenced_answer_is_accepted_and_still_validated(server):
@@ -383,6 +389,14 @@ def test_refusal_and_cut_off_answers(server):
     server.reply('{"index": 1, "confid', finish_reason="length")
     with pytest.raises(LlmError, match="cut off"):
         assist.map_release(track=TRACK, release=RELEASE)
+
+
+def test_a_document_that_is_no_chat_completion(server):
+    assist = make_assist(server)
+    server.reply(None)  # a message without content
+    with pytest.raises(LlmError, match="no content"):
+        assist.map_release(track=TRACK, release=RELEASE)
+    assert assist.stats["fallbacks"] == 1
 
 
 def test_wrong_key_is_refused_once_and_not_echoed(server):

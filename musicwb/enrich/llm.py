@@ -52,6 +52,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import PurePath
 from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,6 +69,7 @@ __all__ = [
     "DEFAULT_MAX_TRIES",
     "DEFAULT_RATE_LIMIT",
     "DEFAULT_TIMEOUT_S",
+    "TRACK_FIELDS",
     "LabelMapping",
     "LlmAssist",
     "LlmError",
@@ -176,6 +178,28 @@ class LabelMapping(_Strict):
     index: int | None
     confidence: float = Field(ge=0.0, le=1.0)
     reason: str
+
+
+class _Message(BaseModel):
+    content: str | None = None
+    refusal: str | None = None
+
+
+class _Choice(BaseModel):
+    message: _Message
+    finish_reason: str | None = None
+
+
+class _Usage(BaseModel):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class _Completion(BaseModel):
+    """The parts of a chat-completion document we read (other fields are ignored)."""
+
+    choices: list[_Choice] = Field(min_length=1)
+    usage: _Usage | None = None
 
 
 def response_format(model: type[BaseModel], *, name: str | None = None) -> dict[str, Any]:
@@ -496,8 +520,9 @@ class LlmAssist:
         Parameters
         ----------
         track : mapping
-            What the library knows: ``artist``, ``title``, and any of ``album``, ``mix``,
-            ``duration_s``, ``year``, ``label`` (missing and NaN values are left out).
+            What the library knows, e.g. a row of ``tracks``: only :data:`TRACK_FIELDS`
+            (``artist``, ``title``, ``album``, ``duration``, ``label``, ...) and the file name
+            of ``path`` are sent; missing and NaN values are left out.
         candidates : sequence of Candidate
             Length 1 or more; shown to the model with their 0-based index.
 
@@ -525,7 +550,7 @@ class LlmAssist:
         fmt = response_format(Selection, name="select_candidate")
         _bound_index(fmt, len(candidates))
         question = {
-            "track": _plain(dict(track)),
+            "track": _track_fields(track),
             "candidates": [
                 {"index": i, **_plain(_candidate_fields(c))} for i, c in enumerate(candidates)
             ],
@@ -583,7 +608,7 @@ class LlmAssist:
             )
         fmt = response_format(_LabelChoice, name="map_release")
         _bound_index(fmt, len(release.labels))
-        question = {"track": _plain(dict(track)), "release": _release_fields(release)}
+        question = {"track": _track_fields(track), "release": _release_fields(release)}
 
         def finish(answer: _LabelChoice) -> LabelMapping:
             _check_index(answer.index, len(release.labels), "label")
@@ -706,27 +731,25 @@ class LlmAssist:
     def _content(self, body: bytes, what: str) -> str:
         """The assistant message's text; counts token usage."""
         try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            completion = _Completion.model_validate_json(body)
+        except ValidationError as exc:
+            if any(error["type"] == "json_invalid" for error in exc.errors()):
+                shown = _short(body.decode("utf-8", "replace"))
+                raise LlmError(f"{what}: the answer is not JSON: {shown!r}") from None
             raise LlmError(
-                f"{what}: the answer is not JSON: {_short(body.decode('utf-8', 'replace'))!r}"
+                f"{what}: the answer is not a chat completion: {_validation_summary(exc)}"
             ) from None
-        usage = document.get("usage") if isinstance(document, dict) else None
-        if isinstance(usage, dict):
+        if completion.usage is not None:
             with self._lock:
-                self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
-                self.completion_tokens += int(usage.get("completion_tokens") or 0)
-        try:
-            choice = document["choices"][0]
-            message = choice["message"]
-        except (KeyError, IndexError, TypeError):
-            raise LlmError(f"{what}: the answer has no choices[0].message") from None
-        if message.get("refusal"):
-            raise LlmError(f"{what}: the model refused: {_short(str(message['refusal']))}")
-        if choice.get("finish_reason") == "length":
+                self.prompt_tokens += completion.usage.prompt_tokens or 0
+                self.completion_tokens += completion.usage.completion_tokens or 0
+        choice = completion.choices[0]
+        if choice.message.refusal:
+            raise LlmError(f"{what}: the model refused: {_short(choice.message.refusal)}")
+        if choice.finish_reason == "length":
             raise LlmError(f"{what}: the answer was cut off (finish_reason=length)")
-        content = message.get("content")
-        if not isinstance(content, str) or not content.strip():
+        content = choice.message.content
+        if content is None or not content.strip():
             raise LlmError(f"{what}: the answer's message has no content")
         return content
 
@@ -865,6 +888,37 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, (str, int, bool)):
         return value
     return str(value)
+
+
+#: The track fields the model sees; everything else (hashes, sizes, sources, confidences, the
+#: folders of ``path``) stays on this machine.
+TRACK_FIELDS = (
+    "artist",
+    "title",
+    "album",
+    "mix",
+    "remixer",
+    "featured",
+    "duration",
+    "duration_s",
+    "year",
+    "label",
+    "catalog",
+    "catalog_number",
+    "genres",
+    "bpm",
+    "key",
+    "isrc",
+)
+
+
+def _track_fields(track: Mapping[str, Any]) -> dict[str, Any]:
+    """The :data:`TRACK_FIELDS` of a track, plus the file name of its ``path``."""
+    fields = _plain({key: track[key] for key in TRACK_FIELDS if key in track})
+    path = track.get("path")
+    if isinstance(path, (str, PurePath)) and str(path):
+        fields["file_name"] = PurePath(str(path).replace("\\", "/")).name
+    return fields
 
 
 def _candidate_fields(candidate: Candidate) -> dict[str, Any]:
