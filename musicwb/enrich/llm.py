@@ -205,6 +205,11 @@ class _Completion(BaseModel):
 def response_format(model: type[BaseModel], *, name: str | None = None) -> dict[str, Any]:
     """The strict ``response_format`` of a chat completion answering with ``model``.
 
+    The schema is the model's JSON schema without the value bounds (``minimum``, ``maxLength``,
+    ``maxItems``, ...): OpenAI's strict mode refuses some of them with HTTP 400 and other
+    compatible servers differ in which they take. The field descriptions state the ranges for
+    the model, and the answer is validated against the full pydantic model, bounds included.
+
     Parameters
     ----------
     model : pydantic model class
@@ -222,7 +227,7 @@ def response_format(model: type[BaseModel], *, name: str | None = None) -> dict[
     >>> fmt["json_schema"]["strict"], sorted(fmt["json_schema"]["schema"]["required"])
     (True, ['confidence', 'index', 'reason'])
     """
-    schema = copy.deepcopy(model.model_json_schema())
+    schema = _portable(copy.deepcopy(model.model_json_schema()))
     for node in (schema, *schema.get("$defs", {}).values()):
         node.pop("description", None)  # the class docstrings are for readers, not the model
     return {
@@ -467,7 +472,7 @@ class LlmAssist:
         raw : str, optional
             The raw string they came from (file name, full title), when there is one.
         max_variants : int, default 3
-            At most this many variants come back (the schema's ``maxItems``).
+            At most this many variants come back (asked for, and the rest dropped).
 
         Returns
         -------
@@ -488,7 +493,8 @@ class LlmAssist:
         if max_variants < 1:
             raise ParameterError(f"max_variants must be at least 1, got {max_variants}")
         fmt = response_format(_QueryVariants, name="query_variants")
-        fmt["json_schema"]["schema"]["properties"]["variants"]["maxItems"] = max_variants
+        variants_field = fmt["json_schema"]["schema"]["properties"]["variants"]
+        variants_field["description"] += f" (at most {max_variants})"
         question = {"artist": artist, "title": title}
         if raw:
             question["raw"] = raw
@@ -841,12 +847,42 @@ def _check_index(index: int | None, count: int, what: str) -> None:
         raise LlmError(f"the model chose {what} index {index}, but only 0..{count - 1} exist")
 
 
+_BOUNDS = frozenset(
+    {
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "minItems",
+        "maxItems",
+    }
+)
+
+
+def _portable(node: Any) -> Any:
+    """A JSON schema without value bounds (see :func:`response_format`); property names kept."""
+    if isinstance(node, list):
+        return [_portable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    # A bound is a number or a string; a property that happens to be named "format" or
+    # "pattern" has a schema (a dict) as its value and stays.
+    return {
+        key: _portable(value)
+        for key, value in node.items()
+        if key not in _BOUNDS or not isinstance(value, (int, float, str))
+    }
+
+
 def _bound_index(fmt: dict[str, Any], count: int) -> None:
-    """Tell the model the highest valid index (``maximum`` on the integer branch)."""
-    schema = fmt["json_schema"]["schema"]
-    for branch in schema["properties"]["index"].get("anyOf", []):
-        if branch.get("type") == "integer":
-            branch["maximum"] = count - 1
+    """Tell the model the valid index range in the description of ``index``."""
+    field = fmt["json_schema"]["schema"]["properties"]["index"]
+    field["description"] = f"{field['description']} (from 0 to {count - 1})"
 
 
 def _redacted_url(url: str | None) -> str:
