@@ -1,0 +1,190 @@
+"""Playlist commands: ``musicwb playlist`` (a playlist from a seed track) and
+``musicwb genres migrate`` (normalise the genres already in the store).
+
+``musicwb playlist --json`` prints ``{"tracks": [{"track_id", "artist", "title", "path",
+"transition_in"}, ...], "diagnostics": {"pool_size", "artists", "relaxations", "mean_transition",
+"min_transition", "max_per_artist", ...}}``: scripts rely on these keys.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from musicwb.cli._common import JsonOption, StoreOption, app, print_json, store_path
+from musicwb.errors import ParameterError
+
+_PLAYLIST_SUFFIXES = (".m3u8", ".m3u", ".csv")
+
+
+def _option(flag: str, text: str) -> typer.models.OptionInfo:
+    return typer.Option(flag, help=f"{text} (default: the mode's).", show_default=False)
+
+
+@app.command("playlist")
+def playlist(
+    seed: Annotated[
+        int, typer.Option("--seed", help="The seed track's id (see `musicwb tracks`).")
+    ],
+    length: Annotated[int, typer.Option("--length", help="Tracks in the playlist.", min=1)] = 30,
+    mode: Annotated[
+        str, typer.Option("--mode", help="dynamic, narrow (tighter) or discover (wider).")
+    ] = "dynamic",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write the playlist: .m3u8 (or .m3u) or .csv.", show_default=False
+        ),
+    ] = None,
+    relative: Annotated[
+        bool,
+        typer.Option(
+            "--relative", help="Paths in --out relative to its folder (default absolute)."
+        ),
+    ] = False,
+    artifact: Annotated[
+        Path | None,
+        typer.Option(
+            "--artifact",
+            help="The sonic artifact (default: <data_dir>/sonic_artifact.npz).",
+            show_default=False,
+        ),
+    ] = None,
+    similarity_floor: Annotated[
+        float | None, _option("--similarity-floor", "Least hybrid similarity to the seed (0-1)")
+    ] = None,
+    genre_gate: Annotated[
+        float | None, _option("--genre-gate", "Least genre similarity to the seed (0-1)")
+    ] = None,
+    sonic_weight: Annotated[
+        float | None, _option("--sonic-weight", "Weight of sonic similarity (0-1)")
+    ] = None,
+    genre_weight: Annotated[
+        float | None, _option("--genre-weight", "Weight of genre similarity (0-1)")
+    ] = None,
+    transition_floor: Annotated[
+        float | None, _option("--transition-floor", "Least transition quality (0-1)")
+    ] = None,
+    min_gap: Annotated[
+        int | None, _option("--min-gap", "Least other tracks between two of one artist")
+    ] = None,
+    max_artist_fraction: Annotated[
+        float | None, _option("--max-artist-fraction", "Most tracks per artist, share of length")
+    ] = None,
+    recent_days: Annotated[
+        int | None, _option("--recent-days", "Leave out tracks played within this many days")
+    ] = None,
+    bpm_window: Annotated[
+        float | None, _option("--bpm-window", "Largest tempo change between neighbours, in %")
+    ] = None,
+    camelot: Annotated[
+        bool | None,
+        typer.Option(
+            "--camelot/--no-camelot",
+            help="Neighbours in Camelot-compatible keys (default: the mode's).",
+            show_default=False,
+        ),
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A playlist from a seed track: pool by sonic+genre similarity, artists kept apart, smooth
+    transitions; every relaxed rule is reported."""
+    from musicwb.config import get_settings
+    from musicwb.playlist.build import make_playlist
+    from musicwb.store import Store
+
+    if out is not None and out.suffix.lower() not in _PLAYLIST_SUFFIXES:
+        raise ParameterError(f"--out {out}: the file must end in {', '.join(_PLAYLIST_SUFFIXES)}")
+    artifact_path = (
+        artifact if artifact is not None else get_settings().data_dir / "sonic_artifact.npz"
+    )
+    overrides = {
+        "similarity_floor": similarity_floor,
+        "genre_gate": genre_gate,
+        "sonic_weight": sonic_weight,
+        "genre_weight": genre_weight,
+        "transition_floor": transition_floor,
+        "min_gap": min_gap,
+        "max_artist_fraction": max_artist_fraction,
+        "recent_days": recent_days,
+        "bpm_window": bpm_window,
+        "camelot": camelot,
+    }
+    given = {name: value for name, value in overrides.items() if value is not None}
+    with Store(store_path(store), read_only=True) as opened:
+        result = make_playlist(
+            artifact=artifact_path,
+            seed_track_id=seed,
+            length=length,
+            mode=mode,
+            store=opened,
+            **given,
+        )
+    if out is not None:
+        _write(result, out, relative=relative)
+        typer.echo(f"wrote {len(result.tracks)} track(s) to {out}", err=True)
+    if as_json:
+        print_json(result.as_dict())
+    else:
+        typer.echo(_describe(result))
+
+
+def _write(result: Any, out: Path, *, relative: bool) -> None:
+    from musicwb.playlist.export import write_csv, write_m3u8
+
+    relative_to = out.resolve().parent if relative else None
+    writer = write_csv if out.suffix.lower() == ".csv" else write_m3u8
+    writer(result.tracks, out, relative_to=relative_to)
+
+
+def _describe(result: Any) -> str:
+    """The playlist as a table, then its diagnostics and every relaxation, for a person."""
+    tracks = result.tracks
+    table = tracks.assign(position=range(1, len(tracks) + 1))[
+        ["position", "track_id", "artist", "title", "transition_in", "seed_similarity"]
+    ]
+    lines = [table.to_string(index=False, max_colwidth=40, float_format=lambda v: f"{v:.3f}")]
+    diagnostics = result.diagnostics
+    lines.append(
+        f"pool {diagnostics['pool_size']} track(s), {diagnostics['artists']} artist(s) in the "
+        f"playlist, at most {diagnostics['max_per_artist']} per artist; transition mean "
+        f"{_number(diagnostics['mean_transition'])}, min {_number(diagnostics['min_transition'])}"
+    )
+    for relaxation in diagnostics["relaxations"]:
+        lines.append(
+            f"relaxed (level {relaxation['level']}) {relaxation['rule']}: {relaxation['reason']}"
+        )
+    return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+genres_app = typer.Typer(help="The genres of the library.", no_args_is_help=True)
+app.add_typer(genres_app, name="genres")
+
+
+@genres_app.command("migrate")
+def genres_migrate(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Write the new genres (default: dry run).")
+    ] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Normalise the genres already in the store (translations, synonyms, meta tags dropped,
+    composite tags split); a dry run unless --apply. Each change is logged in genre_changes."""
+    from musicwb.playlist.migrate import migrate_genres
+    from musicwb.store import Store
+
+    with Store(store_path(store), read_only=not apply) as opened:
+        migration = migrate_genres(opened, apply=apply, progress=not as_json)
+    if as_json:
+        print_json(migration.as_dict())
+    else:
+        typer.echo(migration.describe())
