@@ -432,7 +432,8 @@ def test_a_retry_recovers(server):
     assert assist.stats["fallbacks"] == 0
 
 
-def test_switches_itself_off_after_failures_in_a_row(server):
+def test_switches_itself_off_after_failures_in_a_row(server, caplog):
+    caplog.set_level(logging.INFO, logger="musicwb.enrich.llm")
     assist = make_assist(server, max_tries=1, max_consecutive_failures=2)
     server.fault("500")
     server.reply({"index": 1, "confidence": 0.9, "reason": "ok"})  # success resets the count
@@ -452,6 +453,9 @@ def test_switches_itself_off_after_failures_in_a_row(server):
     assert stats["switched_off"] is True
     assert (stats["calls"], stats["fallbacks"]) == (5, 4)
     assert stats["failures"] == {"select_candidate": 3, "map_release": 1}
+    assert "HTTP 500" in stats["last_error"]  # the last real failure, not the refusal to ask
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "switched off" in warnings[0].getMessage()
 
 
 def test_response_format_is_strict_for_every_answer():

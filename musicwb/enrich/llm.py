@@ -692,9 +692,20 @@ class LlmAssist:
             with self._lock:
                 self.fallbacks += 1
                 self.failures[call] += 1
-                self._consecutive += 1
-                self.last_error = message
-            logger.warning("%s", message)
+                if not switched_off:
+                    self._consecutive += 1
+                    self.last_error = message
+                now_off = not switched_off and self._switched_off
+            # Once per failure at INFO (a hunt reports its fallbacks); a WARNING only when the
+            # assist gives up, so a dead endpoint does not flood stderr under a progress bar.
+            if now_off:
+                logger.warning(
+                    "LLM assist switched off after %d failures in a row; last: %s",
+                    self.max_consecutive_failures,
+                    message,
+                )
+            elif not switched_off:
+                logger.info("%s", message)
             if message != str(exc):
                 raise LlmError(message) from None
             raise
