@@ -124,21 +124,27 @@ def playlist(
             store=opened,
             **given,
         )
-    if out is not None:
-        _write(result, out, relative=relative)
-        typer.echo(f"wrote {len(result.tracks)} track(s) to {out}", err=True)
+        if out is not None:
+            _write(result.tracks, out, relative=relative, store=opened)
+            typer.echo(f"wrote {len(result.tracks)} track(s) to {out}", err=True)
     if as_json:
         print_json(result.as_dict())
     else:
         typer.echo(_describe(result))
 
 
-def _write(result: Any, out: Path, *, relative: bool) -> None:
+def _write(tracks: Any, out: Path, *, relative: bool, store: Any) -> None:
+    """Write the playlist file, with each track's duration from the store (#EXTINF)."""
     from musicwb.playlist.export import write_csv, write_m3u8
 
+    durations = store.df(
+        "SELECT id AS track_id, duration FROM tracks WHERE list_contains(?, id)",
+        [[int(track_id) for track_id in tracks["track_id"]]],
+    )
+    tracks = tracks.merge(durations, on="track_id", how="left")
     relative_to = out.resolve().parent if relative else None
     writer = write_csv if out.suffix.lower() == ".csv" else write_m3u8
-    writer(result.tracks, out, relative_to=relative_to)
+    writer(tracks, out, relative_to=relative_to)
 
 
 def _describe(result: Any) -> str:
@@ -154,11 +160,21 @@ def _describe(result: Any) -> str:
         f"playlist, at most {diagnostics['max_per_artist']} per artist; transition mean "
         f"{_number(diagnostics['mean_transition'])}, min {_number(diagnostics['min_transition'])}"
     )
-    for relaxation in diagnostics["relaxations"]:
-        lines.append(
-            f"relaxed (level {relaxation['level']}) {relaxation['rule']}: {relaxation['reason']}"
-        )
+    lines.extend(_relaxation_lines(diagnostics["relaxations"]))
     return "\n".join(lines)
+
+
+def _relaxation_lines(relaxations: list[dict[str, Any]]) -> list[str]:
+    """One line per relaxation level used: where, what was relaxed, and the first reason."""
+    lines = []
+    for level in sorted({relaxation["level"] for relaxation in relaxations}):
+        at_level = [r for r in relaxations if r["level"] == level]
+        positions = [str(r["position"]) for r in at_level if r.get("position") is not None]
+        where = f" at position(s) {', '.join(positions)}" if positions else ""
+        lines.append(
+            f"relaxed to level {level}{where} ({at_level[0]['rule']}): {at_level[0]['reason']}"
+        )
+    return lines
 
 
 def _number(value: float | None) -> str:
