@@ -14,6 +14,7 @@ import re
 import time
 import traceback
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -430,6 +431,18 @@ def test_a_retry_recovers(server):
     assert call(assist, "select_candidate").index == 1
     assert len(server.requests) == 2
     assert assist.stats["fallbacks"] == 0
+
+
+def test_threads_share_one_assist(server):
+    """The hunter's worker may ask from several threads: every answer and count arrives."""
+    assist = make_assist(server)
+    for index in range(8):
+        server.reply({"index": index % 3, "confidence": 0.5, "reason": "r"})
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        picks = list(pool.map(lambda _: call(assist, "select_candidate").index, range(8)))
+    assert sorted(picks) == sorted(i % 3 for i in range(8))
+    stats = assist.stats
+    assert (stats["calls"], stats["fallbacks"], stats["prompt_tokens"]) == (8, 0, 8 * 120)
 
 
 def test_switches_itself_off_after_failures_in_a_row(server, caplog):

@@ -30,8 +30,8 @@ exceptions (transport errors are re-raised without the request that carried the 
 
 Examples
 --------
->>> from musicwb.config import get_settings
->>> LlmAssist.from_settings(get_settings(llm_base_url=None, llm_model=None)) is None
+>>> from musicwb.config import Settings
+>>> LlmAssist.from_settings(Settings(llm_base_url=None, llm_model=None)) is None  # the default
 True
 >>> assist = LlmAssist(base_url="http://127.0.0.1:8080/v1", model="qwen2.5-7b-instruct")
 >>> assist.endpoint
