@@ -66,7 +66,7 @@ import numpy as np
 
 from musicwb.errors import ParameterError
 from musicwb.playlist.params import PlaylistParams
-from musicwb.playlist.pool import Library, Pool, library_of
+from musicwb.playlist.pool import Library, Pool, library_of, one_blas_thread
 
 __all__ = [
     "LEVEL_RULES",
@@ -395,6 +395,20 @@ def order_playlist(
         needs (the message says which).
     """
     library = library_of(artifact)
+    with one_blas_thread():
+        return _order(artifact, library, pool, seed_index, length, params, bpm, keys)
+
+
+def _order(
+    artifact: Mapping[str, np.ndarray] | Library,
+    library: Library,
+    pool: Pool,
+    seed_index: int,
+    length: int,
+    params: PlaylistParams,
+    bpm: np.ndarray | None,
+    keys: np.ndarray | None,
+) -> Ordering:
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
         raise ParameterError(f"length must be a positive integer, got {length!r}")
     if pool.seed_index != seed_index:

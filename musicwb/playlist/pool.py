@@ -39,9 +39,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import re
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,13 +54,32 @@ from musicwb.errors import ParameterError
 from musicwb.playlist.genres import genre_matrix, genre_similarity_to
 from musicwb.playlist.params import PlaylistParams
 
-__all__ = ["Library", "Pool", "build_pool", "library_of", "title_key"]
+__all__ = ["Library", "Pool", "build_pool", "library_of", "one_blas_thread", "title_key"]
 
 _BRACKETS = re.compile(r"[\(\[\{][^\)\]\}]*[\)\]\}]?")
 _DASH_SUFFIX = re.compile(r"\s+[-–—]\s+.*$")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _UNIT_NORM_TOLERANCE = 1e-3
 _REQUIRED = ("track_ids", "artist_keys", "embedded_full")
+
+
+_CONTROLLER: list[Any] = []
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with one BLAS thread.
+
+    The products here are narrow (d <= 137 columns): one thread is fastest, and two threads on a
+    busy machine are many times slower (a 32,000 × 48 product: 2.5 ms on one thread, 15 ms on
+    two competing with other processes). The thread-pool controller is found once per process.
+    """
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    with _CONTROLLER[0].limit(limits=1, user_api="blas"):
+        yield
 
 
 def title_key(title: str | None) -> str:
@@ -233,7 +253,8 @@ def library_of(artifact: Mapping[str, np.ndarray] | Library) -> Library:
     cached = _CACHE.get(id(anchor))
     if cached is not None and cached[0]() is anchor:
         return cached[1]
-    library = _derive(artifact)
+    with one_blas_thread():
+        library = _derive(artifact)
     try:
         reference = weakref.ref(anchor)
     except TypeError:  # a plain list or similar: no caching
@@ -312,7 +333,9 @@ def _genre_similarity(
         expansion, _ = genre_matrix([[str(g)] for g in vocab], smoothing=smoothing)
         matrix = (matrix @ expansion).tocsr()
         np.minimum(matrix.data, 1.0, out=matrix.data)
-    seed = matrix[seed_index]
+    start, stop = matrix.indptr[seed_index : seed_index + 2]
+    seed = np.zeros(matrix.shape[1], dtype=np.float64)
+    seed[matrix.indices[start:stop]] = matrix.data[start:stop]
     return genre_similarity_to(seed, matrix)
 
 
@@ -348,7 +371,18 @@ def build_pool(
     ParameterError
         ``seed_index`` out of range, or ``exclude``/``titles`` of the wrong shape.
     """
-    library = library_of(artifact)
+    with one_blas_thread():
+        return _build_pool(library_of(artifact), artifact, int(seed_index), params, exclude, titles)
+
+
+def _build_pool(
+    library: Library,
+    artifact: Mapping[str, np.ndarray] | Library,
+    seed_index: int,
+    params: PlaylistParams,
+    exclude: np.ndarray | None,
+    titles: np.ndarray | None,
+) -> Pool:
     n = library.n
     if not 0 <= int(seed_index) < n:
         raise ParameterError(f"seed_index must be in [0, {n}), got {seed_index}")
@@ -357,7 +391,9 @@ def build_pool(
         raise ParameterError(f"titles must have {n} entries, got {len(titles)}")
 
     sonic = library.cosine_to("full", library.full[seed_index])
-    seed_has_genres = library.genres.shape[1] > 0 and library.genres[seed_index].nnz > 0
+    seed_has_genres = bool(
+        library.genres.indptr[seed_index + 1] > library.genres.indptr[seed_index]
+    )
     if seed_has_genres and params.genre_weight > 0:
         vocab = artifact.get("genre_vocab") if isinstance(artifact, Mapping) else None
         genre = _genre_similarity(library, seed_index, params.genre_smoothing, vocab)
