@@ -30,11 +30,11 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from reference_pool import reference_pool  # noqa: E402
+from reference_pool import reference_pool
 
-from musicwb.playlist.build import make_playlist, playlist_context  # noqa: E402
-from musicwb.playlist.params import PlaylistParams  # noqa: E402
-from musicwb.playlist.pool import build_pool, library_of  # noqa: E402
+from musicwb.playlist.build import make_playlist, playlist_context
+from musicwb.playlist.params import PlaylistParams
+from musicwb.playlist.pool import build_pool, library_of
 
 TARGETS = {"pool_32k_ms": 50.0, "playlist_32k_ms": 150.0, "pool_1m_ms": 1000.0}
 DIM = 48
