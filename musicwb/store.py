@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from musicwb.errors import ParameterError, StoreError, StoreLockedError
@@ -223,6 +224,54 @@ class Store:
         """Run a query and return its result as a DataFrame."""
         with self._lock, self._errors(sql):
             return self._con.execute(sql, parameters).df()
+
+    def arrays(
+        self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Run a query and return each result column as a NumPy array, through Arrow.
+
+        Fixed-size array columns (``FLOAT[137]``) come back as one 2-D matrix each, without a
+        Python object per row: reading 32,000 rows of four ``FLOAT[137]`` columns takes about
+        0.15 s this way, against about 1 s through :meth:`df` with one column per element.
+
+        Parameters
+        ----------
+        sql : str
+        parameters : sequence or dict, optional
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            In column order. A fixed-size array column ``T[k]`` gives shape ``(n, k)`` of its
+            element type (a NULL row becomes NaN for floats); a numeric column shape ``(n,)``
+            of its type (integers with NULLs: float64 with NaN); strings and lists shape
+            ``(n,)`` of ``object``, NULL as ``None``.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb") as store:
+        ...     got = store.arrays("SELECT 7 AS id, [1.0, 2.0]::FLOAT[2] AS vec")
+        >>> got["id"].tolist(), got["vec"].shape, got["vec"].dtype
+        ([7], (1, 2), dtype('float32'))
+        """
+        import pyarrow as pa
+
+        with self._lock, self._errors(sql):
+            table = self._con.execute(sql, parameters).to_arrow_table()
+        arrays: dict[str, np.ndarray] = {}
+        for name, column in zip(table.column_names, table.columns):
+            column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+            if pa.types.is_fixed_size_list(column.type):
+                width = column.type.list_size
+                if column.null_count:
+                    column = column.fill_null(pa.scalar([None] * width, type=column.type))
+                # .values ignores the array's offset: slice the children to the rows it holds
+                values = column.values.slice(column.offset * width, len(column) * width)
+                arrays[name] = values.to_numpy(zero_copy_only=False).reshape(len(column), width)
+            else:
+                arrays[name] = column.to_numpy(zero_copy_only=False)
+        return arrays
 
     def rows(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         """Run a query and return its rows as tuples."""

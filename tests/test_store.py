@@ -149,3 +149,30 @@ def test_open_store_resolves_option_then_environment_then_default(
         assert store.path == tmp_path / "env.duckdb"
     with open_store(tmp_path / "option.duckdb") as store:
         assert store.path == tmp_path / "option.duckdb"
+
+
+def test_arrays_gives_vector_columns_as_matrices_and_names_bad_sql(tmp_path: Path) -> None:
+    import numpy as np
+
+    with Store(tmp_path / "lib.duckdb") as store:
+        store.execute(
+            "CREATE TABLE vectors (id BIGINT, name VARCHAR, tags VARCHAR[], vec FLOAT[3])"
+        )
+        store.execute(
+            "INSERT INTO vectors VALUES (1, 'a', ['x', 'y'], [1, 2, 3]), "
+            "(2, NULL, [], NULL), (3, 'c', NULL, [7, 8, 9])"
+        )
+        got = store.arrays("SELECT * FROM vectors WHERE id >= ? ORDER BY id", [1])
+        later = store.arrays("SELECT id, vec FROM vectors WHERE id > 1 ORDER BY id")
+        empty = store.arrays("SELECT id, vec FROM vectors WHERE id > 9")
+        with pytest.raises(StoreError, match="nope"):
+            store.arrays("SELECT nope FROM vectors")
+    assert list(got) == ["id", "name", "tags", "vec"]
+    assert got["id"].dtype == np.int64 and got["id"].tolist() == [1, 2, 3]
+    assert got["name"].tolist() == ["a", None, "c"]
+    assert [None if t is None else list(t) for t in got["tags"]] == [["x", "y"], [], None]
+    assert got["vec"].dtype == np.float32 and got["vec"].shape == (3, 3)
+    assert got["vec"][0].tolist() == [1, 2, 3] and got["vec"][2].tolist() == [7, 8, 9]
+    assert np.isnan(got["vec"][1]).all()  # a NULL vector is a row of NaN, not a shifted row
+    assert later["vec"].tolist()[1] == [7, 8, 9]
+    assert empty["vec"].shape == (0, 3)
