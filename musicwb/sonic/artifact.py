@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,6 +110,15 @@ class FeatureSet:
         )
 
 
+def _per_distinct(values: np.ndarray, function: Callable[[str], Any]) -> np.ndarray:
+    """``function`` of each string, called once per distinct value (None for missing ones)."""
+    codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    mapped = np.array(
+        [None, *(function(v) if isinstance(v, str) else None for v in distinct)], dtype=object
+    )
+    return mapped[codes + 1]
+
+
 def load_feature_set(store: Store) -> FeatureSet:
     """Read every analysed track with its artist, album and genres (tracks with features only).
 
@@ -123,35 +132,31 @@ def load_feature_set(store: Store) -> FeatureSet:
     """
     from musicwb.linkage.artists import artist_key, fold
 
-    n = len(feature_names())
-    columns = ", ".join(
-        f"f.vec_{segment}[{i + 1}] AS {segment}_{i}" for segment in SEGMENTS for i in range(n)
-    )
-    # One query, unsorted (sorting 548-column rows in SQL costs more than argsort here).
-    frame = store.df(
+    # Arrow, not pandas: each FLOAT[137] column arrives as one (n, 137) matrix (32,000 rows in
+    # about 0.15 s instead of 1 s as 548 DataFrame columns).
+    got = store.arrays(
         "SELECT f.track_id, t.artist, t.album, t.genres, f.extractor_version, "
-        f"{columns} FROM sonic_features f JOIN tracks t ON t.id = f.track_id"
+        + ", ".join(f"f.vec_{segment}" for segment in SEGMENTS)
+        + " FROM sonic_features f JOIN tracks t ON t.id = f.track_id"
     )
-    ids = frame["track_id"].to_numpy()
-    values = frame.iloc[:, 5:].to_numpy(dtype=np.float32)
-    labels = frame.iloc[:, :5]
-    if np.any(ids[1:] < ids[:-1]):
-        order = np.argsort(ids, kind="stable")
-        values, labels = values[order], labels.iloc[order].reset_index(drop=True)
-    matrices = {segment: values[:, k * n : (k + 1) * n] for k, segment in enumerate(SEGMENTS)}
-    artists = labels["artist"].astype(object).where(labels["artist"].notna(), None).to_numpy()
-    albums = np.array(
-        [fold(a) or None if isinstance(a, str) else None for a in labels["album"]], dtype=object
-    )
-    genres = [list(g) if isinstance(g, list | tuple | np.ndarray) else [] for g in labels["genres"]]
+    # Unsorted in SQL (sorting wide rows there costs more than an argsort here).
+    ids = got["track_id"].astype(np.int64)
+    order = np.argsort(ids, kind="stable") if np.any(ids[1:] < ids[:-1]) else slice(None)
+    got = {name: values[order] for name, values in got.items()}
+    matrices = {
+        segment: np.asarray(got[f"vec_{segment}"], dtype=np.float32) for segment in SEGMENTS
+    }
+    artists = np.array([a if isinstance(a, str) else None for a in got["artist"]], dtype=object)
+    albums = _per_distinct(got["album"], lambda album: fold(album) or None)
+    genres = [list(g) if isinstance(g, list | tuple | np.ndarray) else [] for g in got["genres"]]
     return FeatureSet(
-        track_ids=labels["track_id"].to_numpy(dtype=np.int64),
+        track_ids=got["track_id"].astype(np.int64),
         matrices=matrices,
         artists=artists,
-        artist_keys=np.array([artist_key(a) if a else None for a in artists], dtype=object),
+        artist_keys=_per_distinct(artists, lambda artist: artist_key(artist) if artist else None),
         albums=albums,
         genres=genres,
-        extractor_versions=sorted(set(labels["extractor_version"])),
+        extractor_versions=sorted(set(got["extractor_version"])),
     )
 
 
