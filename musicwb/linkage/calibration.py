@@ -31,6 +31,7 @@ __all__ = [
     "TIER_HIGH",
     "TIER_MEDIUM",
     "calibration_error",
+    "calibration_error_interval",
     "calibration_table",
     "fit_calibrator",
     "tier_of",
@@ -121,6 +122,57 @@ def calibration_error(table: pd.DataFrame, *, weighted: bool = False) -> float |
         return None
     weights = table["n"] if weighted else None
     return round(float(np.average(table["gap"], weights=weights)), 4)
+
+
+def calibration_error_interval(
+    predicted: np.ndarray,
+    correct: np.ndarray,
+    *,
+    bins: int = 10,
+    resamples: int = 200,
+    level: float = 0.9,
+    seed: int = 0,
+) -> list[float] | None:
+    """Bootstrap interval of the unweighted calibration error.
+
+    The unweighted mean over deciles lets a decile of two proposals count as much as one of
+    two hundred; with a few hundred answers its value moves a lot from one sample to the
+    next. Resampling the proposals shows how much.
+
+    Parameters
+    ----------
+    predicted, correct : numpy.ndarray, shape (n,)
+    bins : int, default 10
+    resamples : int, default 200
+    level : float, default 0.9
+    seed : int, default 0
+
+    Returns
+    -------
+    list of float or None
+        ``[low, high]``; None without proposals.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> p = rng.random(300)
+    >>> low, high = calibration_error_interval(p, rng.random(300) < p)
+    >>> 0 <= low <= high < 0.3
+    True
+    """
+    predicted = np.asarray(predicted, float)
+    correct = np.asarray(correct, float)
+    if predicted.size == 0:
+        return None
+    rng = np.random.default_rng(seed)
+    errors = []
+    for _ in range(resamples):
+        drawn = rng.integers(0, predicted.size, predicted.size)
+        errors.append(calibration_error(calibration_table(predicted[drawn], correct[drawn],
+                                                          bins=bins)))
+    tail = (1 - level) / 2
+    return [round(float(np.quantile(errors, tail)), 4),
+            round(float(np.quantile(errors, 1 - tail)), 4)]
 
 
 TIER_HIGH = 0.85

@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,15 @@ import pandas as pd
 
 from musicwb.errors import ParameterError
 
-__all__ = ["COMPARISONS", "LinkageModel", "rank_within_slots", "settings_dict", "slot_posterior"]
+__all__ = [
+    "BACKENDS",
+    "COMPARISONS",
+    "LinkageModel",
+    "db_api_factory",
+    "rank_within_slots",
+    "settings_dict",
+    "slot_posterior",
+]
 
 # (name, [(sql over the slot record, label for charts), ...]); an ELSE level closes each one.
 COMPARISONS: list[tuple[str, list[tuple[str, str]]]] = [
@@ -76,7 +85,65 @@ _MODEL_COLUMNS = [
 ]  # fmt: skip
 
 
-def settings_dict(*, prior: float) -> dict[str, Any]:
+BACKENDS = ("duckdb", "spark")
+
+
+def db_api_factory(
+    backend: str, *, spark_master: str = "local[2]", checkpoint_dir: str | None = None
+) -> Callable[[], Any] | None:
+    """What makes a fresh splink DB API for ``backend``: None (DuckDB in memory) or Spark.
+
+    Parameters
+    ----------
+    backend : {"duckdb", "spark"}
+    spark_master : str, default "local[2]"
+        For a new Spark session (an active one is reused).
+    checkpoint_dir : str, optional
+        Spark checkpoint directory (splink breaks long lineages with checkpoints); default a
+        new temporary directory.
+
+    Returns
+    -------
+    callable or None
+        None for DuckDB (each :class:`LinkageModel` makes its own), else a function returning
+        a ``SparkAPI``.
+
+    Raises
+    ------
+    ParameterError
+        An unknown backend, or "spark" without pyspark installed (the ``spark`` extra).
+
+    Examples
+    --------
+    >>> db_api_factory("duckdb") is None
+    True
+    """
+    if backend not in BACKENDS:
+        raise ParameterError(f"backend must be one of {BACKENDS}, not {backend!r}")
+    if backend == "duckdb":
+        return None
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise ParameterError(
+            "backend 'spark' needs pyspark: install musicwb with the spark extra"
+        ) from exc
+
+    def make_spark_api() -> Any:
+        import tempfile
+
+        from splink import SparkAPI
+
+        spark = (SparkSession.builder.master(spark_master)
+                 .config("spark.sql.shuffle.partitions", "4")
+                 .config("spark.ui.enabled", "false").getOrCreate())  # fmt: skip
+        spark.sparkContext.setCheckpointDir(checkpoint_dir or tempfile.mkdtemp(prefix="musicwb-spark-"))
+        return SparkAPI(spark_session=spark)
+
+    return make_spark_api
+
+
+def settings_dict(*, prior: float, retain_matching_columns: bool = False) -> dict[str, Any]:
     """The splink settings: link_only on ``pair_id`` with the :data:`COMPARISONS`.
 
     Parameters
@@ -84,6 +151,9 @@ def settings_dict(*, prior: float) -> dict[str, Any]:
     prior : float
         ``probability_two_random_records_match`` among blocked pairs: about
         (slots with their artist among the candidates) / (candidate pairs).
+    retain_matching_columns : bool, default False
+        Keep the compared feature columns in the predictions: splink's waterfall and
+        accuracy charts need them; a million-entry run does not.
 
     Returns
     -------
@@ -107,7 +177,7 @@ def settings_dict(*, prior: float) -> dict[str, Any]:
         "blocking_rules_to_generate_predictions": [{"blocking_rule": "l.pair_id = r.pair_id"}],
         "comparisons": comparisons,
         "retain_intermediate_calculation_columns": True,
-        "retain_matching_columns": False,
+        "retain_matching_columns": retain_matching_columns,
         "additional_columns_to_retain": ["slot_id", "candidate"],
     }
 
@@ -181,12 +251,17 @@ class LinkageModel:
     duckdb_settings : dict, optional
         Applied to the default DuckDB connection, e.g. ``{"memory_limit": "3GB",
         "temp_directory": "/tmp/spill", "threads": "2"}``.
+    diagnostics : bool, default False
+        Keep the compared columns in the predictions, for splink's waterfall and accuracy
+        charts (:mod:`musicwb.linkage.diagnostics`).
 
     Attributes
     ----------
     linker : splink.Linker
         After :meth:`fit`; use ``linker.visualisations.match_weights_chart()``,
         ``m_u_parameters_chart()``, ``waterfall_chart(records)`` in a notebook.
+    predictions : splink SplinkDataFrame
+        After :meth:`predict`: every scored pair, splink's own table.
     """
 
     db_api: Any = None
@@ -195,7 +270,9 @@ class LinkageModel:
     seed: int = 7
     in_candidates: float = 0.8
     duckdb_settings: dict[str, str] = field(default_factory=dict)
+    diagnostics: bool = False
     linker: Any = field(default=None, init=False)
+    predictions: Any = field(default=None, init=False)
     _tables: Any = field(default=None, init=False)
     _prior: float = field(default=0.0, init=False)
 
@@ -249,7 +326,7 @@ class LinkageModel:
         n_slots = records["slot_id"].nunique()
         prior = float(min(0.5, max(1e-6, 0.9 * n_slots / len(records))))
         self._prior = prior
-        settings = settings_dict(prior=prior)
+        settings = settings_dict(prior=prior, retain_matching_columns=self.diagnostics)
         suffix = uuid.uuid4().hex[:8]  # a Spark catalogue outlives one model
         slots = self.db_api.register(records, dataset_display_name="slots",
                                      table_name=f"musicwb_slots_{suffix}")
@@ -296,6 +373,7 @@ class LinkageModel:
         if self.linker is None:
             raise ParameterError("fit the model before predicting")
         predictions = self.linker.inference.predict()
+        self.predictions = predictions
         parts = [f"mw_{name}" for name, _ in COMPARISONS]  # each comparison's match weight
         log_q_base = float(np.log2(self.in_candidates))
         logit_prior = float(np.log2(self._prior / (1 - self._prior)))

@@ -31,7 +31,14 @@ from musicwb.linkage.tracklists import entries_frame
 if TYPE_CHECKING:
     from musicwb.store import Store
 
-__all__ = ["ProposalResult", "display_names", "evidence_sentences", "identify", "proposals_frame"]
+__all__ = [
+    "ProposalResult",
+    "display_names",
+    "evidence_sentences",
+    "identify",
+    "proposals_frame",
+    "propose",
+]
 
 PROPOSAL_COLUMNS = ["set_id", "position", "rank", "artist", "artist_key", "probability", "tier",
                     "method", "evidence", "run_id", "created_at"]
@@ -125,8 +132,8 @@ def evidence_sentences(
     return said
 
 
-def identify(
-    store: Store,
+def propose(
+    entries: pd.DataFrame,
     *,
     min_confidence: float = 0.7,
     top_k: int = 3,
@@ -134,15 +141,16 @@ def identify(
     seed: int = 0,
     window: int = 3,
     min_support: int = 2,
-    write: bool = True,
     db_api_factory: Callable[[], Any] | None = None,
+    model_options: dict[str, Any] | None = None,
 ) -> ProposalResult:
-    """Propose artists for the store's unknown tracklist slots and store them with evidence.
+    """Propose artists for the unknown slots of tracklist entries (nothing is stored).
 
     Parameters
     ----------
-    store : Store
-        Open for writing when ``write`` (else read-only is fine).
+    entries : pandas.DataFrame
+        Shape (n_entries, ≥11), from :func:`musicwb.linkage.tracklists.entries_frame` or
+        :func:`musicwb.linkage.tracklists.with_keys`.
     min_confidence : float, default 0.7
         Calibrated probability a proposal needs (0.70 = the medium tier).
     top_k : int, default 3
@@ -152,19 +160,23 @@ def identify(
     seed : int, default 0
     window, min_support : int
         As for :func:`musicwb.linkage.features.candidate_features`.
-    write : bool, default True
-        Replace this run's slots' rows in ``linkage_proposals``.
     db_api_factory : callable, optional
         A fresh splink DB API; DuckDB by default.
+    model_options : dict, optional
+        More :class:`~musicwb.linkage.model.LinkageModel` parameters (``diagnostics``, ...).
 
     Returns
     -------
     ProposalResult
         ``proposals`` with :data:`PROPOSAL_COLUMNS` (``evidence`` a list of sentences).
+
+    Examples
+    --------
+    >>> result = propose(entries, min_confidence=0.5)   # doctest: +SKIP
+    >>> result.proposals[["set_id", "position", "artist", "probability"]]  # doctest: +SKIP
     """
     if not 0 <= min_confidence <= 1:
         raise ParameterError(f"--min-confidence must be in [0, 1], not {min_confidence}")
-    entries = entries_frame(store)
     real_slots = slots_of(entries)
     run_id = f"identify-{pd.Timestamp.now(tz='UTC'):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     empty = pd.DataFrame(columns=PROPOSAL_COLUMNS)
@@ -178,7 +190,8 @@ def identify(
                 + entries.loc[real_slots, "position"].astype(str))
     pairs = candidate_features(masked, window=window, min_support=min_support)
     scores, model = fit_and_score(pairs, truth, train_slots=truth.index,
-                                  predict_slots=slot_ids, seed=seed, db_api_factory=db_api_factory)
+                                  predict_slots=slot_ids, seed=seed,
+                                  db_api_factory=db_api_factory, model_options=model_options)
     chosen = scores[(scores["rank"] <= top_k) & (scores["probability"] >= min_confidence)]
     chosen = chosen.merge(pairs, on=["slot_id", "candidate"])
     artists, labels = display_names(entries)
@@ -195,7 +208,50 @@ def identify(
                      for _, row in chosen.iterrows()],
         "run_id": run_id, "created_at": now,
     })[PROPOSAL_COLUMNS]  # fmt: skip
-    if write:
+    summary = {"run_id": run_id, "slots": int(real_slots.sum()),
+               "slots_with_proposal": int(proposals[["set_id", "position"]].drop_duplicates().shape[0]),
+               "proposals": len(proposals), "high": int((proposals["tier"] == "high").sum()),
+               "medium": int((proposals["tier"] == "medium").sum()),
+               "masked_for_training": len(truth)}  # fmt: skip
+    return ProposalResult(proposals.reset_index(drop=True), scores, pairs, model, summary)
+
+
+def identify(
+    store: Store,
+    *,
+    min_confidence: float = 0.7,
+    top_k: int = 3,
+    mask_fraction: float = 0.2,
+    seed: int = 0,
+    window: int = 3,
+    min_support: int = 2,
+    write: bool = True,
+    db_api_factory: Callable[[], Any] | None = None,
+) -> ProposalResult:
+    """Propose artists for the store's unknown tracklist slots and store them with evidence.
+
+    :func:`propose` on the store's entries; with ``write``, the proposals replace earlier
+    ones for the same slots in ``linkage_proposals`` (``tracklist_entries`` is never written).
+
+    Parameters
+    ----------
+    store : Store
+        Open for writing when ``write`` (else read-only is fine).
+    min_confidence, top_k, mask_fraction, seed, window, min_support, db_api_factory
+        As for :func:`propose`.
+    write : bool, default True
+        Replace this run's slots' rows in ``linkage_proposals``.
+
+    Returns
+    -------
+    ProposalResult
+    """
+    entries = entries_frame(store)
+    result = propose(entries, min_confidence=min_confidence, top_k=top_k,
+                     mask_fraction=mask_fraction, seed=seed, window=window,
+                     min_support=min_support, db_api_factory=db_api_factory)
+    real_slots = slots_of(entries)
+    if write and real_slots.any():
         keys = pd.DataFrame({"set_id": entries.loc[real_slots, "set_id"],
                              "position": entries.loc[real_slots, "position"]})
         with store.transaction():
@@ -203,13 +259,8 @@ def identify(
             store.insert("lk_proposed", keys)
             store.execute("DELETE FROM linkage_proposals WHERE (set_id, position) IN "
                           "(SELECT set_id, position FROM lk_proposed)")
-            store.insert("linkage_proposals", proposals)
-    summary = {"run_id": run_id, "slots": int(real_slots.sum()),
-               "slots_with_proposal": int(proposals[["set_id", "position"]].drop_duplicates().shape[0]),
-               "proposals": len(proposals), "high": int((proposals["tier"] == "high").sum()),
-               "medium": int((proposals["tier"] == "medium").sum()),
-               "masked_for_training": len(truth)}  # fmt: skip
-    return ProposalResult(proposals.reset_index(drop=True), scores, pairs, model, summary)
+            store.insert("linkage_proposals", result.proposals)
+    return result
 
 
 def proposals_frame(store: Store, *, min_confidence: float = 0.0) -> pd.DataFrame:

@@ -321,6 +321,26 @@ def read_many(paths: Iterable[str | Path], *, fmt: str) -> list[ParsedTracklists
     return [read_tracklists(path, fmt=fmt) for path in paths]
 
 
+def entries_from_files(paths: Iterable[str | Path], *, fmt: str) -> pd.DataFrame:
+    """Every entry of tracklist files, with keys, as :func:`entries_frame` gives a store's.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+    fmt : {"mixesdb", "json", "csv"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shape (n_entries, 11); nothing is written anywhere.
+    """
+    parsed = read_many(paths, fmt=fmt)
+    if not parsed:
+        raise ParameterError("no tracklist file given")
+    return with_keys(pd.concat([p.entries for p in parsed], ignore_index=True),
+                     pd.concat([p.sets for p in parsed], ignore_index=True))
+
+
 def import_tracklists(
     store: Store, paths: Sequence[str | Path], *, fmt: str, progress: bool = True
 ) -> ImportSummary:
