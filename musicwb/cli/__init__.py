@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from musicwb.cli import library, linkage, sonic, titles  # noqa: F401  (they register commands)
+from musicwb.cli import labels, library, linkage, sonic, titles  # noqa: F401  (they register commands)
 from musicwb.cli._common import app
 from musicwb.errors import MusicwbError, ParameterError
 

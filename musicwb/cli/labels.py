@@ -1,0 +1,79 @@
+"""``musicwb hunt-labels``: the label hunter over the library."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from musicwb.cli._common import JsonOption, StoreOption, app, print_json, store_path
+from musicwb.errors import ParameterError
+
+
+def _split_sources(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    if not names:
+        raise ParameterError("--sources needs at least one name")
+    return names
+
+
+@app.command("hunt-labels")
+def hunt_labels(
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N tracks.")] = None,
+    skip_with_labels: Annotated[
+        bool, typer.Option("--skip-with-labels", help="Leave out tracks that have a label.")
+    ] = False,
+    mode: Annotated[
+        str, typer.Option("--mode", help="fast (1 search), balanced (2) or accurate (3 + details).")
+    ] = "balanced",
+    sources: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sources",
+            help="Tiers in order, comma-separated or repeated: library, title, musicbrainz, "
+            "discogs, plug-ins [default: the first four].",
+        ),
+    ] = None,
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", help="A finding needs this to be accepted.")
+    ] = 0.7,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find record labels: library knowledge, title brackets, MusicBrainz, Discogs.
+
+    Every finding is stored with its source, confidence and evidence; a label is filled in only
+    where the track has none of the user's own. Ctrl-C keeps what was finished.
+    """
+    from musicwb.config import get_settings
+    from musicwb.enrich.hunt import hunt_labels as run_hunt
+    from musicwb.store import Store
+
+    settings = get_settings(store=store)
+    with Store(store_path(store)) as opened:
+        try:
+            summary = run_hunt(
+                opened,
+                limit=limit,
+                skip_with_labels=skip_with_labels,
+                mode=mode,
+                sources=_split_sources(sources),
+                min_confidence=min_confidence,
+                settings=settings,
+                progress=not as_json,
+            )
+        except KeyboardInterrupt:
+            typer.echo("interrupted: finished tracks are saved; run it again to go on", err=True)
+            raise typer.Exit(130) from None
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        typer.echo(summary.describe())
+    if summary.failed:
+        typer.echo(
+            f"{summary.failed} track(s) failed at a source; see the label_hunts table "
+            "(status 'failed') or the label_hunting notebook.",
+            err=True,
+        )

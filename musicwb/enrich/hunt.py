@@ -1,0 +1,189 @@
+"""A label hunt over the library: the work behind ``musicwb hunt-labels``.
+
+Every outcome is written as soon as it is known (one small transaction per track), so an
+interrupted hunt loses nothing that was finished; the services' answers are cached in the
+store, so running the same hunt again makes no request.
+
+Examples
+--------
+>>> from musicwb.store import Store
+>>> with Store("data/musicwb.duckdb") as store:                          # doctest: +SKIP
+...     summary = hunt_labels(store, limit=100, mode="fast", sources=["library", "title"])
+>>> summary.as_dict()["labels_found"]                                  # doctest: +SKIP
+41
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from musicwb.enrich.findings import record_outcomes, tracks_to_hunt
+from musicwb.enrich.labels import LabelHunter, make_hunter
+from musicwb.enrich.match import MIN_CONFIDENCE
+from musicwb.runs import finish_run, start_run
+from musicwb.store import Store
+
+__all__ = ["HuntSummary", "hunt_labels"]
+
+
+@dataclass
+class HuntSummary:
+    """What a hunt did.
+
+    Attributes
+    ----------
+    processed : int
+        Tracks hunted.
+    labels_found : int
+        Tracks with an accepted finding.
+    by_source : dict of str to int
+        Accepted findings per source (``title+musicbrainz`` when two tiers agreed).
+    failed : int
+        Tracks where a source failed after its retries and nothing was accepted.
+    not_found : int
+    applied : int
+        Tracks whose stored label was filled (never one of the user's own).
+    below_threshold : int
+        Findings kept for review, under ``min_confidence``.
+    interrupted : bool
+    run_id : str
+    """
+
+    processed: int = 0
+    labels_found: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+    not_found: int = 0
+    applied: int = 0
+    below_threshold: int = 0
+    interrupted: bool = False
+    run_id: str = ""
+    llm_fallbacks: int = 0
+
+    @property
+    def success_rate(self) -> float:
+        """labels_found / processed (0 for an empty hunt)."""
+        return round(self.labels_found / self.processed, 4) if self.processed else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as JSON-friendly values (the ``--json`` output)."""
+        return {
+            "processed": self.processed,
+            "labels_found": self.labels_found,
+            "by_source": dict(sorted(self.by_source.items())),
+            "failed": self.failed,
+            "not_found": self.not_found,
+            "success_rate": self.success_rate,
+            "applied": self.applied,
+            "below_threshold": self.below_threshold,
+            "llm_fallbacks": self.llm_fallbacks,
+            "interrupted": self.interrupted,
+            "run_id": self.run_id,
+        }
+
+    def describe(self) -> str:
+        """One paragraph for the terminal."""
+        sources = ", ".join(f"{name} {count}" for name, count in sorted(self.by_source.items()))
+        text = (
+            f"hunted {self.processed} track(s): {self.labels_found} label(s) found "
+            f"({self.success_rate:.0%}){f' — {sources}' if sources else ''}; "
+            f"{self.not_found} not found, {self.failed} failed; {self.applied} stored label(s) "
+            f"filled; {self.below_threshold} finding(s) below the threshold kept for review"
+        )
+        return text + (" (interrupted: run it again to go on)" if self.interrupted else "")
+
+
+def hunt_labels(
+    store: Store,
+    *,
+    limit: int | None = None,
+    skip_with_labels: bool = False,
+    mode: str = "balanced",
+    sources: Sequence[str] | None = None,
+    min_confidence: float = MIN_CONFIDENCE,
+    track_ids: Sequence[int] | None = None,
+    hunter: LabelHunter | None = None,
+    settings: Any = None,
+    progress: bool = True,
+    **service_locations: Any,
+) -> HuntSummary:
+    """Hunt the labels of the library's tracks and store every outcome.
+
+    Parameters
+    ----------
+    store : Store
+        Opened for writing.
+    limit : int, optional
+        At most this many tracks.
+    skip_with_labels : bool, default False
+        Leave out tracks that have a label.
+    mode, sources, min_confidence
+        See :func:`~musicwb.enrich.labels.make_hunter`.
+    track_ids : sequence of int, optional
+        Only these tracks.
+    hunter : LabelHunter, optional
+        Use this hunter instead of building one.
+    settings : Settings, optional
+    progress : bool, default True
+        A tqdm bar on stderr.
+    **service_locations
+        ``musicbrainz_host``, ``musicbrainz_https``, ``discogs_base_url`` for
+        :func:`~musicwb.enrich.labels.make_hunter`.
+
+    Returns
+    -------
+    HuntSummary
+    """
+    if hunter is None:
+        hunter = make_hunter(
+            store,
+            settings=settings,
+            mode=mode,
+            sources=sources,
+            min_confidence=min_confidence,
+            **service_locations,
+        )
+    tracks = tracks_to_hunt(
+        store, limit=limit, skip_with_labels=skip_with_labels, track_ids=track_ids
+    )
+    parameters = {
+        "limit": limit,
+        "skip_with_labels": skip_with_labels,
+        "mode": hunter.mode,
+        "sources": hunter.tier_names,
+        "min_confidence": hunter.min_confidence,
+    }
+    summary = HuntSummary(run_id=start_run(store, kind="hunt_labels", parameters=parameters))
+    by_source: Counter[str] = Counter()
+    status = "ok"
+    try:
+        for track in tqdm(tracks, desc="hunting labels", unit="track", disable=not progress):
+            outcome = hunter.hunt(track)
+            summary.applied += record_outcomes(store, [outcome], run_id=summary.run_id)
+            summary.processed += 1
+            summary.llm_fallbacks += outcome.llm_fallbacks
+            if outcome.status == "found":
+                summary.labels_found += 1
+                by_source[outcome.finding.source] += 1
+            elif outcome.status == "failed":
+                summary.failed += 1
+            else:
+                summary.not_found += 1
+            if outcome.finding is not None and not outcome.finding.accepted:
+                summary.below_threshold += 1
+    except KeyboardInterrupt:
+        summary.interrupted, status = True, "interrupted"
+        raise
+    finally:
+        summary.by_source = dict(by_source)
+        for tier in hunter.tiers:
+            cache = getattr(getattr(tier, "source", None), "cache", None)
+            if cache is not None:
+                cache.flush()
+        finish_run(store, summary.run_id, status=status, summary=summary.as_dict())
+    return summary

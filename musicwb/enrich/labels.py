@@ -1,0 +1,276 @@
+"""The label hunter: ask the tiers in order, stop at the first confident answer.
+
+Tiers, cheapest first (see :mod:`musicwb.enrich.tiers`): ``library`` (the user's labels of the
+same album or artist), ``title`` (a label in the title's brackets), ``musicbrainz``,
+``discogs``, then plug-ins. A tier whose label agrees with an earlier, less certain finding
+makes it surer (:func:`~musicwb.enrich.outcomes.merge_agreeing`). A source that fails after
+its retries does not stop the hunt: the others are asked, and if no accepted answer comes the
+outcome is ``failed`` (worth retrying) rather than ``not_found``.
+
+Modes: ``fast`` (one search per source), ``balanced`` (two query variants), ``accurate``
+(three variants and the full release details of the best three candidates).
+
+The optional LLM assist (:mod:`musicwb.enrich.llm`, any OpenAI-compatible endpoint set in the
+environment) adds query variants, picks among close candidates and maps a release's several
+labels; every failure of it falls back to the deterministic path and is counted.
+
+Examples
+--------
+>>> from musicwb.store import Store
+>>> with Store("data/musicwb.duckdb") as store:                       # doctest: +SKIP
+...     hunter = make_hunter(store, mode="balanced")
+...     track = tracks_to_hunt(store, limit=1)[0]
+...     outcome = hunter.hunt(track)
+...     record_outcomes(store, [outcome])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from musicwb.enrich.findings import library_knowledge, record_outcomes, tracks_to_hunt
+from musicwb.enrich.match import MIN_CONFIDENCE, query_from_track
+from musicwb.enrich.outcomes import HuntOutcome, LabelFinding, merge_agreeing
+from musicwb.enrich.tiers import (
+    LibraryKnowledge,
+    LibraryTier,
+    SourceTier,
+    Tier,
+    TitleTier,
+    same_label,
+    tier_error,
+)
+from musicwb.errors import ParameterError, SourceError
+
+__all__ = [
+    "DEFAULT_TIERS",
+    "MODES",
+    "PLUGIN_GROUP",
+    "HuntOutcome",
+    "LabelFinding",
+    "LabelHunter",
+    "available_plugins",
+    "make_hunter",
+    "record_outcomes",
+    "tracks_to_hunt",
+]
+
+MODES = ("fast", "balanced", "accurate")
+DEFAULT_TIERS = ("library", "title", "musicbrainz", "discogs")
+PLUGIN_GROUP = "musicwb.label_sources"
+
+
+class LabelHunter:
+    """Hunts the label of one track at a time through the tiers.
+
+    Parameters
+    ----------
+    tiers : sequence of Tier or Source
+        In the order they are asked; a bare :class:`~musicwb.enrich.sources.base.Source` (a
+        plug-in, a test source) is wrapped in a :class:`~musicwb.enrich.tiers.SourceTier`.
+    mode : {"fast", "balanced", "accurate"}, default "balanced"
+    min_confidence : float, default 0.7
+        A finding at or above it is accepted and ends the hunt.
+    llm : LlmAssist or None
+        The optional assist; None (the default) uses the deterministic path only.
+
+    Notes
+    -----
+    :meth:`hunt` keeps no state between calls, so one hunter may serve several threads; the
+    sources' HTTP policy and cache are thread-safe.
+    """
+
+    def __init__(
+        self,
+        *,
+        tiers: Sequence[Any],
+        mode: str = "balanced",
+        min_confidence: float = MIN_CONFIDENCE,
+        llm: Any = None,
+    ) -> None:
+        if mode not in MODES:
+            raise ParameterError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if not 0.0 < min_confidence <= 1.0:
+            raise ParameterError(f"min_confidence must be in (0, 1], got {min_confidence}")
+        self.tiers: list[Tier] = [
+            tier if hasattr(tier, "find") else SourceTier(tier) for tier in tiers
+        ]
+        if not self.tiers:
+            raise ParameterError("the label hunter needs at least one tier")
+        self.mode = mode
+        self.min_confidence = float(min_confidence)
+        self.llm = llm
+
+    @property
+    def tier_names(self) -> list[str]:
+        """The tiers' names, in order."""
+        return [tier.name for tier in self.tiers]
+
+    def _ask(
+        self, tier: Tier, track: Mapping[str, Any], query: Any
+    ) -> tuple[LabelFinding | None, int]:
+        """One tier's finding, with the LLM assist if any; (finding, LLM fallbacks)."""
+        if self.llm is None or not isinstance(tier, SourceTier):
+            return tier.find(track, query=query, mode=self.mode, assist=None), 0
+        from musicwb.enrich.llm import LlmError
+
+        try:
+            return tier.find(track, query=query, mode=self.mode, assist=self.llm), 0
+        except LlmError:
+            # The services' answers are cached, so asking again without the assist is cheap.
+            return tier.find(track, query=query, mode=self.mode, assist=None), 1
+
+    def hunt(self, track: Mapping[str, Any]) -> HuntOutcome:
+        """Hunt one track's label.
+
+        Parameters
+        ----------
+        track : mapping
+            A row of :func:`~musicwb.enrich.findings.tracks_to_hunt` (at least ``id``, and
+            ``artist``, ``title``, ``album``, ``duration``, ``path`` where known).
+
+        Returns
+        -------
+        HuntOutcome
+        """
+        started = time.perf_counter()
+        track_id = int(track["id"])
+        query = query_from_track(track)
+        best: LabelFinding | None = None
+        errors: list[str] = []
+        tried: list[str] = []
+        fallbacks = 0
+        for tier in self.tiers:
+            tried.append(tier.name)
+            try:
+                finding, used_fallback = self._ask(tier, track, query)
+            except SourceError as exc:
+                errors.append(tier_error(tier, exc))
+                continue
+            fallbacks += used_fallback
+            if finding is None:
+                continue
+            if best is not None and same_label(best.label, finding.label):
+                best = merge_agreeing(best, finding)
+            elif best is None or finding.confidence > best.confidence:
+                best = finding
+            if best.confidence >= self.min_confidence:
+                break
+        if best is not None:
+            best = replace(best, accepted=best.confidence >= self.min_confidence)
+        if best is not None and best.accepted:
+            status = "found"
+        else:
+            status = "failed" if errors else "not_found"
+        return HuntOutcome(
+            track_id=track_id,
+            status=status,
+            finding=best,
+            error="; ".join(errors) or None,
+            tried=tuple(tried),
+            elapsed_s=time.perf_counter() - started,
+            llm_fallbacks=fallbacks,
+        )
+
+
+def available_plugins() -> dict[str, Any]:
+    """Plug-in factories published under the ``musicwb.label_sources`` entry-point group."""
+    from importlib.metadata import entry_points
+
+    return {point.name: point for point in entry_points(group=PLUGIN_GROUP)}
+
+
+def _check_sources(names: Sequence[str]) -> list[str]:
+    plugins = available_plugins()
+    known = [*DEFAULT_TIERS, *sorted(plugins)]
+    wrong = [name for name in names if name not in known]
+    if wrong:
+        raise ParameterError(
+            f"unknown label source(s) {', '.join(map(repr, wrong))}; choose from {', '.join(known)}"
+        )
+    if not names:
+        raise ParameterError("at least one label source is needed")
+    return list(dict.fromkeys(names))
+
+
+def make_hunter(
+    store: Any,
+    *,
+    settings: Any = None,
+    mode: str = "balanced",
+    sources: Sequence[str] | None = None,
+    min_confidence: float = MIN_CONFIDENCE,
+    musicbrainz_host: str | None = None,
+    musicbrainz_https: bool | None = None,
+    discogs_base_url: str | None = None,
+    llm: Any = "auto",
+    knowledge: LibraryKnowledge | None = None,
+) -> LabelHunter:
+    """A hunter over the store's library knowledge and the configured services.
+
+    Parameters
+    ----------
+    store : Store
+        Read for the library knowledge; the services' answers are cached in it.
+    settings : Settings, optional
+        ``get_settings()`` when omitted (contact, rate limits, Discogs token, LLM endpoint).
+    mode : {"fast", "balanced", "accurate"}
+    sources : sequence of str, optional
+        Tier names in order: ``library``, ``title``, ``musicbrainz``, ``discogs`` and
+        plug-in names (:func:`available_plugins`); default the first four.
+    min_confidence : float, default 0.7
+    musicbrainz_host, musicbrainz_https, discogs_base_url
+        Where the services are, when not the settings' (a mirror, a replay server).
+    llm : "auto", None or LlmAssist
+        ``"auto"``: the assist when the environment configures an endpoint
+        (``MUSICWB_LLM_BASE_URL`` and ``MUSICWB_LLM_MODEL``), else none.
+    knowledge : LibraryKnowledge, optional
+        Read from the store when omitted.
+
+    Returns
+    -------
+    LabelHunter
+
+    Raises
+    ------
+    ParameterError
+        An unknown mode or source name.
+    """
+    if settings is None:
+        from musicwb.config import get_settings
+
+        settings = get_settings()
+    names = _check_sources(list(sources) if sources is not None else list(DEFAULT_TIERS))
+    if knowledge is None:
+        knowledge = library_knowledge(store) if {"library", "title"} & set(names) else None
+    tiers: list[Any] = []
+    services: dict[str, Any] = {}
+    if {"musicbrainz", "discogs"} & set(names):
+        from musicwb.enrich.sources import make_sources
+
+        musicbrainz, discogs = make_sources(
+            settings,
+            store=store,
+            musicbrainz_host=musicbrainz_host,
+            musicbrainz_https=musicbrainz_https,
+            discogs_base_url=discogs_base_url,
+        )
+        services = {"musicbrainz": musicbrainz, "discogs": discogs}
+    plugins = available_plugins()
+    for name in names:
+        if name == "library":
+            tiers.append(LibraryTier(knowledge or LibraryKnowledge.empty()))
+        elif name == "title":
+            tiers.append(TitleTier(knowledge))
+        elif name in services:
+            tiers.append(SourceTier(services[name]))
+        else:
+            tiers.append(SourceTier(plugins[name].load()(settings)))
+    if llm == "auto":
+        from musicwb.enrich.llm import LlmAssist
+
+        llm = LlmAssist.from_settings(settings)
+    return LabelHunter(tiers=tiers, mode=mode, min_confidence=min_confidence, llm=llm)
