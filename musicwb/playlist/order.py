@@ -27,8 +27,9 @@ level transition floor  min gap   max per artist   BPM window Camelot
 ``params.relaxation_levels`` limits the levels that may be used; when even the last allowed
 level has no candidate (or the pool is used up) the playlist stops short and
 ``diagnostics["stopped"]`` says why. Every relaxed position is reported in
-``diagnostics["relaxations"]`` with the level, what it relaxed and why (how many remaining
-tracks each rule of the stricter level blocked).
+``diagnostics["relaxations"]`` with the level, what that level relaxes (``rule``), the rules
+then in force (``in_force``) and why (how many remaining tracks each rule of the stricter level
+blocked).
 
 "Min gap ``g``" means at least ``g`` other tracks between two tracks of one artist. Tracks of
 unknown tempo or key pass the BPM and Camelot rules (nothing says they clash).
@@ -425,13 +426,16 @@ def _order(
     starts = _unit_rows(library.start[rows])
     ends = _unit_rows(library.end[rows])
     fulls = _unit_rows(library.full[rows])
-    artists = library.artist_codes[rows]
+    # Artists as local codes 0..k-1, so positions and counts are arrays indexed by artist.
+    _, artists = np.unique(library.artist_codes[rows], return_inverse=True)
     seed_artist = artists[0]
+    last_position = np.full(artists.max() + 1, -(10**9), dtype=np.int64)
+    counts = np.zeros(artists.max() + 1, dtype=np.int64)
+    last_position[seed_artist] = 0
+    counts[seed_artist] = 1
 
     used = np.zeros(size, dtype=bool)
     used[0] = True
-    last_position: dict[int, int] = {int(seed_artist): 0}
-    counts: dict[int, int] = {int(seed_artist): 1}
     closest = (fulls @ fulls[0]).astype(np.float64)  # highest cosine to a chosen track
     rulesets = [
         rules_at(level, params, length=length) for level in range(params.relaxation_levels + 1)
@@ -450,10 +454,8 @@ def _order(
             starts[remaining] @ ends[previous], gamma=params.transition_gamma
         )
         candidate_artists = artists[remaining]
-        since = np.array(
-            [position - last_position.get(int(a), -(10**9)) - 1 for a in candidate_artists]
-        )
-        played = np.array([counts.get(int(a), 0) for a in candidate_artists])
+        since = position - last_position[candidate_artists] - 1
+        played = counts[candidate_artists]
         tempo_change = (
             tempo_distance(tempo[rows[previous]], tempo[rows[remaining]])
             if tempo is not None
@@ -489,7 +491,8 @@ def _order(
                 {
                     "position": position,
                     "level": level,
-                    "rule": "; ".join(LEVEL_RULES[lv] for lv in range(1, level + 1)),
+                    "rule": LEVEL_RULES[level],
+                    "in_force": rulesets[level].describe(),
                     "reason": (
                         f"no track of {remaining.size} remaining passes level {level - 1} "
                         f"({rulesets[level - 1].describe()}): {_blocked(previous_failures)}"
@@ -505,9 +508,8 @@ def _order(
         pick_at = int(np.argmax(score))
         pick = int(remaining[pick_at])
         used[pick] = True
-        artist = int(artists[pick])
-        last_position[artist] = position
-        counts[artist] = counts.get(artist, 0) + 1
+        last_position[artists[pick]] = position
+        counts[artists[pick]] += 1
         np.maximum(closest, fulls @ fulls[pick], out=closest)
         chosen.append(pick)
         transitions.append(float(quality[pick_at]))

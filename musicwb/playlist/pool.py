@@ -221,7 +221,18 @@ class Pool:
         return int(self.indices.shape[0])
 
 
-_CACHE: dict[int, tuple[weakref.ref, Library]] = {}
+_CACHE: dict[tuple[int, ...], tuple[list[weakref.ref | None], Library]] = {}
+_DERIVED_FROM = (
+    "track_ids",
+    "artist_keys",
+    "embedded_full",
+    "embedded_start",
+    "embedded_end",
+    "genre_vocab",
+    "genre_indptr",
+    "genre_indices",
+    "raw_full_rhythm",
+)
 
 
 def library_of(artifact: Mapping[str, np.ndarray] | Library) -> Library:
@@ -249,19 +260,24 @@ def library_of(artifact: Mapping[str, np.ndarray] | Library) -> Library:
     missing = [key for key in _REQUIRED if key not in artifact]
     if missing:
         raise ParameterError(f"the artifact lacks {', '.join(missing)}")
-    anchor = artifact["track_ids"]
-    cached = _CACHE.get(id(anchor))
-    if cached is not None and cached[0]() is anchor:
+    # Cached by the identity of the arrays used, kept while they live.
+    arrays = [artifact.get(key) for key in _DERIVED_FROM]
+    key = tuple(id(a) for a in arrays)
+    cached = _CACHE.get(key)
+    if cached is not None and all(
+        (ref() if ref is not None else None) is a for ref, a in zip(cached[0], arrays, strict=True)
+    ):
         return cached[1]
-    with one_blas_thread():
-        library = _derive(artifact)
+    library = _derive(artifact)
     try:
-        reference = weakref.ref(anchor)
-    except TypeError:  # a plain list or similar: no caching
+        refs = [weakref.ref(a) if a is not None else None for a in arrays]
+    except TypeError:  # plain lists and the like: no caching
         return library
-    _CACHE[id(anchor)] = (reference, library)
-    for key in [k for k, (ref, _) in _CACHE.items() if ref() is None]:
-        del _CACHE[key]
+    for stale in [
+        k for k, (rs, _) in _CACHE.items() if any(r is not None and r() is None for r in rs)
+    ]:
+        del _CACHE[stale]
+    _CACHE[key] = (refs, library)
     return library
 
 
