@@ -331,21 +331,20 @@ def calibration_chart(calibration: pd.DataFrame) -> alt.LayerChart:
     diagonal = alt.Chart(pd.DataFrame({"p": [0.0, 1.0]})).mark_line(
         color="gray", strokeDash=[4, 4]
     ).encode(x="p:Q", y="p:Q")
-    points = (
-        alt.Chart(calibration)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("predicted", type="quantitative", title="predicted probability (decile mean)",
-                    scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("observed", type="quantitative", title="observed share right",
-                    scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("method", type="nominal"),
-            size=alt.Size("n", type="quantitative", title="proposals"),
-            tooltip=["method", "bin", "n", alt.Tooltip("predicted", format=".3f"),
-                     alt.Tooltip("observed", format=".3f")],
-        )
+    x = alt.X("predicted", type="quantitative", title="predicted probability (decile mean)",
+              scale=alt.Scale(domain=[0, 1]))
+    y = alt.Y("observed", type="quantitative", title="observed share right",
+              scale=alt.Scale(domain=[0, 1]))
+    color = alt.Color("method", type="nominal")
+    lines = alt.Chart(calibration).mark_line().encode(x=x, y=y, color=color)
+    points = alt.Chart(calibration).mark_circle(opacity=0.9).encode(
+        x=x, y=y, color=color,
+        size=alt.Size("n", type="quantitative", title="proposals",
+                      scale=alt.Scale(range=[30, 400])),
+        tooltip=["method", "bin", "n", alt.Tooltip("predicted", format=".3f"),
+                 alt.Tooltip("observed", format=".3f")],
     )  # fmt: skip
-    return alt.layer(diagonal, points).properties(
+    return alt.layer(diagonal, lines, points).properties(
         width=360, height=360, title="Calibration of the top-1 proposals (masked answers)"
     )
 
