@@ -7,16 +7,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 import musicwb.cli.playlist  # noqa: F401  (registers the commands until musicwb.cli imports it)
 from musicwb.cli import app
+from musicwb.errors import ParameterError
 from musicwb.store import Store
 
 # A real `musicwb` process (main() turns errors into exit codes); until musicwb/cli/__init__.py
@@ -28,8 +32,8 @@ LAUNCH = (
 
 
 def invoke(*args: str):
-    """The command in this process (fast); exit codes of errors need :func:`run_cli`."""
-    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+    """The command in this process (fast); the exit codes of errors need :func:`run_cli`."""
+    return CliRunner().invoke(app, list(args))
 
 
 def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -142,3 +146,188 @@ def test_genres_migrate_on_a_missing_store_is_a_clear_error(tmp_path):
     done = run_cli("genres", "migrate", "--store", str(tmp_path / "none.duckdb"), cwd=tmp_path)
     assert done.returncode == 1
     assert "no store at" in done.stderr and "Traceback" not in done.stderr
+
+
+# -- musicwb playlist --------------------------------------------------------------------------
+
+PLAYLIST_TRACK_KEYS = {"track_id", "artist", "title", "path", "transition_in"}
+DIAGNOSTIC_KEYS = {
+    "pool_size",
+    "artists",
+    "relaxations",
+    "mean_transition",
+    "min_transition",
+    "max_per_artist",
+}
+
+
+def _no_nan(constant: str) -> None:
+    raise AssertionError(f"JSON holds {constant}: not valid JSON for other tools")
+
+
+@pytest.fixture(scope="module")
+def demo_artifact(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real artifact file for the demo library's real audio files.
+
+    Extracting the demo's features takes minutes, so the 137-feature vectors are drawn instead:
+    two styles, one shade of a style per artist, per-track noise, start and end close to the full track.
+    Everything else (artist keys, albums, genres, preprocessing, the .npz) is the real thing.
+    """
+    from musicwb.linkage.artists import artist_key
+    from musicwb.sonic.artifact import FeatureSet, build_artifact_arrays, write_artifact
+
+    with Store(demo_store, read_only=True) as store:
+        tracks = store.df("SELECT id, artist, album, genres FROM tracks ORDER BY id")
+    rng = np.random.default_rng(11)
+    keys = np.array([artist_key(a) for a in tracks["artist"]], dtype=object)
+    styles = rng.normal(size=(2, 137))  # two styles; each artist has its own shade of one
+    centres = {
+        key: styles[i % 2] + 0.6 * rng.normal(size=137) for i, key in enumerate(sorted(set(keys)))
+    }
+    full = np.stack([centres[key] for key in keys]) + 0.4 * rng.normal(size=(len(tracks), 137))
+    matrices = {
+        segment: (full + 0.2 * rng.normal(size=full.shape)).astype(np.float32)
+        for segment in ("start", "mid", "end")
+    }
+    matrices["full"] = full.astype(np.float32)
+    features = FeatureSet(
+        track_ids=tracks["id"].to_numpy(dtype=np.int64),
+        matrices=matrices,
+        artists=tracks["artist"].to_numpy(dtype=object),
+        artist_keys=keys,
+        albums=tracks["album"].str.lower().to_numpy(dtype=object),
+        genres=[list(g) if isinstance(g, list | np.ndarray) else [] for g in tracks["genres"]],
+        extractor_versions=["beat3tower-1.0"],
+    )
+    out = tmp_path_factory.mktemp("artifact") / "sonic_artifact.npz"
+    return write_artifact(build_artifact_arrays(features), out)
+
+
+@pytest.fixture(scope="module")
+def seed(demo_store: Path) -> int:
+    with Store(demo_store, read_only=True) as store:
+        return int(store.scalar("SELECT min(id) FROM tracks"))
+
+
+def playlist_args(store: Path, artifact: Path, seed: int, *extra: str) -> list[str]:
+    return [
+        "playlist",
+        "--seed",
+        str(seed),
+        "--store",
+        str(store),
+        "--artifact",
+        str(artifact),
+        *extra,
+    ]
+
+
+def test_playlist_json_has_exactly_the_keys_scripts_rely_on(demo_store, demo_artifact, seed):
+    done = invoke(*playlist_args(demo_store, demo_artifact, seed, "--length", "12", "--json"))
+    assert done.exit_code == 0, done.stderr
+    result = json.loads(done.stdout, parse_constant=_no_nan)
+    assert set(result) == {"tracks", "diagnostics"}
+    tracks, diagnostics = result["tracks"], result["diagnostics"]
+    assert 2 <= len(tracks) <= 12
+    assert all(set(track) == PLAYLIST_TRACK_KEYS for track in tracks)
+    assert tracks[0]["track_id"] == seed and tracks[0]["transition_in"] is None
+    assert all(isinstance(track["transition_in"], float) for track in tracks[1:])
+    assert len({track["track_id"] for track in tracks}) == len(tracks)
+    assert all(Path(track["path"]).is_file() and track["title"] for track in tracks)
+    assert DIAGNOSTIC_KEYS <= set(diagnostics)
+    # artists are counted by artist key ("A feat. B" is A), so never more than the credits
+    assert 1 <= diagnostics["artists"] <= len({track["artist"] for track in tracks})
+    assert diagnostics["min_transition"] == pytest.approx(
+        min(track["transition_in"] for track in tracks[1:])
+    )
+    for relaxation in diagnostics["relaxations"]:
+        assert {"level", "rule", "reason"} <= set(relaxation)
+    assert done.stderr == ""
+
+
+def test_playlist_out_writes_a_playable_m3u8(demo_store, demo_artifact, seed, tmp_path):
+    from musicwb.sonic.io import probe_audio
+
+    folder = tmp_path / "Playlists (été)"
+    out = folder / "from seed.m3u8"
+    done = invoke(*playlist_args(demo_store, demo_artifact, seed, "--length", "8", "--out", str(out), "--relative"))  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    written = int(re.search(r"wrote (\d+) track\(s\) to (.+)$", done.stderr)[1])
+    assert done.stderr.strip().endswith(str(out)) and 5 <= written <= 8
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "#EXTM3U" and len(lines) == 1 + 2 * written
+    entries = list(zip(lines[1::2], lines[2::2], strict=True))
+    with Store(demo_store, read_only=True) as store:
+        stored = dict(store.rows("SELECT path, duration FROM tracks"))
+    for info, relative in entries:
+        assert not Path(relative).is_absolute()
+        path = (folder / relative).resolve()
+        audio = probe_audio(path)  # what a player does first: the file is there and is audio
+        assert audio.duration_s > 1
+        assert info.startswith(f"#EXTINF:{round(stored[str(path)])},")
+    printed = done.stdout.splitlines()
+    assert printed[0].split() == [
+        "position",
+        "track_id",
+        "artist",
+        "title",
+        "transition_in",
+        "seed_similarity",
+    ]
+    assert any(line.startswith("pool ") for line in printed)
+
+
+def test_playlist_out_csv_with_absolute_paths(demo_store, demo_artifact, seed, tmp_path):
+    out = tmp_path / "set.csv"
+    done = invoke(
+        *playlist_args(demo_store, demo_artifact, seed, "--length", "6", "--out", str(out))
+    )
+    assert done.exit_code == 0, done.stderr
+    frame = pd.read_csv(out)
+    assert frame["position"].tolist() == list(range(1, len(frame) + 1)) and len(frame) >= 5
+    assert frame["track_id"].iloc[0] == seed
+    assert all(Path(p).is_absolute() and Path(p).is_file() for p in frame["path"])
+
+
+def test_recently_played_tracks_are_left_out(demo_store, demo_artifact, seed, tmp_path):
+    store = tmp_path / "copy.duckdb"
+    shutil.copy(demo_store, store)
+    first = json.loads(
+        invoke(*playlist_args(store, demo_artifact, seed, "--length", "8", "--json")).stdout
+    )
+    played = [track["track_id"] for track in first["tracks"][1:3]]
+    from musicwb.playlist.history import record_plays
+
+    with Store(store) as opened:
+        plays = pd.DataFrame({"track_id": played, "played_at": [dt.datetime.now(dt.UTC)] * 2})
+        record_plays(opened, plays, source="test")
+    second = json.loads(
+        invoke(*playlist_args(store, demo_artifact, seed, "--length", "8", "--json")).stdout
+    )
+    assert not set(played) & {track["track_id"] for track in second["tracks"]}
+    again = invoke(
+        *playlist_args(store, demo_artifact, seed, "--length", "8", "--recent-days", "0", "--json")
+    )
+    assert set(played) <= {track["track_id"] for track in json.loads(again.stdout)["tracks"]}
+
+
+def test_unknown_seed_exits_2_naming_it(demo_store, demo_artifact, tmp_path):
+    done = run_cli(*playlist_args(demo_store, demo_artifact, 987654), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: ") and "987654" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_bad_options_exit_2_with_the_reason(demo_store, demo_artifact, seed, tmp_path):
+    missing = run_cli(*playlist_args(demo_store, tmp_path / "none.npz", seed), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "none.npz" in missing.stderr and "musicwb artifact build" in missing.stderr
+    wrong = invoke(*playlist_args(demo_store, demo_artifact, seed, "--mode", "chill"))
+    assert isinstance(wrong.exception, ParameterError) and "chill" in str(wrong.exception)
+    floor = invoke(*playlist_args(demo_store, demo_artifact, seed, "--similarity-floor", "1.5"))
+    assert isinstance(floor.exception, ParameterError)
+    assert "similarity_floor" in str(floor.exception)
+    suffix = invoke(
+        *playlist_args(demo_store, demo_artifact, seed, "--out", str(tmp_path / "x.txt"))
+    )
+    assert isinstance(suffix.exception, ParameterError) and ".m3u8" in str(suffix.exception)

@@ -160,6 +160,11 @@ def _describe(result: Any) -> str:
         f"playlist, at most {diagnostics['max_per_artist']} per artist; transition mean "
         f"{_number(diagnostics['mean_transition'])}, min {_number(diagnostics['min_transition'])}"
     )
+    if diagnostics.get("stopped"):
+        lines.append(
+            f"stopped at {len(tracks)} of {diagnostics.get('requested_length', '?')} track(s): "
+            f"{diagnostics['stopped']}"
+        )
     lines.extend(_relaxation_lines(diagnostics["relaxations"]))
     return "\n".join(lines)
 
