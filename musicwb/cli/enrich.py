@@ -1,0 +1,268 @@
+"""Background enrichment commands: ``musicwb enrich queue|run|status`` and
+``musicwb cooldown migrate|process|stats``.
+
+``enrich run`` works through the queue in a background thread (the label hunter, rate limited
+per source) until the queue, ``--limit`` or ``--budget`` is done; Ctrl-C finishes and writes the
+items in hand, saves the worker's state and exits with 130, and the next run carries on.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from musicwb.cli._common import JsonOption, StoreOption, app, print_frame, print_json, store_path
+from musicwb.errors import ParameterError
+
+enrich_app = typer.Typer(
+    help="Background label hunting: queue tracks, run the worker, see where it stands.",
+    no_args_is_help=True,
+)
+cooldown_app = typer.Typer(
+    help="The cool-down queue: tracks without a label yet, retried months later.",
+    no_args_is_help=True,
+)
+app.add_typer(enrich_app, name="enrich")
+app.add_typer(cooldown_app, name="cooldown")
+
+StrategyOption = Annotated[
+    str,
+    typer.Option(
+        "--strategy",
+        help="Cool-down strategy for newly parked tracks: fixed, exponential or adaptive.",
+    ),
+]
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    if not names:
+        raise ParameterError("--sources needs at least one name")
+    return names
+
+
+@enrich_app.command("queue")
+def queue_command(
+    missing_labels: Annotated[
+        bool, typer.Option("--missing-labels", help="Every track without a label (priority 0).")
+    ] = False,
+    last_scan: Annotated[
+        bool, typer.Option("--last-scan", help="The tracks the last scan added (priority 20).")
+    ] = False,
+    track: Annotated[
+        list[int] | None,
+        typer.Option("--track", help="A track id (repeatable): re-queued by hand (priority 30)."),
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Put tracks in the enrichment queue (one row per track; higher priorities win)."""
+    from musicwb.enrich.queue import (
+        enqueue_last_scan,
+        enqueue_missing_labels,
+        enqueue_tracks,
+        queue_progress,
+    )
+    from musicwb.store import Store
+
+    if not (missing_labels or last_scan or track):
+        raise ParameterError("say what to queue: --missing-labels, --last-scan or --track ID")
+    counts = {}
+    with Store(store_path(store)) as opened:
+        if track:
+            counts["manual"] = enqueue_tracks(opened, track)
+        if last_scan:
+            counts["last_scan"] = enqueue_last_scan(opened)
+        if missing_labels:
+            counts["missing_labels"] = enqueue_missing_labels(opened)
+        remaining = queue_progress(opened).remaining
+    if as_json:
+        print_json({"queued": counts, "remaining": remaining})
+    else:
+        done = ", ".join(f"{count} by {name.replace('_', ' ')}" for name, count in counts.items())
+        typer.echo(f"queued {done}; {remaining} item(s) pending")
+
+
+@enrich_app.command("run")
+def run_command(
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Take at most N items.")
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option("--budget", min=0, help="Take no new item after SECONDS (then finish)."),
+    ] = None,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, help="Items hunted at once (sources in parallel).")
+    ] = 2,
+    mode: Annotated[
+        str, typer.Option("--mode", help="fast (1 search), balanced (2) or accurate (3 + details).")
+    ] = "balanced",
+    sources: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sources",
+            help="Tiers in order, comma-separated or repeated: library, title, musicbrainz, "
+            "discogs, plug-ins [default: the first four].",
+        ),
+    ] = None,
+    strategy: StrategyOption = "adaptive",
+    enqueue: Annotated[
+        bool,
+        typer.Option(
+            "--enqueue/--no-enqueue",
+            help="First queue the last scan's tracks and every track missing a label.",
+        ),
+    ] = True,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Work through the queue in the background; Ctrl-C finishes the items in hand and stops."""
+    from tqdm.auto import tqdm
+
+    from musicwb.config import get_settings
+    from musicwb.enrich.labels import make_hunter
+    from musicwb.enrich.queue import Worker, enqueue_last_scan, enqueue_missing_labels
+    from musicwb.runs import finish_run, start_run
+    from musicwb.store import Store
+
+    settings = get_settings(store=store)
+    parameters = {
+        "limit": limit,
+        "budget": budget,
+        "threads": threads,
+        "mode": mode,
+        "sources": sources,
+        "strategy": strategy,
+    }
+    with Store(store_path(store)) as opened:
+        if enqueue:
+            enqueue_last_scan(opened)
+            enqueue_missing_labels(opened)
+        hunter = make_hunter(opened.reader(), settings=settings, mode=mode, sources=_split(sources))
+        run_id = start_run(opened, kind="enrich", parameters=parameters)
+        bar = tqdm(desc="enrich", unit="track", disable=as_json, dynamic_ncols=True)
+
+        def show(progress) -> None:
+            bar.total = progress.processed + progress.remaining
+            bar.n = progress.processed
+            bar.set_postfix(found=progress.enriched, failed=progress.failed, refresh=False)
+            bar.refresh()
+
+        worker = Worker(
+            opened,
+            hunter,
+            threads=threads,
+            limit=limit,
+            budget_s=budget,
+            strategy=strategy,
+            on_progress=show,
+        )
+        show(worker.progress())
+        try:
+            final = worker.run()
+        except KeyboardInterrupt:
+            bar.close()
+            final = worker.progress()
+            finish_run(opened, run_id, status="interrupted", summary=final.as_dict())
+            typer.echo(
+                "interrupted: the items in hand were finished and saved; "
+                "`musicwb enrich run` carries on",
+                err=True,
+            )
+            raise typer.Exit(130) from None
+        except BaseException as exc:
+            bar.close()
+            finish_run(opened, run_id, status="failed", summary={"error": str(exc)})
+            raise
+        bar.close()
+        finish_run(opened, run_id, status="ok", summary=final.as_dict())
+    if as_json:
+        print_json({**final.as_dict(), "run_id": run_id})
+    else:
+        typer.echo(_describe(final))
+
+
+def _describe(progress) -> str:
+    rate = "" if progress.rate_per_s is None else f", {progress.rate_per_s:.2f} tracks/s"
+    eta = (
+        "" if progress.eta_s is None or not progress.remaining else f", ETA {progress.eta_s:.0f} s"
+    )
+    return (
+        f"{progress.state}: {progress.processed} processed ({progress.enriched} enriched, "
+        f"{progress.not_found} not found, {progress.failed} failed), "
+        f"{progress.remaining} remaining{rate}{eta}"
+    )
+
+
+@enrich_app.command("status")
+def status_command(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """Where the enrichment stands: processed, enriched, failed, remaining, rate, ETA."""
+    from musicwb.enrich.queue import queue_progress
+    from musicwb.store import Store
+
+    with Store(store_path(store), read_only=True) as opened:
+        progress = queue_progress(opened)
+    if as_json:
+        print_json(progress.as_dict())
+    else:
+        typer.echo(_describe(progress))
+
+
+@cooldown_app.command("migrate")
+def cooldown_migrate(
+    strategy: StrategyOption = "adaptive",
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed of the jitter (reproducible dates).")
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Park finished tracks without a label (not found, failed) that are not in cool-down yet."""
+    from musicwb.enrich import cooldown
+    from musicwb.store import Store
+
+    with Store(store_path(store)) as opened:
+        parked = cooldown.migrate(opened, now=cooldown.utc_now(), strategy=strategy, rng=seed)
+    if as_json:
+        print_json({"parked": parked})
+    else:
+        typer.echo(f"parked {parked} track(s) in the cool-down ({strategy})")
+
+
+@cooldown_app.command("process")
+def cooldown_process(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """Send the tracks whose retry time has come back to the enrichment queue."""
+    from musicwb.enrich import cooldown
+    from musicwb.store import Store
+
+    with Store(store_path(store)) as opened:
+        requeued = cooldown.process(opened, now=cooldown.utc_now())
+    if as_json:
+        print_json({"requeued": requeued})
+    else:
+        typer.echo(f"re-queued {requeued} track(s) from the cool-down")
+
+
+@cooldown_app.command("stats")
+def cooldown_stats(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """Total, ready, waiting, next retry time, average retries, and a summary per strategy."""
+    import pandas as pd
+
+    from musicwb.enrich import cooldown
+    from musicwb.store import Store
+
+    with Store(store_path(store), read_only=True) as opened:
+        stats = cooldown.stats(opened, now=cooldown.utc_now())
+    if as_json:
+        print_json(stats)
+        return
+    typer.echo(
+        f"{stats['total']} in cool-down: {stats['ready']} ready, {stats['waiting']} waiting, "
+        f"{stats['permanently_failed']} permanently failed; next retry "
+        f"{stats['next_retry_at'] or '-'}; average retries {stats['average_retries']}"
+    )
+    print_frame(pd.DataFrame(stats["strategies"]), as_json=False)
