@@ -26,7 +26,7 @@ $(TEST_STAMP): $(STAMP)
 demo: install
 	$(BIN)/musicwb demo
 	$(BIN)/musicwb extract --workers 2
-	$(BIN)/musicwb batch
+	$(BIN)/musicwb batch --config batch.demo.toml
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks

@@ -218,8 +218,8 @@ def make_hunter(
     settings : Settings, optional
         ``get_settings()`` when omitted (contact, rate limits, Discogs token, LLM endpoint).
     mode : {"fast", "balanced", "accurate"}
-    sources : sequence of str, optional
-        Tier names in order: ``library``, ``title``, ``musicbrainz``, ``discogs`` and
+    sources : sequence of str or str, optional
+        Tier names in order (or one comma-separated string): ``library``, ``title``, ``musicbrainz``, ``discogs`` and
         plug-in names (:func:`available_plugins`); default the first four.
     min_confidence : float, default 0.7
     musicbrainz_host, musicbrainz_https, discogs_base_url
@@ -243,6 +243,8 @@ def make_hunter(
         from musicwb.config import get_settings
 
         settings = get_settings()
+    if isinstance(sources, str):
+        sources = [name.strip() for name in sources.split(",") if name.strip()]
     names = _check_sources(list(sources) if sources is not None else list(DEFAULT_TIERS))
     if knowledge is None:
         knowledge = library_knowledge(store) if {"library", "title"} & set(names) else None

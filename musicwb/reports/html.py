@@ -24,7 +24,16 @@ from typing import Any
 
 from musicwb.errors import MusicwbError, ParameterError
 
-__all__ = ["REPORT_CSP", "TEMPLATES_DIR", "chart_html", "export_html", "inline_charts", "safe_json"]
+__all__ = [
+    "REPORT_CSP",
+    "TEMPLATES_DIR",
+    "WIDGET_VIEW_MIME",
+    "chart_html",
+    "drop_widget_views",
+    "export_html",
+    "inline_charts",
+    "safe_json",
+]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -35,6 +44,7 @@ REPORT_CSP = (
     "style-src 'unsafe-inline'; img-src data: blob:; font-src data:"
 )
 
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 _VEGA_MIME = re.compile(r"^application/vnd\.(?P<mode>vega|vegalite)\.v\d+\+json$")
 _EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 
@@ -146,6 +156,34 @@ def inline_charts(nb: Any) -> tuple[Any, int]:
     return nb, n_charts
 
 
+def drop_widget_views(nb: Any) -> tuple[Any, int]:
+    """Remove ipywidgets views (progress bars, dashboards) from a notebook's outputs.
+
+    A widget is drawn by a live kernel; a static, offline page can show neither it nor its
+    state, and its plain-text fallback is the widget's Python repr. Notebooks print the final
+    state of long work as text or tables for the report.
+
+    Returns
+    -------
+    nb : nbformat.NotebookNode
+        A copy; the input is not changed.
+    n_dropped : int
+    """
+    nb = copy.deepcopy(nb)
+    dropped = 0
+    for cell in nb.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            if WIDGET_VIEW_MIME in output.get("data", {}):
+                dropped += 1
+                continue
+            kept.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    nb.metadata.pop("widgets", None)
+    return nb, dropped
+
+
 @lru_cache(maxsize=1)
 def _vega_embed_script() -> str:
     """vega, vega-lite and vega-embed in one script, from vl-convert (no network)."""
@@ -177,6 +215,7 @@ def export_html(nb: Any, *, no_input: bool = False, name: str = "Notebook") -> s
     """
     from nbconvert import HTMLExporter
 
+    nb, _ = drop_widget_views(nb)
     nb, n_charts = inline_charts(nb)
     exporter = HTMLExporter(
         template_name="lab",
