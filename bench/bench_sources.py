@@ -1,8 +1,9 @@
 """Benchmark: metadata sources against the local replay server with scaled-up rate limits.
 
-The replay server (``tests/replay_server.py``) runs in its own process. A "hunt" searches MusicBrainz and Discogs for N real tracks (artist and title from the Beatport
-list in the shared data) and looks up the first candidate's release, one service after the other (two
-threads each, as a background worker would run), through the real client libraries, the HTTP policy and the store cache. The
+The replay server (``tests/replay_server.py``) runs in its own process. A hunt runs the label
+hunter (fast mode) with MusicBrainz, then with Discogs, for N real tracks (artist and title from
+the Beatport list in the shared data), two threads per service as a background worker would run
+them, through the real client libraries, the HTTP policy and the store cache. The
 replay server allows ``--rate`` requests/s on each service (MusicBrainz: minimum gap
 ``1/rate``; Discogs: ``rate`` requests per 1 s moving window) and counts every request arriving
 above that. Then the same hunt runs again with a fresh cache object on the same store, which
@@ -40,6 +41,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from musicwb.enrich.labels import LabelHunter
 from musicwb.enrich.sources import (
     DiscogsSource,
     HttpPolicy,
@@ -47,7 +49,7 @@ from musicwb.enrich.sources import (
     RateLimit,
     ResponseCache,
 )
-from musicwb.errors import NotFound, SourceError
+from musicwb.enrich.tiers import SourceTier
 from musicwb.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,21 +74,19 @@ def _tracks(data_dir: Path, n: int) -> list[tuple[str, str]]:
 
 
 def _hunt(source, tracks, errors: list[str], workers: int) -> None:
-    """For every track, search and look up the first candidate's release, on ``workers``
-    threads (so that parsing one answer overlaps waiting for the next slot)."""
+    """The label hunter with this one source (fast mode: a search, then the release lookup or
+    release search when the answer names no label) for every track, on ``workers`` threads
+    (so that parsing one answer overlaps waiting for the next slot)."""
+    hunter = LabelHunter(tiers=[SourceTier(source)], mode="fast")
 
-    def one(track: tuple[str, str]) -> None:
-        try:
-            candidates = source.search(*track, limit=25)
-            if candidates:
-                source.lookup(candidates[0].source_id)
-        except NotFound:
-            pass
-        except SourceError as exc:
-            errors.append(f"error:{type(exc).__name__}: {exc}")
+    def one(item: tuple[int, tuple[str, str]]) -> None:
+        track_id, (artist, title) = item
+        outcome = hunter.hunt({"id": track_id, "artist": artist, "title": title})
+        if outcome.status == "failed":
+            errors.append(outcome.error or "failed")
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(one, tracks))
+        list(pool.map(one, enumerate(tracks)))
 
 
 def _run(sources, tracks, workers: int) -> list[str]:
