@@ -185,15 +185,24 @@ class Store:
             )
         )
 
+    def applied_migrations(self) -> set[int]:
+        """The versions of the migrations applied to this store."""
+        if not self.has_table("schema_migrations"):
+            return set()
+        return {int(version) for (version,) in self.rows("SELECT version FROM schema_migrations")}
+
     def _migrate(self) -> None:
-        pending = [m for m in migrations() if m.version > self.schema_version()]
+        # Every migration not yet applied, not only those above the highest: a store made by a
+        # build that already had a later migration still gets an earlier one it lacks.
+        applied = self.applied_migrations()
+        pending = [m for m in migrations() if m.version not in applied]
         if not pending:
             return
         if self.read_only:
+            missing = ", ".join(f"{m.version:03d}_{m.name}" for m in pending)
             raise StoreError(
-                f"store {self.path} is at schema version {self.schema_version()}, this musicwb "
-                f"needs {pending[-1].version}: open it once for writing (e.g. `musicwb tracks`) "
-                "to migrate it"
+                f"store {self.path} lacks migration(s) {missing} of this musicwb: open it once "
+                "for writing (e.g. `musicwb tracks`) to migrate it"
             )
         self.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -43,6 +43,19 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
         assert store.scalar("SELECT count(*) FROM runs") == 2
 
 
+def test_a_migration_skipped_by_an_older_build_is_applied(tmp_path: Path) -> None:
+    path = tmp_path / "gap.duckdb"
+    first = migrations()[1]
+    with Store(path) as store:
+        store.execute("DROP TABLE source_cache")
+        store.execute("DELETE FROM schema_migrations WHERE version = ?", [first.version])
+    with pytest.raises(StoreError, match=f"{first.version:03d}_{first.name}"):
+        Store(path, read_only=True)
+    with Store(path) as store:
+        assert store.has_table("source_cache")
+        assert store.applied_migrations() == {m.version for m in migrations()}
+
+
 def test_migration_versions_are_unique_and_ordered() -> None:
     versions = [migration.version for migration in migrations()]
     assert versions == sorted(set(versions))
