@@ -3,6 +3,10 @@
 Every error the package raises on purpose is a :class:`MusicwbError`, so a caller (the CLI, a
 notebook, a batch) can catch the family once and show its message. Errors from libraries are
 wrapped once, at the boundary where the context is known, with ``raise ... from exc``.
+
+One member lives beside the code that raises it, to keep this module free of imports:
+:class:`musicwb.enrich.llm.LlmError` (a :class:`SourceError`: the optional LLM assist failed,
+and the label hunter falls back to its deterministic path).
 """
 
 from __future__ import annotations
