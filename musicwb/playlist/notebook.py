@@ -434,7 +434,13 @@ def tuning_panel(
     ipywidgets.VBox
         Seed and mode menus, a length slider, one slider per :data:`SLIDERS` parameter, and an
         output area with the playlist and its diagnostics. Changing the mode resets the sliders
-        to that mode's values.
+        to that mode's values. ``panel.controls`` maps ``"seed"``, ``"mode"``, ``"length"``
+        and the parameter names to their widgets; ``panel.playlist`` is the playlist shown.
+
+    Raises
+    ------
+    ParameterError
+        No seed, or a starting value out of range.
     """
     import ipywidgets as widgets
     from IPython.display import display
@@ -482,6 +488,7 @@ def tuning_panel(
             except ParameterError as exc:  # a slider combination the parameters refuse
                 print(f"not a valid combination: {exc}")
                 return
+            panel.playlist = playlist
             display(diagnostics_table(playlist), playlist_table(playlist))
 
     def reset_to_mode(change: Any) -> None:
@@ -494,11 +501,14 @@ def tuning_panel(
             state["resetting"] = False
         rebuild()
 
+    controls = widgets.VBox(
+        [widgets.HBox([seed_menu, mode_menu, length_slider]), *sliders.values()]
+    )
+    panel = widgets.VBox([controls, output])
+    panel.controls = {"seed": seed_menu, "mode": mode_menu, "length": length_slider, **sliders}
+    panel.playlist = None
     mode_menu.observe(reset_to_mode, names="value")
     for control in (seed_menu, length_slider, *sliders.values()):
         control.observe(rebuild, names="value")
     rebuild()
-    controls = widgets.VBox(
-        [widgets.HBox([seed_menu, mode_menu, length_slider]), *sliders.values()]
-    )
-    return widgets.VBox([controls, output])
+    return panel
