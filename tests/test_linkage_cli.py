@@ -8,6 +8,7 @@ import logging
 from typer.testing import CliRunner
 
 from musicwb.cli import app
+from musicwb.linkage.evaluations import evaluations_frame
 from musicwb.store import Store
 
 MODEL_KEYS = {"top1", "top3", "coverage", "precision_high", "n_high", "calibration"}
@@ -39,13 +40,23 @@ def test_import_then_identify_json(demo_store, tmp_path):
     assert all(p["probability"] >= 0.3 and p["evidence"] for p in result["proposals"])
 
 
-def test_evaluate_json_keys(demo_store):
+def test_evaluate_json_keys_and_the_run_is_stored(demo_store, tmp_path):
     files = _demo_csvs(demo_store)
+    store = str(tmp_path / "evaluations.duckdb")
     runner = CliRunner()
     answer = runner.invoke(app, ["identify", "evaluate", "--tracklists", *files, "--format",
-                                 "mixesdb", "--mask-fraction", "0.2", "--seed", "1", "--json"])
+                                 "mixesdb", "--mask-fraction", "0.2", "--seed", "1",
+                                 "--store", store, "--json"])
     assert answer.exit_code == 0, answer.output
     summary = json.loads(answer.stdout)
+    with Store(store, read_only=True) as opened:
+        stored = evaluations_frame(opened)
+        saved = json.loads(opened.scalar("SELECT summary FROM linkage_evaluations"))
+    assert stored["run_id"].tolist() == [summary["run_id"]]
+    assert stored["seed"].tolist() == [1] and stored["mask_fraction"].tolist() == [0.2]
+    assert stored["model_top1"].iloc[0] == summary["model"]["top1"]
+    assert saved["baseline"]["calibration"] == summary["baseline"]["calibration"]
+    assert files[0] in stored["source"].iloc[0]
     assert {"model", "baseline"} <= set(summary)
     for method in ("model", "baseline"):
         assert MODEL_KEYS <= set(summary[method])

@@ -105,26 +105,42 @@ def identify_evaluate(
         float, typer.Option("--mask-fraction", help="Share of eligible known entries hidden.")
     ] = 0.2,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the masking.")] = 0,
+    backend: Annotated[
+        str, typer.Option("--backend", help="splink backend: duckdb, or spark (spark extra).")
+    ] = "duckdb",
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Hide known artists, predict them, report model and baseline side by side."""
+    """Hide known artists, predict them, report model and baseline side by side.
+
+    The run is stored in the store's linkage_evaluations table (with its parameters and
+    where the tracklists came from).
+    """
     from musicwb.linkage.evaluate import evaluate, evaluate_files
+    from musicwb.linkage.evaluations import save_evaluation
+    from musicwb.linkage.model import db_api_factory
+    from musicwb.store import Store
 
     quiet_splink()
+    with Store(store_path(store)):
+        pass  # a locked store fails now, not after the evaluation
     files = [*(tracklists or []), *(paths or [])]
-    options = {"mask_fraction": mask_fraction, "seed": seed}
+    options = {"mask_fraction": mask_fraction, "seed": seed,
+               "db_api_factory": db_api_factory(backend)}  # fmt: skip
     if files:
         result = evaluate_files(files, fmt=fmt, **options)
     else:
         from musicwb.linkage.tracklists import entries_frame
-        from musicwb.store import Store
 
         with Store(store_path(store), read_only=True) as opened:
             result = evaluate(entries_frame(opened), **options)
+    source = "; ".join(str(path) for path in files) or "store"
+    with Store(store_path(store)) as opened:
+        run_id = save_evaluation(opened, result, source=source, backend=backend)
     if as_json:
-        print_json(result.summary)
+        print_json({**result.summary, "run_id": run_id})
         return
     typer.echo(result.comparison_frame().to_string(index=False))
     typer.echo(f"equal coverage: {result.summary['equal_coverage']}")
     typer.echo(result.calibration_frame().to_string(index=False))
+    typer.echo(f"stored as {run_id} in linkage_evaluations")
