@@ -233,3 +233,17 @@ def test_params_modes_overrides_and_validation():
         PlaylistParams(min_gap=-1)
     with pytest.raises(ParameterError, match="relaxation_levels"):
         PlaylistParams(relaxation_levels=5)
+
+
+def test_genre_smoothing_lets_a_sub_genre_share_with_its_parent():
+    from musicwb.playlist.genres import genre_similarity
+
+    genres = [["house"], ["deep house"], ["jazz"]]
+    artifact = hand_made([1, 0.5, 0.5], ["s", "a", "b"], genres)
+    params = PlaylistParams(similarity_floor=0.0, genre_gate=0.0)
+    plain = build_pool(artifact, seed_index=0, params=params)
+    smooth = build_pool(artifact, seed_index=0, params=params.replace(genre_smoothing=0.5))
+    assert plain.genre.tolist() == [0.0, 0.0]
+    by_row = dict(zip(smooth.indices.tolist(), smooth.genre.tolist(), strict=True))
+    expected = genre_similarity(["house"], ["deep house"], smoothing=0.5)
+    assert expected > 0.3 and by_row[1] == pytest.approx(expected) and by_row[2] == 0.0

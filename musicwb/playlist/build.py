@@ -127,8 +127,9 @@ class PlaylistContext:
         One row per artifact row: ``track_id``, ``artist``, ``title``, ``path``.
     keys : ndarray, shape (n,), int64 or None
         Camelot codes from the store's key tags (−1 untagged), None without a store.
-    played : dict of int to ndarray
-        Recently played artifact rows per lookback in days (filled on demand).
+    played : dict of (int, datetime or None) to ndarray
+        Recently played artifact rows per lookback in days and "now" (filled on demand, so a
+        context built once goes on excluding what was played when it was first asked).
     """
 
     artifact: Mapping[str, np.ndarray]
@@ -136,7 +137,7 @@ class PlaylistContext:
     labels: pd.DataFrame
     keys: np.ndarray | None
     store: Store | None = None
-    played: dict[int, np.ndarray] = field(default_factory=dict)
+    played: dict[tuple[int, datetime | None], np.ndarray] = field(default_factory=dict)
 
     @property
     def has_titles(self) -> bool:
@@ -146,11 +147,11 @@ class PlaylistContext:
         """Artifact rows of the tracks played within ``days`` days (empty without history)."""
         if days <= 0 or self.store is None:
             return np.zeros(0, dtype=np.int64)
-        if days not in self.played:
+        if (days, now) not in self.played:
             ids = _recently_played(self.store, days=days, now=now)
             mask = np.isin(self.library.track_ids, np.fromiter(ids, dtype=np.int64, count=len(ids)))
-            self.played[days] = np.flatnonzero(mask)
-        return self.played[days]
+            self.played[days, now] = np.flatnonzero(mask)
+        return self.played[days, now]
 
     def camelot_keys(self) -> np.ndarray:
         """Camelot codes per row: the tagged key where there is one, else the chroma estimate."""
@@ -200,7 +201,8 @@ def playlist_context(
     Parameters
     ----------
     artifact : Artifact, Mapping, str, Path or PlaylistContext
-        A loaded artifact, a path to one, or a context (returned as it is).
+        A loaded artifact, a path to one, or a context (returned as it is, unless another
+        store is given).
     store : Store, optional
         Read for artist/title/path, key tags and the play history.
 
@@ -209,7 +211,9 @@ def playlist_context(
     PlaylistContext
     """
     if isinstance(artifact, PlaylistContext):
-        return artifact
+        if store is None or store is artifact.store:
+            return artifact
+        return playlist_context(artifact.artifact, store=store)
     arrays = _load(artifact)
     library = library_of(arrays)
     labels = pd.DataFrame(

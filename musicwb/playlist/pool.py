@@ -127,6 +127,7 @@ class Library:
     norms : dict of str to ndarray, shape (n,)
         Row norms of the segments that are not unit length.
     genres : scipy.sparse.csr_matrix, shape (n, n_genres), float32
+    genre_names : ndarray, shape (n_genres,), str
     bpm : ndarray, shape (n,), float64 or None
         Tempo from the artifact's rhythm features (0 or NaN: unknown); None when absent.
     """
@@ -139,6 +140,7 @@ class Library:
     start: np.ndarray
     end: np.ndarray
     genres: sp.csr_matrix
+    genre_names: np.ndarray
     bpm: np.ndarray | None
     norms: dict[str, np.ndarray] = field(default_factory=dict)
     _row_of: dict[int, int] | None = field(default=None, repr=False)
@@ -314,6 +316,7 @@ def _derive(artifact: Mapping[str, np.ndarray]) -> Library:
             (np.ones(indices.shape[0], dtype=np.float32), indices, indptr), shape=(n, len(vocab))
         )
     else:
+        vocab = np.zeros(0, dtype=str)
         genres = sp.csr_matrix((n, 0), dtype=np.float32)
     bpm = None
     if "raw_full_rhythm" in artifact:
@@ -334,19 +337,18 @@ def _derive(artifact: Mapping[str, np.ndarray]) -> Library:
         start=start,
         end=end,
         genres=genres,
+        genre_names=vocab,
         bpm=bpm,
         norms=norms,
         _row_of=row_of,
     )
 
 
-def _genre_similarity(
-    library: Library, seed_index: int, smoothing: float, vocab: np.ndarray | None
-) -> np.ndarray:
+def _genre_similarity(library: Library, seed_index: int, smoothing: float) -> np.ndarray:
     matrix = library.genres
-    if smoothing > 0 and vocab is not None and len(vocab):
+    if smoothing > 0 and len(library.genre_names):
         # Smoothing maps every genre to itself and its ancestors: one (g × columns) matrix.
-        expansion, _ = genre_matrix([[str(g)] for g in vocab], smoothing=smoothing)
+        expansion, _ = genre_matrix([[str(g)] for g in library.genre_names], smoothing=smoothing)
         matrix = (matrix @ expansion).tocsr()
         np.minimum(matrix.data, 1.0, out=matrix.data)
     start, stop = matrix.indptr[seed_index : seed_index + 2]
@@ -411,8 +413,7 @@ def _build_pool(
         library.genres.indptr[seed_index + 1] > library.genres.indptr[seed_index]
     )
     if seed_has_genres and params.genre_weight > 0:
-        vocab = artifact.get("genre_vocab") if isinstance(artifact, Mapping) else None
-        genre = _genre_similarity(library, seed_index, params.genre_smoothing, vocab)
+        genre = _genre_similarity(library, seed_index, params.genre_smoothing)
         total = params.sonic_weight + params.genre_weight
         similarity = (params.sonic_weight * sonic + params.genre_weight * genre) / total
     else:
