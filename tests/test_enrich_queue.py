@@ -43,7 +43,8 @@ class LocalSource:
 
     Titles in ``failing`` raise :class:`SourceError` (as a source does after its retries);
     other titles are unknown (an empty answer). ``delay_s`` makes every search take that long;
-    a ``gate`` (threading.Event) holds every search until it is set.
+    a ``gate`` (threading.Event) holds every search until it is set. With ``decoy``, an unknown
+    title gets a candidate of another track (a finding kept for review, not accepted).
     When ``log`` names a file, every search appends ``"<track title> <token>"`` to it with one
     ``write`` (an O_APPEND write survives a SIGKILL of the process right after it); the token
     is also the candidate's catalogue number, so a recorded finding names the search it came
@@ -61,11 +62,13 @@ class LocalSource:
         delay_s: float = 0.0,
         log: Path | None = None,
         gate: threading.Event | None = None,
+        decoy: bool = False,
     ) -> None:
         self.labels = labels
         self.failing = set(failing)
         self.delay_s = delay_s
         self.gate = gate
+        self.decoy = decoy
         self.calls: list[str] = []
         self._lock = threading.Lock()
         self._tokens = itertools.count()
@@ -84,6 +87,17 @@ class LocalSource:
         if title in self.failing:
             raise SourceError(f"local source: {title!r} failed after its retries")
         label = self.labels.get(title)
+        if label is None and self.decoy:
+            return [
+                Candidate(
+                    source="local",
+                    source_id="decoy",
+                    artist="Someone Else",
+                    title="Another Tune",
+                    label="Wrong Label",
+                    catalog=token,
+                )
+            ]
         if label is None:
             return []
         return [
