@@ -31,7 +31,7 @@ def _quiet_splink():
 
 def _figures(summary: dict) -> str:
     keep = ("top1", "top3", "coverage", "precision", "precision_high", "n_high",
-            "calibration_error", "calibration_error_weighted")
+            "calibration_error", "calibration_error_weighted", "calibration_error_interval")
     return json.dumps({m: {k: summary[m][k] for k in keep} for m in ("model", "baseline")}
                       | {"equal_coverage": summary["equal_coverage"]})
 
@@ -85,18 +85,28 @@ def test_proposals_for_demo_unknowns_against_the_truth(demo_store, tmp_path):
 
 def test_real_mixesdb_targets(shared_data):
     files = sorted((shared_data / "djsets" / "mixesdb").glob("*.csv"))
-    result = evaluate_files(files, fmt="mixesdb", mask_fraction=0.2, seed=0)
+    # Five rounds of 20%: every eligible known entry (1,018) is hidden once, with 80% of
+    # the other entries known around it, as in one round of the protocol.
+    result = evaluate_files(files, fmt="mixesdb", mask_fraction=0.2, seed=0, rounds=5)
     summary = result.summary
     print("mixesdb:", _figures(summary))
+    print("mixesdb calibration:\n" + result.calibration_frame().to_string(index=False))
     model, base, equal = summary["model"], summary["baseline"], summary["equal_coverage"]
-    # Met: better ranking overall and at the baseline's coverage; calibrated on average.
+    assert summary["n_masked"] > 1000
+    # Met: better ranking overall and at the baseline's coverage; calibrated.
     assert model["top1"] > base["top1"] and model["top3"] > base["top3"]
     assert equal["model_top1"] > equal["baseline_top1"]
     assert equal["model_top3"] > equal["baseline_top3"]
-    assert model["calibration_error_weighted"] <= 0.10
-    # Not met on 139 real sets (reported, not asserted): no top-1 proposal reaches the high
-    # tier, so precision_high is undefined; the unweighted decile error is driven by deciles
-    # holding one to three proposals.
+    assert model["calibration_error"] <= 0.10
+    assert model["calibration_error_weighted"] <= 0.05
+    assert model["precision"] >= 0.7  # the few accepted (medium tier) proposals
+    # Not met (reported, not asserted): the high tier is (nearly) empty. The artist is among
+    # the candidates of only ~63% of the slots, and the most confident wrong answers are the
+    # DJ's own aliases (Luke Slater / Planetary Assault Systems / L.B. Dub Corp), which the
+    # co-occurrence features cannot tell apart; see the match_diagnostics notebook.
+    print(f"high tier: {model['n_high']} proposal(s), precision {model['precision_high']}; "
+          f"artist among the candidates for {summary['truth_in_candidates']:.1%} of "
+          f"{summary['n_masked']} masked slots")
 
 
 @pytest.mark.slow

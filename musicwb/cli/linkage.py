@@ -105,6 +105,10 @@ def identify_evaluate(
         float, typer.Option("--mask-fraction", help="Share of eligible known entries hidden.")
     ] = 0.2,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the masking.")] = 0,
+    rounds: Annotated[
+        int,
+        typer.Option("--rounds", help="Repeat with disjoint masked entries (rounds x fraction <= 1)."),
+    ] = 1,
     backend: Annotated[
         str, typer.Option("--backend", help="splink backend: duckdb, or spark (spark extra).")
     ] = "duckdb",
@@ -125,7 +129,7 @@ def identify_evaluate(
     with Store(store_path(store)):
         pass  # a locked store fails now, not after the evaluation
     files = [*(tracklists or []), *(paths or [])]
-    options = {"mask_fraction": mask_fraction, "seed": seed,
+    options = {"mask_fraction": mask_fraction, "seed": seed, "rounds": rounds,
                "db_api_factory": db_api_factory(backend)}  # fmt: skip
     if files:
         result = evaluate_files(files, fmt=fmt, **options)

@@ -430,8 +430,8 @@ def splink_chart(chart: Any) -> alt.TopLevelMixin:
 def masked_labels(result: EvaluationResult) -> pd.DataFrame:
     """Splink's labels table for the candidates of the slots the last model did not train on.
 
-    ``result.model`` is the model of the last cross-fitting fold; its held-out slots' pairs
-    are labelled 1 (the hidden artist) or 0.
+    ``result.model`` is the model of the last cross-fitting fold of the last round; its
+    held-out slots' pairs are labelled 1 (the hidden artist) or 0.
 
     Parameters
     ----------
@@ -443,8 +443,9 @@ def masked_labels(result: EvaluationResult) -> pd.DataFrame:
         ``source_dataset_l, pair_id_l, source_dataset_r, pair_id_r, clerical_match_score``
         (the model's ``pair_id`` is the row number in ``result.pairs``).
     """
-    last = result.model_scores["fold"].max()
-    held_out = result.model_scores.loc[result.model_scores["fold"] == last, "slot_id"].unique()
+    scores = result.model_scores
+    last = scores[scores["round"] == scores["round"].max()]
+    held_out = last.loc[last["fold"] == last["fold"].max(), "slot_id"].unique()
     inside = result.pairs["slot_id"].isin(held_out).to_numpy()
     pair_ids = np.flatnonzero(inside).astype("int64")
     truth = result.truth.set_index("slot_id")["artist_key"]

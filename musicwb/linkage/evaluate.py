@@ -66,13 +66,14 @@ class EvaluationResult:
         n_high, precision_medium, n_medium, n_slots, calibration_error, calibration),
         ``equal_coverage``, ``n_masked``, ``n_pairs``, ``parameters``.
     truth : pandas.DataFrame
-        ``slot_id, set_id, position, artist_key, artist`` of the masked entries.
+        ``slot_id, set_id, position, artist_key, artist, round`` of the masked entries.
     model_scores, baseline_scores : pandas.DataFrame
-        Ranked candidates per slot with ``probability`` and ``correct``.
+        Ranked candidates per slot with ``probability``, ``correct`` and ``round`` (the
+        model's also ``fold``).
     pairs : pandas.DataFrame
-        The candidate features.
+        The candidate features of the last round (the data ``model`` was fitted on).
     model : LinkageModel
-        The last fitted fold (its ``linker`` draws splink's charts).
+        The last fitted fold of the last round (its ``linker`` draws splink's charts).
     """
 
     summary: dict[str, Any]
@@ -97,7 +98,12 @@ class EvaluationResult:
 
 
 def mask_known(
-    entries: pd.DataFrame, *, fraction: float, seed: int, min_other_sets: int = 2
+    entries: pd.DataFrame,
+    *,
+    fraction: float,
+    seed: int,
+    min_other_sets: int = 2,
+    round_number: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hide the artist and label of a random share of the eligible known entries.
 
@@ -110,6 +116,9 @@ def mask_known(
     seed : int
     min_other_sets : int, default 2
         Eligible: the artist is played in at least this many *other* sets.
+    round_number : int, default 0
+        Round ``r`` hides entries none of the rounds ``0 … r−1`` (same seed) hid, so
+        several rounds evaluate disjoint answers; ``(r + 1) · fraction`` must be at most 1.
 
     Returns
     -------
@@ -125,8 +134,17 @@ def mask_known(
     sets_per_artist = entries[known].groupby("artist_key")["set_id"].nunique()
     other_sets = entries["artist_key"].map(sets_per_artist).fillna(0) - 1
     eligible = np.flatnonzero(known & (other_sets >= min_other_sets))
+    if (round_number + 1) * fraction > 1 + 1e-9:
+        raise ParameterError(
+            f"{round_number + 1} rounds of mask fraction {fraction} would hide more than "
+            "every eligible entry"
+        )
     rng = np.random.default_rng(seed)
-    chosen = rng.choice(eligible, size=round(fraction * len(eligible)), replace=False)
+    size = round(fraction * len(eligible))
+    remaining = eligible
+    for _ in range(round_number + 1):
+        chosen = rng.choice(remaining, size=min(size, len(remaining)), replace=False)
+        remaining = np.setdiff1d(remaining, chosen)
     masked = entries.copy()
     masked["is_slot"] = False
     shown = ["artist"] if "artist" in entries.columns else []
@@ -294,6 +312,7 @@ def evaluate(
     window: int = 3,
     min_support: int = 2,
     folds: int = 2,
+    rounds: int = 1,
     db_api_factory: Callable[[], Any] | None = None,
     model_options: dict[str, Any] | None = None,
 ) -> EvaluationResult:
@@ -309,6 +328,11 @@ def evaluate(
         As for :func:`musicwb.linkage.features.candidate_features`.
     folds : int, default 2
         Cross-fitting folds for the m estimate and the calibration (≥ 2).
+    rounds : int, default 1
+        Repeat with disjoint masked answers (``rounds · mask_fraction ≤ 1``): each round
+        hides another share of the eligible entries, so the figures (the calibration table
+        above all) rest on ``rounds`` times more answers, each hidden with the same share of
+        its context missing.
     db_api_factory : callable, optional
         A fresh splink DB API per fold; DuckDB by default.
     model_options : dict, optional
@@ -321,30 +345,40 @@ def evaluate(
     """
     if folds < 2:
         raise ParameterError(f"folds must be at least 2, not {folds}")
-    masked, truth_frame = mask_known(entries, fraction=mask_fraction, seed=seed)
-    if truth_frame.empty:
-        raise ParameterError("no known entry is eligible for masking (an artist must be "
-                             "played in at least 2 other sets)")
+    if rounds < 1:
+        raise ParameterError(f"rounds must be at least 1, not {rounds}")
+    truths, model_parts, base_parts, reachable, n_pairs, pairs, model = [], [], [], 0, 0, None, None
+    for round_number in range(rounds):
+        masked, truth_frame = mask_known(entries, fraction=mask_fraction, seed=seed,
+                                         round_number=round_number)
+        if truth_frame.empty:
+            raise ParameterError("no known entry is eligible for masking (an artist must be "
+                                 "played in at least 2 other sets)")
+        truth = truth_frame.set_index("slot_id")["artist_key"]
+        pairs = candidate_features(masked, window=window, min_support=min_support)
+        fold_of = pd.Series(np.random.default_rng(seed + 1).integers(0, folds, len(truth)),
+                            index=truth.index)
+        for fold in range(folds):
+            inside = fold_of.index[fold_of == fold]
+            outside = fold_of.index[fold_of != fold]
+            scores, model = fit_and_score(pairs, truth, train_slots=outside,
+                                          predict_slots=inside, seed=seed,
+                                          db_api_factory=db_api_factory,
+                                          model_options=model_options)
+            model_parts.append(scores.assign(fold=fold, round=round_number))
+        base_parts.append(baseline_scores(pairs).assign(round=round_number))
+        truths.append(truth_frame.assign(round=round_number))
+        reachable += pairs.loc[matches_truth(pairs, truth), "slot_id"].nunique()
+        n_pairs += len(pairs)
+    truth_frame = pd.concat(truths, ignore_index=True)
     truth = truth_frame.set_index("slot_id")["artist_key"]
-    pairs = candidate_features(masked, window=window, min_support=min_support)
-    fold_of = pd.Series(np.random.default_rng(seed + 1).integers(0, folds, len(truth)),
-                        index=truth.index)
-    parts, model = [], None
-    for fold in range(folds):
-        inside = fold_of.index[fold_of == fold]
-        outside = fold_of.index[fold_of != fold]
-        scores, model = fit_and_score(pairs, truth, train_slots=outside, predict_slots=inside,
-                                      seed=seed, db_api_factory=db_api_factory,
-                                      model_options=model_options)
-        parts.append(scores.assign(fold=fold))
-    model_scores = pd.concat(parts, ignore_index=True)
+    model_scores = pd.concat(model_parts, ignore_index=True)
     model_scores["correct"] = matches_truth(model_scores, truth)
-    base = baseline_scores(pairs)
+    base = pd.concat(base_parts, ignore_index=True)
     base["correct"] = matches_truth(base, truth)
     model_summary = summarise(model_scores, truth, accept=TIER_MEDIUM)
     base_summary = summarise(base, truth, accept=MIN_PROBABILITY)
     k = int(base.loc[base["rank"] == 1, "accepted"].sum())
-    reachable = pairs.loc[matches_truth(pairs, truth), "slot_id"].nunique()
     summary = {
         "model": model_summary,
         "baseline": base_summary,
@@ -352,12 +386,12 @@ def evaluate(
         "n_masked": len(truth),
         # the ceiling of top-k accuracy: masked slots whose artist is among the candidates
         "truth_in_candidates": round(reachable / len(truth), 4),
-        "candidates_per_slot": round(len(pairs) / max(pairs["slot_id"].nunique(), 1), 1),
-        "n_pairs": len(pairs),
+        "candidates_per_slot": round(n_pairs / len(truth), 1),
+        "n_pairs": n_pairs,
         "n_entries": len(entries),
         "n_sets": int(entries["set_id"].nunique()),
         "parameters": {"mask_fraction": mask_fraction, "seed": seed, "window": window,
-                       "min_support": min_support, "folds": folds},
+                       "min_support": min_support, "folds": folds, "rounds": rounds},
     }
     return EvaluationResult(summary, truth_frame, model_scores, base, pairs, model)
 
