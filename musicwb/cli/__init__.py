@@ -15,7 +15,15 @@ import sys
 
 import typer
 
-from musicwb.cli import labels, library, linkage, sonic, titles  # noqa: F401  (they register commands)
+from musicwb.cli import (  # noqa: F401  (importing a module registers its commands)
+    enrich,
+    labels,
+    library,
+    linkage,
+    playlist,
+    sonic,
+    titles,
+)
 from musicwb.cli._common import app
 from musicwb.errors import MusicwbError, ParameterError
 
