@@ -411,3 +411,13 @@ def test_make_playlist_leaves_out_recently_played_tracks(tmp_path):
             now=now,
         )
         assert 2 in everything.tracks["track_id"].tolist()
+
+
+def test_level_4_lifts_the_cap_only_for_the_least_played_artists():
+    artists = ["s", "a", "a", "a", "b", "b"]
+    artifact = hand_made([1.0, 0.9, 0.85, 0.8, 0.5, 0.45], artists, 0.3)
+    result = ordered(artifact, length=5, min_gap=0)  # at most 1 track per artist in 5
+    # a3 sounds closer to the seed than b2, but "a" already has two tracks and "b" one.
+    assert result.indices.tolist() == [0, 1, 4, 2, 5]
+    assert [r["level"] for r in result.diagnostics["relaxations"]] == [4, 4]
+    assert "with 1 track(s) so far" in result.diagnostics["relaxations"][1]["in_force"]

@@ -21,8 +21,11 @@ level transition floor  min gap   max per artist   BPM window Camelot
 1     floor / 2         min_gap   fraction·length  2·window   off
 2     floor / 2         min_gap/2 fraction·length  2·window   off
 3     none              1         fraction·length  none       off
-4     none              0         none             none       off
+4     none              0         fewest so far    none       off
 ===== ================= ========= ================ ========== ============
+
+At level 4 the artist cap is lifted only for the artists with the fewest tracks in the playlist
+so far (among the remaining tracks), so a thin pool spreads its extra tracks over the artists.
 
 ``params.relaxation_levels`` limits the levels that may be used; when even the last allowed
 level has no candidate (or the pool is used up) the playlist stops short and
@@ -87,7 +90,7 @@ LEVEL_RULES = {
     1: "transition floor halved, BPM window doubled, Camelot off",
     2: "min gap halved",
     3: "transition floor, BPM window and Camelot off; min gap 1",
-    4: "max artist fraction off; min gap 0",
+    4: "max artist fraction lifted for the artists with the fewest tracks so far; min gap 0",
 }
 """What each relaxation level relaxes, beyond the level before."""
 
@@ -486,13 +489,18 @@ def _order(
             )
             break
         level, ok = passing
+        in_force = rulesets[level].describe()
+        if level == 4:  # lift the artist cap only as far as needed: the least-played artists
+            least = int(played[ok].min())
+            ok &= played == least
+            in_force += f"; artists with {least} track(s) so far"
         if level > 0:
             relaxations.append(
                 {
                     "position": position,
                     "level": level,
                     "rule": LEVEL_RULES[level],
-                    "in_force": rulesets[level].describe(),
+                    "in_force": in_force,
                     "reason": (
                         f"no track of {remaining.size} remaining passes level {level - 1} "
                         f"({rulesets[level - 1].describe()}): {_blocked(previous_failures)}"
