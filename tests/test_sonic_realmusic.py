@@ -82,22 +82,25 @@ def test_all_variants_side_by_side_over_all_seeds(realmusic_report):
 
 def test_the_best_variant_passes_the_similarity_thresholds(realmusic_report):
     best = realmusic_report["variants"][realmusic_report["best_variant"]]
+    assert realmusic_report["best_variant"] == "robust_whiten"
+    assert set(best["whitening_used"].values()) == {"within_track"}
     assert best["topk_gap"]["mean"] >= 0.15
     assert best["intra_artist"]["mean"] >= 0.05
     assert best["intra_album"]["mean"] >= 0.08
-    # Measured 2.5-2.6x; guards against regressions while the 3x target below is open.
-    assert best["precision_at_10"]["lift"] >= 2.4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: same-artist precision@10 is 0.38-0.40 (2.5-2.6x the 0.155 baseline) for every "
-    "preprocessing tried (variance, whitening power, tower weights, feature subsets, segment "
-    "averaging); reaching 3x needs better tower features, not another scaling",
-)
 def test_the_best_variant_reaches_three_times_the_random_precision_at_10(realmusic_report):
     best = realmusic_report["variants"][realmusic_report["best_variant"]]
-    assert best["precision_at_10"]["lift"] >= RETRIEVAL_LIFT
+    p10 = best["precision_at_10"]
+    print(
+        f"\nbest variant {realmusic_report['best_variant']}: same-artist precision@10 "
+        f"{p10['mean']:.3f} = {p10['lift']:.2f} x the random {p10['baseline']:.3f}; "
+        f"MAP {best['map']['mean']:.3f} ({best['map']['lift']:.2f} x)"
+    )
+    # Measured 0.496 (3.20x) with the default settings; 0.38 (2.5x) before the group weights
+    # and the within-track whitening.
+    assert p10["lift"] >= RETRIEVAL_LIFT
+    assert p10["passes"]
 
 
 def test_design_default_whitening_is_not_automatically_a_gain(realmusic_store):
@@ -112,14 +115,16 @@ def test_design_default_whitening_is_not_automatically_a_gain(realmusic_store):
         settings={
             "robust_whiten": {
                 "variance": 0.95,
+                "whitening": "pca",
                 "whiten_power": 1.0,
+                "group_weights": False,
                 "tower_weights": {"rhythm": 1, "harmony": 1},
             }
         },
     )
     plain = results["robust_whiten"]["summary"]
     print(
-        f"\nplain robust_whiten (95%, full whitening, equal towers): p@10 {plain['precision_at_10']['mean']:.3f}, "
+        f"\nplain robust_whiten (PCA 95%, full whitening, equal towers and features): p@10 {plain['precision_at_10']['mean']:.3f}, "
         f"topk_gap {plain['topk_gap']['mean']:.3f}"
     )
     assert plain["precision_at_10"]["mean"] < 0.35

@@ -91,3 +91,75 @@ def test_bad_input_is_refused_with_the_reason():
         fit_preprocessor(bad)
     with pytest.raises(ParameterError, match="tower_weights"):
         fit_preprocessor(_features(), tower_weights={"melody": 1.0})
+
+
+def _tracks_with_segments(n: int = 80, seed: int = 3):
+    """Tracks told apart by half the features; the other half changes within each track."""
+    rng = np.random.default_rng(seed)
+    identity = rng.normal(size=(n, 137))
+    stable = np.zeros(137, bool)
+    stable[::2] = True
+
+    def segment():
+        # stable features: the track's own value plus a little noise; the others: noise only
+        return np.where(
+            stable, identity + 0.2 * rng.normal(size=(n, 137)), 3 * rng.normal(size=(n, 137))
+        )
+
+    full = np.where(stable, identity, 0.0) + 0.1 * rng.normal(size=(n, 137))
+    return full, [segment() for _ in range(3)]
+
+
+def test_within_track_whitening_finds_a_track_again_from_its_segments():
+    full, segments = _tracks_with_segments()
+    within = fit_preprocessor(full, segments=segments)
+    pca = fit_preprocessor(full, segments=segments, whitening="pca")
+    assert set(within.whitening_used.values()) == {"within_track"}
+    assert set(pca.whitening_used.values()) == {"pca"}
+
+    def found(prep):
+        # which full track is most similar to each track's middle segment
+        similarity = prep.transform(segments[1]) @ prep.transform(full).T
+        return float(np.mean(np.argmax(similarity, axis=1) == np.arange(len(full))))
+
+    # Features that change inside a track say nothing about which track it is: within-track
+    # whitening discounts them, PCA does not (they carry most of the segments' variance).
+    assert found(within) >= 0.9
+    assert found(within) > found(pca) + 0.2
+
+
+def test_without_distinct_segments_robust_whiten_falls_back_to_pca():
+    full = _features()
+    short = fit_preprocessor(full, segments=[full, full, full])  # tracks of 60 s or less
+    alone = fit_preprocessor(full)
+    assert set(short.whitening_used.values()) == {"pca"} == set(alone.whitening_used.values())
+    np.testing.assert_allclose(short.transform(full), alone.transform(full), atol=1e-6)
+
+
+def test_within_track_parameters_round_trip(tmp_path):
+    full, segments = _tracks_with_segments()
+    prep = fit_preprocessor(full, segments=segments)
+    np.savez(tmp_path / "p.npz", **prep.to_arrays())
+    with np.load(tmp_path / "p.npz", allow_pickle=False) as loaded:
+        again = Preprocessor.from_arrays(loaded)
+    assert again.whitening_used == prep.whitening_used and again.settings == prep.settings
+    np.testing.assert_array_equal(again.transform(segments[0]), prep.transform(segments[0]))
+
+
+def test_default_tower_weights_follow_tower_sizes():
+    weights = fit_preprocessor(_features()).settings["tower_weights"]
+    sizes = {name: part.stop - part.start for name, part in tower_slices().items()}
+    for name, size in sizes.items():
+        assert weights[name] == pytest.approx(np.sqrt(size / sizes["timbre"]), abs=1e-3)
+
+
+def test_bad_segments_and_whitening_are_refused():
+    full = _features()
+    with pytest.raises(ParameterError, match="segments"):
+        fit_preprocessor(full, segments=[full[:10], full[:10]])
+    bad = full.copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(ParameterError, match="segment features"):
+        fit_preprocessor(full, segments=[bad, full])
+    with pytest.raises(ParameterError, match="whitening"):
+        fit_preprocessor(full, whitening="zca")

@@ -21,6 +21,7 @@ from musicwb.sonic.towers import (
     PITCH_CLASSES,
     SEGMENTS,
     extract_features,
+    feature_groups,
     feature_names,
     harmony_tower,
     rhythm_tower,
@@ -33,6 +34,21 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------------------------------ layout
+
+
+def test_feature_groups_join_indexed_blocks_and_keep_single_features_apart():
+    groups = feature_groups()
+    names = feature_names()
+    assert len(groups) == 137
+    sizes = {group: groups.count(group) for group in groups}
+    assert sizes["mfcc_median"] == sizes["mfcc_delta_median"] == 20
+    assert sizes["spectral_contrast_iqr"] == 7 and sizes["tonnetz_median"] == 6
+    assert sizes["chroma_median"] == sizes["chroma_iqr"] == 12
+    # the acf lags and everything else that is not an indexed block stand alone
+    assert sizes["tempo_acf_lag3"] == sizes["centroid_median"] == sizes["key_strength"] == 1
+    assert len(sizes) == 41
+    for name, group in zip(names, groups):
+        assert name.startswith(group)
 
 
 def test_layout_has_137_unique_names_in_the_design_order():

@@ -288,7 +288,12 @@ def build_artifact_arrays(
 def _artifact_arrays(
     features: FeatureSet, *, variant: str, settings: dict[str, Any] | None, variant_source: str
 ) -> dict[str, np.ndarray]:
-    preprocessor = fit_preprocessor(features.matrices["full"], variant=variant, **(settings or {}))
+    preprocessor = fit_preprocessor(
+        features.matrices["full"],
+        variant=variant,
+        segments=[features.matrices[segment] for segment in SEGMENTS if segment != "full"],
+        **(settings or {}),
+    )
     arrays: dict[str, np.ndarray] = {"track_ids": features.track_ids.astype(np.int64)}
     arrays["artist_keys"] = np.array([k or "" for k in features.artist_keys], dtype=str)
     codes, names = pd.factorize(pd.Series(features.albums, dtype=object), use_na_sentinel=True)

@@ -158,7 +158,9 @@ def verdict_table(table: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index()
 
 
-def embed_variants(full: np.ndarray, results: dict[str, dict[str, Any]]) -> dict[str, np.ndarray]:
+def embed_variants(
+    full: np.ndarray, results: dict[str, dict[str, Any]], *, segments: Any = None
+) -> dict[str, np.ndarray]:
     """Embed the tracks with each variant, refitted with the settings its validation used.
 
     Parameters
@@ -168,6 +170,9 @@ def embed_variants(full: np.ndarray, results: dict[str, dict[str, Any]]) -> dict
     results : dict of str to dict
         The third output of :func:`~musicwb.sonic.validation.compare_variants` (``settings``
         per variant).
+    segments : sequence of ndarray, each shape (n, 137), optional
+        The start, mid and end vectors the validation was given (robust_whiten's within-track
+        whitening).
 
     Returns
     -------
@@ -175,7 +180,9 @@ def embed_variants(full: np.ndarray, results: dict[str, dict[str, Any]]) -> dict
         In the order of ``results``.
     """
     return {
-        name: fit_preprocessor(full, variant=name, **result["settings"]).transform(full)
+        name: fit_preprocessor(
+            full, variant=name, segments=segments, **result["settings"]
+        ).transform(full)
         for name, result in results.items()
     }
 

@@ -50,6 +50,7 @@ __all__ = [
     "PITCH_CLASSES",
     "TrackFeatures",
     "feature_names",
+    "feature_groups",
     "tower_slices",
     "rhythm_tower",
     "timbre_tower",
@@ -141,6 +142,34 @@ def feature_names() -> list[str]:
     (137, 'onset_median', 'tempo_stability', 'mfcc_median_00', 'tonnetz_median_major_y')
     """
     return [*_rhythm_names(), *_timbre_names(), *_harmony_names()]
+
+
+def feature_groups() -> list[str]:
+    """The named group of each of the 137 features, in vector order.
+
+    A group is a block of features that share a name and a unit and differ only by an index,
+    a pitch class or a tonnetz axis (the 20 ``mfcc_median_NN``, the 12 ``chroma_iqr_X``);
+    every other feature is a group of its own.
+
+    Returns
+    -------
+    list of str, length 137
+
+    Examples
+    --------
+    >>> groups = feature_groups()
+    >>> groups[21], groups[40], groups[41], groups[-1], len(set(groups))
+    ('mfcc_median', 'mfcc_median', 'mfcc_iqr', 'tonnetz_median', 41)
+    """
+    groups = []
+    for name in feature_names():
+        stem, _, suffix = name.rpartition("_")
+        if suffix.isdigit() or suffix in PITCH_CLASSES:
+            groups.append(stem)
+        else:
+            axis = next((a for a in TONNETZ_AXES if name.endswith(f"_{a}")), None)
+            groups.append(name.removesuffix(f"_{axis}") if axis else name)
+    return groups
 
 
 def tower_slices() -> dict[str, slice]:

@@ -255,6 +255,7 @@ def validate_variant(
     albums: Any,
     track_ids: Any = None,
     seed_track: Any = None,
+    segments: Any = None,
     random_state: int = 0,
     **settings: Any,
 ) -> dict[str, Any]:
@@ -268,6 +269,9 @@ def validate_variant(
     track_ids : sequence, length n, optional
     seed_track : optional
         A track id: its own metrics are returned under ``"seed"`` too.
+    segments : sequence of ndarray, each shape (n, 137), optional
+        The tracks' start, mid and end vectors, for robust_whiten's within-track whitening
+        (without them it falls back to PCA whitening).
     random_state : int, default 0
     **settings
         Passed to :func:`~musicwb.sonic.whiten.fit_preprocessor` (variance, whiten_power, ...).
@@ -278,7 +282,7 @@ def validate_variant(
         ``variant``, ``settings``, ``summary`` (see :func:`summarise`), ``seeds`` (the
         DataFrame of :func:`seed_table`) and, with ``seed_track``, ``seed`` (one row as a dict).
     """
-    preprocessor = fit_preprocessor(full, variant=variant, **settings)
+    preprocessor = fit_preprocessor(full, variant=variant, segments=segments, **settings)
     table = seed_table(
         preprocessor.transform(full),
         artists=artists,
@@ -289,6 +293,7 @@ def validate_variant(
     result: dict[str, Any] = {
         "variant": variant,
         "settings": preprocessor.settings,
+        "whitening_used": preprocessor.whitening_used,
         "summary": summarise(table),
         "seeds": table,
     }
@@ -331,6 +336,7 @@ def compare_variants(
     albums: Any,
     track_ids: Any = None,
     variants: tuple[str, ...] = VARIANTS,
+    segments: Any = None,
     random_state: int = 0,
     settings: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, str, dict[str, dict[str, Any]]]:
@@ -341,6 +347,8 @@ def compare_variants(
     full : ndarray, shape (n, 137)
     artists, albums, track_ids : sequence, length n
     variants : tuple of str, default all of :data:`~musicwb.sonic.whiten.VARIANTS`
+    segments : sequence of ndarray, each shape (n, 137), optional
+        Start, mid and end vectors (see :func:`validate_variant`).
     random_state : int, default 0
     settings : dict, optional
         Per variant, settings for :func:`~musicwb.sonic.whiten.fit_preprocessor`.
@@ -362,6 +370,7 @@ def compare_variants(
             artists=artists,
             albums=albums,
             track_ids=track_ids,
+            segments=segments,
             random_state=random_state,
             **(settings or {}).get(variant, {}),
         )
@@ -437,12 +446,14 @@ def validate_store(
             albums=features.albums,
             track_ids=features.track_ids,
             seed_track=seed_track,
+            segments=[features.matrices[segment] for segment in ("start", "mid", "end")],
             random_state=random_state,
         )
         report = {
             "variant": name,
             "n_tracks": len(features),
             "settings": result["settings"],
+            "whitening_used": result["whitening_used"],
             **result["summary"],
         }
         if "seed" in result:
