@@ -485,6 +485,7 @@ class Worker:
         self._resume = threading.Event()
         self._resume.set()
         self._stop = threading.Event()
+        self._done = threading.Event()
         self._thread: threading.Thread | None = None
         self._state = "idle"
         self._state_lock = threading.Lock()
@@ -496,12 +497,13 @@ class Worker:
 
     def start(self) -> Worker:
         """Start the background thread (returns the worker, for chaining)."""
-        if self._thread is not None and self._thread.is_alive():
+        if self.is_alive:
             raise ParameterError("the worker is running already: pause, resume or stop it")
         self._stop.clear()
         self._resume.set()
         self._taken = 0
         self.error = None
+        self._done.clear()
         self._thread = threading.Thread(
             target=self._run_guarded, name="musicwb-enrich", daemon=True
         )
@@ -527,9 +529,11 @@ class Worker:
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True when it has. Raises what ended it, if anything."""
         if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
+            # Wait on an event, not on Thread.join: a Ctrl-C that interrupts Thread.join can
+            # leave the thread marked as ended while it still runs (CPython gh-90882).
+            if not self._done.wait(timeout):
                 return False
+            self._thread.join()
         if self.error is not None:
             raise self.error
         return True
@@ -558,7 +562,7 @@ class Worker:
     @property
     def is_alive(self) -> bool:
         """Whether the thread runs (also while paused)."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._thread is not None and not self._done.is_set()
 
     def progress(self) -> Progress:
         """Counters from the store, the rate of the last minute, the ETA (any thread)."""
@@ -596,6 +600,8 @@ class Worker:
             self.error = exc
             self._set_state("error")
             self._save_state("error")
+        finally:
+            self._done.set()
 
     def _loop(self) -> None:
         hunter = self._hunter if self._hunter is not None else self._default_hunter()
