@@ -421,3 +421,39 @@ def test_level_4_lifts_the_cap_only_for_the_least_played_artists():
     assert result.indices.tolist() == [0, 1, 4, 2, 5]
     assert [r["level"] for r in result.diagnostics["relaxations"]] == [4, 4]
     assert "with 1 track(s) so far" in result.diagnostics["relaxations"][1]["in_force"]
+
+
+def test_sweep_gives_one_row_per_seed_and_value_and_shows_the_floor_cliff():
+    from musicwb.playlist.sweep import SWEEP_COLUMNS, sweep
+
+    n = 30
+    artifact = hand_made(
+        [1.0, *np.linspace(0.9, 0.0, n - 1)], [f"a{i % 9}" for i in range(n)], 0.16
+    )
+    frame = sweep(
+        artifact=artifact,
+        seed_track_ids=[1, 2],
+        parameter="similarity_floor",
+        values=[0.0, 0.3, 0.6, 0.95],
+        length=10,
+        progress=False,
+        genre_weight=0.0,
+    )
+    assert list(frame.columns) == list(SWEEP_COLUMNS) and len(frame) == 8
+    seed_1 = frame[frame["seed_track_id"] == 1].set_index("value")
+    assert seed_1["eligible"].is_monotonic_decreasing and seed_1.loc[0.95, "pool_size"] == 0
+    assert seed_1.loc[0.95, "length"] == 1 and seed_1.loc[0.0, "length"] == 10
+    lengths = sweep(
+        artifact=artifact, seed_track_ids=[1], parameter="length", values=[3, 5], progress=False
+    )
+    assert lengths["length"].tolist() == [3, 5]
+    with pytest.raises(ParameterError, match="parameter"):
+        sweep(artifact=artifact, seed_track_ids=[1], parameter="loudness", values=[1])
+    with pytest.raises(ParameterError, match="similarity_floor"):
+        sweep(
+            artifact=artifact,
+            seed_track_ids=[1],
+            parameter="similarity_floor",
+            values=[2.0],
+            progress=False,
+        )
