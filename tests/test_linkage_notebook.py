@@ -67,6 +67,7 @@ def test_notebook_on_the_demo_store(executed):
     assert stored["n_masked"].iloc[0] > 10
 
 
+@pytest.mark.browser
 def test_report_draws_every_chart_offline(executed, tmp_path):
     if not CHROMIUM.exists():
         pytest.skip(f"headless Chromium not found at {CHROMIUM} (Debian package `chromium`)")
