@@ -37,6 +37,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -146,9 +147,9 @@ def load_feature_set(store: Store) -> FeatureSet:
     matrices = {
         segment: np.asarray(got[f"vec_{segment}"], dtype=np.float32) for segment in SEGMENTS
     }
-    artists = np.array([a if isinstance(a, str) else None for a in got["artist"]], dtype=object)
+    artists = got["artist"].astype(object)  # NULL is None already
     albums = _per_distinct(got["album"], lambda album: fold(album) or None)
-    genres = [list(g) if isinstance(g, list | tuple | np.ndarray) else [] for g in got["genres"]]
+    genres = [[] if g is None else g.tolist() for g in got["genres"]]
     return FeatureSet(
         track_ids=got["track_id"].astype(np.int64),
         matrices=matrices,
@@ -234,17 +235,16 @@ def calibrate_towers(
 
 
 def _ragged(genres: list[list[str]]) -> dict[str, np.ndarray]:
-    vocab = sorted({g for track in genres for g in track})
-    index = {g: i for i, g in enumerate(vocab)}
     lengths = np.fromiter((len(t) for t in genres), dtype=np.int64, count=len(genres))
     indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    indices = np.fromiter(
-        (index[g] for t in genres for g in t), dtype=np.int32, count=int(indptr[-1])
+    # one hash pass over every genre of every track; vocabulary sorted
+    codes, vocab = pd.factorize(
+        pd.Series(list(chain.from_iterable(genres)), dtype=object), sort=True
     )
     return {
-        "genre_vocab": np.array(vocab, dtype=str),
+        "genre_vocab": np.array(list(vocab), dtype=str),
         "genre_indptr": indptr,
-        "genre_indices": indices,
+        "genre_indices": codes.astype(np.int32),
     }
 
 
