@@ -56,6 +56,8 @@ def test_similarity_floor_leaves_out_tracks_below_it_and_counts_them():
     np.testing.assert_allclose(pool.sonic, [0.9, 0.5, 0.2], atol=1e-6)
     strict = build_pool(artifact, seed_index=0, params=SONIC_ONLY.replace(similarity_floor=0.6))
     assert strict.indices.tolist() == [1] and strict.stats["below_floor"] == 4
+    no_floor = build_pool(artifact, seed_index=0, params=SONIC_ONLY.replace(similarity_floor=-1.0))
+    assert no_floor.indices.tolist() == [1, 2, 3, 4, 5]  # -1 keeps even opposite sounds
 
 
 def test_hybrid_similarity_weighs_sonic_and_genre():

@@ -25,9 +25,9 @@ pytestmark = pytest.mark.slow
 LENGTH = 20
 RANDOM_ORDERS = 200
 # A 75-track library has too few neighbours above the default floor of 0.15 for 20 tracks
-# (pools of 9-25 tracks measured): no floor below a cosine of 0, and every composer (three of
-# them have 16-17 tracks here) may bring up to 8 candidates.
-SMALL_LIBRARY = {"similarity_floor": 0.0, "per_artist": 8, "target_artists": 11}
+# (pools of 9-25 tracks measured; 10-28 even with a floor of 0): no floor, every composer in
+# the pool, each with up to 8 candidates (three of the eleven have 16-17 tracks here).
+SMALL_LIBRARY = {"similarity_floor": -1.0, "per_artist": 8, "target_artists": 11}
 
 
 @pytest.fixture(scope="session")
@@ -129,8 +129,8 @@ def test_every_seed_gets_a_full_playlist_that_keeps_the_artist_rules(realmusic_p
         f"(min gap relaxed {frame['gap_relaxed'].sum()}, artist cap lifted "
         f"{frame['cap_relaxed'].sum()})"
     )
-    # At most 2 tracks per composer fill 20 places only from 10 composers; the pools reach 8
-    # on average, so the cap is lifted (and reported) for most seeds.
+    # 20 places at most 2 per composer need 10 of the 11 composers, five of whom have only two
+    # tracks: the min gap of 6 has to give way for most seeds, and every time it is reported.
     assert frame["relaxed_positions"].sum() > 0
 
 

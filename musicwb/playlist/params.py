@@ -58,7 +58,6 @@ _MODE_OVERRIDES: dict[str, dict[str, Any]] = {
 
 # (name, lowest, highest) for the numbers that live in a closed interval.
 _UNIT_INTERVAL = (
-    "similarity_floor",
     "genre_gate",
     "sonic_weight",
     "genre_weight",
@@ -91,7 +90,8 @@ class PlaylistParams:
         seed_artist_bonus : int, default 2
             Extra pool places for the seed's own artist.
         similarity_floor : float, default 0.15
-            Least hybrid similarity to the seed (0.30 starved the original's pool).
+            Least hybrid similarity to the seed, in [-1, 1] (0.30 starved the original's pool;
+            -1 is no floor).
         genre_gate : float, default 0.2
             Least genre similarity to the seed, for tracks that have genres when the seed has.
         sonic_weight, genre_weight : float, default 0.67 and 0.33
@@ -169,6 +169,8 @@ class PlaylistParams:
             raise ParameterError(f"relaxation_levels must be 0..4, got {self.relaxation_levels}")
         for name in _UNIT_INTERVAL:
             _check_number(name, getattr(self, name), 0.0, 1.0)
+        # Cosines go down to -1: a floor of -1 is no floor at all (for very small libraries).
+        _check_number("similarity_floor", self.similarity_floor, -1.0, 1.0)
         _check_number("duplicate_similarity", self.duplicate_similarity, 0.5, 1.0)
         _check_number("transition_gamma", self.transition_gamma, 0.1, 10.0)
         if self.sonic_weight + self.genre_weight <= 0:
