@@ -52,6 +52,7 @@ import pandas as pd
 
 from musicwb.enrich import cooldown
 from musicwb.enrich.cooldown import utc_now
+from musicwb.enrich.outcomes import HuntOutcome
 from musicwb.errors import MusicwbError, ParameterError
 from musicwb.store import Store
 
@@ -77,6 +78,17 @@ MISSING_LABEL_PRIORITY = 0
 MAX_ATTEMPTS = 3
 RATE_WINDOW_S = 60.0
 FINISHED_STATES = ("done", "not_found", "failed")
+TRACK_KEYS = (
+    "id",
+    "path",
+    "artist",
+    "title",
+    "album",
+    "label",
+    "label_source",
+    "duration",
+    "added_at",
+)
 WORKER_STATES = ("idle", "running", "pausing", "paused", "stopping", "stopped", "finished", "error")
 
 
@@ -363,8 +375,8 @@ def queue_progress(store: Store, *, now: datetime | None = None) -> Progress:
     remaining = _remaining(store)
     recent = int(
         store.scalar(
-            "SELECT count(*) FROM enrich_log WHERE status <> 'failed' AND finished_at > ? "
-            "AND finished_at <= ?",
+            "SELECT count(*) FROM label_hunts WHERE status <> 'failed' AND hunted_at > ? "
+            "AND hunted_at <= ?",
             [now - timedelta(seconds=RATE_WINDOW_S), now],
         )
     )
@@ -382,14 +394,14 @@ def queue_progress(store: Store, *, now: datetime | None = None) -> Progress:
 
 @dataclass(frozen=True)
 class _Finished:
-    """One hunt as the worker books it."""
+    """One hunt as the worker books it: the queue item and the hunter's outcome."""
 
     item: dict[str, Any]
-    status: str  # found | not_found | failed
-    error: str | None
-    tried: tuple[str, ...]
-    elapsed_s: float
-    outcome: Any  # the hunter's HuntOutcome, None when the hunter raised
+    outcome: HuntOutcome
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
 
 
 class Worker:
@@ -423,9 +435,11 @@ class Worker:
     record : callable, optional
         ``record(store, outcomes) -> int`` writing the findings; default
         :func:`musicwb.enrich.labels.record_outcomes`.
-    batch_size : int, default 256
-        Most finished items written in one transaction (with a fast source many finish
-        between two commits; with a rate-limited one each is written as it finishes).
+    batch_size : int, default 1024
+        Items submitted to the threads at a time (those not started are cancelled on pause
+        or stop), and the most finished items written in one transaction: with a fast source
+        many finish between two commits, with a rate-limited one each is written as it
+        finishes.
     on_progress : callable, optional
         Called with a :class:`Progress` after every commit, from the worker thread.
 
@@ -450,7 +464,7 @@ class Worker:
         clock: Callable[[], datetime] = utc_now,
         rng: np.random.Generator | int | None = None,
         record: Callable[[Store, Sequence[Any]], int] | None = None,
-        batch_size: int = 256,
+        batch_size: int = 1024,
         on_progress: Callable[[Progress], None] | None = None,
     ) -> None:
         if store.read_only:
@@ -693,52 +707,26 @@ class Worker:
         return frame.to_dict(orient="records")
 
     def _hunt(self, hunter: Any, item: dict[str, Any]) -> _Finished:
-        started = time.perf_counter()
+        track_id = int(item["id"])
         if not item["in_library"]:
-            return _Finished(
-                item,
-                "failed",
-                f"ParameterError: track {item['id']} is no longer in the library",
-                (),
-                0.0,
-                None,
-            )
-        track = {
-            key: item[key]
-            for key in (
-                "id",
-                "path",
-                "artist",
-                "title",
-                "album",
-                "label",
-                "label_source",
-                "duration",
-                "added_at",
-            )
-        }
+            error = f"worker: ParameterError: track {track_id} is no longer in the library"
+            return _Finished(item, HuntOutcome(track_id=track_id, status="failed", error=error))
+        track = {key: item[key] for key in TRACK_KEYS}
+        started = time.perf_counter()
         try:
             outcome = hunter.hunt(track)
         except MusicwbError as exc:  # a failed attempt, recorded with its reason
-            return _Finished(
-                item,
-                "failed",
-                f"{type(exc).__name__}: {exc}",
-                (),
-                time.perf_counter() - started,
-                None,
+            outcome = HuntOutcome(
+                track_id=track_id,
+                status="failed",
+                error=f"worker: {type(exc).__name__}: {exc}",
+                elapsed_s=time.perf_counter() - started,
             )
-        return _Finished(
-            item,
-            outcome.status,
-            outcome.error,
-            tuple(outcome.tried),
-            float(outcome.elapsed_s),
-            outcome,
-        )
+        return _Finished(item, outcome)
 
     def _commit(self, results: list[_Finished], record: Callable) -> None:
-        """Write outcomes, log, queue update, cool-down and counters: one transaction per chunk."""
+        """Outcomes (label_hunts, label_findings, tracks), queue update, cool-down and counters:
+        one transaction per chunk."""
         for start in range(0, len(results), self.batch_size):
             self._commit_chunk(results[start : start + self.batch_size], record)
         if self.on_progress is not None and results:
@@ -763,15 +751,13 @@ class Worker:
                     "status": result.status,
                     "state": state,
                     "attempts": attempts,
-                    "error": result.error,
-                    "tried": list(result.tried),
-                    "elapsed_s": result.elapsed_s,
+                    "error": result.outcome.error,
                     # a failed attempt goes to the back of its priority
                     "queued_at": now if state == "pending" else result.item["queued_at"],
                 }
             )
         frame = pd.DataFrame(rows)
-        outcomes = [r.outcome for r in results if r.outcome is not None]
+        outcomes = [r.outcome for r in results]
         queue_update = pd.DataFrame(
             {
                 "track_id": frame["track_id"].astype("int64"),
@@ -781,19 +767,6 @@ class Worker:
                 "queued_at": pd.to_datetime(frame["queued_at"]),
                 "finished_at": [now if s in FINISHED_STATES else pd.NaT for s in frame["state"]],
                 "updated_at": pd.Timestamp(now),
-            }
-        )
-        log = pd.DataFrame(
-            {
-                "track_id": frame["track_id"].astype("int64"),
-                "attempt": frame["attempts"]
-                .where(frame["status"] == "failed", frame["attempts"] + 1)
-                .astype("int32"),
-                "status": frame["status"],
-                "error": frame["error"],
-                "tried": frame["tried"],
-                "elapsed_s": frame["elapsed_s"].astype(float),
-                "finished_at": pd.Timestamp(now),
             }
         )
         parking = self._plan_parking(results, frame, now=now)
@@ -813,9 +786,7 @@ class Worker:
         }
         store = self._writer
         with store.transaction():
-            if outcomes:
-                record(store, outcomes)
-            store.insert("enrich_log", log)
+            record(store, outcomes)
             store.update("enrich_queue", queue_update, key=["track_id"])
             if self.park and parking is not None:
                 cooldown.write_parking(store, parking)

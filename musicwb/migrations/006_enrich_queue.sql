@@ -1,5 +1,7 @@
 -- Background enrichment: the work queue of the label hunter, the worker's persistent counters,
--- a log of every finished attempt, and the cool-down queue of tracks to retry months later.
+-- and the cool-down queue of tracks to retry months later. Every hunt the worker finishes is
+-- recorded by the label hunter (label_hunts, label_findings) in the same transaction as the
+-- queue update and the counters.
 
 -- One row per track ever queued. state: 'pending' (waiting for the worker), 'done' (a label
 -- was found), 'not_found' (every tier answered, none knew a label), 'failed' (a source failed
@@ -15,18 +17,6 @@ CREATE TABLE enrich_queue (
     state VARCHAR NOT NULL DEFAULT 'pending',
     finished_at TIMESTAMP,
     updated_at TIMESTAMP NOT NULL
-);
-
--- Every hunt that finished (an answer or a failure), appended in the same transaction as the
--- queue update: 'found', 'not_found' or 'failed' with the error.
-CREATE TABLE enrich_log (
-    track_id BIGINT NOT NULL,
-    attempt INTEGER NOT NULL,
-    status VARCHAR NOT NULL,
-    error VARCHAR,
-    tried VARCHAR[],
-    elapsed_s DOUBLE,
-    finished_at TIMESTAMP NOT NULL
 );
 
 -- The worker's state and cumulative counters (one row, id = 1), so a restart resumes them.
