@@ -7,7 +7,9 @@
   resident memory of a worker. Targets: ≥ 1.8×, ≤ 600 MB.
 - ``artifact``: ``build_artifact`` for 32,000 synthetic feature rows (read from the store,
   fitted, calibrated, written), in a process that has imported scikit-learn already (the
-  first build, with the imports, is reported too). Target: ≤ 1 s.
+  first build, with the imports, is reported too): the fastest of three builds, their median
+  and CPU time. Target: ≤ 1 s. Beside it, reading the feature set against the former read
+  through pandas (one column per vector element), in the same process.
 - ``rerun``: ``musicwb extract`` (a fresh process, as a user runs it) on an unchanged library
   of 1,000 analysed tracks. Target: ≤ 10 s.
 
@@ -212,30 +214,67 @@ def synthetic_store(path: Path, n: int, *, seed: int = 0) -> Path:
     return path
 
 
-def bench_artifact(root: Path, n: int = 32_000) -> None:
-    from musicwb.sonic.artifact import build_artifact, load_artifact
+def _pandas_read(store: Store) -> np.ndarray:
+    """The former read: one DataFrame column per vector element (548 columns), then numpy."""
+    from musicwb.sonic.towers import feature_names
+
+    columns = ", ".join(
+        f"f.vec_{segment}[{i + 1}] AS {segment}_{i}"
+        for segment in SEGMENTS
+        for i in range(len(feature_names()))
+    )
+    frame = store.df(
+        "SELECT f.track_id, t.artist, t.album, t.genres, f.extractor_version, "
+        f"{columns} FROM sonic_features f JOIN tracks t ON t.id = f.track_id"
+    )
+    return frame.iloc[:, 5:].to_numpy(dtype=np.float32)
+
+
+def _timed(function, repeats: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of each call."""
+    walls, cpus = [], []
+    for _ in range(repeats):
+        wall, cpu = time.perf_counter(), time.process_time()
+        function()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return walls, cpus
+
+
+def bench_artifact(root: Path, n: int = 32_000, repeats: int = 3) -> None:
+    from musicwb.sonic.artifact import build_artifact, load_artifact, load_feature_set
 
     path = synthetic_store(root / "artifact.duckdb", n)
-    timings = []
+    out = root / "artifact.npz"
     with Store(path, read_only=True) as store:
-        # The first build also pays for importing scikit-learn and scipy (once per process);
-        # the second is the build itself.
-        for _ in range(2):
-            started = time.perf_counter()
-            out = build_artifact(store, out=root / "artifact.npz", variant="robust_whiten")
-            timings.append(time.perf_counter() - started)
+        # The first build also pays for importing scikit-learn and scipy (once per process).
+        first, _ = _timed(
+            lambda: build_artifact(store, out=out, variant="robust_whiten"), repeats=1
+        )
+        # On a shared machine the fastest of a few builds is the one least disturbed.
+        walls, cpus = _timed(
+            lambda: build_artifact(store, out=out, variant="robust_whiten"), repeats
+        )
+        # Baseline in the same process: the vectors read through pandas, as before Store.arrays.
+        read_walls, _ = _timed(lambda: load_feature_set(store), repeats)
+        pandas_walls, _ = _timed(lambda: _pandas_read(store), repeats)
     artifact = load_artifact(out)
     _emit(
         {
             "bench": "sonic_artifact",
             "rows": n,
-            "build_s": round(timings[1], 3),
-            "first_build_with_imports_s": round(timings[0], 3),
+            "build_s": round(min(walls), 3),
+            "build_median_s": round(float(np.median(walls)), 3),
+            "build_cpu_s": round(min(cpus), 3),
+            "first_build_with_imports_s": round(first[0], 3),
+            "read_s": round(min(read_walls), 3),
+            "pandas_read_s": round(min(pandas_walls), 3),
+            "read_speedup": round(min(pandas_walls) / min(read_walls), 2),
             "size_mb": round(out.stat().st_size / 1e6, 1),
             "embedded_dims": int(artifact["embedded_full"].shape[1]),
             "load_avg_1min": round(os.getloadavg()[0], 2),
             "targets": {"artifact_s": TARGETS["artifact_s"]},
-            "pass": timings[1] <= TARGETS["artifact_s"],
+            "pass": min(walls) <= TARGETS["artifact_s"],
         }
     )
 
