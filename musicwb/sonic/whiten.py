@@ -151,7 +151,8 @@ class TowerTransform:
     def transform(self, matrix: np.ndarray) -> np.ndarray:
         """Apply to rows of 137-vectors, shape (n, 137) -> (n, n_out), float32."""
         f32 = np.float32
-        x = np.asarray(matrix)[:, self.columns].astype(f32)
+        # fancy indexing copies: the arithmetic below works in place on that copy
+        x = np.asarray(matrix)[:, self.columns].astype(f32, copy=False)
         x -= self.center.astype(f32)
         x /= self.scale.astype(f32)
         if np.isfinite(self.clip):
@@ -161,7 +162,8 @@ class TowerTransform:
             x = x @ (self.components.T / self.component_scale).astype(f32)
         if self.normalise:
             x = l2_normalise(x)
-        return x * self.weight
+        x *= f32(self.weight)
+        return x
 
 
 @dataclass(frozen=True)
