@@ -392,6 +392,31 @@ def queue_progress(store: Store, *, now: datetime | None = None) -> Progress:
 # -- the worker ------------------------------------------------------------------------------
 
 
+# What the worker reads for each queue item: the hunter's track dict, the queue row, and the
+# track's cool-down row (if any) so that parking needs no second read.
+_ITEM_COLUMNS = (
+    ("id", "q.track_id"),
+    ("attempts", "q.attempts"),
+    ("queued_at", "q.queued_at"),
+    ("priority", "q.priority"),
+    ("reason", "q.reason"),
+    ("in_library", "t.id IS NOT NULL"),
+    ("path", "t.path"),
+    ("artist", "t.artist"),
+    ("title", "t.title"),
+    ("album", "t.album"),
+    ("label", "t.label"),
+    ("label_source", "t.label_source"),
+    ("duration", "t.duration"),
+    ("added_at", "t.added_at"),
+    ("has_label", "t.label IS NOT NULL"),
+    ("cooldown_strategy", "c.strategy"),
+    ("cooldown_retry_count", "c.retry_count"),
+    ("cooldown_entered_at", "c.entered_at"),
+    ("cooldown_history", "c.history"),
+)
+
+
 @dataclass(frozen=True)
 class _Finished:
     """One hunt as the worker books it: the queue item and the hunter's outcome."""
@@ -691,20 +716,16 @@ class Worker:
 
     def _fetch(self, *, exclude: list[int]) -> list[dict[str, Any]]:
         """The next pending items, highest priority first, as the hunter's track dicts."""
-        frame = self._writer.df(
-            "SELECT q.track_id AS id, q.attempts, q.queued_at, q.priority, q.reason, "
-            "t.id IS NOT NULL AS in_library, t.path, t.artist, t.title, t.album, t.label, "
-            "t.label_source, t.duration, t.added_at, t.label IS NOT NULL AS has_label, "
-            "c.strategy AS cooldown_strategy, c.retry_count AS cooldown_retry_count, "
-            "c.entered_at AS cooldown_entered_at, c.history AS cooldown_history "
-            "FROM enrich_queue q LEFT JOIN tracks t ON t.id = q.track_id "
+        columns = ", ".join(f"{expression} AS {name}" for name, expression in _ITEM_COLUMNS)
+        rows = self._writer.rows(
+            f"SELECT {columns} FROM enrich_queue q LEFT JOIN tracks t ON t.id = q.track_id "
             "LEFT JOIN enrich_cooldown c ON c.track_id = q.track_id "
             "WHERE q.state = 'pending' AND q.track_id NOT IN (SELECT unnest(?::BIGINT[])) "
             "ORDER BY q.priority DESC, q.queued_at, q.track_id LIMIT ?",
             [exclude, self.batch_size],
         )
-        frame = frame.astype(object).where(frame.notna(), None)
-        return frame.to_dict(orient="records")
+        names = [name for name, _ in _ITEM_COLUMNS]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def _hunt(self, hunter: Any, item: dict[str, Any]) -> _Finished:
         track_id = int(item["id"])
