@@ -216,29 +216,31 @@ def playlist_context(
         return playlist_context(artifact.artifact, store=store)
     arrays = _load(artifact)
     library = library_of(arrays)
-    labels = pd.DataFrame(
-        {
-            "track_id": library.track_ids,
-            "artist": np.asarray(arrays["artist_keys"], dtype=object),
-            "title": None,
-            "path": None,
-        }
-    )
+    artists = np.asarray(arrays["artist_keys"], dtype=object)
+    titles = paths = np.full(library.n, None, dtype=object)
     keys = None
     if store is not None:
+        # The primary key makes ids unique; rows of the artifact's tracks, in artifact order.
         tagged = store.df("SELECT id AS track_id, artist, title, path, key FROM tracks")
-        tagged = tagged.drop_duplicates("track_id").set_index("track_id").reindex(library.track_ids)
-        labels["artist"] = (
-            tagged["artist"].where(tagged["artist"].notna(), labels["artist"].to_numpy()).to_numpy()
-        )
-        labels["title"] = tagged["title"].to_numpy()
-        labels["path"] = tagged["path"].to_numpy()
-        labels = labels.astype({"artist": object, "title": object, "path": object})
-        labels = labels.where(labels.notna(), None)
-        codes = {k: camelot_code(k) for k in tagged["key"].dropna().unique()}
-        keys = np.array(
-            [codes.get(k, -1) if isinstance(k, str) else -1 for k in tagged["key"]], dtype=np.int64
-        )
+        where = pd.Index(tagged["track_id"]).get_indexer(library.track_ids)
+        found = where >= 0
+
+        def column(name: str, default: np.ndarray) -> np.ndarray:
+            values = default.copy()
+            taken = tagged[name].to_numpy(dtype=object)[where[found]]
+            present = pd.notna(taken)
+            values[np.flatnonzero(found)[present]] = taken[present]
+            return values
+
+        artists = column("artist", artists)
+        titles = column("title", titles)
+        paths = column("path", paths)
+        codes = tagged["key"].map({k: camelot_code(k) for k in tagged["key"].dropna().unique()})
+        keys = np.full(library.n, -1, dtype=np.int64)
+        keys[found] = codes.fillna(-1).to_numpy(dtype=np.int64)[where[found]]
+    labels = pd.DataFrame(
+        {"track_id": library.track_ids, "artist": artists, "title": titles, "path": paths}
+    )
     return PlaylistContext(artifact=arrays, library=library, labels=labels, keys=keys, store=store)
 
 
