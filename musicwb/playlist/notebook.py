@@ -59,6 +59,8 @@ __all__ = [
 MIN_TRACKS = 3
 """An artifact needs at least this many analysed tracks."""
 
+ARTIFACT_NAME = "sonic_artifact.npz"
+
 SWEEP_MEASURES = {
     "pool_size": "pool size",
     "artists": "distinct artists",
@@ -95,9 +97,10 @@ def tuning_artifact(
     store : Store
         May be read-only.
     path : str or Path, optional
-        An artifact file to use as it is. Without it, ``<data_dir>/sonic_artifact.npz`` is used
-        when it holds exactly the store's analysed tracks; otherwise the artifact is built in
-        memory from the store's features (the variant of the last ``musicwb validate``, as
+        An artifact file to use as it is. Without it, ``<data_dir>/sonic_artifact.npz`` (where
+        ``musicwb artifact build`` writes it), else ``sonic_artifact.npz`` beside the store, is
+        used when it holds exactly the store's analysed tracks; otherwise the artifact is built
+        in memory from the store's features (the variant of the last ``musicwb validate``, as
         ``musicwb artifact build`` does), so the notebook always tunes on this store.
 
     Returns
@@ -128,14 +131,18 @@ def tuning_artifact(
             f"{len(analysed)} track(s) have sonic features; playlists need at least "
             f"{MIN_TRACKS}: run `musicwb extract`"
         )
-    default = get_settings().data_dir / "sonic_artifact.npz"
-    if default.is_file():
-        artifact = load_artifact(default)
+    candidates = dict.fromkeys(
+        [get_settings().data_dir / ARTIFACT_NAME, Path(store.path).parent / ARTIFACT_NAME]
+    )
+    found = [candidate for candidate in candidates if candidate.is_file()]
+    for candidate in found:
+        artifact = load_artifact(candidate)
         if np.array_equal(np.asarray(artifact["track_ids"]), analysed.to_numpy()):
-            return artifact, f"artifact {default}: {len(analysed)} tracks"
-        why = f"{default} holds other tracks than this store"
+            return artifact, f"artifact {candidate}: {len(analysed)} tracks"
+    if found:
+        why = f"{' and '.join(map(str, found))} hold(s) other tracks than this store"
     else:
-        why = f"no artifact at {default}"
+        why = f"no artifact at {' or '.join(map(str, candidates))}"
     variant, settings, variant_source = chosen_variant(store)
     arrays = build_artifact_arrays(
         load_feature_set(store), variant=variant, settings=settings, variant_source=variant_source
