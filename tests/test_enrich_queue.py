@@ -325,3 +325,64 @@ def test_a_bug_in_the_hunter_stops_the_worker_instead_of_failing_every_item(libr
             worker.join(30)
         assert worker.state == "error"
         assert store.scalar("SELECT count(*) FROM enrich_queue WHERE state = 'pending'") == 27
+
+
+# -- the dashboard and the report helpers ---------------------------------------------------
+
+
+def test_dashboard_updates_while_the_worker_runs_and_its_buttons_control_it(
+    library: Path,
+) -> None:
+    from musicwb.enrich.dashboard import Dashboard
+
+    source = LocalSource({f"Track {i}": "L" for i in range(31) if i % 2}, delay_s=0.03)
+    with Store(library) as store:
+        enqueue_missing_labels(store, now=T0)
+        board = Dashboard(Worker(store, hunter_for(source), threads=1), refresh_s=0.05)
+        assert board.bar.value == 0.0 and "remaining 27" in board.counts.value
+        assert not board.buttons["start"].disabled and board.buttons["pause"].disabled
+        board.buttons["start"].click()
+        time.sleep(0.4)  # the notebook runs other cells meanwhile; the refresh thread works
+        assert 0.0 < board.bar.value < 1.0 and "<b>running</b>" in board.counts.value
+        assert board.buttons["start"].disabled and not board.buttons["pause"].disabled
+        board.buttons["pause"].click()
+        deadline = time.monotonic() + 5
+        while "<b>paused</b>" not in board.counts.value and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "<b>paused</b>" in board.counts.value and not board.buttons["resume"].disabled
+        board.buttons["resume"].click()
+        board.worker.join(30)
+        time.sleep(0.15)
+        assert board.bar.value == 1.0 and "remaining 0" in board.counts.value
+        assert "<b>finished</b>" in board.counts.value and board.bar.bar_style == "success"
+        board.close()
+
+
+def test_report_helpers_run_for_a_budget_and_chart_the_retries(library: Path) -> None:
+    from musicwb.enrich.dashboard import (
+        cooldown_summary,
+        progress_table,
+        retry_due_chart,
+        run_for_budget,
+    )
+
+    source = LocalSource({f"Track {i}": "L" for i in range(31) if i % 3 == 0}, delay_s=0.02)
+    with Store(library) as store:
+        enqueue_missing_labels(store, now=T0)
+        untouched = run_for_budget(store, budget_s=0, hunter=hunter_for(source))
+        assert untouched.processed == 0 and untouched.remaining == 27 and source.calls == []
+        empty_chart = retry_due_chart(store).to_dict()
+        assert "No track is waiting" in str(empty_chart["title"])
+        partial = run_for_budget(store, budget_s=0.2, hunter=hunter_for(source), threads=1)
+        assert partial.state == "stopped" and 0 < partial.processed < 27
+        assert partial.processed + partial.remaining == 27
+        final = run_for_budget(store, budget_s=60, hunter=hunter_for(source), rng=2)
+        table = progress_table(final).set_index("measure")["value"]
+        summary = cooldown_summary(store)
+        chart = retry_due_chart(store).to_dict()
+    assert final.state == "finished" and table["remaining"] == "0"
+    parked = 27 - 9
+    assert summary.loc[0, "total"] == parked and summary.loc[0, "strategy"] == "adaptive"
+    data = chart["datasets"][next(iter(chart["datasets"]))]
+    assert sum(row["tracks"] for row in data) == parked
+    assert len({row["due_date"] for row in data}) > 3  # the jitter spreads the due days
