@@ -50,11 +50,17 @@ def realmusic_playlists(realmusic_playlist_store):
     artifact = load_artifact(artifact_path)
     with Store(path, read_only=True) as store:
         context = playlist_context(artifact, store=store)
-        seeds = artifact["track_ids"].tolist()
-        playlists = {
-            s: make_playlist(artifact=context, seed_track_id=s, length=LENGTH) for s in seeds
-        }
+        playlists = every_seeds_playlist(context)
     return artifact, context, playlists
+
+
+def every_seeds_playlist(context) -> dict:
+    """A LENGTH-track playlist (SMALL_LIBRARY parameters) from every track of the artifact."""
+    seeds = context.library.track_ids.tolist()
+    return {
+        s: make_playlist(artifact=context, seed_track_id=s, length=LENGTH, **SMALL_LIBRARY)
+        for s in seeds
+    }
 
 
 def _random_mean_transition(context, rows: np.ndarray, rng: np.random.Generator) -> float:
