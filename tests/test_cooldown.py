@@ -160,3 +160,23 @@ def test_adaptive_parks_new_and_hinted_tracks_for_less_time(tmp_path: Path) -> N
         "average_retries": 0.0,
         "next_retry_at": None,
     }
+
+
+def test_migrate_parks_what_a_plain_label_hunt_left_without_a_label(tmp_path: Path) -> None:
+    from musicwb.enrich.labels import record_outcomes, tracks_to_hunt
+
+    path = make_library(tmp_path / "lib.duckdb", 6)
+    source = LocalSource({"Track 2": "Found Label"}, failing={"Track 3"})
+    with Store(path) as store:
+        hunter = hunter_for(source)
+        record_outcomes(store, [hunter.hunt(track) for track in tracks_to_hunt(store)])
+        assert cooldown.migrate(store, now=T0, strategy="exponential", rng=1) == 5
+        assert cooldown.migrate(store, now=T0, strategy="exponential", rng=1) == 0
+        parked = store.df("SELECT track_id, reason, last_error, strategy FROM enrich_cooldown")
+        assert cooldown.process(store, now=T0 + timedelta(days=40)) == 5
+        queued = store.df("SELECT track_id FROM enrich_queue WHERE state = 'pending'")
+    reasons = parked.set_index("track_id")["reason"]
+    assert 2 not in reasons.index and reasons[3] == "failed" and reasons[1] == "not_found"
+    assert "local source" in parked.set_index("track_id").loc[3, "last_error"]
+    assert set(parked["strategy"]) == {"exponential"}
+    assert sorted(queued["track_id"]) == [1, 3, 4, 5, 6]

@@ -373,7 +373,11 @@ def test_report_helpers_run_for_a_budget_and_chart_the_retries(library: Path) ->
         assert untouched.processed == 0 and untouched.remaining == 27 and source.calls == []
         empty_chart = retry_due_chart(store).to_dict()
         assert "No track is waiting" in str(empty_chart["title"])
-        partial = run_for_budget(store, budget_s=0.2, hunter=hunter_for(source), threads=1)
+        worker = Worker(store, hunter_for(source), threads=1)  # as the dashboard's
+        assert run_for_budget(worker, budget_s=0).processed == 0 and source.calls == []
+        with pytest.raises(ParameterError, match="not both"):
+            run_for_budget(worker, budget_s=1, threads=2)
+        partial = run_for_budget(worker, budget_s=0.2)
         assert partial.state == "stopped" and 0 < partial.processed < 27
         assert partial.processed + partial.remaining == 27
         final = run_for_budget(store, budget_s=60, hunter=hunter_for(source), rng=2)

@@ -361,10 +361,12 @@ def migrate(
     rng: np.random.Generator | int | None = None,
     track_ids: Sequence[int] | None = None,
 ) -> int:
-    """Park every finished queue item without a label that is not in the cool-down yet.
+    """Park the tracks that enrichment left without a label and that are not in cool-down yet.
 
-    The worker parks what it finishes as ``not_found`` or ``failed`` itself; this catches the
-    rest (items finished by a worker told not to park, or before the cool-down existed).
+    Two kinds: queue items finished as ``not_found`` or ``failed`` (the worker parks these
+    itself; this catches items finished by a worker told not to park, or before the cool-down
+    existed), and tracks never queued whose latest label hunt (``musicwb hunt-labels``, the
+    ``label_hunts`` table) ended ``not_found`` or ``failed`` and that still have no label.
 
     Parameters
     ----------
@@ -380,18 +382,29 @@ def migrate(
     int
         Tracks parked.
     """
-    sql = (
+    queued = (
         "SELECT q.track_id, q.state AS reason, q.last_error FROM enrich_queue q "
         "LEFT JOIN enrich_cooldown c ON c.track_id = q.track_id "
         "WHERE q.state IN ('not_found', 'failed') "
         "AND (c.track_id IS NULL OR c.state IN ('queued', 'resolved'))"
     )
+    hunted = (
+        "SELECT h.track_id, h.status AS reason, h.error AS last_error FROM ("
+        "SELECT track_id, status, error, row_number() OVER "
+        "(PARTITION BY track_id ORDER BY hunted_at DESC) AS latest FROM label_hunts) h "
+        "JOIN tracks t ON t.id = h.track_id "
+        "WHERE h.latest = 1 AND h.status IN ('not_found', 'failed') "
+        "AND (t.label IS NULL OR trim(t.label) = '') "
+        "AND NOT EXISTS (SELECT 1 FROM enrich_queue q WHERE q.track_id = h.track_id) "
+        "AND NOT EXISTS (SELECT 1 FROM enrich_cooldown c WHERE c.track_id = h.track_id)"
+    )
+    sql = f"SELECT * FROM ({queued} UNION ALL {hunted}) AS finished"
     parameters: list[Any] = []
     if track_ids is not None:
-        sql += " AND q.track_id IN (SELECT unnest(?::BIGINT[]))"
+        sql += " WHERE track_id IN (SELECT unnest(?::BIGINT[]))"
         parameters.append([int(i) for i in track_ids])
     with store.transaction():
-        entries = store.df(sql, parameters or None)
+        entries = store.df(sql + " ORDER BY track_id", parameters or None)
         return park(store, entries, now=now, strategy=strategy, rng=rng)
 
 

@@ -136,7 +136,7 @@ class Dashboard:
 
 
 def run_for_budget(
-    store: Store | str | Path,
+    target: Worker | Store | str | Path,
     *,
     budget_s: float,
     limit: int | None = None,
@@ -147,21 +147,28 @@ def run_for_budget(
 
     Parameters
     ----------
-    store : Store or path
-        A store open for writing, or the path of one (opened and closed here).
+    target : Worker, Store or path
+        A worker (the dashboard's, so the report and the widgets show the same one), a store
+        open for writing, or the path of one (opened and closed here).
     budget_s : float
         No new item is taken after this many seconds; 0 only reads the state.
     limit : int, optional
         Take at most this many items.
     hunter : object, optional
-        Default :func:`musicwb.enrich.labels.make_hunter` on the store.
+        For a store or path: default :func:`musicwb.enrich.labels.make_hunter` on the store.
     **worker_options
-        Passed to :class:`~musicwb.enrich.queue.Worker` (``threads``, ``strategy``, ...).
+        For a store or path: passed to :class:`~musicwb.enrich.queue.Worker` (``threads``,
+        ``strategy``, ...).
 
     Returns
     -------
     Progress
         The state after the run (``processed`` etc. count every run of the store).
+
+    Raises
+    ------
+    ParameterError
+        A negative budget, options given with a worker, or a worker that runs already.
 
     Examples
     --------
@@ -171,16 +178,23 @@ def run_for_budget(
     """
     if budget_s < 0:
         raise ParameterError(f"budget_s must be >= 0, got {budget_s}")
-    if not isinstance(store, Store):
-        with Store(store) as opened:
+    if isinstance(target, Worker):
+        if hunter is not None or worker_options:
+            raise ParameterError("give a worker, or a store with the worker's options, not both")
+        if budget_s == 0:
+            return target.progress()
+        target.budget_s = budget_s
+        target.limit = limit
+        return target.run()
+    if not isinstance(target, Store):
+        with Store(target) as opened:
             return run_for_budget(
                 opened, budget_s=budget_s, limit=limit, hunter=hunter, **worker_options
             )
     if budget_s == 0:
-        return queue_progress(store)
-    worker = Worker(store, hunter, budget_s=budget_s, limit=limit, **worker_options)
-    worker.run()
-    return worker.progress()
+        return queue_progress(target)
+    worker = Worker(target, hunter, budget_s=budget_s, limit=limit, **worker_options)
+    return worker.run()
 
 
 def progress_table(progress: Progress) -> pd.DataFrame:

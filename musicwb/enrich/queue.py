@@ -578,7 +578,7 @@ class Worker:
         return True
 
     def run(self) -> Progress:
-        """Work in the calling thread until the queue, the limit or the budget is done.
+        """Start the thread and wait until the queue, the limit or the budget is done.
 
         Ctrl-C (KeyboardInterrupt) stops taking items, finishes and writes those in hand, then
         re-raises.
