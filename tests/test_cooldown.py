@@ -172,6 +172,7 @@ def test_migrate_parks_what_a_plain_label_hunt_left_without_a_label(tmp_path: Pa
         record_outcomes(store, [hunter.hunt(track) for track in tracks_to_hunt(store)])
         assert cooldown.migrate(store, now=T0, strategy="exponential", rng=1) == 5
         assert cooldown.migrate(store, now=T0, strategy="exponential", rng=1) == 0
+        assert enqueue_missing_labels(store, now=T0) == 0  # parked ones wait for their time
         parked = store.df("SELECT track_id, reason, last_error, strategy FROM enrich_cooldown")
         assert cooldown.process(store, now=T0 + timedelta(days=40)) == 5
         queued = store.df("SELECT track_id FROM enrich_queue WHERE state = 'pending'")

@@ -203,8 +203,8 @@ def enqueue_missing_labels(
 ) -> int:
     """Queue every track without a label that the queue has not seen yet (priority 0).
 
-    Tracks already in the queue (pending or finished, hence also those in the cool-down) are
-    left as they are: the cool-down decides when a not-found track is asked about again.
+    Tracks already in the queue (pending or finished) or in the cool-down are left as they
+    are: the cool-down decides when a not-found track is asked about again.
 
     Returns
     -------
@@ -213,7 +213,8 @@ def enqueue_missing_labels(
     """
     sql = (
         "SELECT t.id FROM tracks t WHERE (t.label IS NULL OR trim(t.label) = '') "
-        "AND NOT EXISTS (SELECT 1 FROM enrich_queue q WHERE q.track_id = t.id) ORDER BY t.id"
+        "AND NOT EXISTS (SELECT 1 FROM enrich_queue q WHERE q.track_id = t.id) "
+        "AND NOT EXISTS (SELECT 1 FROM enrich_cooldown c WHERE c.track_id = t.id) ORDER BY t.id"
     )
     if limit is not None:
         if limit < 1:
