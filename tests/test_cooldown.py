@@ -12,8 +12,15 @@ import pytest
 from test_enrich_queue import T0, Clock, LocalSource, hunter_for, make_library
 
 from musicwb.enrich import cooldown
-from musicwb.enrich.queue import COOLDOWN_PRIORITY, Worker, enqueue_missing_labels, enqueue_tracks
+from musicwb.enrich.queue import (
+    COOLDOWN_PRIORITY,
+    Worker,
+    enqueue_last_scan,
+    enqueue_missing_labels,
+    enqueue_tracks,
+)
 from musicwb.errors import ParameterError
+from musicwb.runs import start_run
 from musicwb.store import Store
 
 
@@ -173,6 +180,9 @@ def test_migrate_parks_what_a_plain_label_hunt_left_without_a_label(tmp_path: Pa
         assert cooldown.migrate(store, now=T0, strategy="exponential", rng=1) == 5
         assert cooldown.migrate(store, now=T0, strategy="exponential", rng=1) == 0
         assert enqueue_missing_labels(store, now=T0) == 0  # parked ones wait for their time
+        run_id = start_run(store, kind="scan", parameters={})
+        store.execute("UPDATE tracks SET added_run = ?", [run_id])
+        assert enqueue_last_scan(store, now=T0) == 0
         parked = store.df("SELECT track_id, reason, last_error, strategy FROM enrich_cooldown")
         assert cooldown.process(store, now=T0 + timedelta(days=40)) == 5
         queued = store.df("SELECT track_id FROM enrich_queue WHERE state = 'pending'")

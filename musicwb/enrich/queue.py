@@ -236,6 +236,9 @@ def enqueue_last_scan(
 ) -> int:
     """Queue the tracks the last scan added (``tracks.added_run``), with scan priority (20).
 
+    Tracks already finished in the queue or parked in the cool-down (a plain hunt found
+    nothing for them) are left as they are; a manual re-queue overrides both.
+
     Parameters
     ----------
     store : Store
@@ -253,7 +256,10 @@ def enqueue_last_scan(
     )
     if run_id is None:
         return 0
-    sql = "SELECT id FROM tracks WHERE added_run = ?"
+    sql = (
+        "SELECT id FROM tracks t WHERE added_run = ? "
+        "AND NOT EXISTS (SELECT 1 FROM enrich_cooldown c WHERE c.track_id = t.id)"
+    )
     if only_missing:
         sql += " AND (label IS NULL OR trim(label) = '')"
     ids = [int(row[0]) for row in store.rows(sql + " ORDER BY id", [run_id])]
