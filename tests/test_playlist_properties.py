@@ -111,7 +111,7 @@ def _passes(rules, artifact, chosen: list[int], candidate: int, params, bpm, key
     return _keys_ok(int(keys[previous]), int(keys[candidate]), rules.camelot)
 
 
-@settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(libraries())
 def test_no_rule_is_broken_unless_a_reported_relaxation_allowed_it(library):
     artifact, params, seed, length, bpm, keys = library
@@ -155,7 +155,7 @@ def test_no_rule_is_broken_unless_a_reported_relaxation_allowed_it(library):
     assert ordering.diagnostics["length"] == len(chosen)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(libraries())
 def test_the_pool_keeps_its_caps_and_never_holds_the_seed(library):
     artifact, params, seed, _, _, _ = library
