@@ -457,3 +457,51 @@ def test_sweep_gives_one_row_per_seed_and_value_and_shows_the_floor_cliff():
             values=[2.0],
             progress=False,
         )
+
+
+def test_make_playlist_reads_the_tempo_from_the_store_when_the_artifact_has_none(tmp_path):
+    artifact = hand_made([1.0, 0.95, 0.8, 0.7, 0.6], ["s", "a", "b", "c", "d"], 0.3)
+    bpm = [128.0, 100.0, 64.0, 130.0, 0.0]
+    now = pd.Timestamp("2026-01-01")
+    vector = [0.0] * 137
+    features = pd.DataFrame(
+        {
+            "track_id": artifact["track_ids"],
+            "content_hash": [f"h{i}" for i in range(5)],
+            "extractor_version": "test",
+            "duration_s": 200.0,
+            "n_beats": 400,
+            "bpm": bpm,
+            "half_tempo_likely": False,
+            "double_tempo_likely": False,
+            "tempo_stability": 1.0,
+            "pulse_clarity": 0.5,
+            "grid_full": False,
+            "grid_start": False,
+            "grid_mid": False,
+            "grid_end": False,
+            "vec_full": [vector] * 5,
+            "vec_start": [vector] * 5,
+            "vec_mid": [vector] * 5,
+            "vec_end": [vector] * 5,
+            "extracted_at": now,
+        }
+    )
+    with _store_with_tracks(tmp_path / "s.duckdb", artifact) as store:
+        store.insert("sonic_features", features)
+        playlist = make_playlist(
+            artifact=artifact,
+            seed_track_id=1,
+            length=5,
+            store=store,
+            genre_weight=0.0,
+            similarity_floor=0.0,
+            bpm_window=5.0,
+            min_gap=0,
+        )
+    order = playlist.tracks["track_id"].tolist()
+    assert order[1] == 3  # 64 BPM: half of the seed's 128; 100 BPM (track 2) is out of reach
+    position = order.index(2)
+    assert order[position - 1] == 5 or playlist.ordering.levels[position] > 0
+    with pytest.raises(ParameterError, match="bpm_window"):
+        make_playlist(artifact=artifact, seed_track_id=1, length=5, bpm_window=5.0)

@@ -9,7 +9,7 @@
 - reads artist, title and path of the tracks (titles also catch same-artist-same-title
   duplicates), and
 - reads the tagged keys for the Camelot rule (tracks without a key tag get the key estimated
-  from their chroma).
+  from their chroma), and the tempo from its sonic features when the artifact has none.
 
 The store is only read. Everything a sweep repeats (loading, store reads) is done once per
 :class:`PlaylistContext`.
@@ -152,6 +152,21 @@ class PlaylistContext:
             mask = np.isin(self.library.track_ids, np.fromiter(ids, dtype=np.int64, count=len(ids)))
             self.played[days, now] = np.flatnonzero(mask)
         return self.played[days, now]
+
+    def tempo(self) -> np.ndarray | None:
+        """Tempo per row: the artifact's (rhythm features), else the store's sonic features.
+
+        None when neither has it (the BPM rule then says so).
+        """
+        if self.library.bpm is not None or self.store is None:
+            return self.library.bpm
+        if not self.store.has_table("sonic_features"):
+            return None
+        stored = self.store.df("SELECT track_id, bpm FROM sonic_features")
+        where = pd.Index(stored["track_id"]).get_indexer(self.library.track_ids)
+        tempo = np.zeros(self.library.n, dtype=np.float64)  # 0: unknown
+        tempo[where >= 0] = stored["bpm"].to_numpy(dtype=np.float64)[where[where >= 0]]
+        return tempo
 
     def camelot_keys(self) -> np.ndarray:
         """Camelot codes per row: the tagged key where there is one, else the chroma estimate."""
@@ -310,14 +325,14 @@ def make_playlist(
     pool = build_pool(
         context.library, seed_index=seed_index, params=params, exclude=exclude, titles=titles
     )
-    keys = context.camelot_keys() if params.camelot else None
     ordering = order_playlist(
         context.library,
         pool,
         seed_index=seed_index,
         length=length,
         params=params,
-        keys=keys,
+        bpm=context.tempo() if params.bpm_window is not None else None,
+        keys=context.camelot_keys() if params.camelot else None,
     )
     rows = ordering.indices
     tracks = context.labels.iloc[rows].reset_index(drop=True).copy()
