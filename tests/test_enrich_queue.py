@@ -355,7 +355,9 @@ def test_dashboard_updates_while_the_worker_runs_and_its_buttons_control_it(
         time.sleep(0.15)
         assert board.bar.value == 1.0 and "remaining 0" in board.counts.value
         assert "<b>finished</b>" in board.counts.value and board.bar.bar_style == "success"
-        board.close()
+    time.sleep(0.2)  # the store is closed: the dashboard says so and stops refreshing
+    assert "no longer updated" in board.counts.value and not board._thread.is_alive()
+    board.close()
 
 
 def test_report_helpers_run_for_a_budget_and_chart_the_retries(library: Path) -> None:

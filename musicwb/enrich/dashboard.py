@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import html
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ import pandas as pd
 
 from musicwb.enrich import cooldown
 from musicwb.enrich.queue import Progress, Worker, queue_progress
-from musicwb.errors import ParameterError
+from musicwb.errors import ParameterError, StoreError
 from musicwb.store import Store
 
 __all__ = [
@@ -68,7 +69,7 @@ class Dashboard:
     worker : Worker
     refresh_s : float, default 1.0
         Seconds between two refreshes of the widgets (a daemon thread; it ends with
-        :meth:`close`).
+        :meth:`close`, or when the store is closed).
 
     Attributes
     ----------
@@ -119,15 +120,23 @@ class Dashboard:
         self.buttons["stop"].disabled = not running
         return progress
 
-    def _refresh_loop(self) -> None:
-        while not self._closed.wait(self.refresh_s):
+    def _refreshed(self) -> bool:
+        try:
             self.refresh()
+        except StoreError as exc:  # the notebook closed the store: say so and stop
+            self.counts.value = f"<b>no longer updated</b>: {html.escape(str(exc))}"
+            return False
+        return True
+
+    def _refresh_loop(self) -> None:
+        while not self._closed.wait(self.refresh_s) and self._refreshed():
+            pass
 
     def close(self) -> None:
-        """End the refresh thread (the worker is left as it is)."""
+        """Show the last state and end the refresh thread (the worker is left as it is)."""
         self._closed.set()
         self._thread.join()
-        self.refresh()
+        self._refreshed()
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
