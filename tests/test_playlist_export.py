@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from musicwb.errors import ParameterError
 from musicwb.playlist.export import csv_frame, m3u8_text, write_csv, write_m3u8
@@ -94,6 +96,14 @@ def test_file_is_utf8_without_bom_and_one_line_per_entry(library, tmp_path):
     assert not (tmp_path / "set.m3u8.partial").exists()
 
 
+def test_a_file_name_starting_with_hash_is_not_a_comment(tmp_path):
+    song = tmp_path / "#1 Hit.mp3"
+    song.write_bytes(b"audio")
+    tracks = pd.DataFrame({"title": ["Hit"], "path": [str(song)]})
+    line = m3u8_text(tracks, relative_to=tmp_path).splitlines()[2]
+    assert line == "./#1 Hit.mp3" and (tmp_path / line).resolve() == song.resolve()
+
+
 def test_a_track_without_path_is_named(library):
     _, tracks = library
     tracks.loc[1, "path"] = None
@@ -133,3 +143,22 @@ def test_csv_keeps_order_names_and_numbers(library, tmp_path):
 def test_csv_frame_leaves_out_columns_the_playlist_lacks():
     frame = csv_frame(pd.DataFrame({"track_id": [3], "path": ["/m/x.mp3"], "extra": [1]}))
     assert list(frame.columns) == ["position", "track_id", "path"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    names=st.lists(
+        st.tuples(st.none() | st.text(max_size=30), st.none() | st.text(max_size=30)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_any_tag_text_keeps_one_line_per_entry(names):
+    paths = [f"/music/{i} {'ü' * i}.flac" for i in range(len(names))]
+    tracks = pd.DataFrame(
+        {"artist": [a for a, _ in names], "title": [t for _, t in names], "path": paths}
+    )
+    lines = m3u8_text(tracks).split("\n")  # what a player splitting on line feeds reads
+    assert lines[-1] == "" and len(lines) == 2 + 2 * len(names)
+    assert lines[2:-1:2] == paths
+    assert all(line.startswith("#EXTINF:-1,") and "\r" not in line for line in lines[1:-1:2])

@@ -86,7 +86,9 @@ def _entry_paths(tracks: pd.DataFrame, *, relative_to: str | os.PathLike | None)
         path = os.path.abspath(os.fspath(value))
         if "\n" in path or "\r" in path:
             raise ParameterError(f"a path with a line break cannot go into a playlist: {path!r}")
-        paths.append(path if base is None else os.path.relpath(path, base))
+        written = path if base is None else os.path.relpath(path, base)
+        # A line starting with "#" is a comment to players: "#1 Hit.mp3" is "./#1 Hit.mp3".
+        paths.append(os.path.join(os.curdir, written) if written.startswith("#") else written)
     return paths
 
 
