@@ -6,7 +6,8 @@
 An M3U8 file starts with ``#EXTM3U``; each track is an ``#EXTINF:<seconds>,<artist> - <title>``
 line (``-1`` seconds when the duration is unknown) followed by its path. Paths are absolute, or
 relative to ``relative_to`` (usually the playlist's own folder, so that the playlist and the music
-can move together). File names keep every character (UTF-8, no escaping), as players expect.
+can move together). File names keep every character (UTF-8, no escaping), as players expect;
+a relative path that starts with ``#`` is written ``./#...`` so that it is not read as a comment.
 
 Examples
 --------
