@@ -241,3 +241,38 @@ def test_feature_set_is_in_track_order_whatever_the_write_order(tmp_path):
     assert fs.track_ids.tolist() == list(range(1, 31))
     np.testing.assert_array_equal(fs.matrices["mid"][4], results[4]["matrix"][2])
     assert fs.artists[4] == "Artist 4"
+
+
+def test_npz_writer_writes_what_savez_writes_and_nothing_when_interrupted(tmp_path):
+    from musicwb.sonic.npz import NpzWriter
+
+    arrays = {
+        "matrix": np.arange(12, dtype=np.float32).reshape(3, 4),
+        "names": np.array(["a", "bb"]),
+        "meta": np.array(json.dumps({"n": 3})),
+    }
+    out = tmp_path / "nested" / "a.npz"
+    with NpzWriter(out) as writer:
+        for name, array in arrays.items():
+            writer.add(name, array)
+    np.savez(tmp_path / "reference.npz", **arrays)
+    with np.load(out, allow_pickle=False) as ours, np.load(tmp_path / "reference.npz") as theirs:
+        assert sorted(ours) == sorted(theirs)
+        for name in arrays:
+            np.testing.assert_array_equal(ours[name], theirs[name])
+    before = out.read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        with NpzWriter(out) as writer:
+            writer.add("matrix", np.zeros((1000, 137), np.float32))
+            raise KeyboardInterrupt  # e.g. Ctrl-C while the preprocessing is fitted
+    assert out.read_bytes() == before  # the previous artifact is kept whole
+    assert not any(p.name.endswith(".partial") for p in out.parent.iterdir())
+    with pytest.raises(ParameterError, match="added twice"):
+        with NpzWriter(tmp_path / "b.npz") as writer:
+            writer.add("x", np.zeros(2))
+            writer.add("x", np.ones(2))
+    assert not (tmp_path / "b.npz").exists()
+    with pytest.raises(ValueError, match="[Oo]bject arrays"):
+        with NpzWriter(tmp_path / "c.npz") as writer:
+            writer.add("objects", np.array([{"a": 1}], dtype=object))
+    assert not (tmp_path / "c.npz").exists()

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from musicwb.errors import ParameterError
+from musicwb.sonic.npz import NpzWriter
 from musicwb.sonic.towers import EXTRACTOR_VERSION, SEGMENTS, feature_names, tower_slices
 from musicwb.sonic.whiten import VARIANTS, Preprocessor, fit_preprocessor, l2_normalise
 from musicwb.store import Store
@@ -271,29 +272,20 @@ def build_artifact_arrays(
     -------
     dict of str to ndarray
     """
+    return {
+        **_plain_arrays(features),
+        **_fitted_arrays(
+            features, variant=variant, settings=settings, variant_source=variant_source
+        ),
+    }
+
+
+def _plain_arrays(features: FeatureSet) -> dict[str, np.ndarray]:
+    """Ids, labels, genres and raw per-tower matrices: everything that needs no fitting."""
     if len(features) < 3:
         raise ParameterError(
             f"an artifact needs at least 3 analysed tracks, the store has {len(features)}"
         )
-    from threadpoolctl import threadpool_limits
-
-    # The matrices are narrow (<= 137 columns): one BLAS thread is fastest, and several
-    # threads on a busy machine are many times slower.
-    with threadpool_limits(limits=1):
-        return _artifact_arrays(
-            features, variant=variant, settings=settings, variant_source=variant_source
-        )
-
-
-def _artifact_arrays(
-    features: FeatureSet, *, variant: str, settings: dict[str, Any] | None, variant_source: str
-) -> dict[str, np.ndarray]:
-    preprocessor = fit_preprocessor(
-        features.matrices["full"],
-        variant=variant,
-        segments=[features.matrices[segment] for segment in SEGMENTS if segment != "full"],
-        **(settings or {}),
-    )
     arrays: dict[str, np.ndarray] = {"track_ids": features.track_ids.astype(np.int64)}
     arrays["artist_keys"] = np.array([k or "" for k in features.artist_keys], dtype=str)
     codes, names = pd.factorize(pd.Series(features.albums, dtype=object), use_na_sentinel=True)
@@ -306,18 +298,41 @@ def _artifact_arrays(
             arrays[f"raw_{segment}_{tower}"] = np.ascontiguousarray(
                 matrix[:, part], dtype=np.float32
             )
-        arrays[f"embedded_{segment}"] = preprocessor.transform(matrix).astype(np.float32)
-    arrays.update(preprocessor.to_arrays())
-    stats, towers = calibrate_towers(
-        preprocessor,
-        features.matrices["full"],
-        features.matrices["start"],
-        features.matrices["end"],
-    )
+    arrays["feature_names"] = np.array(feature_names(), dtype=str)
+    return arrays
+
+
+def _fitted_arrays(
+    features: FeatureSet, *, variant: str, settings: dict[str, Any] | None, variant_source: str
+) -> dict[str, np.ndarray]:
+    """The fitted preprocessing, the embedded segments, the calibration and ``meta``."""
+    from threadpoolctl import threadpool_limits
+
+    # The matrices are narrow (<= 137 columns): one BLAS thread is fastest, and several
+    # threads on a busy machine are many times slower.
+    with threadpool_limits(limits=1):
+        preprocessor = fit_preprocessor(
+            features.matrices["full"],
+            variant=variant,
+            segments=[features.matrices[segment] for segment in SEGMENTS if segment != "full"],
+            **(settings or {}),
+        )
+        arrays = {
+            f"embedded_{segment}": preprocessor.transform(features.matrices[segment]).astype(
+                np.float32, copy=False
+            )
+            for segment in SEGMENTS
+        }
+        arrays.update(preprocessor.to_arrays())
+        stats, towers = calibrate_towers(
+            preprocessor,
+            features.matrices["full"],
+            features.matrices["start"],
+            features.matrices["end"],
+        )
     arrays["calibration"] = stats
     arrays["calibration_towers"] = np.array(towers, dtype=str)
     arrays["calibration_stats"] = np.array(CALIBRATION_STATS, dtype=str)
-    arrays["feature_names"] = np.array(feature_names(), dtype=str)
     arrays["meta"] = np.array(
         json.dumps(
             {
@@ -338,13 +353,10 @@ def _artifact_arrays(
 
 def write_artifact(arrays: Mapping[str, np.ndarray], out: str | Path) -> Path:
     """Write the arrays to ``out`` (uncompressed ``.npz``), atomically (temp file, then rename)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    with open(partial, "wb") as handle:
-        np.savez(handle, **arrays)
-    partial.replace(out)
-    return out
+    with NpzWriter(out) as writer:
+        for name, array in arrays.items():
+            writer.add(name, array)
+    return writer.path
 
 
 def build_artifact(
@@ -381,10 +393,15 @@ def build_artifact(
         from musicwb.config import get_settings
 
         out = get_settings().data_dir / "sonic_artifact.npz"
-    arrays = build_artifact_arrays(
-        load_feature_set(store), variant=variant, settings=settings, variant_source=source
-    )
-    return write_artifact(arrays, out)
+    features = load_feature_set(store)
+    with NpzWriter(out) as writer:
+        # the raw matrices are written in the background while the preprocessing is fitted
+        for name, array in _plain_arrays(features).items():
+            writer.add(name, array)
+        fitted = _fitted_arrays(features, variant=variant, settings=settings, variant_source=source)
+        for name, array in fitted.items():
+            writer.add(name, array)
+    return writer.path
 
 
 class Artifact(Mapping[str, np.ndarray]):
