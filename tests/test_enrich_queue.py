@@ -392,3 +392,17 @@ def test_report_helpers_run_for_a_budget_and_chart_the_retries(library: Path) ->
     data = chart["datasets"][next(iter(chart["datasets"]))]
     assert sum(row["tracks"] for row in data) == parked
     assert len({row["due_date"] for row in data}) > 3  # the jitter spreads the due days
+
+
+def test_the_default_hunter_is_the_configured_label_hunter(
+    library: Path, shared_data: Path
+) -> None:
+    # conftest points MusicBrainz and Discogs at a local replay server of recorded answers
+    assert os.environ["MUSICWB_MUSICBRAINZ_HOST"].startswith("127.0.0.1:")
+    with Store(library) as store:
+        enqueue_tracks(store, [4, 5], now=T0)
+        progress = Worker(store, limit=2).run()
+        tried = store.df("SELECT track_id, status, tried FROM label_hunts ORDER BY track_id")
+    assert progress.processed == 2 and progress.remaining == 0
+    assert tried["track_id"].tolist() == [4, 5]
+    assert all(list(t) == ["library", "title", "musicbrainz", "discogs"] for t in tried["tried"])
