@@ -32,7 +32,7 @@ from musicwb.store import Store
 
 N_TRACKS = 400
 KILLS = 18
-SEARCH_DELAY_S = 0.01
+SEARCH_DELAY_S = 0.02  # 400 tracks, 2 threads: about 4 s of work, more than the kills take
 
 
 def labels_and_failures() -> tuple[dict[str, str], set[str]]:
@@ -80,7 +80,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_does_nothing_twice(tmp_path
         process = fork.Process(target=child, args=(str(store_path), str(log), ready))
         process.start()
         assert ready.wait(60), f"the worker did not start (exit code {process.exitcode})"
-        wait_s = chooser.uniform(0.0, 0.35)
+        wait_s = chooser.uniform(0.0, 0.25)
         time.sleep(wait_s)
         if not process.is_alive():  # the queue ran out before the kill
             break
