@@ -168,7 +168,10 @@ def test_parameters_reach_the_notebooks(batch: tuple[Path, BatchResult]) -> None
     assert by_name["sonic_validation"].parameters["top_n"] == 7  # [defaults]
     assert by_name["sonic_validation"].parameters["duration_bin_s"] == 60
     assert by_name["playlist_tuning"].parameters["top_n"] == 1  # the notebook's table wins
-    assert by_name["label_hunting"].defaults == {"top_labels_limit": "20", "missing_limit": "50"}
+    defaults = by_name["label_hunting"].defaults
+    assert {"top_labels_limit": "20", "missing_limit": "50", "min_confidence": "0.7"}.items() <= (
+        defaults.items()
+    )
 
     executed = nbformat.read(by_name["playlist_tuning"].ipynb_path, as_version=4)
     assert executed.metadata.papermill.parameters["top_n"] == 1
