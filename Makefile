@@ -26,6 +26,7 @@ $(TEST_STAMP): $(STAMP)
 demo: install
 	$(BIN)/musicwb demo
 	$(BIN)/musicwb extract --workers 2
+	$(BIN)/musicwb artifact build
 	$(BIN)/musicwb batch --config batch.demo.toml
 
 test: $(TEST_STAMP)
