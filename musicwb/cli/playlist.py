@@ -54,7 +54,10 @@ def playlist(
         ),
     ] = None,
     similarity_floor: Annotated[
-        float | None, _option("--similarity-floor", "Least hybrid similarity to the seed (0-1)")
+        float | None,
+        _option(
+            "--similarity-floor", "Least hybrid similarity to the seed (-1 to 1; -1: no floor)"
+        ),
     ] = None,
     genre_gate: Annotated[
         float | None, _option("--genre-gate", "Least genre similarity to the seed (0-1)")
