@@ -158,50 +158,48 @@ def record_outcomes(
         applied = 0
         if not accepted.empty:
             current = store.df(
-                "SELECT id AS track_id, label, label_source, label_confidence FROM tracks "
-                "WHERE list_contains(?, id)",
-                [accepted["track_id"].astype(int).tolist()],
-            ).set_index("track_id")
-            fill = []
-            for row in accepted.itertuples(index=False):
-                if row.track_id not in current.index:
-                    continue
-                now = current.loc[row.track_id]
-                ours = str(now["label_source"] or "").startswith(HUNTER_SOURCE_PREFIX)
-                empty = now["label"] is None or pd.isna(now["label"])
-                weaker = ours and (
-                    pd.isna(now["label_confidence"]) or now["label_confidence"] < row.confidence
+                "SELECT t.id AS track_id, t.label AS current_label, t.label_source AS "
+                "current_source, t.label_confidence AS current_confidence FROM tracks t "
+                "JOIN (SELECT unnest(?) AS id) AS wanted ON wanted.id = t.id",
+                [accepted["track_id"].astype("int64").tolist()],
+            )
+            joined = accepted.merge(current, on="track_id", how="inner")
+            ours = joined["current_source"].fillna("").str.startswith(HUNTER_SOURCE_PREFIX)
+            empty = joined["current_label"].isna()
+            weaker = ours & ~(joined["current_confidence"] >= joined["confidence"])
+            fill = joined[empty | weaker].drop_duplicates("track_id", keep="last")
+            if not fill.empty:
+                now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+                sources = HUNTER_SOURCE_PREFIX + fill["source"]
+                store.update(
+                    "tracks",
+                    pd.DataFrame(
+                        {
+                            "id": fill["track_id"].to_numpy(),
+                            "label": fill["label"].to_numpy(),
+                            "label_source": sources.to_numpy(),
+                            "label_confidence": fill["confidence"].to_numpy(),
+                            "updated_at": now,
+                        }
+                    ),
+                    key=["id"],
                 )
-                if empty or weaker:
-                    fill.append(row)
-            if fill:
-                update = pd.DataFrame(
-                    {
-                        "id": [row.track_id for row in fill],
-                        "label": [row.label for row in fill],
-                        "label_source": [HUNTER_SOURCE_PREFIX + row.source for row in fill],
-                        "label_confidence": [row.confidence for row in fill],
-                        "updated_at": [pd.Timestamp.now(tz="UTC").tz_localize(None)] * len(fill),
-                    }
-                )
-                with_catalog = [row for row in fill if row.catalog]
-                store.update("tracks", update, key=["id"])
-                if with_catalog:
+                with_catalog = fill[fill["catalog"].notna()]
+                if not with_catalog.empty:
                     store.execute(
                         "UPDATE tracks SET catalog_number = c.catalog, catalog_number_source = c.src, "
                         "catalog_number_confidence = c.conf FROM (SELECT unnest(?) AS id, unnest(?) AS "
                         "catalog, unnest(?) AS src, unnest(?) AS conf) AS c WHERE tracks.id = c.id "
                         "AND (tracks.catalog_number IS NULL OR tracks.catalog_number_source LIKE 'hunt:%')",
                         [
-                            [row.track_id for row in with_catalog],
-                            [row.catalog for row in with_catalog],
-                            [HUNTER_SOURCE_PREFIX + row.source for row in with_catalog],
-                            [row.confidence for row in with_catalog],
+                            with_catalog["track_id"].astype("int64").tolist(),
+                            with_catalog["catalog"].tolist(),
+                            (HUNTER_SOURCE_PREFIX + with_catalog["source"]).tolist(),
+                            with_catalog["confidence"].astype(float).tolist(),
                         ],
                     )
-                applied_ids = {row.track_id for row in fill}
                 findings.loc[
-                    findings["accepted"] & findings["track_id"].isin(applied_ids), "applied"
+                    findings["accepted"] & findings["track_id"].isin(fill["track_id"]), "applied"
                 ] = True
                 applied = len(fill)
         store.insert("label_findings", findings)
