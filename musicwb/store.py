@@ -240,9 +240,9 @@ class Store:
         """Run a query and return each result column as a NumPy array, through Arrow.
 
         Fixed-size array columns (``FLOAT[137]``) come back as one 2-D matrix each, without a
-        Python object per row: 32,000 rows of four ``FLOAT[137]`` columns take 0.25 s this way
-        on a busy 2-core machine, against 1.1-1.7 s through :meth:`df` with one column per
-        element and 0.6 s for :meth:`df` of the array columns (one object per cell).
+        Python object per row. On a shared 2-core machine, 32,000 rows of four ``FLOAT[137]``
+        columns took 0.25-0.6 s this way, against 1.1-1.7 s through :meth:`df` with one column
+        per element and 0.6-0.9 s for :meth:`df` of the array columns (an object per cell).
 
         Parameters
         ----------
