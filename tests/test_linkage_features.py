@@ -45,6 +45,13 @@ def test_the_promo_artist_is_a_candidate_with_its_evidence():
     assert zed.support_sets == 3 and zed.dj_sets_with_candidate == 1
 
 
+def test_the_same_sequence_played_again():
+    pairs = candidate_features(_entries(), window=1)
+    sandwiches = pairs.set_index("candidate")["sandwich_sets"].astype(int).to_dict()
+    assert sandwiches.pop("zed") == 3  # Alpha → Zed → Bravo in s2, s3 and s4
+    assert set(sandwiches.values()) == {0}
+
+
 def test_the_dj_neighbours_and_support():
     pairs = candidate_features(_entries(), window=2)
     dee = _pair(pairs, "dee")

@@ -19,6 +19,8 @@ label_overlap               how many distinct labels around the slot are the can
 dj_label_owner              the candidate releases on a label the DJ releases on
 co_neighbour_sets           other sets where the candidate is played right next to the slot's
                             neighbour, on the same side (before/after)
+sandwich_sets               other sets where the candidate is played between the same two
+                            tracks' artists as the slot (the same sequence played again)
 dj_sets_with_candidate      the DJ's other sets that play the candidate
 same_set_plays              the candidate's other plays in this set
 support_sets                sets that play the candidate at all
@@ -67,6 +69,7 @@ FEATURE_COLUMNS = [
     "label_overlap",
     "dj_label_owner",
     "co_neighbour_sets",
+    "sandwich_sets",
     "dj_sets_with_candidate",
     "same_set_plays",
     "support_sets",
@@ -152,6 +155,24 @@ def _prepare(store: Store, *, window: int, min_support: int, max_regulars: int) 
                b.position - a.position AS side
         FROM lk_known a JOIN lk_known b
           ON a.set_id = b.set_id AND abs(b.position - a.position) = 1;
+    -- every known entry with both neighbours known: "played between B and A"
+    CREATE OR REPLACE TEMP TABLE lk_triples AS
+        SELECT m.set_id, b.artist_key AS before, m.artist_key AS middle, a.artist_key AS after
+        FROM lk_known m
+        JOIN lk_known b ON b.set_id = m.set_id AND b.position = m.position - 1
+        JOIN lk_known a ON a.set_id = m.set_id AND a.position = m.position + 1;
+    -- computed apart from the feature query, so its join and aggregate never share memory
+    -- with it; the triples are dropped once counted
+    CREATE OR REPLACE TEMP TABLE lk_sandwich AS
+        SELECT s.slot_id, t.middle AS candidate, count(DISTINCT t.set_id) AS sandwich_sets
+        FROM lk_slots s
+        JOIN lk_near b ON b.slot_id = s.slot_id AND b.offset = -1
+        JOIN lk_near a ON a.slot_id = s.slot_id AND a.offset = 1
+        JOIN lk_triples t ON t.before = b.artist_key AND t.after = a.artist_key
+             AND t.set_id <> s.set_id
+        JOIN lk_support p ON p.artist_key = t.middle
+        GROUP BY ALL;
+    DROP TABLE lk_triples;
     CREATE OR REPLACE TEMP TABLE lk_adjacent_support AS
         SELECT neighbour, side, candidate FROM lk_adjacent GROUP BY ALL
         HAVING count(DISTINCT set_id) >= {min_support};
@@ -267,6 +288,7 @@ def _features_sql(min_support: int) -> str:
            coalesce(ar.label_overlap, 0)::SMALLINT AS label_overlap,
            dl.slot_id IS NOT NULL AS dj_label_owner,
            coalesce(co.co_neighbour_sets, 0)::INTEGER AS co_neighbour_sets,
+           coalesce(sw.sandwich_sets, 0)::INTEGER AS sandwich_sets,
            coalesce(dh.dj_sets_with_candidate, 0)::INTEGER AS dj_sets_with_candidate,
            coalesce(ss.same_set_plays, 0)::SMALLINT AS same_set_plays,
            p.support_sets::INTEGER AS support_sets,
@@ -279,6 +301,7 @@ def _features_sql(min_support: int) -> str:
     JOIN lk_support p ON p.artist_key = c.candidate
     LEFT JOIN around ar USING (slot_id, candidate)
     LEFT JOIN co USING (slot_id, candidate)
+    LEFT JOIN lk_sandwich sw USING (slot_id, candidate)
     LEFT JOIN same_set ss USING (slot_id, candidate)
     LEFT JOIN dj_history dh USING (slot_id, candidate)
     LEFT JOIN dj_labels dl USING (slot_id, candidate)

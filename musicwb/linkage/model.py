@@ -47,6 +47,8 @@ __all__ = [
 # (name, [(sql over the slot record, label for charts), ...]); an ELSE level closes each one.
 COMPARISONS: list[tuple[str, list[tuple[str, str]]]] = [
     ("co_neighbours", [
+        ("sandwich_sets_l >= 2", "between the same two neighbours in 2+ other sets"),
+        ("sandwich_sets_l = 1", "between the same two neighbours in 1 other set"),
         ("co_neighbour_sets_l >= 3", "next to the same neighbours in 3+ other sets"),
         ("co_neighbour_sets_l = 2", "next to the same neighbours in 2 other sets"),
         ("co_neighbour_sets_l = 1", "next to the same neighbours in 1 other set"),
@@ -78,7 +80,7 @@ COMPARISONS: list[tuple[str, list[tuple[str, str]]]] = [
     ]),
 ]  # fmt: skip
 _MODEL_COLUMNS = [
-    "pair_id", "slot_id", "candidate", "co_neighbour_sets", "artist_played_before",
+    "pair_id", "slot_id", "candidate", "co_neighbour_sets", "sandwich_sets", "artist_played_before",
     "artist_played_after", "same_set_plays", "label_match_before", "label_match_after",
     "dj_is_candidate", "dj_label_owner", "dj_sets_with_candidate", "support_sets",
     "position_fraction",

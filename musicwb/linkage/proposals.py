@@ -115,6 +115,10 @@ def evidence_sentences(
         more = int(pair["co_neighbour_sets"]) - 1
         said.append(f"played {side} {neighbour} {where}".strip()
                     + (f" (and {more} more set{'s' if more > 1 else ''})" if more else ""))
+    if pair.get("sandwich_sets", 0) > 0:
+        count = int(pair["sandwich_sets"])
+        said.append(f"{name} is played between the same two artists in {count} other "
+                    f"set{'s' if count > 1 else ''}")
     if pair["dj_is_candidate"]:
         said.append(f"{dj} is the artist: DJs play their own productions")
     if pair["artist_played_before"] or pair["artist_played_after"]:
