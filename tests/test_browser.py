@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 import pytest
 from report_stores import MALICIOUS_ARTIST, MALICIOUS_TITLE, library_batch
 
@@ -91,6 +92,19 @@ def _open_offline(browser, page_path: Path) -> dict:
     return seen
 
 
+def _chart_outputs(ipynb_path: Path) -> int:
+    """Chart outputs (Vega or Vega-Lite) of an executed notebook."""
+    nb = nbformat.read(ipynb_path, as_version=4)
+    return sum(
+        any(
+            mime.startswith(("application/vnd.vegalite", "application/vnd.vega."))
+            for mime in output.get("data", {})
+        )
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+    )
+
+
 def test_every_report_renders_offline_and_safely(browser, batch: BatchResult) -> None:
     pages = sorted(batch.run_dir.glob("*.html"))
     assert [page.name for page in pages] == [
@@ -100,7 +114,9 @@ def test_every_report_renders_offline_and_safely(browser, batch: BatchResult) ->
         "playlist_tuning.html",
         "sonic_validation.html",
     ]
-    total_charts = 0
+    expected = {
+        f"{notebook.name}.html": _chart_outputs(notebook.ipynb_path) for notebook in batch.notebooks
+    }
     for page_path in pages:
         seen = _open_offline(browser, page_path)
         name = page_path.name
@@ -111,15 +127,19 @@ def test_every_report_renders_offline_and_safely(browser, batch: BatchResult) ->
         assert seen["dialogs"] == [], (name, seen["dialogs"])
         for chart in seen["charts"]:
             assert chart["drawn"] and not chart["failed"], (name, chart)
-        total_charts += len(seen["charts"])
         if name != "index.html":
+            # every chart the notebook produced is drawn in its report
+            assert len(seen["charts"]) == expected[name], (
+                name,
+                len(seen["charts"]),
+                expected[name],
+            )
             assert seen["charts"], f"{name} has no chart"
         if name == "label_hunting.html":
             assert MALICIOUS_TITLE in seen["text"]  # shown, as text
         if name == "sonic_validation.html":
             # the artist from the chart data is drawn as an axis label, as text
             assert any(MALICIOUS_ARTIST in text for text in seen["svg_text"]), seen["svg_text"]
-    assert total_charts == 9  # 2 + 1 + 2 + 4
 
 
 def test_index_links_open_the_reports(browser, batch: BatchResult) -> None:
