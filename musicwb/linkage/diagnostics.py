@@ -301,7 +301,9 @@ def threshold_chart(table: pd.DataFrame, *, threshold: float) -> alt.LayerChart:
                     scale=alt.Scale(domain=[0, 1])),
             y=alt.Y("value", type="quantitative", title=None, scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("method", type="nominal"),
-            strokeDash=alt.StrokeDash("measure", type="nominal"),
+            strokeDash=alt.StrokeDash("measure", type="nominal", legend=None,
+                                      scale=alt.Scale(domain=["coverage", "precision"],
+                                                      range=[[1, 0], [4, 3]])),
             tooltip=["method", "measure", alt.Tooltip("threshold", format=".2f"),
                      alt.Tooltip("value", format=".3f"), "accepted"],
         )
@@ -311,7 +313,10 @@ def threshold_chart(table: pd.DataFrame, *, threshold: float) -> alt.LayerChart:
     )
     return alt.layer(lines, rule).properties(
         width=_WIDTH, height=280,
-        title="Top-1 proposals on the masked answers: precision and coverage by threshold",
+        title=alt.Title(
+            "Top-1 proposals on the masked answers: precision and coverage by threshold",
+            subtitle="solid: coverage (share of slots answered); dashed: precision",
+        ),
     )
 
 
