@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from report_stores import (
@@ -122,6 +123,9 @@ def test_notebook_follows_the_house_rules(name: str) -> None:
         assert isinstance(statement, ast.AnnAssign), ast.unparse(statement)
         ast.literal_eval(statement.value)
     assert all("  # " in line for line in tagged[0].source.splitlines())
+    # papermill reads every one of them (a line it cannot parse cannot be set by a batch)
+    declared = [statement.target.id for statement in parameters.body]
+    assert list(papermill.inspect_notebook(str(REPO / "notebooks" / f"{name}.ipynb"))) == declared
     assert 'store_path: str = ""' in tagged[0].source
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     for cell in code:
