@@ -14,8 +14,9 @@
   against the regularised within-track covariance, as in linear discriminant analysis with
   each track as its own class; no artist or album labels). Each axis has unit within-track
   variance; the strongest axes holding ``variance`` of the total ratio are kept (the
-  within-track covariance comes from at most :data:`MAX_WITHIN_TRACKS` tracks). Without
-  segments (or with fewer than :data:`MIN_WITHIN_TRACKS` tracks longer than 60 s), it falls
+  within-track covariance comes from at most :data:`MAX_WITHIN_TRACKS` evenly spread tracks,
+  those of them longer than 60 s). Without segments (or with fewer than
+  :data:`MIN_WITHIN_TRACKS` tracks longer than 60 s among them), it falls
   back to ``pca``: PCA keeping ``variance`` of the variance, each component divided by its
   standard deviation to the power ``whiten_power``.
 
@@ -161,8 +162,10 @@ class TowerTransform:
         if np.isfinite(self.clip):
             np.clip(x, -self.clip, self.clip, out=x)
         if self.components.size:
-            x -= self.pca_mean.astype(f32)
-            x = x @ (self.components.T / self.component_scale).astype(f32)
+            # (x - mean) @ W == x @ W - mean @ W: one pass over the rows fewer
+            projection = (self.components.T / self.component_scale).astype(f32)
+            x = x @ projection
+            x -= self.pca_mean.astype(f32) @ projection
         if self.normalise:
             x = l2_normalise(x)
         x *= f32(self.weight)
@@ -473,14 +476,16 @@ def fit_preprocessor(
                 f"segments: two or more matrices shaped like full {full.shape}, got "
                 f"{[seg.shape for seg in segments]}"
             )
+        n = full.shape[0]
+        if n > MAX_WITHIN_TRACKS:  # evenly spread rows estimate a d x d covariance well
+            rows = np.linspace(0, n - 1, MAX_WITHIN_TRACKS).astype(np.int64)
+            segments = [seg[rows] for seg in segments]
         if not all(np.all(np.isfinite(seg)) for seg in segments):
             raise ParameterError("segment features hold NaN or infinite values")
-        rows = np.flatnonzero(_distinct_segments(segments))
-        if rows.size > MAX_WITHIN_TRACKS:  # evenly spread rows estimate a d x d covariance well
-            rows = rows[np.linspace(0, rows.size - 1, MAX_WITHIN_TRACKS).astype(np.int64)]
+        distinct = _distinct_segments(segments)
         segments = (
-            [seg[rows].astype(np.float64) for seg in segments]
-            if rows.size >= MIN_WITHIN_TRACKS
+            [seg[distinct].astype(np.float64) for seg in segments]
+            if distinct.sum() >= MIN_WITHIN_TRACKS
             else None
         )
     weights = {**DEFAULT_SETTINGS["tower_weights"], **(tower_weights or {})}
