@@ -18,21 +18,45 @@ Notebook entry points
 - :func:`db_api_factory` → ``"duckdb"`` or ``"spark"`` as a splink backend.
 """
 
-from musicwb.linkage.artists import artist_key, artist_members, label_key
-from musicwb.linkage.baseline import baseline_scores
-from musicwb.linkage.calibration import calibration_error, calibration_table, tier_of
-from musicwb.linkage.evaluate import EvaluationResult, evaluate, evaluate_files, mask_known
-from musicwb.linkage.evaluations import evaluations_frame, save_evaluation
-from musicwb.linkage.features import FEATURE_COLUMNS, candidate_features
-from musicwb.linkage.model import LinkageModel, db_api_factory, weight_parts
-from musicwb.linkage.proposals import identify, proposals_frame, propose
-from musicwb.linkage.tracklists import (
-    entries_frame,
-    entries_from_files,
-    import_tracklists,
-    read_tracklists,
-    with_keys,
-)
+# The submodules load on first use (PEP 562): splink, scikit-learn and the model stay unloaded
+# for callers that only need artist keys.
+_LAZY = {
+    "artist_key": "musicwb.linkage.artists",
+    "artist_members": "musicwb.linkage.artists",
+    "label_key": "musicwb.linkage.artists",
+    "baseline_scores": "musicwb.linkage.baseline",
+    "calibration_error": "musicwb.linkage.calibration",
+    "calibration_table": "musicwb.linkage.calibration",
+    "tier_of": "musicwb.linkage.calibration",
+    "EvaluationResult": "musicwb.linkage.evaluate",
+    "evaluate": "musicwb.linkage.evaluate",
+    "evaluate_files": "musicwb.linkage.evaluate",
+    "mask_known": "musicwb.linkage.evaluate",
+    "evaluations_frame": "musicwb.linkage.evaluations",
+    "save_evaluation": "musicwb.linkage.evaluations",
+    "FEATURE_COLUMNS": "musicwb.linkage.features",
+    "candidate_features": "musicwb.linkage.features",
+    "LinkageModel": "musicwb.linkage.model",
+    "db_api_factory": "musicwb.linkage.model",
+    "weight_parts": "musicwb.linkage.model",
+    "identify": "musicwb.linkage.proposals",
+    "proposals_frame": "musicwb.linkage.proposals",
+    "propose": "musicwb.linkage.proposals",
+    "entries_frame": "musicwb.linkage.tracklists",
+    "entries_from_files": "musicwb.linkage.tracklists",
+    "import_tracklists": "musicwb.linkage.tracklists",
+    "read_tracklists": "musicwb.linkage.tracklists",
+    "with_keys": "musicwb.linkage.tracklists",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'musicwb.linkage' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 __all__ = [
     "FEATURE_COLUMNS",
