@@ -47,6 +47,26 @@ def _demo_store(config: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
+def realmusic_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The 75 real tracks of ``audio/realmusic`` scanned with their metadata and analysed, once
+    per session (several test modules share the costly extraction): (store path, summary)."""
+    from musicwb.library import scan_library
+    from musicwb.sonic.extract import extract_library
+    from musicwb.store import Store
+
+    folder = shared_data / "audio" / "realmusic"
+    if not (folder / "tracks.csv").is_file():
+        pytest.skip(f"{folder}/tracks.csv not found")
+    root = tmp_path_factory.mktemp("realmusic")
+    path = root / "realmusic.duckdb"
+    with Store(path) as store:
+        scan_library(store, folder, metadata_csv=folder / "tracks.csv", progress=False)
+        summary = extract_library(store, workers=2, progress=False, data_dir=root)
+    print(f"\nrealmusic extraction: {summary.describe()}")
+    return path, summary
+
+
+@pytest.fixture(scope="session")
 def demo_store(pytestconfig: pytest.Config) -> Path:
     """Path of a store holding the demo library (built once per session; do not write to it)."""
     return _demo_store(pytestconfig)

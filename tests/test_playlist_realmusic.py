@@ -12,12 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from musicwb.library import scan_library
 from musicwb.playlist.build import make_playlist, playlist_context
 from musicwb.playlist.order import rules_at
 from musicwb.playlist.params import PlaylistParams
 from musicwb.sonic.artifact import build_artifact, load_artifact
-from musicwb.sonic.extract import extract_library
 from musicwb.store import Store
 
 pytestmark = pytest.mark.slow
@@ -31,15 +29,11 @@ SMALL_LIBRARY = {"similarity_floor": -1.0, "per_artist": 8, "target_artists": 11
 
 
 @pytest.fixture(scope="session")
-def realmusic_playlist_store(shared_data, tmp_path_factory):
-    folder = shared_data / "audio" / "realmusic"
-    if not (folder / "tracks.csv").is_file():
-        pytest.skip(f"{folder}/tracks.csv not found")
+def realmusic_playlist_store(realmusic_store, tmp_path_factory):
+    """The shared real-music store (conftest) and an artifact built from it."""
+    path, _ = realmusic_store
     root = tmp_path_factory.mktemp("realmusic_playlists")
-    path = root / "realmusic.duckdb"
-    with Store(path) as store:
-        scan_library(store, folder, metadata_csv=folder / "tracks.csv", progress=False)
-        extract_library(store, workers=2, progress=False, data_dir=root)
+    with Store(path, read_only=True) as store:
         artifact_path = build_artifact(store, out=root / "sonic_artifact.npz")
     return path, artifact_path
 

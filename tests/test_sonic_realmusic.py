@@ -14,27 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from musicwb.cli import app
-from musicwb.library import scan_library
 from musicwb.sonic.artifact import load_artifact, load_feature_set
 from musicwb.sonic.extract import extract_library
 from musicwb.sonic.validation import RETRIEVAL_LIFT, compare_variants, report_frame, validate_store
 from musicwb.store import Store
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def realmusic_store(shared_data, tmp_path_factory):
-    folder = shared_data / "audio" / "realmusic"
-    if not (folder / "tracks.csv").is_file():
-        pytest.skip(f"{folder}/tracks.csv not found")
-    root = tmp_path_factory.mktemp("realmusic")
-    path = root / "realmusic.duckdb"
-    with Store(path) as store:
-        scan_library(store, folder, metadata_csv=folder / "tracks.csv", progress=False)
-        summary = extract_library(store, workers=2, progress=False, data_dir=root)
-    print(f"\nrealmusic extraction: {summary.describe()}")
-    return path, summary
 
 
 @pytest.fixture(scope="session")
