@@ -121,6 +121,15 @@ def _per_distinct(values: np.ndarray, function: Callable[[str], Any]) -> np.ndar
     return mapped[codes + 1]
 
 
+def _canonical_genres(values: np.ndarray, normalise: Any) -> list[list[str]]:
+    """Canonical genres per row, normalising each distinct tag list once (libraries repeat a
+    few thousand combinations over many rows)."""
+    keys = [() if value is None else tuple(value.tolist()) for value in values]
+    distinct = list(dict.fromkeys(keys))
+    canonical = dict(zip(distinct, normalise([list(key) for key in distinct]), strict=True))
+    return [list(canonical[key]) for key in keys]
+
+
 def load_feature_set(store: Store) -> FeatureSet:
     """Read every analysed track with its artist, album and genres (tracks with features only).
 
@@ -133,6 +142,7 @@ def load_feature_set(store: Store) -> FeatureSet:
     FeatureSet
     """
     from musicwb.linkage.artists import artist_key, fold
+    from musicwb.playlist.genres import normalise_genre_column
 
     # Arrow, not pandas: each FLOAT[137] column arrives as one (n, 137) matrix; with labels,
     # 32,000 rows took 0.16-0.5 s, against 0.35-1.4 s as 548 DataFrame columns (bench_sonic).
@@ -150,7 +160,9 @@ def load_feature_set(store: Store) -> FeatureSet:
     }
     artists = got["artist"].astype(object)  # NULL is None already
     albums = _per_distinct(got["album"], lambda album: fold(album) or None)
-    genres = [[] if g is None else g.tolist() for g in got["genres"]]
+    # Canonical genres ("Techno", "techno", "Techno; Minimal" → techno, minimal), so that genre
+    # similarity in playlists compares like with like whether or not `genres migrate` ran.
+    genres = _canonical_genres(got["genres"], normalise_genre_column)
     return FeatureSet(
         track_ids=got["track_id"].astype(np.int64),
         matrices=matrices,
