@@ -54,3 +54,21 @@ def quiet_splink() -> None:
     import logging
 
     logging.getLogger("splink").setLevel(logging.ERROR)
+
+
+def split_names(values: list[str] | None, *, option: str) -> list[str] | None:
+    """Names given comma-separated and/or repeated (``--sources a,b --sources c``), or None.
+
+    Raises
+    ------
+    ParameterError
+        The option was given but names nothing.
+    """
+    if not values:
+        return None
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    if not names:
+        from musicwb.errors import ParameterError
+
+        raise ParameterError(f"{option} needs at least one name")
+    return names

@@ -12,7 +12,15 @@ from typing import Annotated
 
 import typer
 
-from musicwb.cli._common import JsonOption, StoreOption, app, print_frame, print_json, store_path
+from musicwb.cli._common import (
+    JsonOption,
+    StoreOption,
+    app,
+    print_frame,
+    print_json,
+    split_names,
+    store_path,
+)
 from musicwb.errors import ParameterError
 
 enrich_app = typer.Typer(
@@ -33,15 +41,6 @@ StrategyOption = Annotated[
         help="Cool-down strategy for newly parked tracks: fixed, exponential or adaptive.",
     ),
 ]
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
-    if not names:
-        raise ParameterError("--sources needs at least one name")
-    return names
 
 
 @enrich_app.command("queue")
@@ -142,7 +141,12 @@ def run_command(
         if enqueue:
             enqueue_last_scan(opened)
             enqueue_missing_labels(opened)
-        hunter = make_hunter(opened.reader(), settings=settings, mode=mode, sources=_split(sources))
+        hunter = make_hunter(
+            opened.reader(),
+            settings=settings,
+            mode=mode,
+            sources=split_names(sources, option="--sources"),
+        )
         run_id = start_run(opened, kind="enrich", parameters=parameters)
         bar = tqdm(desc="enrich", unit="track", disable=as_json, dynamic_ncols=True)
 

@@ -6,17 +6,7 @@ from typing import Annotated
 
 import typer
 
-from musicwb.cli._common import JsonOption, StoreOption, app, print_json, store_path
-from musicwb.errors import ParameterError
-
-
-def _split_sources(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
-    if not names:
-        raise ParameterError("--sources needs at least one name")
-    return names
+from musicwb.cli._common import JsonOption, StoreOption, app, print_json, split_names, store_path
 
 
 @app.command("hunt-labels")
@@ -59,7 +49,7 @@ def hunt_labels(
                 limit=limit,
                 skip_with_labels=skip_with_labels,
                 mode=mode,
-                sources=_split_sources(sources),
+                sources=split_names(sources, option="--sources"),
                 min_confidence=min_confidence,
                 settings=settings,
                 progress=not as_json,
