@@ -25,6 +25,19 @@ StoreOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+ModeOption = Annotated[
+    str, typer.Option("--mode", help="fast (1 search), balanced (2) or accurate (3 + details).")
+]
+"""The label hunter's mode (``hunt-labels``, ``enrich run``)."""
+SourcesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--sources",
+        help="Tiers in order, comma-separated or repeated: library, title, musicbrainz, "
+        "discogs, plug-ins [default: the first four].",
+    ),
+]
+"""The label hunter's tiers (``hunt-labels``, ``enrich run``); see :func:`split_names`."""
 
 
 def store_path(store: Path | None) -> Path:

@@ -14,6 +14,8 @@ import typer
 
 from musicwb.cli._common import (
     JsonOption,
+    ModeOption,
+    SourcesOption,
     StoreOption,
     app,
     print_frame,
@@ -97,17 +99,8 @@ def run_command(
     threads: Annotated[
         int, typer.Option("--threads", min=1, help="Items hunted at once (sources in parallel).")
     ] = 2,
-    mode: Annotated[
-        str, typer.Option("--mode", help="fast (1 search), balanced (2) or accurate (3 + details).")
-    ] = "balanced",
-    sources: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--sources",
-            help="Tiers in order, comma-separated or repeated: library, title, musicbrainz, "
-            "discogs, plug-ins [default: the first four].",
-        ),
-    ] = None,
+    mode: ModeOption = "balanced",
+    sources: SourcesOption = None,
     strategy: StrategyOption = "adaptive",
     enqueue: Annotated[
         bool,

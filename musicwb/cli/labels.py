@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from musicwb.cli._common import JsonOption, StoreOption, app, print_json, split_names, store_path
+from musicwb.cli._common import (
+    JsonOption,
+    ModeOption,
+    SourcesOption,
+    StoreOption,
+    app,
+    print_json,
+    split_names,
+    store_path,
+)
 
 
 @app.command("hunt-labels")
@@ -15,17 +24,8 @@ def hunt_labels(
     skip_with_labels: Annotated[
         bool, typer.Option("--skip-with-labels", help="Leave out tracks that have a label.")
     ] = False,
-    mode: Annotated[
-        str, typer.Option("--mode", help="fast (1 search), balanced (2) or accurate (3 + details).")
-    ] = "balanced",
-    sources: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--sources",
-            help="Tiers in order, comma-separated or repeated: library, title, musicbrainz, "
-            "discogs, plug-ins [default: the first four].",
-        ),
-    ] = None,
+    mode: ModeOption = "balanced",
+    sources: SourcesOption = None,
     min_confidence: Annotated[
         float, typer.Option("--min-confidence", help="A finding needs this to be accepted.")
     ] = 0.7,
