@@ -206,6 +206,13 @@ def record_outcomes(
     return applied
 
 
+def _equal_filters(conditions: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``WHERE a = ? AND b = ?`` for the columns whose value is given (None: no filter)."""
+    given = {column: value for column, value in conditions.items() if value is not None}
+    clause = " AND ".join(f"{column} = ?" for column in given)
+    return (f"WHERE {clause}" if clause else ""), list(given.values())
+
+
 def findings_frame(
     store: Store, *, run_id: str | None = None, accepted: bool | None = None
 ) -> pd.DataFrame:
@@ -218,14 +225,7 @@ def findings_frame(
     accepted : bool, optional
         Only accepted (True) or only below-threshold (False) findings.
     """
-    where, params = [], []
-    if run_id is not None:
-        where.append("f.run_id = ?")
-        params.append(run_id)
-    if accepted is not None:
-        where.append("f.accepted = ?")
-        params.append(accepted)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    clause, params = _equal_filters({"f.run_id": run_id, "f.accepted": accepted})
     return store.df(
         "SELECT f.track_id, t.artist, t.title, f.label, f.catalog, f.source, f.confidence, "
         "f.accepted, f.applied, f.evidence, f.parts, f.found_at, f.run_id "
@@ -239,14 +239,7 @@ def hunts_frame(
     store: Store, *, run_id: str | None = None, status: str | None = None
 ) -> pd.DataFrame:
     """Hunt outcomes with the track's artist and title (``status='failed'``: the error table)."""
-    where, params = [], []
-    if run_id is not None:
-        where.append("h.run_id = ?")
-        params.append(run_id)
-    if status is not None:
-        where.append("h.status = ?")
-        params.append(status)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    clause, params = _equal_filters({"h.run_id": run_id, "h.status": status})
     return store.df(
         "SELECT h.track_id, t.artist, t.title, h.status, h.tried, h.error, h.elapsed_s, "
         f"h.hunted_at, h.run_id FROM label_hunts h LEFT JOIN tracks t ON t.id = h.track_id {clause} "
