@@ -39,16 +39,16 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import json
 import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from local_server import LocalHttpServer
 
 __all__ = ["FAULTS", "LlmServer", "Recorded"]
 
@@ -73,7 +73,7 @@ class _Step:
     refusal: str | None = None
 
 
-class LlmServer:
+class LlmServer(LocalHttpServer):
     """The scripted chat-completions server (see the module docstring).
 
     Parameters
@@ -97,43 +97,13 @@ class LlmServer:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> LlmServer:
-        """Listen on 127.0.0.1 (port chosen by the system) and serve from a daemon thread."""
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(_Handler):
             llm = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, release hanging requests and close the socket."""
-        self._stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[LlmServer]:
-        """Start, yield, and always stop."""
-        self.start()
-        try:
-            yield self
-        finally:
-            self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "the server is not started"
-        return self._httpd.server_address[1]
+        return Handler
 
     @property
     def base_url(self) -> str:

@@ -55,7 +55,6 @@ Counters: ``requests``, ``violations`` and ``faults`` per service, and ``log`` (
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import socket
@@ -69,7 +68,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["ReplayServer", "Hit", "FAULTS", "replay_server"]
+from local_server import LocalHttpServer
+
+__all__ = ["FAULTS", "Hit", "ReplayServer", "replay_server"]
 
 FAULTS = ("timeout", "500", "503", "429", "404", "truncated", "malformed", "empty", "ok")
 SERVICES = ("musicbrainz", "discogs")
@@ -100,7 +101,7 @@ def _mb_error(*texts: str) -> bytes:
     return f"{XML_HEAD}<error>{body}</error>".encode()
 
 
-class ReplayServer:
+class ReplayServer(LocalHttpServer):
     """The replay server (see the module docstring for the mapping and the behaviour).
 
     Parameters
@@ -153,43 +154,13 @@ class ReplayServer:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> ReplayServer:
-        """Listen on 127.0.0.1, port chosen by the system, serving from a daemon thread."""
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(_Handler):
             replay = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, release hanging requests and close the socket."""
-        self._stopping.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[ReplayServer]:
-        """Start, yield, and always stop."""
-        self.start()
-        try:
-            yield self
-        finally:
-            self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._httpd is not None, "the server is not started"
-        return self._httpd.server_address[1]
+        return Handler
 
     @property
     def url(self) -> str:
@@ -309,14 +280,18 @@ class ReplayServer:
 
     def musicbrainz_answer(self, path: str, params: dict[str, str]) -> tuple[int, bytes, str]:
         """(status, body, content type) for a MusicBrainz request."""
-        parts = [unquote(p) for p in path[len("/ws/2/"):].strip("/").split("/") if p]
+        parts = [unquote(p) for p in path[len("/ws/2/") :].strip("/").split("/") if p]
         entity = parts[0] if parts else ""
         ident = parts[1] if len(parts) > 1 else ""
         if params.get("fmt") == "json":
             found = self._json_index.get((entity, ident))
             if found is None:
-                body = json.dumps({"error": "Not Found", "help": "For usage, please see: "
-                                   "https://musicbrainz.org/development/mmd"}).encode()
+                body = json.dumps(
+                    {
+                        "error": "Not Found",
+                        "help": "For usage, please see: https://musicbrainz.org/development/mmd",
+                    }
+                ).encode()
                 return 404, body, "application/json"
             return 200, found.read_bytes(), "application/json"
         xml_dir = self.mb_dir / "ws2_xml"
@@ -334,7 +309,13 @@ class ReplayServer:
         element = self._element_from_search(xml_dir / f"search-{entity}.xml", entity, ident)
         if element is not None:
             return 200, element, "application/xml; charset=utf-8"
-        return 404, _mb_error("Not Found", "For usage, please see: https://musicbrainz.org/development/mmd"), "application/xml"
+        return (
+            404,
+            _mb_error(
+                "Not Found", "For usage, please see: https://musicbrainz.org/development/mmd"
+            ),
+            "application/xml",
+        )
 
     @staticmethod
     def _mb_lookup_file(folder: Path, ident: str, inc: str) -> Path | None:
@@ -346,7 +327,7 @@ class ReplayServer:
         wanted = {i for i in re.split(r"[ +]", inc) if i}
 
         def overlap(path: Path) -> tuple[int, int]:
-            suffix = path.stem[len(ident):]
+            suffix = path.stem[len(ident) :]
             named = sum(1 for include in wanted if include in suffix)
             return named, -len(suffix)
 
@@ -369,18 +350,20 @@ class ReplayServer:
 
     @staticmethod
     def musicbrainz_empty(path: str) -> tuple[int, bytes]:
-        parts = [p for p in path[len("/ws/2/"):].strip("/").split("/") if p]
+        parts = [p for p in path[len("/ws/2/") :].strip("/").split("/") if p]
         if len(parts) > 1:
             return 404, _mb_error("Not Found")
         entity = parts[0] if parts else "recording"
-        body = f'{XML_HEAD}<metadata xmlns="{MMD_NS}"><{entity}-list count="0" offset="0"/></metadata>'
+        body = (
+            f'{XML_HEAD}<metadata xmlns="{MMD_NS}"><{entity}-list count="0" offset="0"/></metadata>'
+        )
         return 200, body.encode()
 
     # -- Discogs mapping ------------------------------------------------------------------------
 
     def discogs_answer(self, path: str, params: dict[str, str]) -> tuple[int, bytes]:
         """(status, body) for a Discogs request (``params`` without ``token``)."""
-        relative = unquote(path[len("/discogs/"):]).strip("/")
+        relative = unquote(path[len("/discogs/") :]).strip("/")
         not_found = 404, json.dumps({"message": "Resource not found."}).encode()
         if not relative or ".." in relative.split("/"):
             return not_found
@@ -414,8 +397,10 @@ class ReplayServer:
     def discogs_empty(path: str, params: dict[str, str]) -> tuple[int, bytes]:
         if path.rstrip("/").endswith("/database/search"):
             per_page = int(params.get("per_page", "50") or 50)
-            body = {"pagination": {"per_page": per_page, "pages": 1, "page": 1, "urls": {},
-                                   "items": 0}, "results": []}
+            body = {
+                "pagination": {"per_page": per_page, "pages": 1, "page": 1, "urls": {}, "items": 0},
+                "results": [],
+            }
             return 200, json.dumps(body).encode()
         return 404, json.dumps({"message": "Release not found."}).encode()
 
@@ -430,10 +415,10 @@ class _Handler(BaseHTTPRequestHandler):
         # back until the client acknowledges the headers (milliseconds on loopback).
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass  # the server keeps its own log (with the token scrubbed)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         replay = self.replay
         parts = urlsplit(self.path)
         pairs = parse_qsl(parts.query, keep_blank_values=True)
@@ -454,14 +439,20 @@ class _Handler(BaseHTTPRequestHandler):
         if not within:
             outcome = "violation"
             if service == "musicbrainz":
-                answer = (503, _mb_error(
-                    "Your requests are exceeding the allowable rate limit. Please see "
-                    "http://wiki.musicbrainz.org/XMLWebService for more information."
-                ), "application/xml")
+                answer = (
+                    503,
+                    _mb_error(
+                        "Your requests are exceeding the allowable rate limit. Please see "
+                        "http://wiki.musicbrainz.org/XMLWebService for more information."
+                    ),
+                    "application/xml",
+                )
             else:
-                answer = (429, json.dumps(
-                    {"message": "You are making requests too quickly."}
-                ).encode(), "application/json")
+                answer = (
+                    429,
+                    json.dumps({"message": "You are making requests too quickly."}).encode(),
+                    "application/json",
+                )
         elif fault is not None:
             outcome = f"fault:{fault}"
             answer = self._fault_answer(service, fault, parts.path, params)
@@ -473,8 +464,18 @@ class _Handler(BaseHTTPRequestHandler):
                 answer = (status, body, "application/json")
             outcome = "ok" if answer[0] == 200 else "not_found"
         # Logged before answering, so a client that has its answer also finds it in the log.
-        replay.record(Hit(service, parts.path, shown_query, answer[0] if answer else 0, arrived,
-                          self.headers.get("User-Agent", ""), authenticated, outcome))
+        replay.record(
+            Hit(
+                service,
+                parts.path,
+                shown_query,
+                answer[0] if answer else 0,
+                arrived,
+                self.headers.get("User-Agent", ""),
+                authenticated,
+                outcome,
+            )
+        )
         if answer is None:  # the timeout fault: keep the client waiting, then hang up
             replay._stopping.wait(replay.hang_s)
             self.close_connection = True
@@ -508,7 +509,9 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if fault in ("500", "503", "404"):
             code = int(fault)
-            message = {500: "Internal Server Error", 503: "Service Unavailable", 404: "Not Found"}[code]
+            message = {500: "Internal Server Error", 503: "Service Unavailable", 404: "Not Found"}[
+                code
+            ]
             body = _mb_error(message) if is_mb else json.dumps({"message": message}).encode()
             return code, body, content_type
         if fault == "429":
