@@ -2,9 +2,12 @@
 
 One file holds the library, its tracklists, enrichment results and run records. Opening it for
 writing applies the versioned migrations in ``musicwb/migrations/NNN_name.sql`` that it has not
-seen yet, each in its own transaction. DuckDB lets one process write a file at a time; a second
-process that asks to write gets :class:`~musicwb.errors.StoreLockedError` naming the lock holder.
-Reports open the store read-only.
+seen yet, each in its own transaction. DuckDB lets one process open a file for writing at a time, and
+while it has it open no other process can even read it. So a long job opens the store with
+``hold_open=False``: the file is opened for each statement or transaction and closed again, and
+other processes read and write in between. Opening waits up to ``lock_wait_s`` for another
+process's commit to finish, then raises :class:`~musicwb.errors.StoreLockedError` naming the
+lock holder. Reports open the store read-only.
 
 Writes are bulk: a :class:`pandas.DataFrame` (or Arrow table) goes in with one statement.
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
@@ -101,6 +105,12 @@ class Store:
         DuckDB's ``memory_limit`` setting, e.g. ``"2GB"``.
     temp_directory : str or Path, optional
         Where DuckDB spills to disk when over the memory limit.
+    hold_open : bool, default True
+        Keep the file open (and, for writing, locked) until :meth:`close`. With ``False`` each
+        statement or :meth:`transaction` opens the file and closes it afterwards, so other
+        processes can use the store between two commits of a long job.
+    lock_wait_s : float, default 5.0
+        How long opening waits while another process holds the file, before it gives up.
 
     Raises
     ------
@@ -117,36 +127,69 @@ class Store:
         read_only: bool = False,
         memory_limit: str | None = None,
         temp_directory: str | Path | None = None,
+        hold_open: bool = True,
+        lock_wait_s: float = 5.0,
         _connection: Any = None,
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        self.hold_open = hold_open
+        self.lock_wait_s = lock_wait_s
         self._lock = threading.RLock()
+        self._con: Any = None
+        self._in_transaction = False
+        self._config: dict[str, str] = {}
         if _connection is not None:
             self._con = _connection
             return
-        config: dict[str, str] = {}
         if memory_limit:
-            config["memory_limit"] = memory_limit
+            self._config["memory_limit"] = memory_limit
         if temp_directory:
-            config["temp_directory"] = str(temp_directory)
+            self._config["temp_directory"] = str(temp_directory)
         if read_only and not self.path.exists():
             raise StoreError(
                 f"no store at {self.path}: build one with `musicwb scan PATH` or `musicwb demo`"
             )
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
-        except duckdb.IOException as exc:
-            raise _open_error(self.path, exc) from exc
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        self._con = self._connect()
         try:
             self._migrate()
         except BaseException:
             self._con.close()
             raise
+        if not hold_open:
+            self._con.close()
+            self._con = None
+
+    def _connect(self) -> Any:
+        """Open the file, waiting up to ``lock_wait_s`` while another process holds it."""
+        deadline = time.monotonic() + self.lock_wait_s
+        pause = 0.02
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only, config=self._config)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise _open_error(self.path, exc, waited_s=self.lock_wait_s) from exc
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+            time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
+            pause = min(pause * 2, 0.5)
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """The open connection, or (``hold_open=False``) one opened for this statement."""
+        with self._lock:
+            if self._con is not None:
+                yield self._con
+                return
+            con = self._connect()
+            try:
+                yield con
+            finally:
+                with contextlib.suppress(duckdb.Error):
+                    con.close()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -158,15 +201,21 @@ class Store:
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
-        with contextlib.suppress(duckdb.Error):
-            self._con.close()
+        if self._con is not None and (self.hold_open or self._in_transaction):
+            with contextlib.suppress(duckdb.Error):
+                self._con.close()
 
     def reader(self) -> Store:
-        """A second handle on the same open database for another thread of this process.
+        """A second handle on the same database for another thread of this process.
 
         DuckDB connections must not be shared between threads; a cursor sees every committed
-        write of its parent, so a notebook can read while a worker thread writes.
+        write of its parent, so a notebook can read while a worker thread writes. A store that
+        does not hold the file open gives another such store.
         """
+        if not self.hold_open:
+            return Store(
+                self.path, read_only=self.read_only, hold_open=False, lock_wait_s=self.lock_wait_s
+            )
         return Store(self.path, read_only=self.read_only, _connection=self._con.cursor())
 
     # -- schema ----------------------------------------------------------------------------
@@ -226,13 +275,13 @@ class Store:
 
     def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> None:
         """Run one statement (or several separated by ``;`` when there are no parameters)."""
-        with self._lock, self._errors(sql):
-            self._con.execute(sql, parameters)
+        with self._connection() as con, self._errors(sql):
+            con.execute(sql, parameters)
 
     def df(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
         """Run a query and return its result as a DataFrame."""
-        with self._lock, self._errors(sql):
-            return self._con.execute(sql, parameters).df()
+        with self._connection() as con, self._errors(sql):
+            return con.execute(sql, parameters).df()
 
     def arrays(
         self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None
@@ -267,8 +316,8 @@ class Store:
         """
         import pyarrow as pa
 
-        with self._lock, self._errors(sql):
-            table = self._con.execute(sql, parameters).to_arrow_table()
+        with self._connection() as con, self._errors(sql):
+            table = con.execute(sql, parameters).to_arrow_table()
         arrays: dict[str, np.ndarray] = {}
         for name, column in zip(table.column_names, table.columns):
             column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
@@ -285,13 +334,13 @@ class Store:
 
     def rows(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         """Run a query and return its rows as tuples."""
-        with self._lock, self._errors(sql):
-            return self._con.execute(sql, parameters).fetchall()
+        with self._connection() as con, self._errors(sql):
+            return con.execute(sql, parameters).fetchall()
 
     def scalar(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         """Run a query and return the first column of its first row (``None`` if no row)."""
-        with self._lock, self._errors(sql):
-            row = self._con.execute(sql, parameters).fetchone()
+        with self._connection() as con, self._errors(sql):
+            row = con.execute(sql, parameters).fetchone()
         return None if row is None else row[0]
 
     def insert(self, table: str, frame: Any) -> int:
@@ -311,8 +360,12 @@ class Store:
         table = _check_identifier(table)
         if len(frame) == 0:
             return 0
-        with self._lock, self._registered(frame) as view, self._errors(f"INSERT INTO {table}"):
-            self._con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+        with (
+            self._connection() as con,
+            self._registered(con, frame) as view,
+            self._errors(f"INSERT INTO {table}"),
+        ):
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
         return len(frame)
 
     def update(self, table: str, frame: Any, *, key: Sequence[str]) -> int:
@@ -332,8 +385,12 @@ class Store:
             return 0
         assignments = ", ".join(f"{column} = src.{column}" for column in values)
         condition = " AND ".join(f"{table}.{column} = src.{column}" for column in key)
-        with self._lock, self._registered(frame) as view, self._errors(f"UPDATE {table}"):
-            self._con.execute(f"UPDATE {table} SET {assignments} FROM {view} AS src WHERE {condition}")
+        with (
+            self._connection() as con,
+            self._registered(con, frame) as view,
+            self._errors(f"UPDATE {table}"),
+        ):
+            con.execute(f"UPDATE {table} SET {assignments} FROM {view} AS src WHERE {condition}")
         return len(frame)
 
     def upsert(self, table: str, frame: Any, *, key: Sequence[str]) -> int:
@@ -343,10 +400,10 @@ class Store:
         if len(frame) == 0:
             return 0
         join = " AND ".join(f"t.{column} = src.{column}" for column in key)
-        with self._lock, self.transaction():
+        with self.transaction(), self._connection() as con:
             self.update(table, frame, key=key)
-            with self._registered(frame) as view, self._errors(f"INSERT INTO {table}"):
-                self._con.execute(
+            with self._registered(con, frame) as view, self._errors(f"INSERT INTO {table}"):
+                con.execute(
                     f"INSERT INTO {table} BY NAME SELECT * FROM {view} AS src "
                     f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE {join})"
                 )
@@ -356,25 +413,34 @@ class Store:
     def transaction(self) -> Iterator[Store]:
         """All statements inside commit together or not at all (nesting joins the outer one)."""
         with self._lock:
-            if getattr(self, "_in_transaction", False):
+            if self._in_transaction:
                 yield self
                 return
-            self._con.execute("BEGIN TRANSACTION")
-            self._in_transaction = True
+            opened_here = self._con is None
+            if opened_here:
+                self._con = self._connect()
             try:
-                yield self
-            except BaseException:
+                self._con.execute("BEGIN TRANSACTION")
+                self._in_transaction = True
+                try:
+                    yield self
+                except BaseException:
+                    self._in_transaction = False
+                    with contextlib.suppress(duckdb.Error):
+                        self._con.execute("ROLLBACK")
+                    raise
                 self._in_transaction = False
-                with contextlib.suppress(duckdb.Error):
-                    self._con.execute("ROLLBACK")
-                raise
-            self._in_transaction = False
-            try:
-                self._con.execute("COMMIT")
-            except duckdb.Error as exc:
-                with contextlib.suppress(duckdb.Error):
-                    self._con.execute("ROLLBACK")
-                raise StoreError(f"store {self.path}: commit failed: {exc}") from exc
+                try:
+                    self._con.execute("COMMIT")
+                except duckdb.Error as exc:
+                    with contextlib.suppress(duckdb.Error):
+                        self._con.execute("ROLLBACK")
+                    raise StoreError(f"store {self.path}: commit failed: {exc}") from exc
+            finally:
+                if opened_here:
+                    with contextlib.suppress(duckdb.Error):
+                        self._con.close()
+                    self._con = None
 
     def checkpoint(self) -> None:
         """Write the write-ahead log into the database file."""
@@ -383,13 +449,13 @@ class Store:
     # -- helpers ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _registered(self, frame: Any) -> Iterator[str]:
+    def _registered(self, con: Any, frame: Any) -> Iterator[str]:
         name = f"_musicwb_frame_{threading.get_ident()}"
-        self._con.register(name, frame)
+        con.register(name, frame)
         try:
             yield name
         finally:
-            self._con.unregister(name)
+            con.unregister(name)
 
     @contextlib.contextmanager
     def _errors(self, sql: str) -> Iterator[None]:
@@ -400,7 +466,7 @@ class Store:
             raise StoreError(f"store {self.path}: {type(exc).__name__}: {exc} [in: {statement}]") from exc
 
 
-def _open_error(path: Path, exc: Exception) -> StoreError:
+def _open_error(path: Path, exc: Exception, *, waited_s: float = 0.0) -> StoreError:
     message = str(exc)
     if "lock" in message.lower():
         holder = _LOCK_HOLDER.search(message)
@@ -409,9 +475,10 @@ def _open_error(path: Path, exc: Exception) -> StoreError:
             if holder
             else "another process"
         )
+        waited = f" (waited {waited_s:g} s)" if waited_s else ""
         return StoreLockedError(
-            f"store {path} is locked: {who} has it open for writing. Wait for it to finish or "
-            "stop it; reports can still open the store read-only once it is closed."
+            f"store {path} is locked{waited}: {who} has it open. Wait for it to finish or "
+            "stop it; long musicwb jobs release the store between commits, so try again."
         )
     return StoreError(f"cannot open store {path}: {message}")
 
