@@ -85,3 +85,27 @@ def split_names(values: list[str] | None, *, option: str) -> list[str] | None:
 
         raise ParameterError(f"{option} needs at least one name")
     return names
+
+
+def echo_failure_reasons(reasons: Any, *, top: int = 5) -> None:
+    """Print the most common failure reasons with their counts, one per line, on stderr.
+
+    Parameters
+    ----------
+    reasons : iterable of str
+        One reason per failed item (``"SourceError: MusicBrainz ...: Name or service not
+        known"``); equal reasons are counted together.
+    top : int, default 5
+        How many distinct reasons to print; the rest is summed up in one line.
+    """
+    from collections import Counter
+
+    counts = Counter(str(reason) for reason in reasons if reason)
+    if not counts:
+        return
+    typer.echo("top failure reasons:", err=True)
+    for reason, count in counts.most_common(top):
+        typer.echo(f"  {count:>5} × {reason}", err=True)
+    rest = sum(counts.values()) - sum(count for _, count in counts.most_common(top))
+    if rest:
+        typer.echo(f"  {rest:>5} × (other reasons)", err=True)
