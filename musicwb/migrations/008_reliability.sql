@@ -9,3 +9,12 @@
 ALTER TABLE tracks ADD COLUMN missing_since TIMESTAMP;
 ALTER TABLE sonic_features ADD COLUMN content_flag VARCHAR;
 ALTER TABLE sonic_features ADD COLUMN content_reason VARCHAR;
+
+-- store_info: facts about the store itself. 'store_id' is a random id drawn when the store is
+-- created (or first migrated): files derived from the store (the sonic artifact) record it, so
+-- one library's artifact is never used with another library.
+CREATE TABLE store_info (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+);
+INSERT INTO store_info VALUES ('store_id', uuid()::VARCHAR);
