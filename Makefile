@@ -23,11 +23,15 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[notebooks,test,spark]'
 	touch $(TEST_STAMP)
 
+# The demo has its own store (data/demo.duckdb), so a MUSICWB_STORE pointing at a real library is
+# never touched; its reports go to the top-level reports/.
+DEMO_ENV := MUSICWB_STORE=data/demo.duckdb MUSICWB_REPORTS_DIR=reports
+
 demo: install
 	$(BIN)/musicwb demo
-	$(BIN)/musicwb extract --workers 2
-	$(BIN)/musicwb artifact build
-	$(BIN)/musicwb batch --config batch.demo.toml
+	$(DEMO_ENV) $(BIN)/musicwb extract --workers 2
+	$(DEMO_ENV) $(BIN)/musicwb artifact build
+	$(DEMO_ENV) $(BIN)/musicwb batch --config batch.demo.toml
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks

@@ -31,9 +31,12 @@ class Settings(BaseSettings):
     store : Path
         The DuckDB store (``MUSICWB_STORE``), ``data/musicwb.duckdb`` by default.
     data_dir : Path
-        Generated data: the demo library, backups, artifacts (``MUSICWB_DATA_DIR``).
-    reports_dir : Path
-        Where batch runs write ``<run>/index.html`` (``MUSICWB_REPORTS_DIR``).
+        Where ``musicwb demo`` puts the demo library and its own store (``MUSICWB_DATA_DIR``).
+        Files derived from a store (artifact, backups, caches) live beside that store instead:
+        see :class:`musicwb.store_paths.StorePaths`.
+    reports_dir : Path or None
+        Where batch runs write ``<run>/index.html`` (``MUSICWB_REPORTS_DIR``); by default
+        (``None``) ``<store-stem>.reports/`` beside the store.
     notebooks_dir : Path or None
         The notebooks ``musicwb batch`` runs (``MUSICWB_NOTEBOOKS_DIR``); by default (``None``)
         the repository's ``notebooks/`` next to the package.
@@ -59,7 +62,7 @@ class Settings(BaseSettings):
 
     store: Path = DEFAULT_STORE
     data_dir: Path = Path("data")
-    reports_dir: Path = Path("reports")
+    reports_dir: Path | None = None  # None: beside the store
     notebooks_dir: Path | None = None  # None: the repository's notebooks/
     contact: str = "musicwb (https://example.invalid/musicwb)"
     http_timeout_s: float = 20.0

@@ -13,7 +13,13 @@ from musicwb.config import DEFAULT_STORE, get_settings
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("MUSICWB_STORE", "MUSICWB_DISCOGS_TOKEN", "DISCOGS_USER_TOKEN", "MUSICWB_CONTACT"):
+    for name in (
+        "MUSICWB_STORE",
+        "MUSICWB_REPORTS_DIR",
+        "MUSICWB_DISCOGS_TOKEN",
+        "DISCOGS_USER_TOKEN",
+        "MUSICWB_CONTACT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -21,8 +27,19 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_defaults() -> None:
     settings = get_settings()
     assert settings.store == DEFAULT_STORE == Path("data/musicwb.duckdb")
-    assert settings.reports_dir == Path("reports")
+    assert settings.reports_dir is None  # beside the store
     assert settings.discogs_token is None
+
+
+def test_everything_derived_from_a_store_lives_beside_it(tmp_path: Path) -> None:
+    from musicwb.store_paths import StorePaths
+
+    one, two = StorePaths.of(tmp_path / "a" / "lib.duckdb"), StorePaths.of("b/lib.duckdb")
+    for paths, folder in ((one, tmp_path / "a"), (two, tmp_path / "b")):  # cwd is tmp_path
+        derived = [paths.artifact, paths.backups, paths.numba_cache.parent, paths.reports()]
+        assert all(path.parent == folder and path.name.startswith("lib.") for path in derived)
+    assert len({one.artifact, two.artifact}) == 2
+    assert one.reports("/srv/reports") == Path("/srv/reports")
 
 
 def test_environment_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:

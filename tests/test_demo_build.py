@@ -135,3 +135,63 @@ def test_a_folder_with_foreign_files_is_refused(tmp_path: Path) -> None:
     ):
         build_demo(store=store, out_dir=tmp_path, seed=7)
     assert (tmp_path / "library" / "mine.mp3").read_bytes() == b"not the demo"
+
+
+def _real_library_store(tmp_path: Path) -> Path:
+    """A store holding one track that is not the demo's (a real user's library)."""
+    import numpy as np
+    import soundfile as sf
+
+    from musicwb.library import scan_library
+
+    music = tmp_path / "music"
+    music.mkdir()
+    tone = 0.2 * np.sin(2 * np.pi * 220 * np.arange(22050 * 3) / 22050)
+    sf.write(music / "Real Artist - Real Track.wav", tone, 22050)
+    path = tmp_path / "real.duckdb"
+    with Store(path) as store:
+        scan_library(store, music, metadata_csv=None, progress=False)
+    return path
+
+
+def test_a_store_holding_a_real_library_is_refused_and_left_as_it_was(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    real = _real_library_store(tmp_path)
+    with Store(real) as store:
+        before = {t: store.scalar(f"SELECT count(*) FROM {t}") for t in (*_TABLES, "runs")}
+        with pytest.raises(ParameterError, match="1 tracks that are not the demo's"):
+            build_demo(store=store, out_dir=demo_dir, seed=7, progress=False)
+        after = {t: store.scalar(f"SELECT count(*) FROM {t}") for t in (*_TABLES, "runs")}
+        assert after == before
+        summary = build_demo(
+            store=store, out_dir=demo_dir, seed=7, progress=False, into_existing=True
+        )
+        assert store.scalar("SELECT count(*) FROM tracks") == summary.tracks + 1
+
+
+def test_the_demo_command_builds_its_own_store_and_ignores_the_configured_one(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    real = _real_library_store(tmp_path)
+    data = tmp_path / "data"
+    shutil.copytree(demo_dir, data / "demo")  # reused: only the scan runs
+    env = {**os.environ, "MUSICWB_STORE": str(real), "MUSICWB_DATA_DIR": str(data)}
+    command = [str(Path(sys.executable).parent / "musicwb"), "demo", "--json"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["store"] == str(data / "demo.duckdb")
+    with Store(real, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM tracks") == 1
+        assert store.scalar("SELECT count(*) FROM tracklist_sets") == 0
+    with Store(data / "demo.duckdb", read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM tracks") == 64
+
+    refused = subprocess.run(
+        [*command, "--store", str(real)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert refused.returncode == 2 and "--into-existing" in refused.stderr

@@ -80,28 +80,53 @@ def tracks(
 @app.command()
 def demo(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for the demo audio [default: data/demo].")
+        Path | None,
+        typer.Option("--out", help="Folder for the demo audio [default: <data_dir>/demo]."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the demo library.")] = 7,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if it exists.")] = False,
-    store: StoreOption = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="The store to build into [default: the demo's own <data_dir>/demo.duckdb; "
+            "$MUSICWB_STORE is not used, so a real library is never touched].",
+            show_default=False,
+        ),
+    ] = None,
+    into_existing: Annotated[
+        bool,
+        typer.Option(
+            "--into-existing", help="Allow a --store that already holds other (real) tracks."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Build the deterministic synthetic demo library and write it into the store."""
+    """Build the deterministic synthetic demo library into its own store."""
     from musicwb.config import get_settings
-    from musicwb.demo import build_demo
+    from musicwb.demo import DEMO_STORE_NAME, build_demo
     from musicwb.store import Store
 
-    settings = get_settings(store=store)
+    settings = get_settings()
+    target = store if store is not None else settings.data_dir / DEMO_STORE_NAME
     out_dir = out if out is not None else settings.data_dir / "demo"
-    with Store(settings.store) as opened:
+    with Store(target) as opened:
         summary = build_demo(
-            store=opened, out_dir=out_dir, seed=seed, force=force, progress=not as_json
+            store=opened,
+            out_dir=out_dir,
+            seed=seed,
+            force=force,
+            progress=not as_json,
+            into_existing=into_existing,
         )
     if as_json:
-        print_json(summary.as_dict())
+        print_json({**summary.as_dict(), "store": str(Path(target).absolute())})
     else:
         typer.echo(summary.describe())
+        typer.echo(
+            f"The demo store is {Path(target).absolute()}: pass it as --store, or "
+            f"export MUSICWB_STORE={Path(target).absolute()}"
+        )
 
 
 @app.command()
@@ -111,7 +136,13 @@ def batch(
         typer.Option("--config", help="TOML or YAML file with per-notebook parameters."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Reports folder [default: reports/].")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Reports folder [default: $MUSICWB_REPORTS_DIR, else <store-stem>.reports/ "
+            "beside the store].",
+            show_default=False,
+        ),
     ] = None,
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Hide code cells in the HTML reports.")
@@ -126,11 +157,12 @@ def batch(
     """Run the notebooks with papermill on the store and export self-contained HTML reports."""
     from musicwb.config import get_settings
     from musicwb.reports import run_batch
+    from musicwb.store_paths import StorePaths
 
     settings = get_settings(store=store)
     result = run_batch(
         store_path=settings.store,
-        out_dir=out if out is not None else settings.reports_dir,
+        out_dir=out if out is not None else StorePaths.of(settings.store).reports(settings.reports_dir),
         config_path=config,
         notebooks=notebook,
         no_input=no_input,

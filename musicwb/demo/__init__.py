@@ -36,7 +36,7 @@ Demo library (seed 7) built in data/demo in 31.0 s: 64 tracks by 8 artists on 16
 """
 
 from musicwb.demo.audio import SAMPLE_RATE, render_track
-from musicwb.demo.build import GENERATOR_VERSION, MARKER, DemoSummary, build_demo
+from musicwb.demo.build import DEMO_STORE_NAME, GENERATOR_VERSION, MARKER, DemoSummary, build_demo
 from musicwb.demo.catalogue import ARTISTS, DJ, DJS, LABELS, Artist, Label
 from musicwb.demo.files import encode_audio, write_track
 from musicwb.demo.plan import FORMATS, DemoTrack, plan_library, truth_frame
@@ -44,6 +44,7 @@ from musicwb.demo.styles import STYLES, AlbumVariation, DrumPattern, Style, key_
 from musicwb.demo.tracklists import DemoTracklists, plan_tracklists
 
 __all__ = [
+    "DEMO_STORE_NAME",
     "ARTISTS",
     "DJ",
     "DJS",

@@ -24,7 +24,11 @@ from musicwb.errors import ParameterError
 from musicwb.runs import finish_run, start_run
 from musicwb.store import Store
 
-__all__ = ["GENERATOR_VERSION", "MARKER", "DemoSummary", "build_demo"]
+__all__ = ["DEMO_STORE_NAME", "GENERATOR_VERSION", "MARKER", "DemoSummary", "build_demo"]
+
+DEMO_STORE_NAME = "demo.duckdb"
+"""The demo's own store, ``<data_dir>/demo.duckdb``: ``musicwb demo`` never writes elsewhere
+unless told (``--store``)."""
 
 GENERATOR_VERSION = "2"
 """Changes whenever the same seed would give different files; a demo folder of the same seed
@@ -207,8 +211,35 @@ def _render_all(todo: list[DemoTrack], out_dir: Path, *, progress: bool) -> None
         _remove_partial_files(out_dir)
 
 
+def _check_store_is_demo(store: Store, out_dir: Path, *, into_existing: bool) -> None:
+    """Refuse a store that holds tracks outside the demo folder, unless told otherwise.
+
+    The demo's invented labels would otherwise mix with a real library, and the label hunter's
+    library tier would trust them.
+    """
+    if into_existing:
+        return
+    foreign = store.rows(
+        "SELECT count(*), min(path) FROM tracks WHERE NOT starts_with(path, ?)",
+        [str(out_dir) + os.sep],
+    )[0]
+    if foreign[0]:
+        raise ParameterError(
+            f"store {store.path} holds {foreign[0]} tracks that are not the demo's "
+            f"(e.g. {foreign[1]}): the demo's synthetic tracks, invented labels and DJ sets "
+            "would mix with them. Leave out --store to build the demo into its own store, or "
+            "pass --into-existing if you really want them together."
+        )
+
+
 def build_demo(
-    *, store: Store, out_dir: Path, seed: int = 7, force: bool = False, progress: bool = True
+    *,
+    store: Store,
+    out_dir: Path,
+    seed: int = 7,
+    force: bool = False,
+    progress: bool = True,
+    into_existing: bool = False,
 ) -> DemoSummary:
     """Build (or reuse) the demo library, scan it into ``store`` and write its DJ sets.
 
@@ -226,6 +257,8 @@ def build_demo(
     progress : bool, default True
         Show progress bars (rendering, and the scan's listing and reading) on stderr; pass
         False to keep stderr quiet, e.g. when stdout carries JSON.
+    into_existing : bool, default False
+        Allow a store that already holds tracks outside ``out_dir`` (a real library).
 
     Returns
     -------
@@ -235,7 +268,8 @@ def build_demo(
     ------
     ParameterError
         ``out_dir`` holds a demo of another seed, or files that are not a demo, and ``force``
-        is not set; or ``seed`` is not a non-negative integer.
+        is not set; ``store`` holds tracks that are not the demo's and ``into_existing`` is not
+        set (nothing is written then); or ``seed`` is not a non-negative integer.
 
     Notes
     -----
@@ -248,6 +282,7 @@ def build_demo(
     started = time.perf_counter()
     check_seed(seed)
     out_dir = Path(out_dir).expanduser().resolve()
+    _check_store_is_demo(store, out_dir, into_existing=into_existing)
     removed = _prepare_folder(out_dir, seed=seed, force=force)
     run_id = start_run(store, kind="demo", parameters={"out_dir": str(out_dir), "seed": seed,
                                                        "force": force})  # fmt: skip
