@@ -299,12 +299,17 @@ def test_bad_length_or_a_pool_of_another_seed_are_parameter_errors():
 
 
 def _store_with_tracks(path, artifact, *, keys=None):
+    """A store of the artifact's tracks, each with a file (playlists check that it exists)."""
     n = len(artifact["track_ids"])
     now = pd.Timestamp("2026-01-01")
+    music = path.parent / "music"
+    music.mkdir(exist_ok=True)
+    for i in range(n):
+        (music / f"{i}.flac").write_bytes(b"fLaC")
     frame = pd.DataFrame(
         {
             "id": artifact["track_ids"],
-            "path": [f"/music/{i}.flac" for i in range(n)],
+            "path": [str(music / f"{i}.flac") for i in range(n)],
             "size": 1000,
             "mtime": 0.0,
             "content_hash": [f"h{i}" for i in range(n)],
@@ -336,7 +341,7 @@ def test_make_playlist_with_a_store_labels_the_tracks_and_is_json_safe(tmp_path)
     ]
     assert playlist.tracks["track_id"].tolist()[0] == 1
     assert playlist.tracks["artist"].tolist()[0] == "Artist S"
-    assert playlist.tracks["path"].tolist()[0] == "/music/0.flac"
+    assert playlist.tracks["path"].tolist()[0] == str(tmp_path / "music" / "0.flac")
     out = playlist.as_dict()
     text = json.dumps(out, allow_nan=False)  # no NaN anywhere
     assert set(out) == {"tracks", "diagnostics"}
@@ -363,13 +368,26 @@ def test_make_playlist_without_a_store_uses_the_artifact_and_names_an_unknown_se
 
 
 def test_make_playlist_loads_an_artifact_file_and_uses_the_store_keys(tmp_path):
-    from musicwb.sonic.artifact import ARTIFACT_FORMAT, write_artifact
+    from musicwb.sonic.artifact import (
+        ARTIFACT_FORMAT,
+        ArtifactMismatchError,
+        features_version,
+        store_id,
+        write_artifact,
+    )
 
     artifact = hand_made([1.0, 0.95, 0.8, 0.7], ["s", "a", "b", "c"], 0.3)
-    arrays = {**artifact, "meta": np.array(json.dumps({"format": ARTIFACT_FORMAT, "variant": "x"}))}
-    path = write_artifact(arrays, tmp_path / "a.npz")
     keys = ["8A", "3A", "9A", "8B"]
     with _store_with_tracks(tmp_path / "s.duckdb", artifact, keys=keys) as store:
+        meta = {"format": ARTIFACT_FORMAT, "variant": "x"}
+        unstamped = write_artifact(
+            {**artifact, "meta": np.array(json.dumps(meta))}, tmp_path / "old.npz"
+        )
+        with pytest.raises(ArtifactMismatchError, match="records no store.*artifact build"):
+            make_playlist(artifact=unstamped, seed_track_id=1, store=store)
+        meta["store"] = {"id": store_id(store), "path": str(store.path)}
+        meta["features"] = features_version(store).as_dict()
+        path = write_artifact({**artifact, "meta": np.array(json.dumps(meta))}, tmp_path / "a.npz")
         playlist = make_playlist(
             artifact=path,
             seed_track_id=1,

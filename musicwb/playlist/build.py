@@ -9,14 +9,22 @@
 - reads artist, title and path of the tracks (titles also catch same-artist-same-title
   duplicates), and
 - reads the tagged keys for the Camelot rule (tracks without a key tag get the key estimated
-  from their chroma), and the tempo from its sonic features when the artifact has none.
+  from their chroma), and the tempo from its sonic features when the artifact has none;
+- refuses an artifact of another store, or one built before the store's features changed
+  (:func:`musicwb.sonic.artifact.check_artifact`), saying how to rebuild it;
+- leaves out the tracks whose file a scan found missing, and checks that the file of every
+  track returned is still there (a track that vanished since the scan is replaced, and
+  reported in ``diagnostics["left_out"]``).
+
+Tracks flagged as silence, near-silence or a steady tone are left out unless
+``include_flagged``; a seed that is flagged, missing or without features is a clear error.
 
 The store is only read. Everything a sweep repeats (loading, store reads) is done once per
 :class:`PlaylistContext`.
 
 Examples
 --------
->>> playlist = make_playlist(artifact="data/sonic_artifact.npz", seed_track_id=42,
+>>> playlist = make_playlist(artifact="data/musicwb.artifact.npz", seed_track_id=42,
 ...                          length=20, mode="narrow")                   # doctest: +SKIP
 >>> playlist.tracks[["artist", "title", "transition_in"]].head(3)        # doctest: +SKIP
 >>> playlist.as_dict()["diagnostics"]["relaxations"]                     # doctest: +SKIP
@@ -25,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,6 +55,8 @@ if TYPE_CHECKING:
 __all__ = ["Playlist", "PlaylistContext", "make_playlist", "playlist_context"]
 
 TRACK_COLUMNS = ("track_id", "artist", "title", "path", "transition_in", "seed_similarity")
+MAX_REFILLS = 5
+"""Times a playlist is rebuilt without tracks whose files vanished since the scan."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +141,12 @@ class PlaylistContext:
     played : dict of (int, datetime or None) to ndarray
         Recently played artifact rows per lookback in days and "now" (filled on demand, so a
         context built once goes on excluding what was played when it was first asked).
+    missing : ndarray, shape (n,), bool
+        Rows whose file a scan found missing (``tracks.missing_since``; none without a store).
+    flags : ndarray, shape (n,), object
+        The content flag of rows left out as not music (``silence``, ``near_silence``,
+        ``steady_tone``), None for the others (all None with ``include_flagged``).
+    include_flagged : bool
     """
 
     artifact: Mapping[str, np.ndarray]
@@ -138,6 +155,28 @@ class PlaylistContext:
     keys: np.ndarray | None
     store: Store | None = None
     played: dict[tuple[int, datetime | None], np.ndarray] = field(default_factory=dict)
+    missing: np.ndarray | None = None
+    flags: np.ndarray | None = None
+    include_flagged: bool = False
+
+    def __post_init__(self) -> None:
+        n = self.library.n
+        if self.missing is None:
+            self.missing = np.zeros(n, dtype=bool)
+        if self.flags is None:
+            self.flags = _flags_of(self.artifact, n, include_flagged=self.include_flagged)
+
+    def unplayable_rows(self) -> np.ndarray:
+        """Rows left out of every playlist: files missing, or flagged as not music."""
+        return np.flatnonzero(self.missing | pd.notna(self.flags))
+
+    def left_out_counts(self) -> dict[str, Any]:
+        """``{"missing": n, "flagged": {flag: n}}`` of the rows left out (missing first)."""
+        flagged = pd.Series(self.flags[~self.missing]).dropna().value_counts()
+        return {
+            "missing": int(self.missing.sum()),
+            "flagged": {str(flag): int(n) for flag, n in sorted(flagged.items())},
+        }
 
     @property
     def has_titles(self) -> bool:
@@ -194,6 +233,18 @@ def _recently_played(store: Store, *, days: int, now: datetime | None) -> set[in
     return {int(t) for t in recently_played(store, days=days, now=now)}
 
 
+def _flags_of(
+    artifact: Mapping[str, np.ndarray], n: int, *, include_flagged: bool
+) -> np.ndarray:
+    flags = np.full(n, None, dtype=object)
+    if include_flagged or "content_flags" not in artifact:
+        return flags
+    stored = np.asarray(artifact["content_flags"]).astype(object)
+    flagged = stored != ""
+    flags[flagged] = stored[flagged]
+    return flags
+
+
 def _load(artifact: Artifact | Mapping[str, np.ndarray] | str | Path) -> Mapping[str, np.ndarray]:
     if isinstance(artifact, (str, Path)):
         from musicwb.sonic.artifact import load_artifact
@@ -210,6 +261,7 @@ def playlist_context(
     artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext,
     *,
     store: Store | None = None,
+    include_flagged: bool = False,
 ) -> PlaylistContext:
     """Load the artifact and read the store's labels once, for many playlists.
 
@@ -217,26 +269,48 @@ def playlist_context(
     ----------
     artifact : Artifact, Mapping, str, Path or PlaylistContext
         A loaded artifact, a path to one, or a context (returned as it is, unless another
-        store is given).
+        store or ``include_flagged`` is given).
     store : Store, optional
-        Read for artist/title/path, key tags and the play history.
+        Read for artist/title/path, missing files, key tags and the play history. An artifact
+        with ``meta`` (every artifact :mod:`musicwb.sonic.artifact` makes) must have been built
+        from this store's current features; bare arrays without ``meta`` are taken as they are.
+    include_flagged : bool, default False
+        Keep tracks flagged as silence, near-silence or a steady tone (the artifact must have
+        been built with them: ``musicwb artifact build --include-flagged``).
 
     Returns
     -------
     PlaylistContext
+
+    Raises
+    ------
+    ArtifactMismatchError
+        The artifact belongs to another store, or the store's features changed since it was
+        built (the message says how to rebuild it).
     """
     if isinstance(artifact, PlaylistContext):
-        if store is None or store is artifact.store:
+        if (store is None or store is artifact.store) and (
+            include_flagged == artifact.include_flagged
+        ):
             return artifact
-        return playlist_context(artifact.artifact, store=store)
+        return playlist_context(
+            artifact.artifact, store=store or artifact.store, include_flagged=include_flagged
+        )
     arrays = _load(artifact)
+    if store is not None and "meta" in arrays:
+        from musicwb.sonic.artifact import check_artifact
+
+        check_artifact(arrays, store, include_flagged=include_flagged)
     library = library_of(arrays)
     artists = np.asarray(arrays["artist_keys"], dtype=object)
     titles = paths = np.full(library.n, None, dtype=object)
     keys = None
+    missing = np.zeros(library.n, dtype=bool)
     if store is not None:
         # The primary key makes ids unique; rows of the artifact's tracks, in artifact order.
-        tagged = store.df("SELECT id AS track_id, artist, title, path, key FROM tracks")
+        tagged = store.df(
+            "SELECT id AS track_id, artist, title, path, key, missing_since FROM tracks"
+        )
         where = pd.Index(tagged["track_id"]).get_indexer(library.track_ids)
         found = where >= 0
 
@@ -253,10 +327,86 @@ def playlist_context(
         codes = tagged["key"].map({k: camelot_code(k) for k in tagged["key"].dropna().unique()})
         keys = np.full(library.n, -1, dtype=np.int64)
         keys[found] = codes.fillna(-1).to_numpy(dtype=np.int64)[where[found]]
+        missing[found] = tagged["missing_since"].notna().to_numpy()[where[found]]
     labels = pd.DataFrame(
         {"track_id": library.track_ids, "artist": artists, "title": titles, "path": paths}
     )
-    return PlaylistContext(artifact=arrays, library=library, labels=labels, keys=keys, store=store)
+    return PlaylistContext(
+        artifact=arrays,
+        library=library,
+        labels=labels,
+        keys=keys,
+        store=store,
+        missing=missing,
+        include_flagged=include_flagged,
+    )
+
+
+def _seed_refused(context: PlaylistContext, seed_track_id: int) -> ParameterError | None:
+    """Why the seed cannot start a playlist (missing file, flagged, not in the artifact)."""
+    try:
+        seed_index = context.library.row_of(int(seed_track_id))
+    except ParameterError as exc:
+        return _why_not_in_artifact(context.store, int(seed_track_id)) or exc
+    path = context.labels["path"].iat[seed_index]
+    if context.missing[seed_index] or (isinstance(path, str) and not os.path.exists(path)):
+        return ParameterError(
+            f"the file of seed track {seed_track_id} is missing ({path}): playlists leave out "
+            "tracks whose files are gone; put the file back and run `musicwb scan`, or choose "
+            "another seed"
+        )
+    flag = context.flags[seed_index]
+    if flag is not None:
+        return ParameterError(
+            f"seed track {seed_track_id} is flagged {flag} (not music): playlists leave out "
+            "such tracks; choose another seed, or pass --include-flagged (include_flagged=True) "
+            "with an artifact built by `musicwb artifact build --include-flagged`"
+        )
+    return None
+
+
+def _why_not_in_artifact(store: Store | None, track_id: int) -> ParameterError | None:
+    """The store's reason why a track is not in the artifact, or None when it has none."""
+    if store is None:
+        return None
+    rows = store.rows(
+        "SELECT t.path, t.missing_since, f.track_id IS NOT NULL, f.content_flag, "
+        "f.content_reason FROM tracks t LEFT JOIN sonic_features f ON f.track_id = t.id "
+        "WHERE t.id = ?",
+        [track_id],
+    )
+    if not rows:
+        return ParameterError(
+            f"seed track {track_id} is not in the store {store.path} (see `musicwb tracks`)"
+        )
+    path, missing_since, analysed, flag, reason = rows[0]
+    if missing_since is not None:
+        return ParameterError(
+            f"the file of seed track {track_id} is missing since {missing_since:%Y-%m-%d %H:%M} "
+            f"({path}): playlists leave out tracks whose files are gone; put the file back and "
+            "run `musicwb scan`, or choose another seed"
+        )
+    if not analysed:
+        return ParameterError(
+            f"seed track {track_id} has no sonic features: run `musicwb extract`, then "
+            "`musicwb artifact build`"
+        )
+    if flag is not None:
+        return ParameterError(
+            f"seed track {track_id} is flagged {flag} ({reason or 'not music'}): playlists "
+            "leave out such tracks; choose another seed, or pass --include-flagged "
+            "(include_flagged=True) with an artifact built by `musicwb artifact build "
+            "--include-flagged`"
+        )
+    return None
+
+
+def _vanished(paths: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """The rows among ``rows`` whose path is known but no longer exists."""
+    gone = [
+        row for row in rows if isinstance(paths.iat[row], str) and not os.path.exists(paths.iat[row])
+    ]
+    return np.asarray(gone, dtype=np.int64)
 
 
 def make_playlist(
@@ -268,6 +418,7 @@ def make_playlist(
     store: Store | None = None,
     params: PlaylistParams | None = None,
     now: datetime | None = None,
+    include_flagged: bool = False,
     **overrides: Any,
 ) -> Playlist:
     """A playlist of ``length`` tracks starting from a seed track.
@@ -284,11 +435,14 @@ def make_playlist(
     mode : {"dynamic", "narrow", "discover"}
         Starting parameters (:meth:`PlaylistParams.for_mode`); ignored when ``params`` is given.
     store : Store, optional
-        For the recently-played filter, track labels and key tags.
+        For the recently-played filter, track labels, missing files and key tags; the artifact
+        must have been built from its current features.
     params : PlaylistParams, optional
         Every parameter at once; ``overrides`` still apply on top.
     now : datetime, optional
         "Now" for the recently-played filter (default: the current time).
+    include_flagged : bool, default False
+        Keep tracks flagged as silence, near-silence or a steady tone.
     **overrides
         Any field of :class:`PlaylistParams` (None values are ignored).
 
@@ -299,8 +453,17 @@ def make_playlist(
     Raises
     ------
     ParameterError
-        Unknown seed (the message names the track id), mode or parameter; a DJ rule asked for
-        without the tempo or key data it needs.
+        Unknown seed (the message names the track id), a seed whose file is missing or that
+        is flagged as not music, mode or parameter; a DJ rule asked for without the tempo or
+        key data it needs.
+    ArtifactMismatchError
+        The artifact is another store's, or older than the store's features.
+
+    Notes
+    -----
+    ``diagnostics["left_out"]`` says what was left out before the pool was drawn:
+    ``missing`` (files a scan found gone), ``flagged`` (per content flag) and ``vanished``
+    (track ids whose files were gone at playlist time though the scan had found them).
 
     Examples
     --------
@@ -308,32 +471,53 @@ def make_playlist(
     ...                          similarity_floor=0.1)                    # doctest: +SKIP
     >>> playlist.diagnostics["mean_transition"]                          # doctest: +SKIP
     """
-    context = playlist_context(artifact, store=store)
+    context = playlist_context(artifact, store=store, include_flagged=include_flagged)
     if params is None:
         params = PlaylistParams.for_mode(mode, **overrides)
     elif overrides:
         params = params.replace(**{k: v for k, v in overrides.items() if v is not None})
-    try:
-        seed_index = context.library.row_of(int(seed_track_id))
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, ParameterError):
-            raise
-        raise ParameterError(f"seed_track_id must be a track id, got {seed_track_id!r}") from exc
-    exclude = context.recently_played_rows(params.recent_days, now=now)
-    exclude = exclude[exclude != seed_index]
+    if isinstance(seed_track_id, bool) or not isinstance(seed_track_id, int | np.integer):
+        try:
+            seed_track_id = int(seed_track_id)
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(
+                f"seed_track_id must be a track id, got {seed_track_id!r}"
+            ) from exc
+    refused = _seed_refused(context, int(seed_track_id))
+    if refused is not None:
+        raise refused
+    seed_index = context.library.row_of(int(seed_track_id))
+    played = context.recently_played_rows(params.recent_days, now=now)
+    unplayable = context.unplayable_rows()
     titles = context.labels["title"].to_numpy() if context.has_titles else None
-    pool = build_pool(
-        context.library, seed_index=seed_index, params=params, exclude=exclude, titles=titles
-    )
-    ordering = order_playlist(
-        context.library,
-        pool,
-        seed_index=seed_index,
-        length=length,
-        params=params,
-        bpm=context.tempo() if params.bpm_window is not None else None,
-        keys=context.camelot_keys() if params.camelot else None,
-    )
+    paths = context.labels["path"]
+    vanished = np.zeros(0, dtype=np.int64)
+    for _ in range(MAX_REFILLS + 1):
+        exclude = np.union1d(np.union1d(played, unplayable), vanished).astype(np.int64)
+        exclude = exclude[exclude != seed_index]
+        pool = build_pool(
+            context.library, seed_index=seed_index, params=params, exclude=exclude, titles=titles
+        )
+        ordering = order_playlist(
+            context.library,
+            pool,
+            seed_index=seed_index,
+            length=length,
+            params=params,
+            bpm=context.tempo() if params.bpm_window is not None else None,
+            keys=context.camelot_keys() if params.camelot else None,
+        )
+        gone = _vanished(paths, np.asarray(ordering.indices, dtype=np.int64))
+        if gone.size == 0:
+            break
+        vanished = np.union1d(vanished, gone)  # files deleted since the scan: draw again
+    else:
+        examples = ", ".join(str(paths.iat[row]) for row in vanished[:3])
+        raise ParameterError(
+            f"{vanished.size} track(s) of the artifact have lost their files since the last "
+            f"scan (e.g. {examples}) and more keep turning up: run `musicwb scan` on the "
+            "library so that missing files are marked, then build the playlist again"
+        )
     rows = ordering.indices
     tracks = context.labels.iloc[rows].reset_index(drop=True).copy()
     tracks["transition_in"] = ordering.transitions
@@ -344,6 +528,11 @@ def make_playlist(
         "mode": mode,
         "pool": dict(pool.stats),
         "params": params.as_dict(),
+        "left_out": {
+            **context.left_out_counts(),
+            "played_recently": int(np.setdiff1d(played, [seed_index]).size),
+            "vanished": [int(context.library.track_ids[row]) for row in vanished],
+        },
     }
     return Playlist(
         tracks=tracks[list(TRACK_COLUMNS)],

@@ -14,7 +14,19 @@ Contents (``n`` tracks, ``d`` the embedding width):
   ``calibration_towers`` and ``calibration_stats``: the distribution of the cosine similarity
   of random track pairs per tower, full track and end→start transitions, so that towers can be
   put on one scale;
-- ``meta``: JSON with the variant playlists use, the extractor version, counts and time.
+- ``content_flags`` (n,) str: ``""`` for music, else the track's flag (``silence``,
+  ``near_silence``, ``steady_tone``); only an artifact built with ``include_flagged`` has any;
+- ``meta``: JSON with the variant playlists use, the extractor version, counts and time, the
+  store it was built from (``store``: its ``store_id`` and path), the version of the features
+  it was built from (``features``: rows, latest ``extracted_at`` and a digest of every
+  ``(track_id, extracted_at, content_flag)``), whether flagged tracks are in it
+  (``include_flagged``) and how many analysed tracks were left out and why (``left_out``).
+
+By default the artifact lives beside its store (:attr:`musicwb.store_paths.StorePaths.artifact`,
+``<stem>.artifact.npz``). :func:`check_artifact` refuses an artifact of another store, or one
+whose store's features changed since it was built, with the command that rebuilds it.
+Tracks whose file is missing (``tracks.missing_since``) are never in an artifact; tracks whose
+features are flagged as silence, near-silence or a steady tone only with ``include_flagged``.
 
 The file is written uncompressed, so each array is a contiguous stored member: ``load_artifact``
 memory-maps them instead of reading them (``mmap=True``), which keeps a 1-million-track
@@ -24,7 +36,7 @@ Examples
 --------
 >>> from musicwb.store import Store
 >>> with Store("data/musicwb.duckdb") as store:                   # doctest: +SKIP
-...     path = build_artifact(store, out="data/sonic_artifact.npz")
+...     path = build_artifact(store)                # data/musicwb.artifact.npz
 >>> artifact = load_artifact(path)                                # doctest: +SKIP
 >>> artifact.variant, artifact["embedded_full"].shape             # doctest: +SKIP
 ('robust_whiten', (64, 41))
@@ -35,11 +47,11 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -49,25 +61,125 @@ from musicwb.sonic.npz import NpzWriter
 from musicwb.sonic.towers import EXTRACTOR_VERSION, SEGMENTS, feature_names, tower_slices
 from musicwb.sonic.whiten import VARIANTS, Preprocessor, fit_preprocessor, l2_normalise
 from musicwb.store import Store
+from musicwb.store_paths import StorePaths
 
 __all__ = [
     "ARTIFACT_FORMAT",
+    "CONTENT_FLAGS",
     "Artifact",
+    "ArtifactMismatchError",
     "FeatureSet",
+    "FeatureSource",
+    "FeaturesVersion",
+    "LeftOut",
     "build_artifact",
     "build_artifact_arrays",
     "calibrate_towers",
+    "check_artifact",
     "chosen_variant",
+    "features_version",
     "load_artifact",
     "load_feature_set",
     "write_artifact",
 ]
+
+ContentFlag = Literal["silence", "near_silence", "steady_tone"]
+CONTENT_FLAGS: tuple[ContentFlag, ...] = ("silence", "near_silence", "steady_tone")
+"""The flags extraction gives tracks that are not music (``sonic_features.content_flag``)."""
 
 ARTIFACT_FORMAT = "musicwb-sonic-artifact-1"
 DEFAULT_VARIANT = "robust_whiten"
 CALIBRATION_STATS = ("mean", "std", "p10", "p50", "p90", "transition_mean", "transition_std")
 CALIBRATION_PAIRS = 20_000
 CALIBRATION_TRACKS = 4_000
+
+
+class ArtifactMismatchError(ParameterError):
+    """The artifact does not belong to the store, or its store's features changed since it was
+    built: the message says how to rebuild it (``musicwb artifact build --store ...``)."""
+
+
+@dataclass(frozen=True)
+class FeaturesVersion:
+    """What a store's sonic features are at one moment, to tell whether they changed since.
+
+    Attributes
+    ----------
+    rows : int
+        ``sonic_features`` rows.
+    latest : str or None
+        The latest ``extracted_at`` (ISO), None without rows.
+    digest : str
+        XOR of the MD5 of every ``track_id|extracted_at|content_flag``: any track extracted
+        again, added, removed or flagged differently changes it.
+    """
+
+    rows: int
+    latest: str | None
+    digest: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "latest": self.latest, "digest": self.digest}
+
+    def describe(self) -> str:
+        """``"75 feature rows, the latest extracted 2026-12-05T17:00:00"``."""
+        latest = f", the latest extracted {self.latest}" if self.latest else ""
+        return f"{self.rows} feature row(s){latest}"
+
+
+@dataclass(frozen=True)
+class FeatureSource:
+    """The store a feature set (and so an artifact) was read from.
+
+    Attributes
+    ----------
+    store_id : str
+        The store's random id (``store_info``): a copy of a store keeps it, another store never
+        has it.
+    store_path : str
+        The store's absolute path when it was read (for messages).
+    features : FeaturesVersion
+    include_flagged : bool
+        Whether tracks flagged as silence, near-silence or a steady tone were kept.
+    """
+
+    store_id: str
+    store_path: str
+    features: FeaturesVersion
+    include_flagged: bool = False
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """The analysed tracks a feature set left out, and why.
+
+    Attributes
+    ----------
+    missing : int
+        Tracks whose file a scan found gone (``tracks.missing_since`` set).
+    flagged : dict of str to int
+        Per content flag (``silence``, ``near_silence``, ``steady_tone``), the tracks left out
+        (files present); empty when flagged tracks were kept.
+    """
+
+    missing: int = 0
+    flagged: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.missing + sum(self.flagged.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"missing": self.missing, "flagged": dict(self.flagged), "total": self.total}
+
+    def describe(self) -> str:
+        """``"left out 3 analysed track(s): 1 missing file, 2 silence"``, or ``""``."""
+        if not self.total:
+            return ""
+        parts = [f"{self.missing} missing file(s)"] if self.missing else []
+        parts += [f"{n} {flag.replace('_', '-')}" for flag, n in sorted(self.flagged.items())]
+        hint = " (--include-flagged keeps the flagged ones)" if self.flagged else ""
+        return f"left out {self.total} analysed track(s): {', '.join(parts)}{hint}"
 
 
 @dataclass(frozen=True)
@@ -87,6 +199,12 @@ class FeatureSet:
         Folded album name (None when unknown): the album identity.
     genres : list of list of str
     extractor_versions : list of str
+    content_flags : ndarray, shape (n,), object, optional
+        The content flag of each track (None for music); None: all music.
+    left_out : LeftOut
+        The analysed tracks not in the set, and why.
+    source : FeatureSource, optional
+        The store it was read from (None for a set made by hand).
     """
 
     track_ids: np.ndarray
@@ -96,6 +214,9 @@ class FeatureSet:
     albums: np.ndarray
     genres: list[list[str]]
     extractor_versions: list[str]
+    content_flags: np.ndarray | None = None
+    left_out: LeftOut = field(default_factory=LeftOut)
+    source: FeatureSource | None = None
 
     def __len__(self) -> int:
         return int(self.track_ids.shape[0])
@@ -130,12 +251,85 @@ def _canonical_genres(values: np.ndarray, normalise: Any) -> list[list[str]]:
     return [list(canonical[key]) for key in keys]
 
 
-def load_feature_set(store: Store) -> FeatureSet:
-    """Read every analysed track with its artist, album and genres (tracks with features only).
+def store_id(store: Store) -> str:
+    """The store's random id (``store_info``, migration 008)."""
+    found = store.scalar("SELECT value FROM store_info WHERE key = 'store_id'")
+    if not found:
+        raise ArtifactMismatchError(
+            f"store {store.path} has no store_id: open it once for writing (e.g. `musicwb "
+            "tracks --store ...` after upgrading) so that its migrations run"
+        )
+    return str(found)
+
+
+def features_version(store: Store) -> FeaturesVersion:
+    """The version of the store's sonic features now (see :class:`FeaturesVersion`).
 
     Parameters
     ----------
     store : Store
+        May be read-only.
+
+    Returns
+    -------
+    FeaturesVersion
+    """
+    rows, latest, digest = store.rows(
+        "SELECT count(*), max(extracted_at), coalesce(bit_xor(md5_number("
+        "track_id::VARCHAR || '|' || extracted_at::VARCHAR || '|' || coalesce(content_flag, '')"
+        "))::VARCHAR, '0') FROM sonic_features"
+    )[0]
+    return FeaturesVersion(
+        rows=int(rows),
+        latest=None if latest is None else latest.isoformat(timespec="seconds"),
+        digest=str(digest),
+    )
+
+
+def _left_out(store: Store, *, include_flagged: bool, include_missing: bool) -> LeftOut:
+    counts = store.rows(
+        "SELECT t.missing_since IS NOT NULL, f.content_flag, count(*) FROM sonic_features f "
+        "JOIN tracks t ON t.id = f.track_id GROUP BY ALL"
+    )
+    missing = 0 if include_missing else sum(n for gone, _, n in counts if gone)
+    flagged: dict[str, int] = {}
+    for gone, flag, n in counts:
+        if flag is not None and not include_flagged and (include_missing or not gone):
+            flagged[flag] = flagged.get(flag, 0) + int(n)
+    return LeftOut(missing=int(missing), flagged=flagged)
+
+
+def feature_filter(*, include_flagged: bool = False, include_missing: bool = False) -> str:
+    """The SQL condition on ``sonic_features f JOIN tracks t`` that keeps the tracks wanted.
+
+    Examples
+    --------
+    >>> feature_filter()
+    't.missing_since IS NULL AND f.content_flag IS NULL'
+    """
+    parts = [] if include_missing else ["t.missing_since IS NULL"]
+    parts += [] if include_flagged else ["f.content_flag IS NULL"]
+    return " AND ".join(parts) or "TRUE"
+
+
+def load_feature_set(
+    store: Store, *, include_flagged: bool = False, include_missing: bool = False
+) -> FeatureSet:
+    """Read the analysed tracks with their artist, album and genres (tracks with features only).
+
+    Tracks whose file is missing (``tracks.missing_since`` set) and tracks whose features are
+    flagged as silence, near-silence or a steady tone are left out unless asked for; the set
+    says how many (:attr:`FeatureSet.left_out`) and which store and features version it was
+    read from (:attr:`FeatureSet.source`). Everything is read in one transaction, so a writer
+    committing meanwhile cannot make the version disagree with the rows.
+
+    Parameters
+    ----------
+    store : Store
+    include_flagged : bool, default False
+        Keep the flagged tracks.
+    include_missing : bool, default False
+        Keep the tracks whose file is missing.
 
     Returns
     -------
@@ -144,13 +338,25 @@ def load_feature_set(store: Store) -> FeatureSet:
     from musicwb.linkage.artists import artist_key, fold
     from musicwb.playlist.genres import normalise_genre_column
 
-    # Arrow, not pandas: each FLOAT[137] column arrives as one (n, 137) matrix; with labels,
-    # 32,000 rows took 0.16-0.5 s, against 0.35-1.4 s as 548 DataFrame columns (bench_sonic).
-    got = store.arrays(
-        "SELECT f.track_id, t.artist, t.album, t.genres, f.extractor_version, "
-        + ", ".join(f"f.vec_{segment}" for segment in SEGMENTS)
-        + " FROM sonic_features f JOIN tracks t ON t.id = f.track_id"
-    )
+    with store.transaction():
+        # Arrow, not pandas: each FLOAT[137] column arrives as one (n, 137) matrix; with labels,
+        # 32,000 rows took 0.16-0.5 s, against 0.35-1.4 s as 548 DataFrame columns (bench_sonic).
+        got = store.arrays(
+            "SELECT f.track_id, t.artist, t.album, t.genres, f.extractor_version, "
+            "f.content_flag, "
+            + ", ".join(f"f.vec_{segment}" for segment in SEGMENTS)
+            + " FROM sonic_features f JOIN tracks t ON t.id = f.track_id WHERE "
+            + feature_filter(include_flagged=include_flagged, include_missing=include_missing)
+        )
+        source = FeatureSource(
+            store_id=store_id(store),
+            store_path=str(StorePaths.of(store.path).store),
+            features=features_version(store),
+            include_flagged=include_flagged,
+        )
+        left_out = _left_out(
+            store, include_flagged=include_flagged, include_missing=include_missing
+        )
     # Unsorted in SQL (sorting wide rows there costs more than an argsort here).
     ids = got["track_id"].astype(np.int64)
     order = np.argsort(ids, kind="stable") if np.any(ids[1:] < ids[:-1]) else slice(None)
@@ -171,6 +377,9 @@ def load_feature_set(store: Store) -> FeatureSet:
         albums=albums,
         genres=genres,
         extractor_versions=sorted(set(got["extractor_version"])),
+        content_flags=got["content_flag"].astype(object),
+        left_out=left_out,
+        source=source,
     )
 
 
@@ -311,6 +520,11 @@ def _plain_arrays(features: FeatureSet) -> dict[str, np.ndarray]:
                 matrix[:, part], dtype=np.float32
             )
     arrays["feature_names"] = np.array(feature_names(), dtype=str)
+    flags = features.content_flags
+    arrays["content_flags"] = np.array(
+        ["" if flags is None or flags[i] is None else str(flags[i]) for i in range(len(features))],
+        dtype=str,
+    )
     return arrays
 
 
@@ -357,10 +571,24 @@ def _fitted_arrays(
                 "segments": list(SEGMENTS),
                 "towers": list(tower_slices()),
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                **_source_meta(features),
             }
         )
     )
     return arrays
+
+
+def _source_meta(features: FeatureSet) -> dict[str, Any]:
+    """What ``meta`` records of the store and features an artifact was built from."""
+    source = features.source
+    return {
+        "store": None
+        if source is None
+        else {"id": source.store_id, "path": source.store_path},
+        "features": None if source is None else source.features.as_dict(),
+        "include_flagged": bool(source.include_flagged) if source is not None else None,
+        "left_out": features.left_out.as_dict(),
+    }
 
 
 def write_artifact(arrays: Mapping[str, np.ndarray], out: str | Path) -> Path:
@@ -377,18 +605,25 @@ def build_artifact(
     out: str | Path | None = None,
     variant: str | None = None,
     settings: dict[str, Any] | None = None,
+    include_flagged: bool = False,
 ) -> Path:
     """Build the artifact from the store's features and write it.
+
+    Tracks whose file is missing are left out, and so are tracks flagged as silence,
+    near-silence or a steady tone unless ``include_flagged``; ``meta["left_out"]`` counts them.
 
     Parameters
     ----------
     store : Store
     out : str or Path, optional
-        Default ``<data_dir>/sonic_artifact.npz``.
+        Default: beside the store, ``<stem>.artifact.npz``
+        (:attr:`musicwb.store_paths.StorePaths.artifact`).
     variant : str, optional
         Default: the best variant of the last ``musicwb validate`` (:func:`chosen_variant`).
     settings : dict, optional
         Fitting settings (default: those of that validation, if it chose the variant).
+    include_flagged : bool, default False
+        Keep the tracks whose features are flagged as not music.
 
     Returns
     -------
@@ -402,10 +637,14 @@ def build_artifact(
     else:
         source = "chosen by the caller"
     if out is None:
-        from musicwb.config import get_settings
-
-        out = get_settings().data_dir / "sonic_artifact.npz"
-    features = load_feature_set(store)
+        out = StorePaths.of(store.path).artifact
+    features = load_feature_set(store, include_flagged=include_flagged)
+    if len(features) < 3:
+        left = features.left_out.describe()
+        raise ParameterError(
+            f"an artifact needs at least 3 analysed tracks, the store has {len(features)}"
+            + (f" ({left})" if left else "")
+        )
     with NpzWriter(out) as writer:
         # the raw matrices are written in the background while the preprocessing is fitted
         for name, array in _plain_arrays(features).items():
@@ -414,6 +653,70 @@ def build_artifact(
         for name, array in fitted.items():
             writer.add(name, array)
     return writer.path
+
+
+def _meta(artifact: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    if isinstance(artifact, Artifact):
+        return artifact.meta
+    return json.loads(str(artifact["meta"])) if "meta" in artifact else {}
+
+
+def check_artifact(
+    artifact: Mapping[str, np.ndarray], store: Store, *, include_flagged: bool = False
+) -> None:
+    """Refuse an artifact that was not built from this store's current features.
+
+    Parameters
+    ----------
+    artifact : Mapping of str to ndarray
+        A loaded artifact (or the arrays of :func:`build_artifact_arrays`).
+    store : Store
+        The store the playlist reads labels and paths from. May be read-only.
+    include_flagged : bool, default False
+        The caller wants flagged tracks: the artifact must have been built with them.
+
+    Raises
+    ------
+    ArtifactMismatchError
+        The artifact records no store, another store, features older than the store's, or
+        no flagged tracks when ``include_flagged``; the message names the artifact and the
+        ``musicwb artifact build`` command that makes the right one.
+    """
+    meta = _meta(artifact)
+    where = getattr(artifact, "path", None)
+    name = f"the artifact {where}" if where else "the artifact"
+    here = StorePaths.of(store.path)
+    flagged = " --include-flagged" if include_flagged else ""
+    rebuild = f"rebuild it with `musicwb artifact build --store {here.store}{flagged}`"
+    if where is not None and Path(where).absolute() != here.artifact:
+        rebuild += f" (it writes {here.artifact}, the default artifact of this store)"
+    recorded = meta.get("store")
+    if not recorded:
+        raise ArtifactMismatchError(
+            f"{name} records no store (built by an older musicwb, or by hand), so it may be "
+            f"another library's: {rebuild}"
+        )
+    if recorded.get("id") != store_id(store):
+        raise ArtifactMismatchError(
+            f"{name} was built from another store ({recorded.get('path')}), not from "
+            f"{here.store}: its track ids are not this library's. {rebuild[0].upper()}"
+            f"{rebuild[1:]}, or pass --artifact with the artifact of {here.store}"
+        )
+    built = meta.get("features") or {}
+    now = features_version(store)
+    if built.get("digest") != now.digest:
+        then = FeaturesVersion(
+            rows=int(built.get("rows") or 0), latest=built.get("latest"), digest=""
+        )
+        raise ArtifactMismatchError(
+            f"{name} is stale: the sonic features of {here.store} changed since it was built "
+            f"(then {then.describe()}; now {now.describe()}): {rebuild}"
+        )
+    if include_flagged and not meta.get("include_flagged"):
+        raise ArtifactMismatchError(
+            f"{name} was built without the tracks flagged as silence, near-silence or steady "
+            f"tone: {rebuild}"
+        )
 
 
 class Artifact(Mapping[str, np.ndarray]):
