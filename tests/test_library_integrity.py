@@ -34,8 +34,9 @@ def test_broken_files_get_error_rows_and_the_rest_is_scanned(tmp_path):
 
     summary = scan(tmp_path / "s.duckdb", music)
 
-    assert (summary.scanned, summary.added) == (8, 2)
-    assert summary.errors == 7
+    # 9 files seen (the dangling link among them): 2 added, 7 errors, nothing else
+    assert (summary.scanned, summary.added) == (9, 2)
+    assert summary.errors == 7 and summary.folder_errors == 0
     found = by_file_name(errors(tmp_path / "s.duckdb"))["reason"]
     assert found.to_dict() == {
         "cut.flac": "truncated",
@@ -128,7 +129,8 @@ def test_unreadable_file_and_folder_give_permission_errors(tmp_path):
 
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
-    assert (summary["scanned"], summary["added"], summary["errors"]) == (2, 1, 2)
+    assert (summary["scanned"], summary["added"], summary["errors"]) == (2, 1, 1)
+    assert summary["folder_errors"] == 1  # apart: the files in it are unknown
     reasons = errors(store).set_index("path")["reason"].to_dict()
     assert reasons == {
         str(locked_file): "permission_denied",
@@ -139,5 +141,6 @@ def test_unreadable_file_and_folder_give_permission_errors(tmp_path):
     # Once readable, everything is scanned; locked again, the folder's tracks are not "missing".
     assert scan(store, music).added == 2
     again = json.loads(_scan_locked(music, store, [locked_folder]).stdout)
-    assert (again["unchanged"], again["errors"], again["missing"]) == (2, 1, 0)
+    assert (again["unchanged"], again["errors"], again["missing"]) == (2, 0, 0)
+    assert again["folder_errors"] == 1
     assert str(inside) in set(tracks(store)["path"])

@@ -52,7 +52,10 @@ def test_cli_scan_and_tracks_json_with_store_option_and_environment(tmp_path):
         ("Regis", "Blood Witness", None),
         ("Surgeon", "Klonk", "DT"),
     ]
-    assert set(rows[0]) == {"id", "path", "artist", "title", "album", "label", "duration", "format"}
+    assert set(rows[0]) == {
+        "id", "path", "artist", "title", "album", "label", "duration", "format", "missing"
+    }
+    assert [r["missing"] for r in rows] == [False, False]
 
     human = run_cli("scan", str(music), "--store", str(store))
     assert human.returncode == 0 and "2 unchanged" in human.stdout

@@ -26,22 +26,49 @@ def scan(
             "--metadata", help="CSV with path, artist, album, title, label, genre; overrides tags."
         ),
     ] = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Delete the tracks under PATH whose file is missing, with their features, "
+            "findings and queue rows.",
+        ),
+    ] = False,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Walk a music folder into the store (incremental: unchanged files are skipped)."""
+    """Walk a music folder into the store (incremental: unchanged files are skipped).
+
+    Tracks whose file is gone are kept and flagged missing (see `musicwb tracks`) until a scan
+    finds them again or `--prune` deletes them.
+    """
+    from musicwb.cli._common import echo_failure_reasons
     from musicwb.library import scan_library
     from musicwb.store import Store
 
-    with Store(store_path(store)) as opened:
-        summary = scan_library(opened, path, metadata_csv=metadata, progress=not as_json)
+    # Opened per batch: readers (`musicwb tracks`, a notebook) get in between two commits.
+    with Store(store_path(store), hold_open=False) as opened:
+        summary = scan_library(
+            opened, path, metadata_csv=metadata, prune=prune, progress=not as_json
+        )
     if as_json:
         print_json(summary.as_dict())
     else:
         typer.echo(summary.describe())
-    if summary.errors:
+    if summary.errors or summary.folder_errors:
+        echo_failure_reasons(
+            reason for reason, count in summary.error_reasons.items() for _ in range(count)
+        )
         typer.echo(
-            f"{summary.errors} file(s) could not be read; see `musicwb scan-errors`.", err=True
+            f"{summary.errors} file(s) and {summary.folder_errors} folder(s) could not be read; "
+            "see `musicwb scan-errors`.",
+            err=True,
+        )
+    if summary.missing and not prune:
+        typer.echo(
+            f"{summary.missing} track(s) under {summary.root} have a missing file; they are "
+            "kept (flagged in `musicwb tracks`) until `musicwb scan PATH --prune`.",
+            err=True,
         )
 
 
@@ -67,14 +94,24 @@ def tracks(
     store: StoreOption = None,
     as_json: JsonOption = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N rows.")] = None,
+    missing_only: Annotated[
+        bool, typer.Option("--missing", help="Only the tracks whose file is missing.")
+    ] = False,
 ) -> None:
-    """List what the store holds: id, path, artist, title, album, label, duration, format."""
-    from musicwb.library import tracks_frame
+    """List what the store holds: id, path, artist, title, album, label, duration, format,
+    missing (the last scan found the file gone)."""
+    from musicwb.library import track_counts, tracks_frame
     from musicwb.store import Store
 
     with Store(store_path(store), read_only=True) as opened:
-        frame = tracks_frame(opened, limit=limit)
+        frame = tracks_frame(opened, limit=limit, missing_only=missing_only)
+        counts = track_counts(opened)
     print_frame(frame, as_json=as_json)
+    if not as_json:
+        line = f"{counts['tracks']} track(s), {counts['missing']} missing"
+        if counts["missing"]:
+            line += " (file gone; `musicwb scan PATH --prune` deletes them)"
+        typer.echo(line)
 
 
 @app.command()

@@ -10,7 +10,8 @@ The public API of the scan, one responsibility per module:
 - :mod:`~musicwb.library.metadata_csv`: the metadata CSV;
 - :mod:`~musicwb.library.write`: batched writes into ``tracks`` and ``scan_errors``;
 - :mod:`~musicwb.library.scan`: :func:`scan_library` and :class:`ScanSummary`;
-- :mod:`~musicwb.library.listing`: :func:`tracks_frame`, :func:`scan_errors_frame`.
+- :mod:`~musicwb.library.listing`: :func:`tracks_frame`, :func:`track_counts`,
+  :func:`scan_errors_frame`.
 
 The tunables :data:`BATCH_SIZE` and :data:`READ_THREADS` are read from
 :mod:`musicwb.library.scan` (set them there, not on this package).
@@ -28,7 +29,7 @@ Scanned 12034 files under /home/me/Music in 41.2 s: 12030 added, 0 updated, ...
 from __future__ import annotations
 
 from musicwb.library.fields import METADATA_FIELDS, guess_from_filename
-from musicwb.library.listing import scan_errors_frame, tracks_frame
+from musicwb.library.listing import scan_errors_frame, track_counts, tracks_frame
 from musicwb.library.metadata_csv import read_metadata_csv
 from musicwb.library.reading import TrackReading, content_hash, read_track_file
 from musicwb.library.scan import BATCH_SIZE, READ_THREADS, ScanSummary, scan_library
@@ -51,5 +52,6 @@ __all__ = [
     "scan_errors_frame",
     "scan_library",
     "tags_to_fields",
+    "track_counts",
     "tracks_frame",
 ]

@@ -8,13 +8,15 @@ from musicwb.errors import ParameterError
 from musicwb.runs import last_run
 from musicwb.store import Store
 
-__all__ = ["scan_errors_frame", "tracks_frame"]
+__all__ = ["scan_errors_frame", "track_counts", "tracks_frame"]
 
 _ERROR_COLUMNS = ["path", "reason", "message", "run_id", "recorded_at"]
 
 
-def tracks_frame(store: Store, *, limit: int | None = None) -> pd.DataFrame:
-    """The tracks the store holds, by id.
+def tracks_frame(
+    store: Store, *, limit: int | None = None, missing_only: bool = False
+) -> pd.DataFrame:
+    """The tracks the store holds, by id, with whether their file is missing.
 
     Parameters
     ----------
@@ -22,23 +24,50 @@ def tracks_frame(store: Store, *, limit: int | None = None) -> pd.DataFrame:
         Read-only is enough.
     limit : int, optional
         At most this many rows (the lowest ids).
+    missing_only : bool, default False
+        Only the tracks whose file the last scan of their folder found gone.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``id, path, artist, title, album, label, duration, format``; one row per track.
+        Columns ``id, path, artist, title, album, label, duration, format, missing``; one row
+        per track. ``missing`` is True where ``tracks.missing_since`` is set (the file is gone;
+        ``musicwb scan ROOT --prune`` deletes such tracks).
 
     Examples
     --------
     >>> tracks_frame(store, limit=5).columns.tolist()  # doctest: +SKIP
-    ['id', 'path', 'artist', 'title', 'album', 'label', 'duration', 'format']
+    ['id', 'path', 'artist', 'title', 'album', 'label', 'duration', 'format', 'missing']
     """
-    sql = "SELECT id, path, artist, title, album, label, duration, format FROM tracks ORDER BY id"
+    sql = (
+        "SELECT id, path, artist, title, album, label, duration, format, "
+        "missing_since IS NOT NULL AS missing FROM tracks"
+    )
+    if missing_only:
+        sql += " WHERE missing_since IS NOT NULL"
+    sql += " ORDER BY id"
     if limit is not None:
         if int(limit) < 1:
             raise ParameterError(f"limit must be at least 1, got {limit}")
         return store.df(sql + " LIMIT ?", [int(limit)])
     return store.df(sql)
+
+
+def track_counts(store: Store) -> dict[str, int]:
+    """How many tracks the store holds, and how many of them have a missing file.
+
+    Returns
+    -------
+    dict
+        ``{"tracks": n, "missing": m}``.
+
+    Examples
+    --------
+    >>> track_counts(store)  # doctest: +SKIP
+    {'tracks': 75, 'missing': 2}
+    """
+    total, missing = store.rows("SELECT count(*), count(missing_since) FROM tracks")[0]
+    return {"tracks": int(total), "missing": int(missing)}
 
 
 def scan_errors_frame(store: Store, *, last_run_only: bool = True) -> pd.DataFrame:

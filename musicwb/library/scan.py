@@ -16,8 +16,16 @@ How a re-scan decides what to do with a file (one ``stat`` per file, compared in
 - otherwise **added**, with the next free id and ``added_run`` set to this scan's run id.
 
 Files that disappeared are **not deleted**: their rows (and whatever enrichment found for them)
-stay, and the summary reports them as ``missing``; a drive that is not mounted would otherwise
-wipe a library. Fields that came from elsewhere than this scan (a metadata CSV, MusicBrainz,
+stay with ``tracks.missing_since`` set to when a scan first found them gone, and the summary
+reports them as ``missing``; a drive that is not mounted would otherwise wipe a library. A later
+scan that finds the file again (same path, or moved) clears ``missing_since``. Artifacts and
+playlists leave missing tracks out; ``prune=True`` (``musicwb scan ROOT --prune``) deletes the
+missing tracks under the root and every row of another table that names them by ``track_id``,
+in one transaction.
+
+Every file seen is counted once, as added, updated, unchanged, moved or error (a file that
+could not even be listed, e.g. a broken symbolic link, is an error too); missing tracks and
+folders that could not be listed are counted apart. Fields that came from elsewhere than this scan (a metadata CSV, MusicBrainz,
 a manual edit) survive a re-read of the file's tags; only a metadata CSV given to the scan
 overrides them.
 
@@ -40,7 +48,7 @@ import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +60,13 @@ from musicwb.library.fields import reading_row
 from musicwb.library.metadata_csv import match_csv, read_metadata_csv
 from musicwb.library.reading import read_track_file
 from musicwb.library.walk import AUDIO_EXTENSIONS, error_row, list_audio_files, plan_scan
-from musicwb.library.write import apply_csv_to_unchanged, batches, write_batch
+from musicwb.library.write import (
+    apply_csv_to_unchanged,
+    batches,
+    mark_missing,
+    prune_tracks,
+    write_batch,
+)
 from musicwb.runs import finish_run, start_run
 from musicwb.store import Store
 
@@ -76,19 +90,31 @@ class ScanSummary:
     root : str
         The folder or file scanned, absolute.
     scanned : int
-        Audio files found (by extension). ``added + updated + unchanged + moved`` plus the files
-        among ``errors`` make up ``scanned``.
+        Files seen: audio files found (by extension), including those that could not be
+        listed or read. ``added + updated + unchanged + moved + errors == scanned``.
     added, updated, unchanged, moved : int
         Tracks new to the store, re-read (or changed by the metadata CSV), skipped as unchanged,
         and found at a new path.
     errors : int
-        Rows written to ``scan_errors`` (unreadable files and folders).
+        Files seen that could not be read (each has a ``scan_errors`` row with its reason).
     duration_s : float
         Wall-clock time.
     missing : int
-        Known tracks under ``root`` whose file is gone (their rows are kept).
+        Known tracks under ``root`` whose file is gone: counted apart from ``scanned``; their
+        rows are kept, with ``tracks.missing_since`` set.
     metadata_unmatched : int
         Rows of the metadata CSV that matched no scanned file.
+    folder_errors : int
+        Folders that could not be listed (a ``scan_errors`` row each); the tracks in them are
+        neither scanned nor missing.
+    found_again : int
+        Tracks that were missing and whose file this scan found again (same path or moved).
+    pruned : int
+        Missing tracks deleted (``prune=True``), with their rows in other tables.
+    pruned_rows : dict of str to int
+        Rows deleted per other table by the prune (tables with no such row left out).
+    error_reasons : dict of str to int
+        How many files (and folders) failed for each reason (``truncated``, ``not_audio``...).
     """
 
     run_id: str
@@ -102,6 +128,11 @@ class ScanSummary:
     duration_s: float
     missing: int = 0
     metadata_unmatched: int = 0
+    folder_errors: int = 0
+    found_again: int = 0
+    pruned: int = 0
+    pruned_rows: dict[str, int] = field(default_factory=dict)
+    error_reasons: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """The summary as JSON-ready values (the ``--json`` output and the run's summary)."""
@@ -110,14 +141,21 @@ class ScanSummary:
         return values
 
     def describe(self) -> str:
-        """One line for people."""
+        """One line for people: the files seen by outcome, then what is counted apart."""
         line = (
             f"Scanned {self.scanned} files under {self.root} in {self.duration_s:.1f} s: "
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.moved} moved, {self.errors} errors, {self.missing} missing"
+            f"{self.moved} moved, {self.errors} errors; {self.missing} missing"
         )
+        if self.found_again:
+            line += f", {self.found_again} found again"
+        if self.folder_errors:
+            line += f"; {self.folder_errors} folder(s) could not be read"
         if self.metadata_unmatched:
-            line += f", {self.metadata_unmatched} metadata CSV rows matched no file"
+            line += f"; {self.metadata_unmatched} metadata CSV rows matched no file"
+        if self.pruned:
+            dependent = sum(self.pruned_rows.values())
+            line += f"; pruned {self.pruned} missing track(s) and {dependent} dependent row(s)"
         return f"{line} (run {self.run_id})"
 
 
@@ -133,13 +171,31 @@ class _Tally:
     errors: int = 0
     missing: int = 0
     metadata_unmatched: int = 0
+    folder_errors: int = 0
+    found_again: int = 0
+    pruned: int = 0
+    pruned_rows: dict[str, int] = field(default_factory=dict)
+    error_reasons: dict[str, int] = field(default_factory=dict)
+
+    def count_errors(self, rows: list[dict], *, folders: set[str]) -> None:
+        """Count error rows just written: files among ``errors``, folders apart."""
+        for row in rows:
+            if row["path"] in folders:
+                self.folder_errors += 1
+            else:
+                self.errors += 1
+            self.error_reasons[row["reason"]] = self.error_reasons.get(row["reason"], 0) + 1
 
     def summary(self, *, run_id: str, root: Path, started: float) -> ScanSummary:
+        values = asdict(self)
+        values["error_reasons"] = dict(
+            sorted(self.error_reasons.items(), key=lambda item: (-item[1], item[0]))
+        )
         return ScanSummary(
             run_id=run_id,
             root=str(root),
             duration_s=time.perf_counter() - started,
-            **asdict(self),
+            **values,
         )
 
 
@@ -163,7 +219,12 @@ def _check_root(root: Path) -> Path:
 
 
 def scan_library(
-    store: Store, root: Path, *, metadata_csv: Path | None = None, progress: bool = True
+    store: Store,
+    root: Path,
+    *,
+    metadata_csv: Path | None = None,
+    prune: bool = False,
+    progress: bool = True,
 ) -> ScanSummary:
     """Scan a music folder (or one file) into the store's ``tracks``, incrementally.
 
@@ -176,6 +237,10 @@ def scan_library(
     metadata_csv : Path, optional
         CSV with ``path, artist, album, title, label, genre`` whose values override the tags
         (see :func:`read_metadata_csv`).
+    prune : bool, default False
+        After the scan, delete the tracks under ``root`` whose file is missing, and every row
+        of another table that names them by ``track_id`` (features, errors, label findings
+        and hunts, the enrichment queue, play history...), in one transaction.
     progress : bool, default True
         Show tqdm bars on stderr.
 
@@ -194,7 +259,8 @@ def scan_library(
     -----
     Unreadable files and folders do not stop the scan: each gets a row in ``scan_errors``
     (``musicwb scan-errors``). On Ctrl-C the run is recorded as ``interrupted`` and the
-    batches already written stay; a new scan carries on from there.
+    batches already written stay; a new scan carries on from there (missing tracks are only
+    marked, and pruned, by a scan that finishes).
 
     Examples
     --------
@@ -210,12 +276,24 @@ def scan_library(
     run_id = start_run(
         store,
         kind="scan",
-        parameters={"root": str(root), "metadata_csv": str(metadata_csv) if metadata_csv else None},
+        parameters={
+            "root": str(root),
+            "metadata_csv": str(metadata_csv) if metadata_csv else None,
+            "prune": prune,
+        },
     )
     tally = _Tally()
     ended = {"run_id": run_id, "root": root, "started": started}
     try:
-        _scan(store, root, run_id=run_id, metadata=metadata, progress=progress, tally=tally)
+        _scan(
+            store,
+            root,
+            run_id=run_id,
+            metadata=metadata,
+            prune=prune,
+            progress=progress,
+            tally=tally,
+        )
     except KeyboardInterrupt:
         finish_run(store, run_id, status="interrupted", summary=tally.summary(**ended).as_dict())
         raise
@@ -238,12 +316,15 @@ def _scan(
     *,
     run_id: str,
     metadata: pd.DataFrame | None,
+    prune: bool,
     progress: bool,
     tally: _Tally,
 ) -> None:
     files, walk_errors, unreadable_folders = list_audio_files(root, progress=progress)
-    tally.scanned = len(files)
-    known = store.df("SELECT id, path, size, mtime, content_hash FROM tracks")
+    folders = set(unreadable_folders)
+    # Entries that could not be listed (broken links, pipes, permission denied) are files seen.
+    tally.scanned = len(files) + sum(1 for row in walk_errors if row["path"] not in folders)
+    known = store.df("SELECT id, path, size, mtime, content_hash, missing_since FROM tracks")
     plan = plan_scan(files, known)
     tally.unchanged = int((plan["action"] == "unchanged").sum())
 
@@ -284,6 +365,7 @@ def _scan(
             gone_by_hash=gone_by_hash,
             moved_from=moved_from,
             pending_errors=pending_errors,
+            folders=folders,
             tally=tally,
         )
     finally:
@@ -298,7 +380,19 @@ def _scan(
 
     prefix = str(root) if root.is_file() else str(root).rstrip(os.sep) + os.sep
     under_root = absent["path"].str.startswith(prefix) | (absent["path"] == str(root))
-    tally.missing = int((under_root & ~absent["id"].isin(moved_from)).sum())
+    missing = absent[under_root & ~absent["id"].isin(moved_from)]
+    tally.missing = len(missing)
+    was_missing = known["missing_since"].notna()
+    back = known[was_missing & (known["path"].isin(found) | known["id"].isin(moved_from))]
+    tally.found_again = len(back)
+    mark_missing(
+        store,
+        gone=[int(i) for i in missing.loc[missing["missing_since"].isna(), "id"]],
+        found=[int(i) for i in back["id"]],
+    )
+    if prune and len(missing):
+        tally.pruned_rows = prune_tracks(store, [int(i) for i in missing["id"]])
+        tally.pruned = tally.pruned_rows.pop("tracks", 0)
 
 
 def _read_and_write(
@@ -312,6 +406,7 @@ def _read_and_write(
     gone_by_hash: dict[str, list[tuple[int, str]]],
     moved_from: set[int],
     pending_errors: list[dict],
+    folders: set[str],
     tally: _Tally,
 ) -> None:
     """Read the new and changed files batch by batch and write each batch in a transaction."""
@@ -348,13 +443,13 @@ def _read_and_write(
         tally.added += len(new_rows)
         tally.updated += len(changed_rows)
         tally.moved += len(moved_rows)
-        tally.errors += len(pending_errors)
+        tally.count_errors(pending_errors, folders=folders)
         pending_errors.clear()
     if pending_errors:  # folder errors of a scan with nothing to read
         write_batch(
             store, run_id=run_id, new_rows=[], changed_rows=[], moved_rows=[], errors=pending_errors
         )
-        tally.errors += len(pending_errors)
+        tally.count_errors(pending_errors, folders=folders)
         pending_errors.clear()
 
 

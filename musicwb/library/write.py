@@ -3,6 +3,8 @@
 New tracks are inserted with the next free ids, re-read and moved ones updated (keeping
 curated fields, see :func:`musicwb.library.fields.keep_curated`), and unreadable files get
 ``scan_errors`` rows. All writes are bulk writes of DataFrames through :class:`Store`.
+:func:`mark_missing` sets and clears ``tracks.missing_since``; :func:`prune_tracks` deletes
+tracks with every row that names them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from musicwb.library.fields import (
 )
 from musicwb.store import Store
 
-__all__ = ["apply_csv_to_unchanged", "batches", "write_batch"]
+__all__ = [
+    "apply_csv_to_unchanged",
+    "batches",
+    "mark_missing",
+    "prune_tracks",
+    "track_id_tables",
+    "write_batch",
+]
 
 
 def batches(items: list, size: int) -> Iterator[list]:
@@ -167,3 +176,85 @@ def _existing_fields(store: Store, ids: list[int]) -> pd.DataFrame:
     frame = store.df(f"SELECT {columns} FROM tracks WHERE list_contains(?, id)", [ids])
     frame["genres"] = [None if is_missing(g) else list(g) for g in frame["genres"]]
     return frame
+
+
+def mark_missing(store: Store, *, gone: list[int], found: list[int]) -> None:
+    """Set ``missing_since`` of tracks whose file is gone and clear it where it is back.
+
+    Parameters
+    ----------
+    store : Store
+        Open for writing.
+    gone : list of int
+        Tracks newly found missing: ``missing_since`` becomes now (UTC).
+    found : list of int
+        Tracks that were missing and whose file was found again: ``missing_since`` is cleared.
+
+    Examples
+    --------
+    >>> mark_missing(store, gone=[3, 4], found=[7])  # doctest: +SKIP
+    """
+    if not (gone or found):
+        return
+    with store.transaction():
+        if found:
+            store.execute(
+                "UPDATE tracks SET missing_since = NULL WHERE list_contains(?, id)", [found]
+            )
+        if gone:
+            store.execute(
+                "UPDATE tracks SET missing_since = ? WHERE list_contains(?, id)", [_now(), gone]
+            )
+
+
+def track_id_tables(store: Store) -> list[str]:
+    """The tables other than ``tracks`` with a ``track_id`` column (rows that name a track)."""
+    return [
+        name
+        for (name,) in store.rows(
+            "SELECT c.table_name FROM information_schema.columns AS c "
+            "JOIN information_schema.tables AS t "
+            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+            "WHERE c.column_name = 'track_id' AND c.table_schema = 'main' "
+            "AND t.table_type = 'BASE TABLE' AND c.table_name <> 'tracks' "
+            "ORDER BY c.table_name"
+        )
+    ]
+
+
+def prune_tracks(store: Store, ids: list[int]) -> dict[str, int]:
+    """Delete tracks and every row of another table that names them, in one transaction.
+
+    The other tables are those with a ``track_id`` column (:func:`track_id_tables`): sonic
+    features and errors, label findings and hunts, the enrichment queue and cool-down, play
+    history, genre changes, and any table a later migration adds.
+
+    Parameters
+    ----------
+    store : Store
+        Open for writing.
+    ids : list of int
+        The tracks to delete.
+
+    Returns
+    -------
+    dict of str to int
+        Rows deleted per table, ``"tracks"`` included; tables with none are left out.
+
+    Examples
+    --------
+    >>> prune_tracks(store, [3, 4])  # doctest: +SKIP
+    {'tracks': 2, 'sonic_features': 2}
+    """
+    deleted: dict[str, int] = {}
+    if not ids:
+        return deleted
+    with store.transaction():
+        targets = [(name, "track_id") for name in track_id_tables(store)] + [("tracks", "id")]
+        for table, column in targets:
+            where = f"WHERE list_contains(?, {column})"
+            count = int(store.scalar(f"SELECT count(*) FROM {table} {where}", [ids]))
+            if count:
+                store.execute(f"DELETE FROM {table} {where}", [ids])
+                deleted[table] = count
+    return deleted
