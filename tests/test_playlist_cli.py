@@ -165,47 +165,81 @@ def _no_nan(constant: str) -> None:
     raise AssertionError(f"JSON holds {constant}: not valid JSON for other tools")
 
 
-@pytest.fixture(scope="module")
-def demo_artifact(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real artifact file for the demo library's real audio files.
+def add_drawn_features(path: Path, *, seed: int = 11) -> None:
+    """Sonic feature rows for every track of the store at ``path``, drawn instead of extracted.
 
-    Extracting the demo's features takes minutes, so the 137-feature vectors are drawn instead:
-    two styles, one shade of a style per artist, per-track noise, start and end close to the full track.
-    Everything else (artist keys, albums, genres, preprocessing, the .npz) is the real thing.
+    Extracting the demo's features takes minutes, so the 137-feature vectors are drawn: two
+    styles, one shade of a style per artist, per-track noise, segments close to the full track.
+    Everything else (the store, its files, artist keys, albums, genres, the artifact built from
+    the rows) is the real thing.
     """
     from musicwb.linkage.artists import artist_key
-    from musicwb.sonic.artifact import FeatureSet, build_artifact_arrays, write_artifact
 
-    with Store(demo_store, read_only=True) as store:
-        tracks = store.df("SELECT id, artist, album, genres FROM tracks ORDER BY id")
-    rng = np.random.default_rng(11)
-    keys = np.array([artist_key(a) for a in tracks["artist"]], dtype=object)
-    styles = rng.normal(size=(2, 137))  # two styles; each artist has its own shade of one
-    centres = {
-        key: styles[i % 2] + 0.6 * rng.normal(size=137) for i, key in enumerate(sorted(set(keys)))
-    }
-    full = np.stack([centres[key] for key in keys]) + 0.4 * rng.normal(size=(len(tracks), 137))
-    matrices = {
-        segment: (full + 0.2 * rng.normal(size=full.shape)).astype(np.float32)
-        for segment in ("start", "mid", "end")
-    }
-    matrices["full"] = full.astype(np.float32)
-    features = FeatureSet(
-        track_ids=tracks["id"].to_numpy(dtype=np.int64),
-        matrices=matrices,
-        artists=tracks["artist"].to_numpy(dtype=object),
-        artist_keys=keys,
-        albums=tracks["album"].str.lower().to_numpy(dtype=object),
-        genres=[list(g) if isinstance(g, list | np.ndarray) else [] for g in tracks["genres"]],
-        extractor_versions=["beat3tower-1.0"],
-    )
-    out = tmp_path_factory.mktemp("artifact") / "sonic_artifact.npz"
-    return write_artifact(build_artifact_arrays(features), out)
+    with Store(path) as store:
+        tracks = store.df("SELECT id, artist, content_hash, duration FROM tracks ORDER BY id")
+        rng = np.random.default_rng(seed)
+        keys = [artist_key(a) or f"unknown {i}" for i, a in enumerate(tracks["artist"])]
+        styles = rng.normal(size=(2, 137))
+        centres = {
+            key: styles[i % 2] + 0.6 * rng.normal(size=137)
+            for i, key in enumerate(sorted(set(keys)))
+        }
+        full = np.stack([centres[key] for key in keys]) + 0.4 * rng.normal(size=(len(keys), 137))
+
+        def vectors(matrix: np.ndarray) -> list[list[float]]:
+            return [[float(v) for v in row] for row in matrix]
+
+        rows = pd.DataFrame(
+            {
+                "track_id": tracks["id"],
+                "content_hash": tracks["content_hash"],
+                "extractor_version": "beat3tower-1.0",
+                "duration_s": tracks["duration"].fillna(60.0),
+                "n_beats": 100,
+                "bpm": 124.0,
+                "half_tempo_likely": False,
+                "double_tempo_likely": False,
+                "tempo_stability": 0.9,
+                "pulse_clarity": 0.5,
+                "grid_full": False,
+                "grid_start": False,
+                "grid_mid": False,
+                "grid_end": False,
+                "vec_full": vectors(full),
+                **{
+                    f"vec_{segment}": vectors(full + 0.2 * rng.normal(size=full.shape))
+                    for segment in ("start", "mid", "end")
+                },
+                "extracted_at": dt.datetime(2026, 11, 1),
+            }
+        )
+        store.insert("sonic_features", rows)
 
 
 @pytest.fixture(scope="module")
-def seed(demo_store: Path) -> int:
-    with Store(demo_store, read_only=True) as store:
+def library(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo library (real audio files) with sonic features and its artifact,
+    built by `musicwb artifact build` where it belongs: beside the store."""
+    path = tmp_path_factory.mktemp("library") / "demo.duckdb"
+    shutil.copy(demo_store, path)
+    add_drawn_features(path)
+    done = invoke("artifact", "build", "--store", str(path), "--variant", "robust_whiten")
+    assert done.exit_code == 0, done.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_artifact(library: Path) -> Path:
+    from musicwb.store_paths import StorePaths
+
+    artifact = StorePaths.of(library).artifact
+    assert artifact.is_file()
+    return artifact
+
+
+@pytest.fixture(scope="module")
+def seed(library: Path) -> int:
+    with Store(library, read_only=True) as store:
         return int(store.scalar("SELECT min(id) FROM tracks"))
 
 
@@ -222,8 +256,8 @@ def playlist_args(store: Path, artifact: Path, seed: int, *extra: str) -> list[s
     ]
 
 
-def test_playlist_json_has_exactly_the_keys_scripts_rely_on(demo_store, demo_artifact, seed):
-    done = invoke(*playlist_args(demo_store, demo_artifact, seed, "--length", "12", "--json"))
+def test_playlist_json_has_exactly_the_keys_scripts_rely_on(library, demo_artifact, seed):
+    done = invoke(*playlist_args(library, demo_artifact, seed, "--length", "12", "--json"))
     assert done.exit_code == 0, done.stderr
     result = json.loads(done.stdout, parse_constant=_no_nan)
     assert set(result) == {"tracks", "diagnostics"}
@@ -245,19 +279,19 @@ def test_playlist_json_has_exactly_the_keys_scripts_rely_on(demo_store, demo_art
     assert done.stderr == ""
 
 
-def test_playlist_out_writes_a_playable_m3u8(demo_store, demo_artifact, seed, tmp_path):
+def test_playlist_out_writes_a_playable_m3u8(library, demo_artifact, seed, tmp_path):
     from musicwb.sonic.io import probe_audio
 
     folder = tmp_path / "Playlists (été)"
     out = folder / "from seed.m3u8"
-    done = invoke(*playlist_args(demo_store, demo_artifact, seed, "--length", "8", "--out", str(out), "--relative"))  # fmt: skip
+    done = invoke(*playlist_args(library, demo_artifact, seed, "--length", "8", "--out", str(out), "--relative"))  # fmt: skip
     assert done.exit_code == 0, done.stderr
     written = int(re.search(r"wrote (\d+) track\(s\) to (.+)$", done.stderr)[1])
     assert done.stderr.strip().endswith(str(out)) and 5 <= written <= 8
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "#EXTM3U" and len(lines) == 1 + 2 * written
     entries = list(zip(lines[1::2], lines[2::2], strict=True))
-    with Store(demo_store, read_only=True) as store:
+    with Store(library, read_only=True) as store:
         stored = dict(store.rows("SELECT path, duration FROM tracks"))
     for info, relative in entries:
         assert not Path(relative).is_absolute()
@@ -277,10 +311,10 @@ def test_playlist_out_writes_a_playable_m3u8(demo_store, demo_artifact, seed, tm
     assert any(line.startswith("pool ") for line in printed)
 
 
-def test_playlist_out_csv_with_absolute_paths(demo_store, demo_artifact, seed, tmp_path):
+def test_playlist_out_csv_with_absolute_paths(library, demo_artifact, seed, tmp_path):
     out = tmp_path / "set.csv"
     done = invoke(
-        *playlist_args(demo_store, demo_artifact, seed, "--length", "6", "--out", str(out))
+        *playlist_args(library, demo_artifact, seed, "--length", "6", "--out", str(out))
     )
     assert done.exit_code == 0, done.stderr
     frame = pd.read_csv(out)
@@ -289,9 +323,9 @@ def test_playlist_out_csv_with_absolute_paths(demo_store, demo_artifact, seed, t
     assert all(Path(p).is_absolute() and Path(p).is_file() for p in frame["path"])
 
 
-def test_recently_played_tracks_are_left_out(demo_store, demo_artifact, seed, tmp_path):
+def test_recently_played_tracks_are_left_out(library, demo_artifact, seed, tmp_path):
     store = tmp_path / "copy.duckdb"
-    shutil.copy(demo_store, store)
+    shutil.copy(library, store)
     first = json.loads(
         invoke(*playlist_args(store, demo_artifact, seed, "--length", "8", "--json")).stdout
     )
@@ -311,23 +345,111 @@ def test_recently_played_tracks_are_left_out(demo_store, demo_artifact, seed, tm
     assert set(played) <= {track["track_id"] for track in json.loads(again.stdout)["tracks"]}
 
 
-def test_unknown_seed_exits_2_naming_it(demo_store, demo_artifact, tmp_path):
-    done = run_cli(*playlist_args(demo_store, demo_artifact, 987654), cwd=tmp_path)
+def test_unknown_seed_exits_2_naming_it(library, demo_artifact, tmp_path):
+    done = run_cli(*playlist_args(library, demo_artifact, 987654), cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ") and "987654" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
-def test_bad_options_exit_2_with_the_reason(demo_store, demo_artifact, seed, tmp_path):
-    missing = run_cli(*playlist_args(demo_store, tmp_path / "none.npz", seed), cwd=tmp_path)
+def test_bad_options_exit_2_with_the_reason(library, demo_artifact, seed, tmp_path):
+    missing = run_cli(*playlist_args(library, tmp_path / "none.npz", seed), cwd=tmp_path)
     assert missing.returncode == 2
     assert "none.npz" in missing.stderr and "musicwb artifact build" in missing.stderr
-    wrong = invoke(*playlist_args(demo_store, demo_artifact, seed, "--mode", "chill"))
+    wrong = invoke(*playlist_args(library, demo_artifact, seed, "--mode", "chill"))
     assert isinstance(wrong.exception, ParameterError) and "chill" in str(wrong.exception)
-    floor = invoke(*playlist_args(demo_store, demo_artifact, seed, "--similarity-floor", "1.5"))
+    floor = invoke(*playlist_args(library, demo_artifact, seed, "--similarity-floor", "1.5"))
     assert isinstance(floor.exception, ParameterError)
     assert "similarity_floor" in str(floor.exception)
     suffix = invoke(
-        *playlist_args(demo_store, demo_artifact, seed, "--out", str(tmp_path / "x.txt"))
+        *playlist_args(library, demo_artifact, seed, "--out", str(tmp_path / "x.txt"))
     )
     assert isinstance(suffix.exception, ParameterError) and ".m3u8" in str(suffix.exception)
+
+
+# -- the artifact belongs to its store ---------------------------------------------------------
+
+
+def other_library(folder: Path, *, ids: list[int]) -> Path:
+    """Another library in ``folder/data/musicwb.duckdb`` (its own store, other tracks), with
+    features and an artifact written where musicwb used to write it: ``./data/sonic_artifact.npz``."""
+    path = folder / "data" / "musicwb.duckdb"
+    now = dt.datetime(2026, 1, 1)
+    tracks = pd.DataFrame(
+        {
+            "id": ids,
+            "path": [str(folder / f"other {i}.ogg") for i in ids],
+            "size": 1000,
+            "mtime": 0.0,
+            "content_hash": [f"other{i}" for i in ids],
+            "artist": [f"Yubatake {i % 4}" for i in ids],
+            "title": [f"Other title {i}" for i in ids],
+            "added_at": now,
+            "updated_at": now,
+        }
+    )
+    with Store(path) as store:
+        store.insert("tracks", tracks)
+    add_drawn_features(path, seed=3)
+    done = run_cli(
+        "artifact", "build", "--store", str(path), "--out", "data/sonic_artifact.npz", cwd=folder
+    )
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def test_playlist_uses_its_store_s_artifact_whatever_the_current_folder(
+    library, demo_artifact, seed, tmp_path
+):
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    other = other_library(folder, ids=[seed, *range(5000, 5030)])
+    with Store(library, read_only=True) as store:
+        ours = dict(store.rows("SELECT id, path FROM tracks"))
+    # run where the other library's artifact lies at ./data/sonic_artifact.npz (the old default)
+    done = run_cli("playlist", "--seed", str(seed), "--store", str(library), "--length", "10",
+                   "--json", cwd=folder)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    tracks = json.loads(done.stdout)["tracks"]
+    assert len(tracks) >= 5 and tracks[0]["track_id"] == seed
+    for track in tracks:  # ids, names and paths of one library: this one
+        assert track["track_id"] in ours and track["path"] == ours[track["track_id"]]
+        assert Path(track["path"]).is_file() and track["artist"] and track["title"]
+    same = invoke(*playlist_args(library, demo_artifact, seed, "--length", "10", "--json"))
+    assert json.loads(same.stdout)["tracks"] == tracks  # exactly the store's own artifact
+
+    # the other library's artifact, named explicitly, is refused with how to fix it
+    refused = run_cli("playlist", "--seed", str(seed), "--store", str(library), "--artifact",
+                      "data/sonic_artifact.npz", "--json", cwd=folder)  # fmt: skip
+    assert refused.returncode == 2, refused.stderr
+    assert "another store" in refused.stderr and str(other) in refused.stderr
+    assert f"musicwb artifact build --store {library}" in refused.stderr
+    assert "Traceback" not in refused.stderr and refused.stdout == ""
+    # and the other store with this library's artifact too
+    crossed = run_cli("playlist", "--seed", str(seed), "--store", "data/musicwb.duckdb",
+                      "--artifact", str(demo_artifact), cwd=folder)  # fmt: skip
+    assert crossed.returncode == 2 and "another store" in crossed.stderr
+
+
+def test_a_stale_artifact_is_refused_until_rebuilt(library, demo_artifact, seed, tmp_path):
+    from musicwb.store_paths import StorePaths
+
+    store = tmp_path / "copy.duckdb"
+    shutil.copy(library, store)
+    shutil.copy(demo_artifact, StorePaths.of(store).artifact)  # a copy is the same library
+    done = run_cli("playlist", "--seed", str(seed), "--store", str(store), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with Store(store) as opened:  # one track analysed again since the artifact was built
+        opened.execute(
+            "UPDATE sonic_features SET extracted_at = TIMESTAMP '2026-12-01 10:00:00' "
+            "WHERE track_id = ?",
+            [seed + 1],
+        )
+    stale = run_cli("playlist", "--seed", str(seed), "--store", str(store), "--json", cwd=tmp_path)
+    assert stale.returncode == 2, stale.stderr
+    assert "stale" in stale.stderr and "2026-12-01T10:00:00" in stale.stderr
+    assert f"musicwb artifact build --store {store}" in stale.stderr
+    rebuilt = run_cli("artifact", "build", "--store", str(store), cwd=tmp_path)
+    assert rebuilt.returncode == 0 and str(StorePaths.of(store).artifact) in rebuilt.stdout
+    again = run_cli("playlist", "--seed", str(seed), "--store", str(store), "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr

@@ -3,7 +3,11 @@
 
 ``musicwb playlist --json`` prints ``{"tracks": [{"track_id", "artist", "title", "path",
 "transition_in"}, ...], "diagnostics": {"pool_size", "artists", "relaxations", "mean_transition",
-"min_transition", "max_per_artist", ...}}``: scripts rely on these keys.
+"min_transition", "max_per_artist", "left_out", ...}}``: scripts rely on these keys.
+
+The artifact is the store's own (``<store stem>.artifact.npz`` beside it) unless ``--artifact``
+names another; an artifact of another store, or one older than the store's features, is refused
+with the command that rebuilds it.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ def playlist(
         Path | None,
         typer.Option(
             "--artifact",
-            help="The sonic artifact (default: <data_dir>/sonic_artifact.npz).",
+            help="The sonic artifact (default: <store stem>.artifact.npz beside the store).",
             show_default=False,
         ),
     ] = None,
@@ -91,20 +95,27 @@ def playlist(
             show_default=False,
         ),
     ] = None,
+    include_flagged: Annotated[
+        bool,
+        typer.Option(
+            "--include-flagged",
+            help="Keep tracks flagged as silence, near-silence or steady tone (needs an artifact "
+            "built with --include-flagged).",
+        ),
+    ] = False,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """A playlist from a seed track: pool by sonic+genre similarity, artists kept apart, smooth
     transitions; every relaxed rule is reported."""
-    from musicwb.config import get_settings
     from musicwb.playlist.build import make_playlist
     from musicwb.store import Store
+    from musicwb.store_paths import StorePaths
 
     if out is not None and out.suffix.lower() not in _PLAYLIST_SUFFIXES:
         raise ParameterError(f"--out {out}: the file must end in {', '.join(_PLAYLIST_SUFFIXES)}")
-    artifact_path = (
-        artifact if artifact is not None else get_settings().data_dir / "sonic_artifact.npz"
-    )
+    opened_path = store_path(store)
+    artifact_path = artifact if artifact is not None else StorePaths.of(opened_path).artifact
     overrides = {
         "similarity_floor": similarity_floor,
         "genre_gate": genre_gate,
@@ -118,13 +129,15 @@ def playlist(
         "camelot": camelot,
     }
     given = {name: value for name, value in overrides.items() if value is not None}
-    with Store(store_path(store), read_only=True) as opened:
+    # Read, then let go: another process (extract, scan) may write between two statements.
+    with Store(opened_path, read_only=True, hold_open=False) as opened:
         result = make_playlist(
             artifact=artifact_path,
             seed_track_id=seed,
             length=length,
             mode=mode,
             store=opened,
+            include_flagged=include_flagged,
             **given,
         )
         if out is not None:
@@ -169,6 +182,9 @@ def _describe(result: Any) -> str:
             f"{diagnostics['stopped']}"
         )
     lines.extend(_relaxation_lines(diagnostics["relaxations"]))
+    left_out = _left_out_line(diagnostics.get("left_out") or {})
+    if left_out:
+        lines.append(left_out)
     return "\n".join(lines)
 
 
@@ -183,6 +199,22 @@ def _relaxation_lines(relaxations: list[dict[str, Any]]) -> list[str]:
             f"relaxed to level {level}{where} ({at_level[0]['rule']}): {at_level[0]['reason']}"
         )
     return lines
+
+
+def _left_out_line(left_out: dict[str, Any]) -> str:
+    """``left out: 2 missing file(s), 1 silence, 1 vanished since the scan (ids 4, 9)``."""
+    parts = [f"{left_out['missing']} missing file(s)"] if left_out.get("missing") else []
+    parts += [
+        f"{n} {flag.replace('_', '-')}" for flag, n in (left_out.get("flagged") or {}).items()
+    ]
+    vanished = left_out.get("vanished") or []
+    if vanished:
+        ids = ", ".join(map(str, vanished[:5])) + (", ..." if len(vanished) > 5 else "")
+        parts.append(
+            f"{len(vanished)} whose file vanished since the last scan (ids {ids}; run "
+            "`musicwb scan`)"
+        )
+    return f"left out: {', '.join(parts)}" if parts else ""
 
 
 def _number(value: float | None) -> str:
