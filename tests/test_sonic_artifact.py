@@ -278,3 +278,111 @@ def test_npz_writer_writes_what_savez_writes_and_nothing_when_interrupted(tmp_pa
         with NpzWriter(tmp_path / "c.npz") as writer:
             writer.add("objects", np.array([{"a": 1}], dtype=object))
     assert not (tmp_path / "c.npz").exists()
+
+
+# -- the artifact belongs to its store; missing and flagged tracks ------------------------------
+
+
+def _flag(path: Path, flags: dict[int, str]) -> None:
+    with Store(path) as store:
+        for track_id, flag in flags.items():
+            store.execute(
+                "UPDATE sonic_features SET content_flag = ?, content_reason = 'test' "
+                "WHERE track_id = ?",
+                [flag, track_id],
+            )
+
+
+def test_artifact_lives_beside_its_store_and_records_it(store_path, tmp_path, monkeypatch):
+    from musicwb.sonic.artifact import ArtifactMismatchError, check_artifact
+
+    monkeypatch.chdir(tmp_path)  # the current folder plays no part
+    done = CliRunner().invoke(app, ["artifact", "build", "--store", str(store_path), "--json"])
+    assert done.exit_code == 0, done.output
+    meta = json.loads(done.stdout)
+    assert meta["path"] == str(store_path.with_name("lib.artifact.npz"))
+    assert not (tmp_path / "data").exists()
+    with Store(store_path) as store:
+        store_id = store.scalar("SELECT value FROM store_info WHERE key = 'store_id'")
+        assert meta["store"] == {"id": store_id, "path": str(store_path)}
+        assert meta["features"]["rows"] == 96 and meta["features"]["latest"]
+        artifact = load_artifact(meta["path"])
+        check_artifact(artifact, store)  # its own, current: accepted
+        # extracted again since: stale
+        store.execute("UPDATE sonic_features SET extracted_at = now() WHERE track_id = 5")
+        with pytest.raises(ArtifactMismatchError, match=r"stale.*musicwb artifact build --store"):
+            check_artifact(artifact, store)
+    other = make_store(tmp_path / "other.duckdb", 96)  # same ids, another library
+    with Store(other, read_only=True) as store:
+        with pytest.raises(ArtifactMismatchError, match="another store") as refused:
+            check_artifact(artifact, store)
+    assert str(store_path) in str(refused.value) and f"--store {other}" in str(refused.value)
+
+
+def test_artifact_leaves_out_missing_files_and_flagged_tracks(store_path, tmp_path):
+    with Store(store_path) as store:
+        store.execute("UPDATE tracks SET missing_since = now() WHERE id IN (3, 4)")
+    _flag(store_path, {4: "silence", 10: "silence", 11: "near_silence", 12: "steady_tone"})
+    runner = CliRunner()
+    done = runner.invoke(app, ["artifact", "build", "--store", str(store_path)])
+    assert done.exit_code == 0, done.output
+    assert "left out 5 analysed track(s): 2 missing file(s), 1 near-silence, 1 silence, " \
+        "1 steady-tone (--include-flagged keeps the flagged ones)" in done.stdout  # fmt: skip
+    artifact = load_artifact(store_path.with_name("lib.artifact.npz"))
+    ids = set(artifact["track_ids"].tolist())
+    assert len(ids) == 91 and not ids & {3, 4, 10, 11, 12}
+    assert artifact.meta["left_out"] == {
+        "missing": 2,
+        "flagged": {"silence": 1, "near_silence": 1, "steady_tone": 1},
+        "total": 5,
+    }
+    done = runner.invoke(
+        app, ["artifact", "build", "--store", str(store_path), "--include-flagged", "--json"]
+    )
+    meta = json.loads(done.stdout)
+    assert meta["n_tracks"] == 94 and meta["include_flagged"] is True
+    kept = load_artifact(meta["path"])
+    flags = dict(zip(kept["track_ids"].tolist(), kept["content_flags"].tolist(), strict=True))
+    assert flags[10] == "silence" and flags[12] == "steady_tone" and flags[1] == ""
+    assert 3 not in flags and 4 not in flags  # a missing file stays out, flagged or not
+
+
+def test_validate_on_a_small_store_gives_the_real_reason(tmp_path):
+    small = make_store(tmp_path / "small.duckdb", 7, n_artists=3)
+    done = CliRunner().invoke(app, ["validate", "--store", str(small)])
+    assert isinstance(done.exception, ParameterError)
+    message = str(done.exception)
+    assert "at least 12 analysed tracks" in message and "7 usable of 7 track(s)" in message
+    assert "every track is analysed already" in message and "musicwb extract" not in message
+    with Store(small) as store:  # one more track, not analysed yet
+        store.execute(
+            "INSERT INTO tracks (id, path, size, mtime, content_hash, added_at, updated_at) "
+            "VALUES (8, '/music/8.ogg', 1, 0, 'h8', now(), now())"
+        )
+    message = str(CliRunner().invoke(app, ["validate", "--store", str(small)]).exception)
+    assert "1 track(s) are not analysed yet: run `musicwb extract`" in message
+
+
+def test_validate_leaves_out_flagged_tracks_and_says_so(store_path):
+    _flag(store_path, {1: "silence", 2: "silence", 3: "steady_tone"})
+    runner = CliRunner()
+    done = runner.invoke(app, ["validate", "--store", str(store_path), "--variant", "zscore",
+                               "--json"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert report["n_tracks"] == 93
+    assert report["left_out"] == {
+        "missing": 0,
+        "flagged": {"silence": 2, "steady_tone": 1},
+        "total": 3,
+    }
+    text = runner.invoke(app, ["validate", "--store", str(store_path), "--variant", "zscore"])
+    assert "left out 3 analysed track(s): 2 silence, 1 steady-tone" in text.stdout
+    everything = runner.invoke(app, ["validate", "--store", str(store_path), "--variant",
+                                     "zscore", "--include-flagged", "--json"])  # fmt: skip
+    assert json.loads(everything.stdout)["n_tracks"] == 96
+    with pytest.raises(ParameterError, match="seed track 1 is flagged silence.*include-flagged"):
+        from musicwb.sonic.validation import validate_store
+
+        with Store(store_path, read_only=True) as store:
+            validate_store(store, variant="zscore", seed_track=1)

@@ -12,6 +12,7 @@ from musicwb.cli._common import (
     JsonOption,
     StoreOption,
     app,
+    echo_failure_reasons,
     print_frame,
     print_json,
     store_path,
@@ -56,7 +57,9 @@ def extract(
         "force": force,
         "retry_errors": retry_errors,
     }
-    with Store(store_path(store)) as opened:
+    # Opened per batch (hold_open=False): `tracks`, `playlist`, `enrich status` ... use the
+    # store between two commits; a commit waits up to a minute for a reader to finish.
+    with Store(store_path(store), hold_open=False, lock_wait_s=60.0) as opened:
         run_id = start_run(opened, kind="extract", parameters=parameters)
         try:
             summary = extract_library(
@@ -82,6 +85,9 @@ def extract(
         typer.echo(summary.describe())
     if summary.failed:
         typer.echo(f"{summary.failed} track(s) failed; see the sonic_errors table.", err=True)
+        echo_failure_reasons(
+            [reason for reason, n in summary.failure_reasons.items() for _ in range(n)]
+        )
 
 
 features_app = typer.Typer(help="Back up and restore the sonic features.", no_args_is_help=True)
@@ -156,7 +162,9 @@ app.add_typer(artifact_app, name="artifact")
 def artifact_build(
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Output .npz [default: <data_dir>/sonic_artifact.npz]."),
+        typer.Option(
+            "--out", help="Output .npz [default: <store stem>.artifact.npz beside the store]."
+        ),
     ] = None,
     variant: Annotated[
         str | None,
@@ -164,15 +172,27 @@ def artifact_build(
             "--variant", help="raw, zscore or robust_whiten [default: best of the last validate]."
         ),
     ] = None,
+    include_flagged: Annotated[
+        bool,
+        typer.Option(
+            "--include-flagged",
+            help="Keep tracks flagged as silence, near-silence or steady tone (left out by default).",
+        ),
+    ] = False,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write per-tower matrices, labels, fitted preprocessing and calibration to one .npz."""
-    from musicwb.sonic.artifact import build_artifact, load_artifact
+    """Write per-tower matrices, labels, fitted preprocessing and calibration to one .npz.
+
+    Tracks whose files are missing, and flagged tracks unless --include-flagged, are left out.
+    """
+    from musicwb.sonic.artifact import LeftOut, build_artifact, load_artifact
     from musicwb.store import Store
 
-    with Store(store_path(store), read_only=True) as opened:
-        path = build_artifact(opened, out=out, variant=variant)
+    with Store(store_path(store), read_only=True, hold_open=False) as opened:
+        path = build_artifact(
+            opened, out=out, variant=variant, include_flagged=include_flagged
+        )
     meta = load_artifact(path).meta
     if as_json:
         print_json({"path": str(path), **meta})
@@ -180,6 +200,10 @@ def artifact_build(
         typer.echo(
             f"{path}: {meta['n_tracks']} track(s), variant {meta['variant']} ({meta['variant_source']})"
         )
+        left = meta.get("left_out") or {}
+        line = LeftOut(missing=left.get("missing", 0), flagged=left.get("flagged", {})).describe()
+        if line:
+            typer.echo(line)
 
 
 @app.command()
@@ -190,22 +214,41 @@ def validate(
     seed_track: Annotated[
         int | None, typer.Option("--seed-track", help="Also report this track id as the seed.")
     ] = None,
+    include_flagged: Annotated[
+        bool,
+        typer.Option(
+            "--include-flagged",
+            help="Keep tracks flagged as silence, near-silence or steady tone (left out by default).",
+        ),
+    ] = False,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The similarity metrics over all seeds; with --variant all, names the best variant."""
+    """The similarity metrics over all seeds; with --variant all, names the best variant.
+
+    Tracks flagged as silence, near-silence or steady tone are left out unless --include-flagged.
+    """
     from musicwb.sonic.validation import validate_store
 
     with_store = store_path(store)
     from musicwb.store import Store
 
-    with Store(with_store, read_only=variant != "all") as opened:
-        report = validate_store(opened, variant=variant, seed_track=seed_track)
+    with Store(with_store, read_only=variant != "all", hold_open=False) as opened:
+        report = validate_store(
+            opened, variant=variant, seed_track=seed_track, include_flagged=include_flagged
+        )
     if as_json:
         print_json(report)
         return
+    from musicwb.sonic.artifact import LeftOut
     from musicwb.sonic.validation import report_frame
 
     typer.echo(report_frame(report).to_string(index=False))
+    left = report.get("left_out") or {}
+    line = LeftOut(missing=left.get("missing", 0), flagged=left.get("flagged", {})).describe()
+    if line:
+        typer.echo(line)
+    for note in report.get("notes") or []:
+        typer.echo(f"note: {note}")
     if "best_variant" in report:
         typer.echo(f"best variant: {report['best_variant']} (artifact build uses it)")

@@ -43,6 +43,7 @@ from musicwb.sonic.whiten import VARIANTS, fit_preprocessor, l2_normalise
 
 __all__ = [
     "METRICS",
+    "MIN_TRACKS",
     "RETRIEVAL_LIFT",
     "THRESHOLDS",
     "best_variant",
@@ -63,6 +64,8 @@ REQUIRED = ("topk_gap", "intra_artist", "intra_album", "precision_at_10")
 N_TOP = 30
 N_RANDOM = 100
 N_SHUFFLES = 20
+MIN_TRACKS = 12
+"""Validation needs this many analysed tracks: a seed's 10 nearest must leave others to rank."""
 
 
 def similarity_matrix(embedded: np.ndarray) -> np.ndarray:
@@ -186,8 +189,8 @@ def seed_table(
         ``track_id`` and the columns of :func:`seed_metrics`.
     """
     n = embedded.shape[0]
-    if n < 12:
-        raise ParameterError(f"validation needs at least 12 tracks with features, got {n}")
+    if n < MIN_TRACKS:
+        raise ParameterError(f"validation needs at least {MIN_TRACKS} tracks with features, got {n}")
     track_ids = np.arange(n) if track_ids is None else np.asarray(track_ids)
     similarities = similarity_matrix(embedded)
     rng = np.random.default_rng(random_state)
@@ -402,13 +405,83 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def too_few_tracks(store: Any, *, usable: int, left_out: Any) -> str:
+    """Why the store cannot be validated yet, for a person: the rule, the counts and what to do.
+
+    Parameters
+    ----------
+    store : musicwb.store.Store
+    usable : int
+        Analysed tracks validation can use (fewer than :data:`MIN_TRACKS`).
+    left_out : musicwb.sonic.artifact.LeftOut
+        The analysed tracks left out, and why.
+
+    Returns
+    -------
+    str
+    """
+    tracks, waiting, failed = store.rows(
+        "SELECT count(*), "
+        "count(*) FILTER (WHERE f.track_id IS NULL AND e.track_id IS NULL "
+        "AND t.missing_since IS NULL), "
+        "count(*) FILTER (WHERE f.track_id IS NULL AND e.track_id IS NOT NULL) "
+        "FROM tracks t LEFT JOIN sonic_features f ON f.track_id = t.id "
+        "LEFT JOIN sonic_errors e ON e.track_id = t.id"
+    )[0]
+    text = (
+        f"validation needs at least {MIN_TRACKS} analysed tracks (each track is compared with "
+        f"its 10 nearest, with random others and with its artist's and album's other tracks); "
+        f"this store has {usable} usable of {tracks} track(s)"
+    )
+    left = left_out.describe()
+    if left:
+        text += f"; {left}"
+    if waiting:
+        return text + f"; {waiting} track(s) are not analysed yet: run `musicwb extract`"
+    if failed:
+        return text + (
+            f"; {failed} track(s) failed extraction (see the sonic_errors table; `musicwb "
+            "extract --retry-errors` tries them again)"
+        )
+    return text + (
+        "; every track is analysed already: add more music to the library (`musicwb scan "
+        "FOLDER`) to validate"
+    )
+
+
+def _notes(features: Any) -> list[str]:
+    """What limits the metrics on this library (e.g. no artist with two tracks)."""
+    keys = pd.Series(features.artist_keys, dtype=object).dropna()
+    counts = keys.value_counts()
+    notes = []
+    if not (counts >= 2).any():
+        notes.append(
+            "no artist has two analysed tracks: intra_artist, precision_at_10 and map are "
+            "undefined, so no variant can pass; analyse more tracks per artist"
+        )
+    elif (counts >= 2).sum() < 2:
+        notes.append(
+            f"only one artist ({counts.index[0]}) has two or more analysed tracks: the "
+            "artist metrics rest on it alone"
+        )
+    return notes
+
+
 def validate_store(
-    store: Any, *, variant: str = "all", seed_track: Any = None, random_state: int = 0
+    store: Any,
+    *,
+    variant: str = "all",
+    seed_track: Any = None,
+    random_state: int = 0,
+    include_flagged: bool = False,
 ) -> dict[str, Any]:
     """Validate the store's features: one variant, or all side by side (naming the best).
 
     With ``variant="all"`` the result is recorded as a ``sonic_validation`` run, which
     :func:`musicwb.sonic.artifact.build_artifact` reads to pick the variant playlists use.
+    Tracks flagged as silence, near-silence or a steady tone are left out (they are not music
+    and would flatter or spoil every metric) unless ``include_flagged``; tracks whose file is
+    missing keep their features and stay in.
 
     Parameters
     ----------
@@ -418,6 +491,7 @@ def validate_store(
     seed_track : int, optional
         A track id whose own metrics are added under ``seed``.
     random_state : int, default 0
+    include_flagged : bool, default False
 
     Returns
     -------
@@ -425,17 +499,37 @@ def validate_store(
         One variant: ``variant``, ``n_tracks``, ``settings``, the :data:`METRICS` (each with
         ``mean``, ``std``, ``passes``, ...), ``passes`` and, with a seed, ``seed``. All:
         ``variants`` (name to that dict), ``best_variant``, ``best_settings``, ``run_id``.
+        Both: ``left_out`` (``missing``, ``flagged`` per flag, ``total``) and ``notes``
+        (what limits the metrics on this library).
+
+    Raises
+    ------
+    ParameterError
+        Fewer than :data:`MIN_TRACKS` usable tracks: the message gives the counts and the real
+        reason (not analysed yet, failed, flagged, or a library too small).
     """
     from musicwb.sonic.artifact import load_feature_set
 
     if variant != "all" and variant not in VARIANTS:
         raise ParameterError(f"variant must be 'all' or one of {VARIANTS}, got {variant!r}")
-    features = load_feature_set(store)
-    if len(features) < 12:
+    features = load_feature_set(store, include_flagged=include_flagged, include_missing=True)
+    if len(features) < MIN_TRACKS:
         raise ParameterError(
-            f"validation needs at least 12 analysed tracks, the store has {len(features)}: run "
-            "`musicwb extract` first"
+            too_few_tracks(store, usable=len(features), left_out=features.left_out)
         )
+    if seed_track is not None and seed_track not in set(features.track_ids.tolist()):
+        flagged = store.rows(
+            "SELECT content_flag FROM sonic_features WHERE track_id = ? "
+            "AND content_flag IS NOT NULL",
+            [seed_track],
+        )
+        if flagged:
+            raise ParameterError(
+                f"seed track {seed_track} is flagged {flagged[0][0]} (not music), so it is left "
+                "out of validation: choose another seed, or pass --include-flagged"
+            )
+    left_out = features.left_out.as_dict()
+    notes = _notes(features)
     chosen = VARIANTS if variant == "all" else (variant,)
     reports = {}
     for name in chosen:
@@ -460,7 +554,7 @@ def validate_store(
             report["seed"] = result["seed"]
         reports[name] = _plain(report)
     if variant != "all":
-        return reports[variant]
+        return {**reports[variant], "left_out": left_out, "notes": notes}
     best = best_variant({name: {"summary": r} for name, r in reports.items()})
     from musicwb.runs import finish_run, start_run
 
@@ -470,6 +564,8 @@ def validate_store(
         "best_variant": best,
         "best_settings": reports[best]["settings"],
         "n_tracks": len(features),
+        "left_out": left_out,
+        "notes": notes,
     }
     finish_run(store, run_id, status="ok", summary=combined)
     return {**combined, "run_id": run_id}
