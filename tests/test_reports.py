@@ -409,6 +409,47 @@ def test_cli_exits_non_zero_when_a_notebook_fails(tmp_path: Path) -> None:
     assert Path(summary["index_path"]).is_file()
 
 
+def test_ctrl_c_records_the_running_notebook_and_prints_where_the_index_is(tmp_path: Path) -> None:
+    """Ctrl-C in a terminal signals the batch's process group: the notebook that was running is
+    recorded as interrupted with its time (not 'not_run 0.0 s'), the index says so, the runs
+    row says interrupted, and the terminal shows the index path and no kernel traceback."""
+    import signal
+    import time
+
+    store_path = build_library_store(tmp_path / "lib.duckdb")
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    slow = 'open(store_path + ".started", "w").close()\nimport time\ntime.sleep(120)'
+    nbformat.write(_small_notebook("Slow", slow), folder / "slow.ipynb")
+    nbformat.write(_small_notebook("Later", "print(1)"), folder / "zz_later.ipynb")
+    started_marker = Path(str(store_path) + ".started")
+    batch = subprocess.Popen(
+        [MUSICWB, "batch", "--store", str(store_path), "--out", str(tmp_path / "reports")],
+        env={**os.environ, "MUSICWB_NOTEBOOKS_DIR": str(folder)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a terminal's foreground job
+    )
+    deadline = time.monotonic() + 120
+    while not started_marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert started_marker.exists(), "the slow notebook never started"
+    time.sleep(1.0)
+    os.killpg(batch.pid, signal.SIGINT)
+    out, err = batch.communicate(timeout=120)
+    assert batch.returncode == 130, err
+    assert "Traceback" not in err and "ZMQError" not in err
+    index = Path(err.split("interrupted; what ran is in ")[1].split()[0])
+    assert index.is_file()
+    rows = index_rows(index)
+    assert rows["slow"]["status"] == "interrupted" and rows["zz_later"]["status"] == "not_run"
+    assert float(out.split("slow")[1].split()[1]) >= 1.0  # its real time, not 0.0 s
+    with Store(store_path, read_only=True) as store:
+        runs = runs_frame(store, kind="batch")
+    assert runs["status"].tolist() == ["interrupted"]
+
+
 # -- validation before anything runs -----------------------------------------------------------
 
 

@@ -128,7 +128,7 @@ def test_second_writing_process_gets_a_clear_lock_error(tmp_path: Path) -> None:
             from musicwb.store import Store
             from musicwb.errors import StoreLockedError
             try:
-                Store({str(path)!r})
+                Store({str(path)!r}, lock_wait_s=0.5)
             except StoreLockedError as exc:
                 print("LOCKED:", exc)
             """
@@ -136,11 +136,84 @@ def test_second_writing_process_gets_a_clear_lock_error(tmp_path: Path) -> None:
         done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         assert "LOCKED:" in done.stdout
-        assert "is locked" in done.stdout and "PID" in done.stdout
+        assert "is locked (waited 0.5 s)" in done.stdout and "PID" in done.stdout
     # the holder's data is intact after the refused attempt
     with Store(path, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM runs") == 1
     assert issubclass(StoreLockedError, StoreError)
+
+
+def test_a_long_writer_that_does_not_hold_the_store_lets_other_processes_in(
+    tmp_path: Path,
+) -> None:
+    """A job writing with hold_open=False commits 60 times while this process opens the store
+    again and again, read-only and for writing: nobody gets a lock error, and every reader sees
+    a consistent, growing count."""
+    import time
+
+    path = tmp_path / "lib.duckdb"
+    Store(path).close()
+    script = textwrap.dedent(
+        f"""
+        import time
+        from musicwb.store import Store
+        store = Store({str(path)!r}, hold_open=False)
+        for i in range(60):
+            with store.transaction():
+                store.execute(
+                    "INSERT INTO runs VALUES (?, 'job', now(), NULL, 'running', '{{}}', NULL)",
+                    [f"run-{{i:03d}}"],
+                )
+            time.sleep(0.03)
+        print("WRITER DONE")
+        """
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    seen, own_writes = [], 0
+    while writer.poll() is None:
+        with Store(path, read_only=True) as reader:
+            seen.append(reader.scalar("SELECT count(*) FROM runs WHERE kind = 'job'"))
+        with Store(path) as other_writer:  # a second writer gets its turn too
+            other_writer.execute(
+                "INSERT INTO runs VALUES (?, 'other', now(), NULL, 'ok', '{}', NULL)",
+                [f"other-{own_writes}"],
+            )
+            own_writes += 1
+        time.sleep(0.01)
+    assert writer.wait(timeout=60) == 0 and "WRITER DONE" in writer.stdout.read()
+    assert len(seen) >= 10 and seen == sorted(seen) and seen[-1] <= 60
+    with Store(path, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM runs WHERE kind = 'job'") == 60
+        assert store.scalar("SELECT count(*) FROM runs WHERE kind = 'other'") == own_writes
+
+
+def test_a_reader_waits_for_a_commit_then_names_the_holder(tmp_path: Path) -> None:
+    path = tmp_path / "lib.duckdb"
+    Store(path).close()
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from musicwb.store import Store
+        with Store({str(path)!r}):
+            print("HOLDING", flush=True)
+            time.sleep(float(sys.argv[1]))
+        """
+    )
+    for hold_s, expect_ok in ((1.0, True), (30.0, False)):
+        holder = subprocess.Popen(
+            [sys.executable, "-c", script, str(hold_s)], stdout=subprocess.PIPE, text=True
+        )
+        assert holder.stdout.readline().strip() == "HOLDING"
+        try:
+            if expect_ok:  # the holder lets go within the wait
+                with Store(path, read_only=True, lock_wait_s=10) as store:
+                    assert store.schema_version() >= 1
+            else:
+                with pytest.raises(StoreLockedError, match=r"waited 1 s.*PID"):
+                    Store(path, read_only=True, lock_wait_s=1)
+        finally:
+            holder.kill()
+            holder.wait()
 
 
 def test_reader_sees_committed_writes_from_the_same_process(tmp_path: Path) -> None:

@@ -67,9 +67,10 @@ from musicwb.reports.plan import (
     load_batch_config,
     plan_batch,
 )
-from musicwb.reports.results import BatchResult, NotebookResult
+from musicwb.reports.results import BatchInterrupted, BatchResult, NotebookResult
 
 __all__ = [
+    "BatchInterrupted",
     "NOTEBOOKS_DIR",
     "OUTPUT_PARAMETER",
     "REPORT_CSP",

@@ -43,7 +43,7 @@ from musicwb.reports.plan import (
     plan_batch,
     settings_secrets,
 )
-from musicwb.reports.results import BatchResult, NotebookResult
+from musicwb.reports.results import BatchInterrupted, BatchResult, NotebookResult
 
 __all__ = ["run_batch"]
 
@@ -68,6 +68,22 @@ def _execution_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _kernel_manager_writing_to(log: Any) -> type:
+    """A kernel manager whose kernels write their stderr into ``log``, not into the terminal.
+
+    A kernel's own logging (and, when Ctrl-C stops the batch, the tracebacks of its closing
+    sockets) belongs with its notebook, not among the batch's progress and summary lines.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelManagerWithLog(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            kw["stderr"] = log
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return KernelManagerWithLog
+
+
 def _run_one(
     plan: NotebookPlan,
     *,
@@ -90,32 +106,46 @@ def _run_one(
     parameters.update(plan.parameters)
     ipynb_path = run_dir / f"{plan.name}.ipynb"
     html_path = run_dir / f"{plan.name}.html"
+    kernel_log_path = run_dir / f"{plan.name}.kernel.log"
     errors: list[str] = []
+    interrupted = False
     try:
-        papermill.execute_notebook(
-            str(plan.path),
-            str(ipynb_path),
-            parameters=parameters,
-            kernel_name=_KERNEL,
-            progress_bar=False,
-            log_output=False,
-            cwd=str(plan.path.parent),
-            execution_timeout=cell_timeout_s,
-            config=Config(_KERNEL_CONFIG),
-        )
+        with open(kernel_log_path, "wb") as kernel_log:
+            papermill.execute_notebook(
+                str(plan.path),
+                str(ipynb_path),
+                parameters=parameters,
+                kernel_name=_KERNEL,
+                progress_bar=False,
+                log_output=False,
+                cwd=str(plan.path.parent),
+                execution_timeout=cell_timeout_s,
+                config=Config(_KERNEL_CONFIG),
+                kernel_manager_class=_kernel_manager_writing_to(kernel_log),
+            )
+    except KeyboardInterrupt:
+        # What the notebook had done (findings stored, cells executed) is real: keep its partial
+        # output and report, and let the batch stop after recording it.
+        interrupted = True
+        errors.append(f"interrupted (Ctrl-C) after {time.perf_counter() - started:.1f} s")
     except Exception as exc:  # noqa: BLE001 -- recorded, shown in the index; the batch goes on
         errors.append(_execution_error(exc))
+    if kernel_log_path.exists() and kernel_log_path.stat().st_size == 0:
+        kernel_log_path.unlink()
     if ipynb_path.exists():
         try:
             nb = nbformat.read(ipynb_path, as_version=4)
             html_path.write_text(
                 export_html(nb, no_input=no_input, name=plan.name), encoding="utf-8"
             )
+        except KeyboardInterrupt:
+            interrupted = True
+            errors.append("interrupted (Ctrl-C) during the HTML export")
         except Exception as exc:  # noqa: BLE001 -- recorded, shown in the index; the batch goes on
             errors.append(f"HTML export failed: {type(exc).__name__}: {exc}")
     return NotebookResult(
         name=plan.name,
-        status="failed" if errors else "ok",
+        status="interrupted" if interrupted else "failed" if errors else "ok",
         duration_s=time.perf_counter() - started,
         parameters=parameters,
         ipynb_path=ipynb_path if ipynb_path.exists() else None,
@@ -201,6 +231,10 @@ def run_batch(
 
     Raises
     ------
+    BatchInterrupted
+        Ctrl-C (a :class:`KeyboardInterrupt`): the notebook that was running is recorded as
+        ``interrupted`` with its time and partial report, the index page and the ``runs`` row
+        are written, and the exception carries the :class:`BatchResult`.
     ParameterError
         Bad batch file, notebook name or parameter (nothing has been written).
     StoreError
@@ -248,25 +282,41 @@ def run_batch(
     index_path = run_dir / "index.html"
     results: list[NotebookResult] = []
     status, stopped_because = "failed", "the batch stopped on an unexpected error"
+    interrupted = False
     try:
         run_dir.mkdir(parents=True)
         bar = tqdm(plans, desc="notebooks", unit="notebook", file=sys.stderr, disable=not progress)
         for plan in bar:
             bar.set_postfix_str(plan.name)
-            results.append(
-                _run_one(
+            began = time.perf_counter()
+            try:
+                result = _run_one(
                     plan,
                     run_dir=run_dir,
                     store_path=store_path,
                     no_input=no_input,
                     cell_timeout_s=cell_timeout_s,
                 )
-            )
+            except KeyboardInterrupt:  # before the notebook started, or a second Ctrl-C
+                elapsed = time.perf_counter() - began
+                partial = run_dir / f"{plan.name}.ipynb"
+                result = NotebookResult(
+                    plan.name,
+                    "interrupted",
+                    elapsed,
+                    {},
+                    partial if partial.exists() else None,
+                    None,
+                    f"interrupted (Ctrl-C) after {elapsed:.1f} s",
+                )
+            results.append(result)
+            if result.status == "interrupted":
+                raise KeyboardInterrupt
         bar.close()
         status = "ok" if all(result.ok for result in results) else "failed"
     except KeyboardInterrupt:
-        status, stopped_because = "interrupted", "the batch was interrupted"
-        raise
+        status, stopped_because = "interrupted", "the batch was interrupted before it"
+        interrupted = True
     finally:
         total_s = time.perf_counter() - started_wall
         done = {result.name for result in results}
@@ -295,10 +345,13 @@ def run_batch(
             total_s=total_s,
             notebooks=shown,
         )
-    return BatchResult(
+    result = BatchResult(
         run_id=run_id,
         run_dir=run_dir,
         index_path=index_path,
-        notebooks=results,
+        notebooks=shown if interrupted else results,
         duration_s=time.perf_counter() - started_wall,
     )
+    if interrupted:
+        raise BatchInterrupted(result)
+    return result

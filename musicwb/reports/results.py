@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BatchResult", "NotebookResult"]
+__all__ = ["BatchInterrupted", "BatchResult", "NotebookResult"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ class NotebookResult:
     name : str
         The notebook's name (its file name without ``.ipynb``).
     status : str
-        ``"ok"``, ``"failed"``, or ``"not_run"`` (the batch was interrupted before it).
+        ``"ok"``, ``"failed"``, ``"interrupted"`` (Ctrl-C while it ran: what it had written is
+        kept) or ``"not_run"`` (the batch was interrupted before it).
     duration_s : float
         Wall time of execution and export.
     parameters : dict
@@ -119,7 +120,7 @@ class BatchResult:
         """A few lines for people: one per notebook, then the total."""
         lines = []
         for notebook in self.notebooks:
-            line = f"{notebook.name:<24} {notebook.status:<8} {notebook.duration_s:6.1f} s"
+            line = f"{notebook.name:<24} {notebook.status:<11} {notebook.duration_s:6.1f} s"
             if notebook.error:
                 line += f"  {notebook.error.splitlines()[0]}"
             lines.append(line)
@@ -133,3 +134,16 @@ class BatchResult:
 
 def _path_text(path: Path | None) -> str | None:
     return None if path is None else str(path)
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a batch; ``result`` says what ran, and the index page is written.
+
+    Parameters
+    ----------
+    result : BatchResult
+    """
+
+    def __init__(self, result: BatchResult) -> None:
+        super().__init__(f"batch {result.run_id} interrupted; index: {result.index_path}")
+        self.result = result
