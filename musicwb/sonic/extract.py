@@ -12,12 +12,27 @@ Three ways to run the same per-file function, :func:`analyse_track`:
 - ``workers=N``: N local processes (joblib's loky backend), results taken as they finish;
 - ``scheduler="tcp://host:8786"``: on a Dask cluster (``pip install 'musicwb[dask]'``).
 
-Each worker first calls :func:`musicwb.sonic.towers.configure_worker` (numba cache, one BLAS
-thread). A file that cannot be analysed gets one row in ``sonic_errors`` with its reason
-(``error:<Type>: message``) and the run goes on.
+Each worker first calls :func:`musicwb.sonic.towers.configure_worker` (its own slot of the
+numba cache beside the store, :attr:`~musicwb.store_paths.StorePaths.numba_cache`, so two
+processes never compile into one cache folder; one BLAS thread). A file that cannot be
+analysed gets one row in ``sonic_errors`` with its reason (``error:<Type>: message``) and the
+run goes on. A worker process that dies (a crash in native code, the out-of-memory killer) takes
+the tracks it had in hand with it: each of them is tried once more alone in a fresh process,
+and a track that kills that process too gets its ``sonic_errors`` row ("worker crashed
+(SIGSEGV) twice ..."); the batch goes on with the other tracks.
+
+Every analysed track is also checked for silence, near-silence and steady tones
+(:func:`musicwb.sonic.content.classify_content`); the flag and its reason are stored in the
+features row (``content_flag``, ``content_reason``).
 
 ``force=True`` re-analyses every track, but only after an automatic backup
-(:func:`musicwb.sonic.backups.backup_features`) and an explicit ``confirmed=True``.
+(:func:`musicwb.sonic.backups.backup_features`) and an explicit ``confirmed=True``. It replaces
+features batch by batch (new rows written and old ones removed in one transaction), so a run
+killed at any moment leaves every track with its old or its new features, never none; a track
+whose re-analysis fails keeps its old features beside the new error row.
+
+The store may be opened with ``hold_open=False`` (the CLI does): then it is opened only to read
+the work list and to commit each batch, and other processes use it in between.
 
 Examples
 --------
@@ -30,10 +45,12 @@ Examples
 
 from __future__ import annotations
 
-import itertools
 import os
+import re
 import resource
+import signal
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -46,8 +63,10 @@ import pandas as pd
 from musicwb.errors import MusicwbError, ParameterError
 from musicwb.sonic.towers import EXTRACTOR_VERSION, SEGMENTS, feature_names
 from musicwb.store import Store
+from musicwb.store_paths import StorePaths
 
 __all__ = [
+    "CRASH_HOOK_VARIABLE",
     "ExtractSummary",
     "analyse_track",
     "extract_library",
@@ -59,6 +78,9 @@ __all__ = [
 N_FEATURES = 137
 DEFAULT_BATCH = 8
 MAX_ERRORS_KEPT = 100  # failures listed in the summary; sonic_errors has them all
+CRASH_HOOK_VARIABLE = "MUSICWB_TEST_CRASH_PATHS"
+"""Test-only: a worker analysing a file whose path contains one of these (``os.pathsep``-separated)
+parts kills itself with SIGSEGV, the way a crash in native code does."""
 _WORKER_READY: dict[str, Path] = {}
 
 
@@ -84,6 +106,16 @@ class ExtractSummary:
     interrupted : bool
     errors : list of dict
         ``track_id``, ``path``, ``reason`` of the first :data:`MAX_ERRORS_KEPT` failures.
+    failure_reasons : dict of str to int
+        Every failure of the run counted by its reason (the file's path replaced by
+        ``<file>``, so that equal causes count together).
+    flagged : dict of str to int
+        Analysed tracks flagged as non-music, by flag (``silence``, ``near_silence``,
+        ``steady_tone``).
+    worker_crashes : int
+        Worker processes that died during the run (each crash is retried, see the module).
+    numba_cache : str or None
+        The numba cache folder the workers used (each process has its own slot beside it).
     """
 
     pending: int = 0
@@ -97,6 +129,10 @@ class ExtractSummary:
     backup: str | None = None
     interrupted: bool = False
     errors: list[dict[str, Any]] = field(default_factory=list)
+    failure_reasons: dict[str, int] = field(default_factory=dict)
+    flagged: dict[str, int] = field(default_factory=dict)
+    worker_crashes: int = 0
+    numba_cache: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -109,6 +145,11 @@ class ExtractSummary:
             f"up to date ({self.mode}, {self.workers} worker(s), {self.seconds:.1f} s, "
             f"{self.extractor_version})"
         )
+        if self.flagged:
+            kinds = ", ".join(f"{n} {flag}" for flag, n in sorted(self.flagged.items()))
+            text += f"; {sum(self.flagged.values())} flagged: {kinds}"
+        if self.worker_crashes:
+            text += f"; {self.worker_crashes} worker crash(es), their tracks retried alone"
         if self.backup:
             text += f"; backup before re-analysis: {self.backup}"
         if self.interrupted:
@@ -119,7 +160,9 @@ class ExtractSummary:
 # ---------------------------------------------------------------- which tracks
 
 
-def pending_tracks(store: Store, *, retry_errors: bool = False) -> pd.DataFrame:
+def pending_tracks(
+    store: Store, *, retry_errors: bool = False, everything: bool = False
+) -> pd.DataFrame:
     """Tracks that need analysis: no features for their current content hash.
 
     Parameters
@@ -127,12 +170,16 @@ def pending_tracks(store: Store, *, retry_errors: bool = False) -> pd.DataFrame:
     store : Store
     retry_errors : bool, default False
         Also return tracks whose analysis failed for this content and extractor version.
+    everything : bool, default False
+        Every track, analysed or not (a forced re-analysis).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``id``, ``path``, ``content_hash``, ordered by id.
     """
+    if everything:
+        return store.df("SELECT id, path, content_hash FROM tracks ORDER BY id")
     error_filter = (
         ""
         if retry_errors
@@ -151,7 +198,12 @@ def pending_tracks(store: Store, *, retry_errors: bool = False) -> pd.DataFrame:
 
 
 def analyse_track(
-    track_id: int, path: str, content_hash: str, *, data_dir: str | None = None
+    track_id: int,
+    path: str,
+    content_hash: str,
+    *,
+    data_dir: str | None = None,
+    numba_cache: str | None = None,
 ) -> dict[str, Any]:
     """Analyse one file; never raises for a bad file, returns an error record instead.
 
@@ -164,32 +216,42 @@ def analyse_track(
     content_hash : str
         The track's hash, kept with the result so that a later change of the file is seen.
     data_dir : str, optional
-        Where the numba cache lives (see :func:`~musicwb.sonic.towers.configure_worker`).
+        Legacy: the numba cache is ``<data_dir>/cache/numba`` when ``numba_cache`` is not given.
+    numba_cache : str, optional
+        The numba cache folder; this process takes its own slot of it (see
+        :func:`~musicwb.sonic.towers.configure_worker`).
 
     Returns
     -------
     dict
         ``{"track_id", "content_hash", "path", "ok": True, "matrix": ndarray (4, 137) float32,
-        "bpm_info", "fixed_grid", "duration_s", "n_beats", "seconds", "peak_rss_mb", "pid"}``
-        (the peak resident memory so far of the process that ran it, and its id), or ``{..., "ok":
-        False, "reason": "error:<Type>: message"}``.
+        "bpm_info", "fixed_grid", "duration_s", "n_beats", "content_flag", "content_reason",
+        "seconds", "peak_rss_mb", "pid"}`` (the peak resident memory so far of the process that
+        ran it, and its id), or ``{..., "ok": False, "reason": "error:<Type>: message"}``.
     """
+    from musicwb.sonic.numba_cache import busy
     from musicwb.sonic.towers import configure_worker, extract_features
 
-    key = str(data_dir)
+    key = f"{numba_cache}|{data_dir}"
     if key not in _WORKER_READY:
-        _WORKER_READY[key] = configure_worker(data_dir)
+        _WORKER_READY[key] = configure_worker(data_dir, numba_cache=numba_cache)
+    from musicwb.sonic.content import classify_content
     from musicwb.sonic.io import read_audio
 
     started = time.perf_counter()
     base = {"track_id": int(track_id), "path": str(path), "content_hash": str(content_hash)}
-    try:
-        audio = read_audio(path)
-        features = extract_features(audio.samples, sr=audio.sr)
-    except MusicwbError as exc:  # unreadable, corrupt or unsupported file: recorded, run goes on
-        return {**base, "ok": False, "reason": f"error:{type(exc).__name__}: {exc}"}
-    except (ValueError, RuntimeError, MemoryError, OSError) as exc:  # decoder/librosa failures
-        return {**base, "ok": False, "reason": f"error:{type(exc).__name__}: {path}: {exc}"}
+    with busy(_WORKER_READY[key], what=str(path)):
+        crash_on = os.environ.get(CRASH_HOOK_VARIABLE, "")
+        if any(part and part in str(path) for part in crash_on.split(os.pathsep)):
+            os.kill(os.getpid(), signal.SIGSEGV)  # test-only: a crash in native code
+        try:
+            audio = read_audio(path)
+            content = classify_content(audio.samples, sr=audio.sr)
+            features = extract_features(audio.samples, sr=audio.sr)
+        except MusicwbError as exc:  # unreadable, corrupt or unsupported file: recorded
+            return {**base, "ok": False, "reason": f"error:{type(exc).__name__}: {exc}"}
+        except (ValueError, RuntimeError, MemoryError, OSError) as exc:  # decoder/librosa
+            return {**base, "ok": False, "reason": f"error:{type(exc).__name__}: {path}: {exc}"}
     return {
         **base,
         "ok": True,
@@ -199,6 +261,8 @@ def analyse_track(
         "duration_s": features.duration_s,
         "n_beats": features.n_beats,
         "version": features.version,
+        "content_flag": content.flag,
+        "content_reason": content.reason,
         "seconds": time.perf_counter() - started,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "pid": os.getpid(),
@@ -251,6 +315,8 @@ def results_to_tables(results: list[dict[str, Any]]) -> tuple[Any, pd.DataFrame]
         flat = pa.array(np.ascontiguousarray(stacked[:, index, :]).ravel(), pa.float32())
         columns[f"vec_{segment}"] = pa.FixedSizeListArray.from_arrays(flat, N_FEATURES)
     columns["extracted_at"] = pa.array([now] * len(good), pa.timestamp("us"))
+    columns["content_flag"] = pa.array([r.get("content_flag") for r in good], pa.string())
+    columns["content_reason"] = pa.array([r.get("content_reason") for r in good], pa.string())
     errors = pd.DataFrame(
         {
             "track_id": [r["track_id"] for r in bad],
@@ -265,15 +331,31 @@ def results_to_tables(results: list[dict[str, Any]]) -> tuple[Any, pd.DataFrame]
     return pa.table(columns), errors
 
 
-def _write_batch(store: Store, results: list[dict[str, Any]]) -> tuple[int, int]:
+def _write_batch(
+    store: Store, results: list[dict[str, Any]], *, keep_features_on_failure: bool = False
+) -> tuple[int, int]:
+    """One transaction: each result replaces what the store held for its track.
+
+    With ``keep_features_on_failure`` (a forced re-analysis) a track whose analysis failed
+    keeps its old features beside the new error row, so no track is left without features.
+    """
     features, errors = results_to_tables(results)
-    ids = pd.DataFrame({"track_id": [r["track_id"] for r in results]})
+    replaced = pd.DataFrame(
+        {
+            "track_id": [
+                r["track_id"] for r in results if r["ok"] or not keep_features_on_failure
+            ]
+        },
+        dtype="int64",
+    )
+    ids = pd.DataFrame({"track_id": [r["track_id"] for r in results]}, dtype="int64")
     with store.transaction():
-        # Each result replaces whatever the store held for its track (old features or failure).
         store.execute("CREATE OR REPLACE TEMP TABLE _sonic_batch_ids (track_id BIGINT)")
+        store.execute("CREATE OR REPLACE TEMP TABLE _sonic_replaced_ids (track_id BIGINT)")
         store.insert("_sonic_batch_ids", ids)
+        store.insert("_sonic_replaced_ids", replaced)
         store.execute(
-            "DELETE FROM sonic_features WHERE track_id IN (SELECT track_id FROM _sonic_batch_ids)"
+            "DELETE FROM sonic_features WHERE track_id IN (SELECT track_id FROM _sonic_replaced_ids)"
         )
         store.execute(
             "DELETE FROM sonic_errors WHERE track_id IN (SELECT track_id FROM _sonic_batch_ids)"
@@ -281,35 +363,116 @@ def _write_batch(store: Store, results: list[dict[str, Any]]) -> tuple[int, int]
         store.insert("sonic_features", features)
         store.insert("sonic_errors", errors)
         store.execute("DROP TABLE _sonic_batch_ids")
+        store.execute("DROP TABLE _sonic_replaced_ids")
     return features.num_rows, len(errors)
+
+
+def _generic_reason(reason: str, path: str) -> str:
+    """A failure reason with the file's path taken out, so equal causes count together."""
+    return reason.replace(path, "<file>") if path else reason
 
 
 # ---------------------------------------------------------------- executors
 
 
-def _run_local(jobs: list[tuple], data_dir: str | None) -> Iterator[dict[str, Any]]:
+def _run_local(jobs: list[tuple], cache: dict[str, str | None]) -> Iterator[dict[str, Any]]:
     for job in jobs:
-        yield analyse_track(*job, data_dir=data_dir)
+        yield analyse_track(*job, **cache)
 
 
-def _run_loky(jobs: list[tuple], data_dir: str | None, workers: int) -> Iterator[dict[str, Any]]:
-    from joblib import Parallel, delayed
-    from joblib.externals.loky.process_executor import TerminatedWorkerError
+def _exit_signals(exc: BaseException) -> str:
+    """``SIGSEGV`` (or ``SIGKILL, SIGSEGV``) from loky's message about terminated workers."""
+    found = re.search(r"exit codes of the workers are \{(.*?)\}", str(exc))
+    names = sorted(set(re.findall(r"(SIG[A-Z0-9]+)", found.group(1)))) if found else []
+    if names:
+        return ", ".join(names)
+    codes = re.findall(r"-?\d+", found.group(1)) if found else []
+    return f"exit code {', '.join(codes)}" if codes else "killed"
 
-    parallel = Parallel(
-        n_jobs=workers,
-        backend="loky",
-        return_as="generator_unordered",
-        batch_size=1,
-        pre_dispatch=f"{2 * workers}",
-    )
+
+def _crash_record(job: tuple, reason: str) -> dict[str, Any]:
+    track_id, path, content_hash = job
+    return {
+        "track_id": int(track_id),
+        "path": str(path),
+        "content_hash": str(content_hash),
+        "ok": False,
+        "reason": f"error:WorkerCrashed: {reason}",
+        "worker_crash": True,
+    }
+
+
+def _retry_alone(job: tuple, cache: dict[str, str | None], first: BaseException, in_flight: int):
+    """Run one track again in a fresh process of its own; a second crash is its error row."""
+    from joblib.externals.loky import ProcessPoolExecutor
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    executor = ProcessPoolExecutor(max_workers=1)
     try:
-        yield from parallel(delayed(analyse_track)(*job, data_dir=data_dir) for job in jobs)
-    except TerminatedWorkerError as exc:
-        raise MusicwbError(
-            "an extraction worker process died (crash or out of memory); the finished batches "
-            f"are saved and a re-run resumes after them: {exc}"
-        ) from exc
+        return executor.submit(analyse_track, *job, **cache).result()
+    except BrokenProcessPool as exc:
+        return _crash_record(
+            job,
+            f"worker crashed ({_exit_signals(first)}) with {in_flight} track(s) in hand, then "
+            f"again ({_exit_signals(exc)}) on this track alone in a fresh process",
+        )
+    finally:
+        executor.shutdown(wait=False, kill_workers=True)
+
+
+def _run_loky(
+    jobs: list[tuple], cache: dict[str, str | None], workers: int, on_crash: Callable[[], None]
+) -> Iterator[dict[str, Any]]:
+    """Run the jobs on ``workers`` local processes, at most one track in hand per process.
+
+    When a process dies, the pool is broken and every track in hand fails with it: each is run
+    again alone in a fresh process (:func:`_retry_alone`), then a new pool takes the rest.
+    """
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
+
+    from joblib.externals.loky import ProcessPoolExecutor
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    queue = deque(jobs)
+    while queue:
+        executor = ProcessPoolExecutor(max_workers=min(workers, len(queue)))
+        running: dict[Future, tuple] = {}
+        crash: BaseException | None = None
+        suspects: list[tuple] = []
+        clean = False
+        try:
+            while queue or running:
+                while queue and crash is None and len(running) < workers:
+                    job = queue.popleft()
+                    try:
+                        running[executor.submit(analyse_track, *job, **cache)] = job
+                    except BrokenProcessPool as exc:
+                        queue.appendleft(job)
+                        crash = exc
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = running.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        yield future.result()
+                    elif isinstance(error, BrokenProcessPool):
+                        crash = crash or error
+                        suspects.append(job)
+                    else:  # e.g. a result that cannot be pickled: recorded like any failure
+                        yield {
+                            **_crash_record(job, ""),
+                            "reason": f"error:{type(error).__name__}: {job[1]}: {error}",
+                            "worker_crash": False,
+                        }
+            clean = crash is None
+        finally:
+            executor.shutdown(wait=clean, kill_workers=not clean)
+        if crash is not None:
+            on_crash()
+            for job in suspects:
+                yield _retry_alone(job, cache, crash, len(suspects))
 
 
 def _connect_dask(scheduler: str) -> Any:
@@ -325,15 +488,26 @@ def _connect_dask(scheduler: str) -> Any:
         raise ParameterError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from exc
 
 
-def _run_dask(jobs: list[tuple], data_dir: str | None, client: Any) -> Iterator[dict[str, Any]]:
-    from distributed import as_completed
+def _run_dask(
+    jobs: list[tuple], cache: dict[str, str | None], client: Any, on_crash: Callable[[], None]
+) -> Iterator[dict[str, Any]]:
+    """Run the jobs on a Dask cluster. The scheduler itself re-runs the task of a worker that
+    died (``distributed.scheduler.allowed-failures`` times); after that the task raises
+    ``KilledWorker``, which becomes that track's error row."""
+    from distributed import KilledWorker, as_completed
 
-    futures = [client.submit(analyse_track, *job, data_dir=data_dir, pure=False) for job in jobs]
+    futures = {client.submit(analyse_track, *job, **cache, pure=False): job for job in jobs}
     try:
-        for future in as_completed(futures):
-            yield future.result()
+        for future in as_completed(list(futures)):
+            try:
+                yield future.result()
+            except KilledWorker as exc:
+                on_crash()
+                yield _crash_record(
+                    futures[future], f"Dask worker died on every try of this track: {exc}"
+                )
     finally:
-        client.cancel(futures)
+        client.cancel(list(futures))
 
 
 # ---------------------------------------------------------------- the batch
@@ -350,6 +524,7 @@ def extract_library(
     batch_size: int = DEFAULT_BATCH,
     progress: bool = True,
     data_dir: str | Path | None = None,
+    numba_cache: str | Path | None = None,
     backup_dir: str | Path | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> ExtractSummary:
@@ -358,13 +533,15 @@ def extract_library(
     Parameters
     ----------
     store : Store
-        Open for writing.
+        Open for writing; ``hold_open=False`` lets other processes use it between batches.
     workers : int, default 1
-        Local processes (loky) when above 1; ignored with ``scheduler``.
+        Local processes (loky) when above 1; ignored with ``scheduler``. With 1 the analysis
+        runs in this process.
     scheduler : str, optional
         A Dask scheduler address (``tcp://host:8786``): run on that cluster instead.
     force : bool, default False
-        Re-analyse every track. Backs up the current features first; needs ``confirmed``.
+        Re-analyse every track, replacing features batch by batch. Backs up the current
+        features first; needs ``confirmed``.
     confirmed : bool, default False
         The explicit confirmation ``force`` requires.
     retry_errors : bool, default False
@@ -374,9 +551,14 @@ def extract_library(
     progress : bool, default True
         A tqdm bar on stderr.
     data_dir : str or Path, optional
-        The musicwb data folder (numba cache, backups); default from the settings.
+        Legacy: when given, the numba cache is ``<data_dir>/cache/numba`` and the backups go to
+        ``<data_dir>/sonic_backups`` (unless ``numba_cache``/``backup_dir`` say otherwise).
+    numba_cache : str or Path, optional
+        The numba cache folder (default: beside the store,
+        :attr:`~musicwb.store_paths.StorePaths.numba_cache`).
     backup_dir : str or Path, optional
-        Where the forced run's backup goes (default ``<data_dir>/sonic_backups``).
+        Where the forced run's backup goes (default: beside the store,
+        :attr:`~musicwb.store_paths.StorePaths.backups`).
     on_result : callable, optional
         Called with each worker result as it arrives (after it is queued for writing).
 
@@ -399,13 +581,18 @@ def extract_library(
             "force re-analyses every track: confirm it (--yes); the current features are "
             "backed up first"
         )
-    from musicwb.config import get_settings
-
-    data_dir = Path(data_dir) if data_dir is not None else get_settings().data_dir
+    paths = StorePaths.of(store.path)
+    if numba_cache is None:
+        numba_cache = (
+            Path(data_dir) / "cache" / "numba" if data_dir is not None else paths.numba_cache
+        )
+    if backup_dir is None:
+        backup_dir = Path(data_dir) / "sonic_backups" if data_dir is not None else paths.backups
     started = time.perf_counter()
     summary = ExtractSummary(
         mode="dask" if scheduler else ("loky" if workers > 1 else "local"),
         workers=workers,
+        numba_cache=str(Path(numba_cache).absolute()),
     )
     client = _connect_dask(scheduler) if scheduler else None  # fail before changing anything
     try:
@@ -418,8 +605,8 @@ def extract_library(
             retry_errors=retry_errors,
             batch_size=batch_size,
             progress=progress,
-            data_dir=data_dir,
-            backup_dir=backup_dir,
+            numba_cache=Path(numba_cache).absolute(),
+            backup_dir=Path(backup_dir),
             on_result=on_result,
             started=started,
         )
@@ -429,36 +616,29 @@ def extract_library(
 
 
 def _extract(
-    store,
-    summary,
+    store: Store,
+    summary: ExtractSummary,
     *,
-    client,
-    workers,
-    force,
-    retry_errors,
-    batch_size,
-    progress,
-    data_dir,
-    backup_dir,
-    on_result,
-    started,
+    client: Any,
+    workers: int,
+    force: bool,
+    retry_errors: bool,
+    batch_size: int,
+    progress: bool,
+    numba_cache: Path,
+    backup_dir: Path,
+    on_result: Callable[[dict[str, Any]], None] | None,
+    started: float,
 ) -> ExtractSummary:
-    if force:
+    if force and store.scalar("SELECT count(*) FROM sonic_features"):
         from musicwb.sonic.backups import backup_features
 
-        if store.scalar("SELECT count(*) FROM sonic_features"):
-            info = backup_features(
-                store,
-                name=None,
-                backup_dir=backup_dir or data_dir / "sonic_backups",
-                reason="before extract --force",
-            )
-            summary.backup = info["name"]
-        with store.transaction():
-            store.execute("DELETE FROM sonic_features")
-            store.execute("DELETE FROM sonic_errors")
+        info = backup_features(
+            store, name=None, backup_dir=backup_dir, reason="before extract --force"
+        )
+        summary.backup = info["name"]
 
-    todo = pending_tracks(store, retry_errors=retry_errors)
+    todo = pending_tracks(store, retry_errors=retry_errors, everything=force)
     total = int(store.scalar("SELECT count(*) FROM tracks"))
     summary.pending = len(todo)
     summary.up_to_date = total - len(todo)
@@ -467,28 +647,27 @@ def _extract(
         summary.seconds = time.perf_counter() - started
         return summary
 
-    cache_dir = str(data_dir)
-    if client is not None or workers > 1:
-        # Worker processes compiling numba kernels into one cold cache at the same time corrupt
-        # it (segfaults). One worker analyses the first file alone, so the cache the workers
-        # share is warm before they run together. (Warming it in this process is not enough:
-        # a process that compiled the kernels earlier, e.g. a notebook, writes no cache.)
-        first, rest = jobs[:1], jobs[1:]
-        if client is not None:
-            batches = (_run_dask(part, cache_dir, client) for part in (first, rest))
-        else:
-            batches = (_run_loky(part, cache_dir, workers) for part in (first, rest))
-        results: Iterable[dict[str, Any]] = itertools.chain.from_iterable(batches)
+    cache: dict[str, str | None] = {"numba_cache": str(numba_cache)}
+
+    def crashed() -> None:
+        summary.worker_crashes += 1
+
+    if client is not None:
+        results: Iterable[dict[str, Any]] = _run_dask(jobs, cache, client, crashed)
+    elif workers > 1:
+        results = _run_loky(jobs, cache, workers, crashed)
     else:
-        results = _run_local(jobs, cache_dir)
+        results = _run_local(jobs, cache)
 
     from tqdm.auto import tqdm
 
     buffer: list[dict[str, Any]] = []
+    reasons: Counter[str] = Counter()
+    flagged: Counter[str] = Counter()
 
     def flush() -> None:
         if buffer:
-            ok, bad = _write_batch(store, buffer)
+            ok, bad = _write_batch(store, buffer, keep_features_on_failure=force)
             summary.analysed += ok
             summary.failed += bad
             failures = [
@@ -496,6 +675,10 @@ def _extract(
                 for r in buffer
                 if not r["ok"]
             ]
+            reasons.update(_generic_reason(f["reason"], f["path"]) for f in failures)
+            flagged.update(r["content_flag"] for r in buffer if r["ok"] and r["content_flag"])
+            summary.failure_reasons = dict(reasons.most_common())
+            summary.flagged = dict(sorted(flagged.items()))
             summary.errors.extend(failures[: max(0, MAX_ERRORS_KEPT - len(summary.errors))])
             buffer.clear()
 
@@ -513,6 +696,9 @@ def _extract(
         flush()  # keep what finished; the re-run resumes after it
         raise
     finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # stops the worker processes now, also on Ctrl-C
         bar.close()
         if not summary.interrupted:
             flush()

@@ -642,41 +642,62 @@ def _segment_vector(frames, a: int, b: int, *, beats, onset_peaks, local, track_
 # ---------------------------------------------------------------- worker set-up
 
 
-def configure_worker(data_dir: str | Path | None = None, *, blas_threads: int = 1) -> Path:
-    """Prepare a worker process: a persistent numba cache and a fixed number of BLAS threads.
+def configure_worker(
+    data_dir: str | Path | None = None,
+    *,
+    numba_cache: str | Path | None = None,
+    blas_threads: int = 1,
+) -> Path:
+    """Prepare a worker process: its own numba cache slot and a fixed number of BLAS threads.
 
     Call it first thing in a worker, before librosa is imported: numba reads
-    ``NUMBA_CACHE_DIR`` when it loads, and the cache lets every worker reuse the compiled
-    beat tracker instead of compiling it again. An existing ``NUMBA_CACHE_DIR`` is kept.
+    ``NUMBA_CACHE_DIR`` when librosa defines its compiled functions, and the cache lets later
+    runs reuse the compiled beat tracker instead of compiling it again. Two processes must
+    never compile into one cache folder at the same time (that corrupts it, and every later
+    run crashes with SIGSEGV), so each process takes a *slot* of the cache for its lifetime
+    (:func:`musicwb.sonic.numba_cache.acquire_slot`): the folder itself for the first process,
+    ``numba.1``, ``numba.2`` ... beside it for the others. A ``NUMBA_CACHE_DIR`` set by the user
+    is taken as the cache folder; one inherited from a parent process that ran this function
+    is not (the child takes its own slot).
     With ``P`` worker processes on ``P`` cores, one BLAS thread each avoids oversubscription.
 
     Parameters
     ----------
     data_dir : str or Path, optional
         The musicwb data directory (default: ``get_settings().data_dir``); the cache goes to
-        ``<data_dir>/cache/numba``.
+        ``<data_dir>/cache/numba``. Ignored when ``numba_cache`` is given.
+    numba_cache : str or Path, optional
+        The cache folder itself (extraction passes
+        :attr:`musicwb.store_paths.StorePaths.numba_cache`, beside the store).
     blas_threads : int, default 1
 
     Returns
     -------
     Path
-        The numba cache directory in effect.
+        The numba cache slot in effect (``NUMBA_CACHE_DIR``).
 
     Examples
     --------
-    >>> configure_worker("/tmp/musicwb-data")  # doctest: +SKIP
-    PosixPath('/tmp/musicwb-data/cache/numba')
+    >>> configure_worker(numba_cache="/tmp/musicwb-data/lib.cache/numba")  # doctest: +SKIP
+    PosixPath('/tmp/musicwb-data/lib.cache/numba')
     """
+    from musicwb.sonic.numba_cache import acquire_slot
+
     if blas_threads < 1:
         raise ParameterError(f"blas_threads must be at least 1, got {blas_threads!r}")
-    if data_dir is None:
-        from musicwb.config import get_settings
+    inherited = os.environ.get("NUMBA_CACHE_DIR")
+    if inherited and inherited != os.environ.get(_SLOT_VARIABLE):
+        root = Path(inherited)  # the user's choice
+    elif numba_cache is not None:
+        root = Path(numba_cache)
+    else:
+        if data_dir is None:
+            from musicwb.config import get_settings
 
-        data_dir = get_settings().data_dir
-    if "NUMBA_CACHE_DIR" not in os.environ:
-        os.environ["NUMBA_CACHE_DIR"] = str(Path(data_dir).resolve() / "cache" / "numba")
-    cache_dir = Path(os.environ["NUMBA_CACHE_DIR"])
-    cache_dir.mkdir(parents=True, exist_ok=True)
+            data_dir = get_settings().data_dir
+        root = Path(data_dir).resolve() / "cache" / "numba"
+    cache_dir = acquire_slot(root)
+    os.environ["NUMBA_CACHE_DIR"] = os.environ[_SLOT_VARIABLE] = str(cache_dir)
     # For BLAS libraries loaded after this call (and child processes).
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, str(blas_threads))
@@ -688,3 +709,6 @@ def configure_worker(data_dir: str | Path | None = None, *, blas_threads: int = 
 
     threadpool_limits(limits=blas_threads)  # covers BLAS libraries numpy has already loaded
     return cache_dir
+
+
+_SLOT_VARIABLE = "MUSICWB_NUMBA_SLOT"  # the slot configure_worker chose (children inherit it)
