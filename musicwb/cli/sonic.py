@@ -12,6 +12,7 @@ from musicwb.cli._common import (
     JsonOption,
     StoreOption,
     app,
+    echo_failure_reasons,
     print_frame,
     print_json,
     store_path,
@@ -56,7 +57,9 @@ def extract(
         "force": force,
         "retry_errors": retry_errors,
     }
-    with Store(store_path(store)) as opened:
+    # Opened per batch (hold_open=False): `tracks`, `playlist`, `enrich status` ... use the
+    # store between two commits; a commit waits up to a minute for a reader to finish.
+    with Store(store_path(store), hold_open=False, lock_wait_s=60.0) as opened:
         run_id = start_run(opened, kind="extract", parameters=parameters)
         try:
             summary = extract_library(
@@ -82,6 +85,9 @@ def extract(
         typer.echo(summary.describe())
     if summary.failed:
         typer.echo(f"{summary.failed} track(s) failed; see the sonic_errors table.", err=True)
+        echo_failure_reasons(
+            [reason for reason, n in summary.failure_reasons.items() for _ in range(n)]
+        )
 
 
 features_app = typer.Typer(help="Back up and restore the sonic features.", no_args_is_help=True)
