@@ -24,7 +24,9 @@ def _missing(store_path: Path) -> dict[str, bool]:
 
 
 def _library(music: Path, n: int = 4) -> list[Path]:
-    return [write_audio(music / f"Artist {i} - Track {i}.flac", seconds=0.3, seed=i) for i in range(n)]
+    return [
+        write_audio(music / f"Artist {i} - Track {i}.flac", seconds=0.3, seed=i) for i in range(n)
+    ]
 
 
 def _parts(summary: dict) -> int:

@@ -1,9 +1,11 @@
-"""Importing tracklists: three formats, malformed rows reported, re-import changes nothing."""
+"""Importing tracklists: three formats, malformed rows reported, re-import changes nothing;
+several files with bad ones among them, encodings, and files broken as a whole."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +120,136 @@ def test_real_mixesdb_files_import(shared_data, tmp_path):
     assert n == summary.entries == 3047
     assert {e["location"] for e in summary.errors} == {"line 218", "line 222"}
     assert unknown >= 467  # the README's `?`/`ID` entries, plus "Artist - ?" ones
+
+
+# -- several files, some bad: per-file outcome, the good ones imported, nothing of a bad one --
+
+CP1252 = ("set_id,dj,position,raw\n"
+          "s9,Caf\xe9 DJ,1,Ren\xe9 - Ol\xe9 [Label]\n"
+          "s9,Caf\xe9 DJ,2,ID - ID\n").encode("cp1252")  # fmt: skip
+
+
+def _import_cli(*args: str, store) -> object:
+    from typer.testing import CliRunner
+
+    from musicwb.cli import app
+
+    return CliRunner().invoke(app, ["tracklists", "import", *args, "--store", str(store)])
+
+
+def _sources(store_path) -> dict[str, int]:
+    with Store(store_path, read_only=True) as store:
+        return dict(store.rows(
+            "SELECT s.source_file, count(*) FROM tracklist_entries AS e "
+            "JOIN tracklist_sets AS s USING (set_id) GROUP BY 1"
+        ))  # fmt: skip
+
+
+def test_good_and_bad_files_each_get_a_line_and_the_good_one_is_imported(tmp_path):
+    good = tmp_path / "Ben_Klock_tracklists.csv"
+    good.write_text(MIXESDB, encoding="utf-8")
+    bad = tmp_path / "Latin_tracklists.csv"
+    other = MIXESDB.replace("https://m/", "https://n/")  # other sets
+    bad.write_bytes(other.replace("Trevino", "Trevi\u00f1o").encode("cp1252"))
+    store = tmp_path / "s.duckdb"
+
+    done = _import_cli(str(good), str(bad), store=store)
+
+    assert done.exit_code == 1
+    offset = other.encode().index(b"Trevino") + 5
+    imported = f"{good}: imported 4 entries in 2 set(s) (3 unknown); 2 malformed row(s) skipped"
+    assert imported in done.stdout
+    assert (f"{bad}: FAILED, nothing imported: not UTF-8 (byte 0xf1 at offset {offset}, line 2); "
+            "save it as UTF-8 or pass --encoding cp1252") in done.stdout  # fmt: skip
+    assert "1 of 2 file(s) failed and were not imported" in done.stderr
+    assert "top failure reasons:" in done.stderr
+    assert _sources(store) == {str(good): 4}
+    with Store(store, read_only=True) as opened:
+        assert opened.rows("SELECT file_path FROM tracklist_imports") == [(str(good),)]
+
+    as_json = _import_cli(str(good), str(bad), "--json", store=store)
+    assert as_json.exit_code == 1
+    summary = json.loads(as_json.stdout)
+    assert [(f["file"], f["status"]) for f in summary["per_file"]] == [
+        (str(good), "skipped"), (str(bad), "failed"),
+    ]  # fmt: skip
+    assert summary["ok"] is False and summary["failed"][0]["file"] == str(bad)
+
+    fixed = _import_cli(str(bad), "--encoding", "cp1252", store=store)
+    assert fixed.exit_code == 0, fixed.stdout
+    assert _sources(store) == {str(good): 4, str(bad): 4}
+
+
+def test_non_utf8_files_name_the_byte_and_hint_at_the_encoding(tmp_path):
+    path = tmp_path / "sets.csv"
+    path.write_bytes(CP1252)
+    offset = CP1252.index(b"\xe9")
+    with pytest.raises(SourceError) as caught:
+        read_tracklists(path, fmt="csv")
+    assert str(caught.value) == (
+        f"{path}: not UTF-8 (byte 0xe9 at offset {offset}, line 2); "
+        "save it as UTF-8 or pass --encoding cp1252"
+    )
+    parsed = read_tracklists(path, fmt="csv", encoding="cp1252")
+    assert parsed.sets.dj.tolist() == ["Caf\u00e9 DJ"]
+    assert parsed.entries.artist.tolist() == ["Ren\u00e9", None]
+
+    undefined_in_cp1252 = tmp_path / "latin.csv"  # 0x81 has no cp1252 character
+    undefined_in_cp1252.write_bytes(b"set_id,dj,position,raw\ns1,A\x81,1,X - Y\n")
+    with pytest.raises(SourceError, match=r"byte 0x81 .*--encoding latin-1"):
+        read_tracklists(undefined_in_cp1252, fmt="csv")
+    utf16 = tmp_path / "utf16.json"
+    utf16.write_text('{"sets": []}', encoding="utf-16")
+    with pytest.raises(SourceError, match=r"utf16\.json: not UTF-8 .*--encoding utf-16"):
+        read_tracklists(utf16, fmt="json")
+    bom = tmp_path / "DJ_tracklists.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + MIXESDB.encode())
+    assert len(read_tracklists(bom, fmt="mixesdb").entries) == 4
+    with pytest.raises(ParameterError, match="--encoding 'klingon'"):
+        read_tracklists(bom, fmt="mixesdb", encoding="klingon")
+
+
+def test_broken_files_fail_whole_naming_the_line(tmp_path):
+    quote = tmp_path / "quote.csv"  # a quote opened on line 3 and never closed
+    quote.write_text('set_id,dj,position,raw\ns1,DJ,1,A - B\ns1,DJ,2,"C - D\ns1,DJ,3,E - F\n')
+    broken_json = tmp_path / "sets.json"
+    broken_json.write_text('{"sets": [\n  {"dj": "A", "entries": ["X - Y",]}\n]}\n')
+    nothing = tmp_path / "nothing.csv"
+    nothing.write_text("set_id,dj,position,raw\ns1,DJ,x,A - B\n")
+    store = tmp_path / "s.duckdb"
+
+    with Store(store) as opened:
+        csv_summary = import_tracklists(opened, [quote, nothing], fmt="csv", progress=False)
+        json_summary = import_tracklists(opened, [broken_json], fmt="json", progress=False)
+        assert opened.scalar("SELECT count(*) FROM tracklist_entries") == 0
+        assert opened.scalar("SELECT count(*) FROM tracklist_imports") == 0
+
+    reasons = {Path(f["file"]).name: f["reason"] for f in csv_summary.failed + json_summary.failed}
+    assert "the row starting on line 3" in reasons["quote.csv"]
+    assert reasons["nothing.csv"].startswith(f"{nothing}: no tracklist entry could be read")
+    assert "line 2: position 'x' is not a number" in reasons["nothing.csv"]
+    assert "line 2 column" in reasons["sets.json"]
+    assert not csv_summary.ok and csv_summary.files == []
+
+
+def test_rows_with_extra_fields_are_malformed_rows_with_their_physical_line(tmp_path):
+    path = tmp_path / "sets.csv"
+    path.write_text('set_id,dj,position,raw\ns1,DJ,1,"A - B\n(part two)"\n'
+                    "s1,DJ,2,C, D - E\n\ns1,DJ,3,F - G\n")  # fmt: skip
+    parsed = read_tracklists(path, fmt="csv")
+    assert parsed.entries.position.tolist() == [1, 3]
+    assert parsed.errors[["location", "reason"]].values.tolist() == [
+        ["line 4", "5 fields where the header has 4 (an unquoted comma?)"],
+    ]
+
+
+def test_strict_refuses_a_file_with_malformed_rows(tmp_path):
+    path = tmp_path / "Ben_Klock_tracklists.csv"
+    path.write_text(MIXESDB)
+    store = tmp_path / "s.duckdb"
+    done = _import_cli(str(path), "--strict", store=store)
+    assert done.exit_code == 1
+    assert "FAILED, nothing imported: 2 malformed row(s); first: line 5" in done.stdout
+    assert _sources(store) == {}
+    assert _import_cli(str(path), store=store).exit_code == 0
+    assert _sources(store) == {str(path): 4}

@@ -28,22 +28,46 @@ FormatOption = Annotated[
 def tracklists_import(
     paths: Annotated[list[Path], typer.Argument(help="Tracklist files.")],
     fmt: FormatOption = "mixesdb",
+    encoding: Annotated[
+        str,
+        typer.Option(
+            "--encoding", help="The files' text encoding, e.g. cp1252 or latin-1 [default: utf-8]."
+        ),
+    ] = "utf-8",
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse a whole file if any of its rows is malformed."),
+    ] = False,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import tracklist files; malformed rows are reported with file and line, the rest goes in.
 
-    Re-importing a file already imported (same content) changes nothing.
+    Each file is reported on its own line. A file that cannot be read (wrong encoding, broken
+    quoting, missing columns) is not imported at all, the others are, and the command exits
+    with 1. Re-importing a file already imported (same content) changes nothing.
     """
+    from musicwb.cli._common import echo_failure_reasons
     from musicwb.linkage.tracklists import import_tracklists
     from musicwb.store import Store
 
     with Store(store_path(store)) as opened:
-        summary = import_tracklists(opened, paths, fmt=fmt, progress=not as_json)
+        summary = import_tracklists(
+            opened, paths, fmt=fmt, encoding=encoding, strict=strict, progress=not as_json
+        )
     if as_json:
         print_json(summary.as_dict())
     else:
         typer.echo(summary.describe())
+    if summary.failed:
+        echo_failure_reasons(item["reason"] for item in summary.failed)
+        done = len(summary.files) + len(summary.skipped)
+        typer.echo(
+            f"{len(summary.failed)} of {len(summary.per_file)} file(s) failed and were not "
+            f"imported; {done} other file(s) were imported or already there.",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 identify_app = typer.Typer(

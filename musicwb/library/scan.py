@@ -25,9 +25,10 @@ in one transaction.
 
 Every file seen is counted once, as added, updated, unchanged, moved or error (a file that
 could not even be listed, e.g. a broken symbolic link, is an error too); missing tracks and
-folders that could not be listed are counted apart. Fields that came from elsewhere than this scan (a metadata CSV, MusicBrainz,
-a manual edit) survive a re-read of the file's tags; only a metadata CSV given to the scan
-overrides them.
+folders that could not be listed are counted apart.
+
+Fields that came from elsewhere than this scan (a metadata CSV, MusicBrainz, a manual edit)
+survive a re-read of the file's tags; only a metadata CSV given to the scan overrides them.
 
 Writes go in batches of :data:`BATCH_SIZE` files, each in one transaction: an interrupted scan
 loses at most the batch in hand, and running it again carries on (finished batches are then

@@ -2,8 +2,13 @@
 
 Every raw line goes through :func:`musicwb.titles.parse_title` (``source="tracklist"``); unknown
 slots ("ID - ID", "?", "Artist - ID") are flagged. A malformed row is reported with its file and
-line (or JSON location) and skipped; the rest of the file is imported. A file is identified by
-the SHA-256 of its bytes: importing the same file again changes nothing.
+line (or JSON location) and skipped; the rest of the file is imported (``strict=True`` refuses
+the whole file instead). A file that cannot be read as a whole (not in the given encoding, a
+broken CSV quote or JSON document, missing columns, no entry at all) fails with an error that
+names the file and the line or byte, and nothing of it is imported; the other files of the same
+import go in, and the summary says which failed and why. Files are UTF-8 by default (a BOM is
+fine); ``encoding="cp1252"`` and the like read others. A file is identified by the SHA-256 of its
+bytes: importing the same file again changes nothing.
 
 Formats
 -------
@@ -29,7 +34,10 @@ Examples
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
+import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -78,7 +86,26 @@ class ParsedTracklists:
 
 @dataclass
 class ImportSummary:
-    """The outcome of :func:`import_tracklists`."""
+    """The outcome of :func:`import_tracklists`, in total and per file.
+
+    Attributes
+    ----------
+    files : list of str
+        The files imported.
+    skipped : list of str
+        The files already imported before (same content): nothing changed.
+    sets, entries, unknown : int
+        Sets, entries and unknown entries imported, over all files.
+    errors : list of dict
+        The malformed rows of the imported files (``file_path, location, line, reason``);
+        skipped, the rest of their file imported.
+    failed : list of dict
+        ``{"file", "reason"}`` of each file that could not be imported at all (nothing of it
+        went in).
+    per_file : list of dict
+        ``{"file", "status", "sets", "entries", "unknown", "malformed", "reason"}`` for every
+        file given, in order; ``status`` is ``imported``, ``skipped`` or ``failed``.
+    """
 
     files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -86,6 +113,13 @@ class ImportSummary:
     entries: int = 0
     unknown: int = 0
     errors: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    per_file: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no file failed."""
+        return not self.failed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,15 +129,34 @@ class ImportSummary:
             "entries": self.entries,
             "unknown": self.unknown,
             "errors": self.errors,
+            "failed": self.failed,
+            "per_file": self.per_file,
+            "ok": self.ok,
         }
 
     def describe(self) -> str:
-        lines = [
-            (f"imported {len(self.files)} file(s): {self.sets} sets, {self.entries} entries "
-             f"({self.unknown} unknown); {len(self.skipped)} already imported; "
-             f"{len(self.errors)} malformed row(s)")
-        ]
+        """Per file what happened, then the totals and the malformed rows."""
+        lines = []
+        for item in self.per_file:
+            if item["status"] == "imported":
+                detail = (f"imported {item['entries']} entries in {item['sets']} set(s) "
+                          f"({item['unknown']} unknown)")
+                if item["malformed"]:
+                    detail += f"; {item['malformed']} malformed row(s) skipped"
+            elif item["status"] == "skipped":
+                detail = "already imported (same content), nothing changed"
+            else:
+                reason = item["reason"].removeprefix(f"{item['file']}: ")
+                detail = f"FAILED, nothing imported: {reason}"
+            lines.append(f"{item['file']}: {detail}")
+        lines.append(
+            f"imported {len(self.files)} file(s): {self.sets} sets, {self.entries} entries "
+            f"({self.unknown} unknown); {len(self.skipped)} already imported; "
+            f"{len(self.errors)} malformed row(s); {len(self.failed)} file(s) failed"
+        )
         lines += [f"  {e['file_path']}, {e['location']}: {e['reason']}" for e in self.errors[:50]]
+        if len(self.errors) > 50:
+            lines.append(f"  ... and {len(self.errors) - 50} more malformed row(s)")
         return "\n".join(lines)
 
 
@@ -155,27 +208,96 @@ def _position(value: object) -> int:
     return int(number)
 
 
-def _read_csv(path: Path, data: bytes) -> pd.DataFrame:
-    import io
-
+def _encoding(encoding: str) -> str:
+    """The codec name of ``encoding`` (UTF-8 read with an optional BOM)."""
     try:
-        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
-                           on_bad_lines="error", engine="python")
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise SourceError(f"{path}: not a readable CSV file: {exc}") from exc
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise ParameterError(
+            f"--encoding {encoding!r} is not a known text encoding (try utf-8, cp1252 or latin-1)"
+        ) from None
+    return "utf-8-sig" if name == "utf-8" else name
 
 
-def _rows_mixesdb(path: Path, data: bytes) -> tuple[list[dict], list[dict], list[dict]]:
-    table = _read_csv(path, data)
-    missing = [c for c in ("mix_title", "mix_url", "position", "raw") if c not in table.columns]
+def _likely_encoding(data: bytes) -> str:
+    """A guess at the encoding of bytes that are not UTF-8, for the error's hint."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "cp1252"
+
+
+def _decode(path: Path, data: bytes, *, encoding: str) -> str:
+    """The text of a tracklist file, or a SourceError naming the byte that is not ``encoding``."""
+    codec = _encoding(encoding)
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        name = "UTF-8" if codec == "utf-8-sig" else codec
+        hint = _likely_encoding(data)
+        advice = (f"save it as UTF-8 or pass --encoding {hint}" if hint != codec
+                  else "save it as UTF-8 or pass the --encoding it was written in")
+        raise SourceError(
+            f"{path}: not {name} (byte 0x{data[exc.start]:02x} at offset {exc.start}, line "
+            f"{line}); "
+            f"{advice}"
+        ) from exc
+
+
+def _read_csv(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict]], list[dict]]:
+    """The header, the rows with their first line, and the rows with a wrong number of fields.
+
+    Raises
+    ------
+    SourceError
+        Empty file, or broken quoting (names the line where the broken row starts).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise SourceError(f"{path}: the file is empty; a tracklist CSV starts with its header"
+                          ) from None
+    except csv.Error as exc:
+        raise SourceError(f"{path}: not a readable CSV file: line 1: {exc}") from exc
+    columns = [name.strip() for name in header]
+    rows: list[tuple[int, dict]] = []
+    errors: list[dict] = []
+    line = reader.line_num + 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise SourceError(
+                f"{path}: not a readable CSV file: the row starting on line {line}: {exc} "
+                "(a quote opened and not closed?)"
+            ) from exc
+        if len(values) != len(columns):
+            if any(value.strip() for value in values):
+                errors.append({"location": f"line {line}", "line": line,
+                               "reason": f"{len(values)} fields where the header has "
+                                         f"{len(columns)} (an unquoted comma?)"})
+        else:
+            rows.append((line, dict(zip(columns, values, strict=True))))
+        line = reader.line_num + 1
+    return columns, rows, errors
+
+
+def _rows_mixesdb(path: Path, text: str) -> tuple[list[dict], list[dict], list[dict]]:
+    columns, rows, errors = _read_csv(path, text)
+    missing = [c for c in ("mix_title", "mix_url", "position", "raw") if c not in columns]
     if missing:
         raise SourceError(f"{path}: not a MixesDB tracklist CSV, missing column(s) {missing}")
     dj = _dj_from_file(path)
     sets: dict[str, dict] = {}
-    entries, errors = [], []
-    for index, row in enumerate(table.itertuples(index=False)):
-        line = index + 2
-        record = row._asdict()
+    entries = []
+    for line, record in rows:
         raw = _clean(record.get("raw"))
         try:
             if raw is None:
@@ -197,10 +319,10 @@ def _rows_mixesdb(path: Path, data: bytes) -> tuple[list[dict], list[dict], list
     return list(sets.values()), entries, errors
 
 
-def _rows_json(path: Path, data: bytes) -> tuple[list[dict], list[dict], list[dict]]:
+def _rows_json(path: Path, text: str) -> tuple[list[dict], list[dict], list[dict]]:
     try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise SourceError(f"{path}: not a readable JSON file: {exc}") from exc
     items = document.get("sets") if isinstance(document, dict) else document
     if not isinstance(items, list):
@@ -229,18 +351,17 @@ def _rows_json(path: Path, data: bytes) -> tuple[list[dict], list[dict], list[di
     return sets, entries, errors
 
 
-def _rows_generic(path: Path, data: bytes) -> tuple[list[dict], list[dict], list[dict]]:
-    table = _read_csv(path, data)
-    has_raw = "raw" in table.columns
-    missing = [c for c in ("set_id", "dj", "position") if c not in table.columns]
-    if not has_raw and not {"artist", "title"} <= set(table.columns):
+def _rows_generic(path: Path, text: str) -> tuple[list[dict], list[dict], list[dict]]:
+    columns, rows, errors = _read_csv(path, text)
+    has_raw = "raw" in columns
+    missing = [c for c in ("set_id", "dj", "position") if c not in columns]
+    if not has_raw and not {"artist", "title"} <= set(columns):
         missing.append("raw (or artist and title)")
     if missing:
         raise SourceError(f"{path}: generic tracklist CSV is missing column(s) {missing}")
     sets: dict[str, dict] = {}
-    entries, errors = [], []
-    for index, row in enumerate(table.to_dict("records")):
-        line = index + 2
+    entries = []
+    for line, row in rows:
         try:
             given_set, dj = _clean(row["set_id"]), _clean(row["dj"])
             if given_set is None or dj is None:
@@ -268,13 +389,20 @@ def _rows_generic(path: Path, data: bytes) -> tuple[list[dict], list[dict], list
 _READERS = {"mixesdb": _rows_mixesdb, "json": _rows_json, "csv": _rows_generic}
 
 
-def read_tracklists(path: str | Path, *, fmt: str) -> ParsedTracklists:
+def _check_format(fmt: str) -> None:
+    if fmt not in _READERS:
+        raise ParameterError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+def read_tracklists(path: str | Path, *, fmt: str, encoding: str = "utf-8") -> ParsedTracklists:
     """Read one tracklist file into store-shaped frames; malformed rows go to ``errors``.
 
     Parameters
     ----------
     path : str or Path
     fmt : {"mixesdb", "json", "csv"}
+    encoding : str, default "utf-8"
+        The file's text encoding (``cp1252``, ``latin-1``...); a UTF-8 BOM is allowed.
 
     Returns
     -------
@@ -285,18 +413,20 @@ def read_tracklists(path: str | Path, *, fmt: str) -> ParsedTracklists:
     Raises
     ------
     ParameterError
-        Unknown format.
+        Unknown format or encoding.
     SourceError
-        The file cannot be read at all, or lacks the format's required columns.
+        The file cannot be read at all: not in ``encoding`` (the message names the byte, its
+        offset and line, and a likely encoding), broken CSV quoting or JSON (names the line),
+        or it lacks the format's required columns.
     """
-    if fmt not in _READERS:
-        raise ParameterError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    _check_format(fmt)
+    codec = _encoding(encoding)
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read tracklist file {path}: {exc}") from exc
-    sets, entries, errors = _READERS[fmt](path, data)
+    sets, entries, errors = _READERS[fmt](path, _decode(path, data, encoding=codec))
     entry_frame = pd.DataFrame(entries, columns=[*ENTRY_COLUMNS, "_line"])
     duplicated = entry_frame.duplicated(["set_id", "position"], keep="first")
     for line in entry_frame.loc[duplicated, "_line"]:
@@ -316,25 +446,30 @@ def read_tracklists(path: str | Path, *, fmt: str) -> ParsedTracklists:
                             entry_frame.reset_index(drop=True), error_frame[ERROR_COLUMNS])
 
 
-def read_many(paths: Iterable[str | Path], *, fmt: str) -> list[ParsedTracklists]:
+def read_many(
+    paths: Iterable[str | Path], *, fmt: str, encoding: str = "utf-8"
+) -> list[ParsedTracklists]:
     """:func:`read_tracklists` for several files."""
-    return [read_tracklists(path, fmt=fmt) for path in paths]
+    return [read_tracklists(path, fmt=fmt, encoding=encoding) for path in paths]
 
 
-def entries_from_files(paths: Iterable[str | Path], *, fmt: str) -> pd.DataFrame:
+def entries_from_files(
+    paths: Iterable[str | Path], *, fmt: str, encoding: str = "utf-8"
+) -> pd.DataFrame:
     """Every entry of tracklist files, with keys, as :func:`entries_frame` gives a store's.
 
     Parameters
     ----------
     paths : iterable of str or Path
     fmt : {"mixesdb", "json", "csv"}
+    encoding : str, default "utf-8"
 
     Returns
     -------
     pandas.DataFrame
         Shape (n_entries, 11); nothing is written anywhere.
     """
-    parsed = read_many(paths, fmt=fmt)
+    parsed = read_many(paths, fmt=fmt, encoding=encoding)
     if not parsed:
         raise ParameterError("no tracklist file given")
     return with_keys(pd.concat([p.entries for p in parsed], ignore_index=True),
@@ -342,13 +477,21 @@ def entries_from_files(paths: Iterable[str | Path], *, fmt: str) -> pd.DataFrame
 
 
 def import_tracklists(
-    store: Store, paths: Sequence[str | Path], *, fmt: str, progress: bool = True
+    store: Store,
+    paths: Sequence[str | Path],
+    *,
+    fmt: str,
+    encoding: str = "utf-8",
+    strict: bool = False,
+    progress: bool = True,
 ) -> ImportSummary:
-    """Import tracklist files into ``tracklist_sets`` and ``tracklist_entries``.
+    """Import tracklist files into ``tracklist_sets`` and ``tracklist_entries``, file by file.
 
     A file whose hash is already in ``tracklist_imports`` is skipped; each file is written in
     one transaction (sets and entries upserted on their keys), so an interrupted import leaves
-    whole files only.
+    whole files only. A file that cannot be read (see :func:`read_tracklists`), or in which no
+    entry could be read, fails on its own: nothing of it is written, its reason goes into
+    ``failed`` and the other files are imported.
 
     Parameters
     ----------
@@ -356,18 +499,45 @@ def import_tracklists(
         Open for writing.
     paths : sequence of str or Path
     fmt : {"mixesdb", "json", "csv"}
+    encoding : str, default "utf-8"
+        The files' text encoding (``cp1252``, ``latin-1``...).
+    strict : bool, default False
+        A file with any malformed row fails as a whole, instead of going in without that row.
     progress : bool, default True
         A tqdm bar on stderr.
 
     Returns
     -------
     ImportSummary
+        Check ``summary.ok`` (or ``summary.failed``): a failed file does not raise.
+
+    Raises
+    ------
+    ParameterError
+        Unknown format or encoding (before any file is read).
+
+    Examples
+    --------
+    >>> summary = import_tracklists(store, ["good.csv", "bad.csv"], fmt="csv")  # doctest: +SKIP
+    >>> summary.files, [f["file"] for f in summary.failed]  # doctest: +SKIP
+    (['good.csv'], ['bad.csv'])
     """
+    _check_format(fmt)
+    _encoding(encoding)
     summary = ImportSummary()
     for path in tqdm(list(paths), desc="tracklists", unit="file", disable=not progress):
-        parsed = read_tracklists(path, fmt=fmt)
+        outcome = {"file": str(path), "status": "failed", "sets": 0, "entries": 0,
+                   "unknown": 0, "malformed": 0, "reason": None}  # fmt: skip
+        summary.per_file.append(outcome)
+        try:
+            parsed = _checked(read_tracklists(path, fmt=fmt, encoding=encoding), strict=strict)
+        except SourceError as exc:
+            outcome["reason"] = str(exc)
+            summary.failed.append({"file": str(path), "reason": str(exc)})
+            continue
         if store.scalar("SELECT count(*) FROM tracklist_imports WHERE file_hash = ?",
                         [parsed.file_hash]):
+            outcome["status"] = "skipped"
             summary.skipped.append(str(path))
             continue
         record = pd.DataFrame([{
@@ -381,14 +551,35 @@ def import_tracklists(
             store.insert("tracklist_import_errors",
                          parsed.errors.assign(file_hash=parsed.file_hash))
             store.insert("tracklist_imports", record)
+        unknown = int(parsed.entries.is_unknown.sum())
+        outcome.update(status="imported", sets=len(parsed.sets), entries=len(parsed.entries),
+                       unknown=unknown, malformed=len(parsed.errors))  # fmt: skip
         summary.files.append(str(path))
         summary.sets += len(parsed.sets)
         summary.entries += len(parsed.entries)
-        summary.unknown += int(parsed.entries.is_unknown.sum())
+        summary.unknown += unknown
         summary.errors += parsed.errors.astype(object).where(parsed.errors.notna(), None).to_dict(
             "records"
         )
     return summary
+
+
+def _checked(parsed: ParsedTracklists, *, strict: bool) -> ParsedTracklists:
+    """``parsed``, or a SourceError when no entry could be read (or, strict, any row failed)."""
+    errors = parsed.errors
+    first = (f"; first: {errors.location.iloc[0]}: {errors.reason.iloc[0]}"
+             if len(errors) else "")  # fmt: skip
+    if parsed.entries.empty:
+        raise SourceError(
+            f"{parsed.path}: no tracklist entry could be read ({len(errors)} malformed "
+            f"row(s){first}); check --format ({parsed.fmt}) and the file"
+        )
+    if strict and len(errors):
+        raise SourceError(
+            f"{parsed.path}: {len(errors)} malformed row(s){first}; fix them, or import "
+            "without --strict to skip them"
+        )
+    return parsed
 
 
 def with_keys(entries: pd.DataFrame, sets: pd.DataFrame) -> pd.DataFrame:
