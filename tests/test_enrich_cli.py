@@ -29,6 +29,9 @@ STATUS_KEYS = {
     "remaining",
     "rate_per_s",
     "eta_s",
+    "pid",
+    "host",
+    "detail",
 }
 
 
@@ -90,7 +93,10 @@ def test_queue_run_status_and_the_cooldown_from_the_command_line(library: Path) 
     assert stats["strategies"][0]["strategy"] == "adaptive"
     assert {"next_retry_at", "average_retries", "permanently_failed"} <= set(stats)
     assert json.loads(invoke("cooldown", "migrate", *store, "--json").stdout) == {"parked": 0}
-    assert json.loads(invoke("cooldown", "process", *store, "--json").stdout) == {"requeued": 0}
+    assert json.loads(invoke("cooldown", "process", *store, "--json").stdout) == {
+        "requeued": 0,
+        "failure_reasons": {},
+    }
 
     with Store(library) as opened:  # as if the retries were due, and one entry was lost
         opened.execute("UPDATE enrich_cooldown SET next_retry_at = TIMESTAMP '2000-01-01'")
@@ -103,7 +109,7 @@ def test_queue_run_status_and_the_cooldown_from_the_command_line(library: Path) 
     )
     assert migrated == {"parked": 1}
     requeued = json.loads(invoke("cooldown", "process", *store, "--json").stdout)
-    assert requeued == {"requeued": parked - 1}
+    assert requeued == {"requeued": parked - 1, "failure_reasons": {}}  # none failed
     text = invoke("cooldown", "stats", *store).stdout
     assert "fixed" in text and "adaptive" in text
 

@@ -3,11 +3,15 @@
 
 ``enrich run`` works through the queue in a background thread (the label hunter, rate limited
 per source) until the queue, ``--limit`` or ``--budget`` is done; Ctrl-C finishes and writes the
-items in hand, saves the worker's state and exits with 130, and the next run carries on.
+items in hand, saves the worker's state and exits with 130, and the next run carries on. It
+opens the store only to read its next items and to commit, so ``musicwb enrich status``,
+``musicwb tracks`` and the other commands work while it runs; ``enrich status`` checks that
+the worker's process is alive.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
 import typer
@@ -18,6 +22,7 @@ from musicwb.cli._common import (
     SourcesOption,
     StoreOption,
     app,
+    echo_failure_reasons,
     print_frame,
     print_json,
     split_names,
@@ -35,6 +40,9 @@ cooldown_app = typer.Typer(
 )
 app.add_typer(enrich_app, name="enrich")
 app.add_typer(cooldown_app, name="cooldown")
+
+WRITER_LOCK_WAIT_S = 60.0
+"""How long a long writer's commit waits for readers of the store (each holds it briefly)."""
 
 StrategyOption = Annotated[
     str,
@@ -130,12 +138,12 @@ def run_command(
         "sources": sources,
         "strategy": strategy,
     }
-    with Store(store_path(store)) as opened:
+    with Store(store_path(store), hold_open=False, lock_wait_s=WRITER_LOCK_WAIT_S) as opened:
         if enqueue:
             enqueue_last_scan(opened)
             enqueue_missing_labels(opened)
         hunter = make_hunter(
-            opened.reader(),
+            opened,  # one handle for every thread: it opens the file per statement
             settings=settings,
             mode=mode,
             sources=split_names(sources, option="--sources"),
@@ -164,23 +172,30 @@ def run_command(
         except KeyboardInterrupt:
             bar.close()
             final = worker.progress()
-            finish_run(opened, run_id, status="interrupted", summary=final.as_dict())
+            reasons = dict(worker.failure_reasons.most_common())
+            summary = {**final.as_dict(), "failure_reasons": reasons}
+            finish_run(opened, run_id, status="interrupted", summary=summary)
             typer.echo(
                 "interrupted: the items in hand were finished and saved; "
                 "`musicwb enrich run` carries on",
                 err=True,
             )
+            echo_failure_reasons(worker.failure_reasons.elements())
             raise typer.Exit(130) from None
         except BaseException as exc:
             bar.close()
             finish_run(opened, run_id, status="failed", summary={"error": str(exc)})
             raise
         bar.close()
-        finish_run(opened, run_id, status="ok", summary=final.as_dict())
+        reasons = dict(worker.failure_reasons.most_common())
+        finish_run(
+            opened, run_id, status="ok", summary={**final.as_dict(), "failure_reasons": reasons}
+        )
     if as_json:
-        print_json({**final.as_dict(), "run_id": run_id})
+        print_json({**final.as_dict(), "run_id": run_id, "failure_reasons": reasons})
     else:
         typer.echo(_describe(final))
+    echo_failure_reasons(Counter(reasons).elements())
 
 
 def _describe(progress) -> str:
@@ -189,7 +204,7 @@ def _describe(progress) -> str:
         "" if progress.eta_s is None or not progress.remaining else f", ETA {progress.eta_s:.0f} s"
     )
     return (
-        f"{progress.state}: {progress.processed} processed ({progress.enriched} enriched, "
+        f"{progress.shown_state}: {progress.processed} processed ({progress.enriched} enriched, "
         f"{progress.not_found} not found, {progress.failed} failed), "
         f"{progress.remaining} remaining{rate}{eta}"
     )
@@ -197,7 +212,12 @@ def _describe(progress) -> str:
 
 @enrich_app.command("status")
 def status_command(store: StoreOption = None, as_json: JsonOption = False) -> None:
-    """Where the enrichment stands: processed, enriched, failed, remaining, rate, ETA."""
+    """Where the enrichment stands: processed, enriched, failed, remaining, rate, ETA.
+
+    Works while ``musicwb enrich run`` does (it waits a few seconds for a commit to finish); a
+    worker recorded as running whose process is gone shows as ``stopped (worker PID n is
+    gone)``.
+    """
     from musicwb.enrich.queue import queue_progress
     from musicwb.store import Store
 
@@ -232,16 +252,22 @@ def cooldown_migrate(
 
 @cooldown_app.command("process")
 def cooldown_process(store: StoreOption = None, as_json: JsonOption = False) -> None:
-    """Send the tracks whose retry time has come back to the enrichment queue."""
+    """Send the tracks whose retry time has come back to the enrichment queue.
+
+    The summary ends with why the re-queued tracks failed last time (those that were not
+    simply not found).
+    """
     from musicwb.enrich import cooldown
     from musicwb.store import Store
 
     with Store(store_path(store)) as opened:
-        requeued = cooldown.process(opened, now=cooldown.utc_now())
+        due = cooldown.process_due(opened, now=cooldown.utc_now())
+        reasons = cooldown.last_failure_reasons(opened, due)
     if as_json:
-        print_json({"requeued": requeued})
+        print_json({"requeued": len(due), "failure_reasons": reasons})
     else:
-        typer.echo(f"re-queued {requeued} track(s) from the cool-down")
+        typer.echo(f"re-queued {len(due)} track(s) from the cool-down")
+    echo_failure_reasons(Counter(reasons).elements())
 
 
 @cooldown_app.command("stats")

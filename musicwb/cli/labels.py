@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
 import typer
@@ -12,10 +13,14 @@ from musicwb.cli._common import (
     SourcesOption,
     StoreOption,
     app,
+    echo_failure_reasons,
     print_json,
     split_names,
     store_path,
 )
+
+WRITER_LOCK_WAIT_S = 60.0
+"""How long a write waits for readers of the store (each holds it for a moment)."""
 
 
 @app.command("hunt-labels")
@@ -35,14 +40,17 @@ def hunt_labels(
     """Find record labels: library knowledge, title brackets, MusicBrainz, Discogs.
 
     Every finding is stored with its source, confidence and evidence; a label is filled in only
-    where the track has none of the user's own. Ctrl-C keeps what was finished.
+    where the track has none of the user's own. Ctrl-C keeps what was finished. The store is
+    opened only while a result is written, so other commands can read it meanwhile; a service
+    that cannot be reached is asked no more in this run, and the summary ends with the most
+    common failure reasons.
     """
     from musicwb.config import get_settings
     from musicwb.enrich.hunt import hunt_labels as run_hunt
     from musicwb.store import Store
 
     settings = get_settings(store=store)
-    with Store(store_path(store)) as opened:
+    with Store(store_path(store), hold_open=False, lock_wait_s=WRITER_LOCK_WAIT_S) as opened:
         try:
             summary = run_hunt(
                 opened,
@@ -67,3 +75,4 @@ def hunt_labels(
             "(status 'failed') or the label_hunting notebook.",
             err=True,
         )
+    echo_failure_reasons(Counter(summary.failure_reasons).elements())

@@ -57,10 +57,12 @@ __all__ = [
     "STRATEGIES",
     "base_delay_days",
     "due_frame",
+    "last_failure_reasons",
     "migrate",
     "park",
     "plan_parking",
     "process",
+    "process_due",
     "schedule",
     "stats",
     "summary_frame",
@@ -419,6 +421,11 @@ def process(store: Store, *, now: datetime) -> int:
     int
         Tracks re-queued.
     """
+    return len(process_due(store, now=now))
+
+
+def process_due(store: Store, *, now: datetime) -> list[int]:
+    """:func:`process`, returning the ids of the tracks re-queued (in the order they fell due)."""
     from musicwb.enrich.queue import COOLDOWN_PRIORITY, enqueue_tracks
 
     with store.transaction():
@@ -431,14 +438,53 @@ def process(store: Store, *, now: datetime) -> int:
             )
         ]
         if not due:
-            return 0
+            return []
         store.execute(
             "UPDATE enrich_cooldown SET state = 'queued', retry_count = retry_count + 1, "
             "updated_at = ? WHERE track_id IN (SELECT unnest(?::BIGINT[]))",
             [now, due],
         )
         enqueue_tracks(store, due, priority=COOLDOWN_PRIORITY, reason="cooldown", now=now)
-    return len(due)
+    return due
+
+
+def last_failure_reasons(store: Store, track_ids: Sequence[int]) -> dict[str, int]:
+    """Why the given tracks failed the last time they were hunted, counted per short reason.
+
+    A track whose latest hunt did not fail counts nothing; a failed hunt recorded before short
+    reasons were kept counts its full error.
+
+    Parameters
+    ----------
+    store : Store
+    track_ids : sequence of int
+
+    Returns
+    -------
+    dict of str to int
+        Most frequent first.
+
+    Examples
+    --------
+    >>> last_failure_reasons(store, [3, 5])  # doctest: +SKIP
+    {'MusicBrainz: cannot reach musicbrainz.org (Name or service not known)': 2}
+    """
+    from collections import Counter
+
+    ids = sorted({int(i) for i in track_ids})
+    if not ids:
+        return {}
+    rows = store.rows(
+        "SELECT status, reasons, error FROM label_hunts "
+        "WHERE track_id IN (SELECT unnest(?::BIGINT[])) "
+        "QUALIFY row_number() OVER (PARTITION BY track_id ORDER BY hunted_at DESC) = 1",
+        [ids],
+    )
+    counts: Counter[str] = Counter()
+    for status, reasons, error in rows:
+        if status == "failed":
+            counts.update(reasons or [error or "unknown"])
+    return dict(counts.most_common())
 
 
 def stats(store: Store, *, now: datetime) -> dict[str, Any]:

@@ -120,6 +120,7 @@ def _hunt_rows(outcomes: Sequence[HuntOutcome], run_id: str | None) -> pd.DataFr
             "status": [o.status for o in outcomes],
             "tried": [list(o.tried) for o in outcomes],
             "error": [o.error for o in outcomes],
+            "reasons": [list(o.reasons) or None for o in outcomes],
             "elapsed_s": [float(o.elapsed_s) for o in outcomes],
             "hunted_at": [now] * len(outcomes),
         }

@@ -52,6 +52,10 @@ class HuntSummary:
         Findings kept for review, under ``min_confidence``.
     interrupted : bool
     run_id : str
+    failure_reasons : dict of str to int
+        Failed tier answers per short reason, most frequent first
+        (``{"MusicBrainz: cannot reach musicbrainz.org (Name or service not known)": 3}``);
+        a track whose label a later tier found still counts the tier that failed.
     """
 
     processed: int = 0
@@ -64,6 +68,7 @@ class HuntSummary:
     interrupted: bool = False
     run_id: str = ""
     llm_fallbacks: int = 0
+    failure_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def success_rate(self) -> float:
@@ -84,6 +89,7 @@ class HuntSummary:
             "llm_fallbacks": self.llm_fallbacks,
             "interrupted": self.interrupted,
             "run_id": self.run_id,
+            "failure_reasons": dict(self.failure_reasons),
         }
 
     def describe(self) -> str:
@@ -160,6 +166,8 @@ def hunt_labels(
     }
     summary = HuntSummary(run_id=start_run(store, kind="hunt_labels", parameters=parameters))
     by_source: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    hunter.new_run()
     status = "ok"
     try:
         for track in tqdm(tracks, desc="hunting labels", unit="track", disable=not progress):
@@ -167,6 +175,7 @@ def hunt_labels(
             summary.applied += record_outcomes(store, [outcome], run_id=summary.run_id)
             summary.processed += 1
             summary.llm_fallbacks += outcome.llm_fallbacks
+            reasons.update(outcome.reasons)
             if outcome.status == "found":
                 summary.labels_found += 1
                 by_source[outcome.finding.source] += 1
@@ -181,6 +190,7 @@ def hunt_labels(
         raise
     finally:
         summary.by_source = dict(by_source)
+        summary.failure_reasons = dict(reasons.most_common())
         for tier in hunter.tiers:
             cache = getattr(getattr(tier, "source", None), "cache", None)
             if cache is not None:

@@ -5,7 +5,10 @@ same album or artist), ``title`` (a label in the title's brackets), ``musicbrain
 ``discogs``, then plug-ins. A tier whose label agrees with an earlier, less certain finding
 makes it surer (:func:`~musicwb.enrich.outcomes.merge_agreeing`). A source that fails after
 its retries does not stop the hunt: the others are asked, and if no accepted answer comes the
-outcome is ``failed`` (worth retrying) rather than ``not_found``.
+outcome is ``failed`` (worth retrying) rather than ``not_found``. A service whose host cannot
+be reached is marked down by its HTTP policy after the first such answer: the hunts after it
+fail at once with the same reason (:attr:`HuntOutcome.reasons`) instead of waiting for retries.
+:meth:`LabelHunter.new_run` asks it again.
 
 Modes: ``fast`` (one search per source), ``balanced`` (two query variants), ``accurate``
 (three variants and the full release details of the best three candidates).
@@ -42,6 +45,7 @@ from musicwb.enrich.tiers import (
     TitleTier,
     same_label,
     tier_error,
+    tier_reason,
 )
 from musicwb.errors import ParameterError, SourceError
 
@@ -123,6 +127,14 @@ class LabelHunter:
             # The services' answers are cached, so asking again without the assist is cheap.
             return tier.find(track, query=query, mode=self.mode, assist=None), 1
 
+    def new_run(self) -> None:
+        """Forget the services marked down (unreachable) in an earlier run: ask them again."""
+        for tier in self.tiers:
+            policy = getattr(getattr(tier, "source", None), "policy", None)
+            reset = getattr(policy, "reset_unreachable", None)
+            if reset is not None:
+                reset()
+
     def hunt(self, track: Mapping[str, Any]) -> HuntOutcome:
         """Hunt one track's label.
 
@@ -141,6 +153,7 @@ class LabelHunter:
         query = query_from_track(track)
         best: LabelFinding | None = None
         errors: list[str] = []
+        reasons: list[str] = []
         tried: list[str] = []
         fallbacks = 0
         for tier in self.tiers:
@@ -149,6 +162,7 @@ class LabelHunter:
                 finding, used_fallback = self._ask(tier, track, query)
             except SourceError as exc:
                 errors.append(tier_error(tier, exc))
+                reasons.append(tier_reason(tier, exc))
                 continue
             fallbacks += used_fallback
             if finding is None:
@@ -170,6 +184,7 @@ class LabelHunter:
             status=status,
             finding=best,
             error="; ".join(errors) or None,
+            reasons=tuple(reasons),
             tried=tuple(tried),
             elapsed_s=time.perf_counter() - started,
             llm_fallbacks=fallbacks,

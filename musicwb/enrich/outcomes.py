@@ -79,6 +79,10 @@ class HuntOutcome:
         The best finding, accepted or not.
     error : str or None
         ``"<tier>: <ErrorType>: message"`` for each failed tier, joined by ``"; "``.
+    reasons : tuple of str
+        The short reason of each failed tier, naming the service and not the request
+        (``"MusicBrainz: cannot reach musicbrainz.org (Name or service not known)"``), so
+        that a summary counts equal failures together.
     tried : tuple of str
         The tiers asked, in order.
     elapsed_s : float
@@ -91,6 +95,7 @@ class HuntOutcome:
     finding: LabelFinding | None = None
     error: str | None = None
     tried: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
     elapsed_s: float = 0.0
     llm_fallbacks: int = 0
 
@@ -107,6 +112,7 @@ class HuntOutcome:
             "accepted": finding.accepted if finding else False,
             "evidence": finding.evidence if finding else None,
             "error": self.error,
+            "reasons": list(self.reasons),
             "tried": list(self.tried),
             "elapsed_s": round(self.elapsed_s, 4),
         }

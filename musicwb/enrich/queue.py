@@ -23,6 +23,13 @@ What happens to an item:
   to the back of its priority; after ``max_attempts`` (3) it is ``failed`` and parked in the
   cool-down too.
 
+The worker records its process (PID, host, start time) in the store when it starts, so that
+:func:`queue_progress` (``musicwb enrich status``) reports a worker killed while running as
+``stopped`` with the detail ``worker PID n is gone``, and a second worker refuses to work the
+same queue while the first one lives. With a store opened with ``hold_open=False`` (as
+``musicwb enrich run`` does) the worker opens the file only to read the next items and to
+commit, so other processes read and write the store in between.
+
 Sources are used in parallel where their limits allow: the worker hunts ``threads`` items at a
 time (2 by default), and each source's shared HTTP policy keeps its own host within its rate
 limit, so MusicBrainz and Discogs work side by side without either going over.
@@ -52,8 +59,9 @@ import pandas as pd
 
 from musicwb.enrich import cooldown
 from musicwb.enrich.cooldown import utc_now
+from musicwb.enrich.liveness import WorkerProcess, worker_gone
 from musicwb.enrich.outcomes import HuntOutcome
-from musicwb.errors import MusicwbError, ParameterError
+from musicwb.errors import MusicwbError, ParameterError, StoreLockedError
 from musicwb.store import Store
 
 __all__ = [
@@ -90,6 +98,8 @@ TRACK_KEYS = (
     "added_at",
 )
 WORKER_STATES = ("idle", "running", "pausing", "paused", "stopping", "stopped", "finished", "error")
+ACTIVE_STATES = ("running", "pausing", "paused", "stopping")
+"""States in which the recorded worker process should be alive."""
 
 
 # -- enqueueing ------------------------------------------------------------------------------
@@ -310,7 +320,8 @@ class Progress:
     ----------
     state : str
         The worker's state (``idle``, ``running``, ``paused``, ``stopped``, ``finished``,
-        ``error``; a killed worker leaves ``running`` behind).
+        ``error``). A worker killed while running leaves ``running`` in the store;
+        :func:`queue_progress` reports it as ``stopped`` once its process is gone.
     processed : int
         Items finished so far, over every run (``enriched + not_found + failed``).
     enriched, not_found, failed : int
@@ -323,6 +334,13 @@ class Progress:
         Items finished per second over the last minute.
     eta_s : float or None
         Seconds until the queue is empty at that rate.
+    pid : int or None
+        The process the worker runs (or last ran) in.
+    host : str or None
+        The machine of that process.
+    detail : str or None
+        Why the state differs from what the store recorded (``"worker PID 123 is gone"``), or
+        that it cannot be checked (a worker on another host).
     """
 
     state: str
@@ -334,6 +352,14 @@ class Progress:
     remaining: int
     rate_per_s: float | None
     eta_s: float | None
+    pid: int | None = None
+    host: str | None = None
+    detail: str | None = None
+
+    @property
+    def shown_state(self) -> str:
+        """The state with its detail, for people: ``"stopped (worker PID 123 is gone)"``."""
+        return f"{self.state} ({self.detail})" if self.detail else self.state
 
     @property
     def fraction(self) -> float:
@@ -352,9 +378,37 @@ _COUNTERS = ("processed", "enriched", "not_found", "failed", "attempt_errors")
 def _counters(store: Store) -> dict[str, Any]:
     frame = store.df("SELECT * FROM enrich_worker WHERE id = 1")
     if frame.empty:
-        return {"state": "idle", **dict.fromkeys(_COUNTERS, 0)}
+        return {"state": "idle", **dict.fromkeys(_COUNTERS, 0), "pid": None, "host": None}
     row = frame.iloc[0]
-    return {"state": row["state"], **{name: int(row[name]) for name in _COUNTERS}}
+    return {
+        "state": row["state"],
+        **{name: int(row[name]) for name in _COUNTERS},
+        "pid": None if pd.isna(row["pid"]) else int(row["pid"]),
+        "host": None if pd.isna(row["host"]) else str(row["host"]),
+    }
+
+
+def _recorded_process(store: Store) -> tuple[str, WorkerProcess | None]:
+    """The recorded state and worker process (None when no process was recorded)."""
+    rows = store.rows("SELECT state, pid, host, process_started FROM enrich_worker WHERE id = 1")
+    if not rows:
+        return "idle", None
+    state, pid, host, started = rows[0]
+    if pid is None or host is None:
+        return state, None
+    return state, WorkerProcess(pid=int(pid), host=str(host), started=started)
+
+
+def _checked_state(state: str, process: WorkerProcess | None) -> tuple[str, str | None]:
+    """The recorded state as it really is: ``stopped`` when an active worker's process is gone."""
+    if state not in ACTIVE_STATES or process is None:
+        return state, None
+    gone = worker_gone(process)
+    if gone:
+        return "stopped", f"worker {process.describe()} is gone"
+    if gone is None:
+        return state, f"worker {process.describe()}, not checked from this host"
+    return state, None
 
 
 def _remaining(store: Store) -> int:
@@ -364,7 +418,9 @@ def _remaining(store: Store) -> int:
 def queue_progress(store: Store, *, now: datetime | None = None) -> Progress:
     """The progress as the store records it (what a second process or a report sees).
 
-    The rate counts the items finished in the minute before ``now``.
+    The rate counts the items finished in the minute before ``now``. A worker recorded as
+    active whose process has ended (killed) is reported as ``stopped``, with the detail
+    ``worker PID n is gone``.
 
     Parameters
     ----------
@@ -379,6 +435,8 @@ def queue_progress(store: Store, *, now: datetime | None = None) -> Progress:
     """
     now = now or utc_now()
     counters = _counters(store)
+    state, process = _recorded_process(store)
+    counters["state"], detail = _checked_state(state, process)
     remaining = _remaining(store)
     recent = int(
         store.scalar(
@@ -393,6 +451,7 @@ def queue_progress(store: Store, *, now: datetime | None = None) -> Progress:
         remaining=remaining,
         rate_per_s=rate,
         eta_s=None if rate is None else remaining / rate,
+        detail=detail,
     )
 
 
@@ -443,7 +502,11 @@ class Worker:
     ----------
     store : Store
         Open for writing; the worker writes through its own cursor, so the caller (a notebook)
-        can go on reading the same store while it runs.
+        can go on reading the same store while it runs. Opened with ``hold_open=False``, the
+        store's file is open only while the worker reads its next items or commits, so other
+        processes (``musicwb tracks``, ``musicwb enrich status``) use it in between; the
+        worker then uses this very handle (give the hunter the same one), whose statements and
+        transactions take turns.
     hunter : object, optional
         Has ``hunt(track: dict) -> HuntOutcome`` and is thread-safe; default
         :func:`musicwb.enrich.labels.make_hunter` on the store with the settings.
@@ -474,6 +537,17 @@ class Worker:
         finishes.
     on_progress : callable, optional
         Called with a :class:`Progress` after every commit, from the worker thread.
+
+    Attributes
+    ----------
+    failure_reasons : collections.Counter
+        Failed attempts of the current run per short reason (see
+        :attr:`~musicwb.enrich.outcomes.HuntOutcome.reasons`), counted as they are committed.
+
+    Raises
+    ------
+    StoreLockedError
+        From :meth:`start`: another live process is working through the store's queue.
 
     Examples
     --------
@@ -526,8 +600,14 @@ class Worker:
         self._hunter = hunter
         self._record = record
         self._rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
-        self._writer = store.reader()  # the worker's own connection (a cursor): it writes
-        self._status = store.reader()  # progress() reads through this one, from any thread
+        if store.hold_open:
+            self._writer = store.reader()  # the worker's own connection (a cursor): it writes
+            self._status = store.reader()  # progress() reads through this one, from any thread
+        else:
+            # A store that opens its file per statement serialises its statements and
+            # transactions (one lock), and several such handles opening and closing one file
+            # from several threads at once can trip DuckDB's instance cache: share this one.
+            self._writer = self._status = store
         self._resume = threading.Event()
         self._resume.set()
         self._stop = threading.Event()
@@ -538,17 +618,35 @@ class Worker:
         self._finish_times: collections.deque[float] = collections.deque()
         self._taken = 0
         self.error: BaseException | None = None
+        self.failure_reasons: collections.Counter[str] = collections.Counter()
+        self._process = WorkerProcess.current()
 
     # -- controls ----------------------------------------------------------------------------
 
     def start(self) -> Worker:
-        """Start the background thread (returns the worker, for chaining)."""
+        """Start the background thread (returns the worker, for chaining).
+
+        Records this process as the store's worker first; a new run asks again the services
+        an earlier run found unreachable.
+
+        Raises
+        ------
+        ParameterError
+            This worker is running already.
+        StoreLockedError
+            Another live process is the store's worker.
+        """
         if self.is_alive:
             raise ParameterError("the worker is running already: pause, resume or stop it")
+        self._claim(started_at=self.clock())
+        new_run = getattr(self._hunter, "new_run", None)
+        if new_run is not None:
+            new_run()
         self._stop.clear()
         self._resume.set()
         self._taken = 0
         self.error = None
+        self.failure_reasons = collections.Counter()
         self._done.clear()
         self._thread = threading.Thread(
             target=self._run_guarded, name="musicwb-enrich", daemon=True
@@ -654,7 +752,6 @@ class Worker:
         record = self._record if self._record is not None else _default_record()
         started = time.monotonic()
         self._set_state("running")
-        self._save_state("running", started_at=self.clock())
         buffer: collections.deque[dict[str, Any]] = collections.deque()
         # Submitted items: at most ``threads`` run, the rest wait in the pool. Waiting ones are
         # cancelled on pause, stop or the end of the budget; running ones are finished.
@@ -719,7 +816,7 @@ class Worker:
     def _default_hunter(self) -> Any:
         from musicwb.enrich.labels import make_hunter
 
-        return make_hunter(self.store.reader())
+        return make_hunter(self.store.reader() if self.store.hold_open else self.store)
 
     def _fetch(self, *, exclude: list[int]) -> list[dict[str, Any]]:
         """The next pending items, highest priority first, as the hunter's track dicts."""
@@ -744,10 +841,12 @@ class Worker:
         try:
             outcome = hunter.hunt(track)
         except MusicwbError as exc:  # a failed attempt, recorded with its reason
+            error = f"worker: {type(exc).__name__}: {exc}"
             outcome = HuntOutcome(
                 track_id=track_id,
                 status="failed",
-                error=f"worker: {type(exc).__name__}: {exc}",
+                error=error,
+                reasons=(error,),
                 elapsed_s=time.perf_counter() - started,
             )
         return _Finished(item, outcome)
@@ -827,6 +926,10 @@ class Worker:
             self._bump(store, counts, now=now)
         stamp = time.monotonic()
         self._finish_times.extend([stamp] * counts["processed"])
+        for result in results:
+            if result.status == "failed":
+                outcome = result.outcome
+                self.failure_reasons.update(outcome.reasons or [outcome.error or "unknown"])
 
     def _plan_parking(
         self, results: list[_Finished], frame: pd.DataFrame, *, now: datetime
@@ -876,19 +979,35 @@ class Worker:
             [now],
         )
 
-    def _save_state(self, state: str, *, started_at: datetime | None = None) -> None:
+    def _save_state(self, state: str) -> None:
         now = self.clock()
         with self._writer.transaction():
             self._ensure_state_row(self._writer, now=now)
-            if started_at is None:
-                self._writer.execute(
-                    "UPDATE enrich_worker SET state = ?, updated_at = ? WHERE id = 1", [state, now]
+            self._writer.execute(
+                "UPDATE enrich_worker SET state = ?, updated_at = ? WHERE id = 1", [state, now]
+            )
+
+    def _claim(self, *, started_at: datetime) -> None:
+        """Record this process as the store's running worker, unless another one lives."""
+        me = self._process
+        with self._writer.transaction():
+            self._ensure_state_row(self._writer, now=started_at)
+            state, other = _recorded_process(self._writer)
+            if (
+                state in ACTIVE_STATES
+                and other is not None
+                and (other.pid, other.host) != (me.pid, me.host)
+                and worker_gone(other) is not True
+            ):
+                raise StoreLockedError(
+                    f"store {self.store.path}: a worker ({other.describe()}, {state}) is working "
+                    "through this queue already; stop it, or wait until it has finished"
                 )
-            else:
-                self._writer.execute(
-                    "UPDATE enrich_worker SET state = ?, started_at = ?, updated_at = ? WHERE id = 1",
-                    [state, started_at, now],
-                )
+            self._writer.execute(
+                "UPDATE enrich_worker SET state = 'running', started_at = ?, updated_at = ?, "
+                "pid = ?, host = ?, process_started = ? WHERE id = 1",
+                [started_at, started_at, me.pid, me.host, me.started],
+            )
 
 
 def _default_record() -> Callable[[Store, Sequence[Any]], int]:

@@ -44,6 +44,7 @@ from musicwb.enrich.match import (
 )
 from musicwb.enrich.outcomes import LabelFinding
 from musicwb.enrich.sources.base import Candidate, Source
+from musicwb.enrich.sources.http import failure_reason
 from musicwb.errors import NotFound, SourceError
 from musicwb.linkage.artists import artist_key, fold, label_key
 from musicwb.titles import parse_filename, parse_title
@@ -56,6 +57,7 @@ __all__ = [
     "TitleTier",
     "same_label",
     "tier_error",
+    "tier_reason",
 ]
 
 LLM_OVERRIDE_CAP = 0.84
@@ -410,3 +412,10 @@ def same_label(a: str | None, b: str | None) -> bool:
 def tier_error(tier: Tier, exc: SourceError) -> str:
     """How a failed tier is recorded: ``"<tier>: <ErrorType>: message"``."""
     return f"{tier.name}: {type(exc).__name__}: {exc}"
+
+
+def tier_reason(tier: Tier, exc: SourceError) -> str:
+    """The short reason of a failed tier, for counting: the service's own (``"MusicBrainz:
+    HTTP 503 after 5 tries"``) when the HTTP policy gave one, else
+    ``"<tier>: <ErrorType>: message"``."""
+    return failure_reason(exc, prefix=tier.name)

@@ -210,7 +210,8 @@ def ask_service(
     Parameters
     ----------
     source
-        A source with ``name``, ``policy``, ``cache`` (or None), ``rate_key`` and ``limit``.
+        A source with ``name``, ``policy``, ``cache`` (or None), ``rate_key`` and ``limit``
+        (and optionally ``display_name``, the service's name in failure reasons).
     key : str
         The normalised query (:func:`normalise_query`), the cache key.
     what : str
@@ -228,7 +229,12 @@ def ask_service(
 
     def from_service() -> Any:
         return source.policy.call(
-            source.rate_key, what, attempt, classify=classify, default_limit=source.limit
+            source.rate_key,
+            what,
+            attempt,
+            classify=classify,
+            default_limit=source.limit,
+            service=getattr(source, "display_name", source.name),
         )
 
     if source.cache is None:

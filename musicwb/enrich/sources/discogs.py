@@ -45,6 +45,7 @@ from musicwb.enrich.sources.http import (
     HttpPolicy,
     RateLimit,
     expected_remaining,
+    unreachable_cause,
 )
 from musicwb.errors import AuthError, NotFound, ParameterError, RateLimited, SourceError
 
@@ -62,11 +63,16 @@ _TOKEN_PARAM = re.compile(r"(token=)[^&\s'\"]+")
 
 
 class DiscogsTransportError(Exception):
-    """A timeout or connection failure, with any token scrubbed from the message."""
+    """A timeout or connection failure, with any token scrubbed from the message.
 
-    def __init__(self, message: str, *, timeout: bool) -> None:
+    ``unreachable`` holds the operating system's words when the host could not be reached at
+    all (``"Name or service not known"``, ``"Connection refused"``), else None.
+    """
+
+    def __init__(self, message: str, *, timeout: bool, unreachable: str | None = None) -> None:
         super().__init__(message)
         self.timeout = timeout
+        self.unreachable = unreachable
 
 
 def classify_discogs_error(exc: BaseException) -> Failure | None:
@@ -76,6 +82,8 @@ def classify_discogs_error(exc: BaseException) -> Failure | None:
     >>> classify_discogs_error(HTTPError("You are making requests too quickly.", 429))
     Failure(reason='HTTP 429', retry=True, error=<class 'musicwb.errors.RateLimited'>)
     """
+    if isinstance(exc, DiscogsTransportError) and exc.unreachable:
+        return Failure(exc.unreachable, retry=True, unreachable=True)
     if isinstance(exc, DiscogsTransportError):
         return Failure("timeout" if exc.timeout else f"connection failed ({exc})", retry=True)
     if isinstance(exc, MalformedResponseError):
@@ -125,6 +133,7 @@ class DiscogsSource:
     """
 
     name = "discogs"
+    display_name = "Discogs"
 
     def __init__(
         self,
@@ -250,7 +259,9 @@ class DiscogsSource:
         except requests.Timeout as exc:
             raise DiscogsTransportError(_scrub(str(exc)), timeout=True) from None
         except requests.RequestException as exc:
-            raise DiscogsTransportError(_scrub(str(exc)), timeout=False) from None
+            raise DiscogsTransportError(
+                _scrub(str(exc)), timeout=False, unreachable=unreachable_cause(exc)
+            ) from None
         finally:
             self._heed_remaining(fetcher)
 

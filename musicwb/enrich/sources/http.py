@@ -13,6 +13,17 @@
   error (:class:`~musicwb.errors.RateLimited` when the service kept refusing for load,
   :class:`~musicwb.errors.SourceError` otherwise). 404 becomes
   :class:`~musicwb.errors.NotFound` and 401/403 :class:`~musicwb.errors.AuthError` at once.
+- **Unreachable hosts fail fast**: a DNS failure ("Name or service not known"), a refused
+  connection or an unreachable network is tried once more after ``quick_retry_s``; if the host
+  still cannot be reached it is marked down for the rest of the run (the life of the policy,
+  or until :meth:`HttpPolicy.reset_unreachable`), and every later request to it raises
+  :class:`SourceUnreachable` at once with the same reason, instead of five tries with backoff
+  per track.
+
+Every error the policy raises carries a short ``reason`` that names the service and not the
+request (``"MusicBrainz: cannot reach musicbrainz.invalid (Name or service not known)"``,
+``"Discogs: HTTP 503 after 5 tries"``), so a summary can count equal failures together
+(:func:`failure_reason`).
 
 The clock and the sleep function are injectable, so tests do not have to wait real seconds.
 
@@ -30,18 +41,21 @@ True
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
+import socket
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from pyrate_limiter import Limiter, Rate
 from pyrate_limiter.abstracts import AbstractClock, RateItem
 from pyrate_limiter.buckets import InMemoryBucket
 from tenacity import (
+    RetryCallState,
     RetryError,
     Retrying,
     retry_if_exception_type,
@@ -54,6 +68,9 @@ from musicwb.errors import ParameterError, SourceError
 __all__ = [
     "RateLimit",
     "Failure",
+    "SourceUnreachable",
+    "failure_reason",
+    "unreachable_cause",
     "HttpPolicy",
     "HostLimiter",
     "MUSICBRAINZ_LIMIT",
@@ -112,9 +129,100 @@ class Failure:
     reason: str
     retry: bool
     error: type[SourceError] = SourceError
+    unreachable: bool = False
+
+
+class SourceUnreachable(SourceError):
+    """The service's host cannot be reached (DNS failure, connection refused, no route).
+
+    A member of the :class:`~musicwb.errors.SourceError` family that lives beside the policy
+    that raises it. The policy marks the host down for the rest of the run after the first such
+    answer (and one quick retry); later requests raise this at once, with the same ``reason``.
+
+    Attributes
+    ----------
+    reason : str
+        ``"<Service>: cannot reach <host> (<cause>)"``, the same for every request to the host.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def failure_reason(exc: BaseException, *, prefix: str | None = None) -> str:
+    """The short reason of a failure, without the request that met it (for counting).
+
+    Errors raised by :class:`HttpPolicy` carry one (``"MusicBrainz: HTTP 503 after 5 tries"``);
+    any other error gives ``"<prefix>: <Type>: <message>"``.
+
+    >>> failure_reason(SourceUnreachable("x", reason="Discogs: cannot reach h (Connection refused)"))
+    'Discogs: cannot reach h (Connection refused)'
+    >>> failure_reason(SourceError("boom"), prefix="shop")
+    'shop: SourceError: boom'
+    """
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason
+    text = f"{type(exc).__name__}: {exc}"
+    return f"{prefix}: {text}" if prefix else text
+
+
+_UNREACHABLE_ERRNOS = {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH}
+
+
+def unreachable_cause(exc: BaseException | None) -> str | None:
+    """Why a host could not be reached, if that is what ``exc`` (or what caused it) says.
+
+    Walks the chain of causes (``__cause__``, ``__context__``, and the ``reason``/``cause``
+    attributes and exception arguments that urllib, urllib3, requests and musicbrainzngs use)
+    for a DNS failure (:class:`socket.gaierror`), a refused connection or an unreachable
+    network or host.
+
+    Returns
+    -------
+    str or None
+        The operating system's words (``"Name or service not known"``, ``"Connection
+        refused"``), or None when the failure is something else (a timeout, an HTTP status).
+
+    Examples
+    --------
+    >>> import socket, urllib.error
+    >>> unreachable_cause(urllib.error.URLError(socket.gaierror(-2, "Name or service not known")))
+    'Name or service not known'
+    >>> unreachable_cause(TimeoutError("timed out")) is None
+    True
+    """
+    stack: list[object] = [exc]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return current.strerror or str(current)
+        if isinstance(current, OSError) and current.errno in _UNREACHABLE_ERRNOS:
+            return current.strerror or str(current)
+        stack.extend(
+            [
+                current.__cause__,
+                current.__context__,
+                getattr(current, "reason", None),
+                getattr(current, "cause", None),
+                *current.args,
+            ]
+        )
+    return None
 
 
 class _Transient(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+
+
+class _Unreachable(Exception):
     def __init__(self, failure: Failure) -> None:
         super().__init__(failure.reason)
         self.failure = failure
@@ -288,6 +396,9 @@ class HttpPolicy:
     backoff_initial_s, backoff_max_s : float
         Exponential backoff with full jitter: the n-th wait is uniform in
         ``[0, min(backoff_max_s, backoff_initial_s * 2**n)]``.
+    quick_retry_s : float, default 0.5
+        The pause before the one retry of a request whose host could not be reached; if that
+        fails too, the host is marked down for the rest of the run (see :attr:`unreachable`).
     clock, sleep : callables, optional
         Injected in tests; ``sleep`` serves both the limiter and the backoff.
 
@@ -295,6 +406,9 @@ class HttpPolicy:
     ----------
     attempts : collections.Counter
         HTTP attempts made per rate-limit key (what the services saw from us).
+    unreachable : dict of str to str
+        The rate-limit keys marked down in this run, with why (``"cannot reach <host>
+        (<cause>)"``).
 
     Notes
     -----
@@ -313,9 +427,12 @@ class HttpPolicy:
         max_tries: int = 5,
         backoff_initial_s: float = 1.0,
         backoff_max_s: float = 60.0,
+        quick_retry_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if quick_retry_s < 0:
+            raise ParameterError(f"quick_retry_s must be >= 0, got {quick_retry_s}")
         if not contact or not contact.strip():
             raise ParameterError(
                 "contact is empty: MusicBrainz and Discogs ask for a User-Agent with a way to "
@@ -334,6 +451,8 @@ class HttpPolicy:
         self.max_tries = max_tries
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
+        self.quick_retry_s = float(quick_retry_s)
+        self.unreachable: dict[str, str] = {}
         self._overrides = dict(limits or {})
         self._clock = clock
         self._sleep = sleep
@@ -369,6 +488,15 @@ class HttpPolicy:
         if limiter is not None:
             limiter.slow_down(seconds)
 
+    def reset_unreachable(self) -> None:
+        """Forget which hosts were marked down: a new run asks them again."""
+        with self._lock:
+            self.unreachable.clear()
+
+    def _down(self, key: str) -> str | None:
+        with self._lock:
+            return self.unreachable.get(key)
+
     def call(
         self,
         key: str,
@@ -377,6 +505,7 @@ class HttpPolicy:
         *,
         classify: Callable[[BaseException], Failure | None],
         default_limit: RateLimit = MUSICBRAINZ_LIMIT,
+        service: str | None = None,
     ) -> T:
         """Run ``fetch`` under the host's rate limit, retrying what ``classify`` calls transient.
 
@@ -393,6 +522,9 @@ class HttpPolicy:
             unchanged (a programming error, not a service failure).
         default_limit : RateLimit
             Used when no limit was configured for ``key`` or its host.
+        service : str, optional
+            The service's name in failure reasons (``"MusicBrainz"``); default the source part
+            of ``key``.
 
         Returns
         -------
@@ -404,12 +536,28 @@ class HttpPolicy:
             At once, when ``classify`` says so.
         RateLimited
             The service kept answering 429/503 until the last try.
+        SourceUnreachable
+            The host cannot be reached (DNS failure, connection refused), now and on the quick
+            retry, or it was marked down earlier in this run (then without any request).
         SourceError
             Any other failure after the last try.
+
+        Every error raised carries a ``reason`` (see :func:`failure_reason`).
         """
+        host = key.split("@", 1)[-1]
+        service = service or key.split("@", 1)[0]
+        down = self._down(key)
+        if down is not None:
+            raise SourceUnreachable(
+                f"{what}: {down}; not asked again in this run", reason=f"{service}: {down}"
+            )
         limiter = self.limiter(key, default=default_limit)
+        unreachable_before = False
 
         def attempt() -> T:
+            nonlocal unreachable_before
+            if self._down(key) is not None:  # another thread found it down meanwhile
+                raise _Unreachable(Failure(self._down(key) or "", retry=False, unreachable=True))
             try:
                 with limiter.slot():
                     self.attempts[key] += 1
@@ -418,26 +566,67 @@ class HttpPolicy:
                 failure = classify(exc)
                 if failure is None:
                     raise
+                if failure.unreachable:
+                    failure = Failure(
+                        f"cannot reach {host} ({failure.reason})",
+                        retry=False,
+                        unreachable=True,
+                    )
+                    if unreachable_before:
+                        raise _Unreachable(failure) from exc
+                    unreachable_before = True
+                    raise _Transient(failure) from exc  # one quick retry
                 if failure.retry:
                     raise _Transient(failure) from exc
-                raise failure.error(f"{what}: {failure.reason}") from exc
+                raise _tagged(
+                    failure.error(f"{what}: {failure.reason}"), f"{service}: {failure.reason}"
+                ) from exc
+
+        backoff = wait_random_exponential(multiplier=self.backoff_initial_s, max=self.backoff_max_s)
+
+        def wait(state: RetryCallState) -> float:
+            last = state.outcome.exception() if state.outcome is not None else None
+            if isinstance(last, _Transient) and last.failure.unreachable:
+                return self.quick_retry_s
+            return backoff(state)
 
         retrying = Retrying(
             stop=stop_after_attempt(self.max_tries),
-            wait=wait_random_exponential(multiplier=self.backoff_initial_s, max=self.backoff_max_s),
+            wait=wait,
             retry=retry_if_exception_type(_Transient),
             sleep=self._sleep,
             reraise=False,
         )
         try:
             return retrying(attempt)
+        except _Unreachable as exc:
+            return self._mark_down(key, what, service, exc.failure, exc.__cause__)
         except RetryError as exc:
             last = exc.last_attempt.exception()
             assert isinstance(last, _Transient)
             failure = last.failure
-            raise failure.error(
-                f"{what}: {failure.reason} after {self.max_tries} tries"
+            if failure.unreachable:  # max_tries 1: no quick retry to make
+                return self._mark_down(key, what, service, failure, last.__cause__)
+            raise _tagged(
+                failure.error(f"{what}: {failure.reason} after {self.max_tries} tries"),
+                f"{service}: {failure.reason} after {self.max_tries} tries",
             ) from last.__cause__
+
+    def _mark_down(
+        self, key: str, what: str, service: str, failure: Failure, cause: BaseException | None
+    ) -> NoReturn:
+        with self._lock:
+            reason = self.unreachable.setdefault(key, failure.reason)
+        raise SourceUnreachable(
+            f"{what}: {reason}; marked down for the rest of this run",
+            reason=f"{service}: {reason}",
+        ) from cause
+
+
+def _tagged(error: SourceError, reason: str) -> SourceError:
+    """``error`` with its short ``reason`` (the service and what went wrong, not the request)."""
+    error.reason = reason  # type: ignore[attr-defined]
+    return error
 
 
 def policy_from_settings(settings: object | None = None, **overrides: object) -> HttpPolicy:

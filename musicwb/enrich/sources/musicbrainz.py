@@ -55,6 +55,7 @@ from musicwb.enrich.sources.http import (
     HttpPolicy,
     RateLimit,
     answered,
+    unreachable_cause,
 )
 from musicwb.errors import AuthError, NotFound, ParameterError, RateLimited, SourceError
 
@@ -113,6 +114,9 @@ def classify_musicbrainz_error(exc: BaseException) -> Failure | None:
         cause = exc.cause
         if isinstance(cause, urllib.error.HTTPError):
             return _http_failure(cause.code)
+        unreachable = unreachable_cause(cause)
+        if unreachable is not None:  # DNS failure, connection refused: fail fast
+            return Failure(unreachable, retry=True, unreachable=True)
         if isinstance(cause, (ParseError, ExpatError, UnicodeError, json.JSONDecodeError)):
             return Failure("truncated or malformed response", retry=True)
         if isinstance(cause, urllib.error.URLError) and isinstance(cause.reason, TimeoutError):
@@ -158,6 +162,7 @@ class MusicBrainzSource:
     """
 
     name = "musicbrainz"
+    display_name = "MusicBrainz"
 
     def __init__(
         self,
