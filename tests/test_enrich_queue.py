@@ -355,9 +355,13 @@ def test_dashboard_updates_while_the_worker_runs_and_its_buttons_control_it(
         time.sleep(0.15)
         assert board.bar.value == 1.0 and "remaining 0" in board.counts.value
         assert "<b>finished</b>" in board.counts.value and board.bar.bar_style == "success"
-    time.sleep(0.2)  # the store is closed: the dashboard says so and stops refreshing
+    reads = board.worker.progress
+    board.worker.progress = lambda: (_ for _ in ()).throw(AssertionError("read while idle"))
+    time.sleep(0.2)  # the worker has ended: an idle dashboard leaves the store alone
+    assert "<b>finished</b>" in board.counts.value and board._thread.is_alive()
+    board.worker.progress = reads
+    board.close()  # a last refresh: the store is closed now, and the dashboard says so
     assert "no longer updated" in board.counts.value and not board._thread.is_alive()
-    board.close()
 
 
 def test_report_helpers_run_for_a_budget_and_chart_the_retries(library: Path) -> None:

@@ -2,7 +2,9 @@
 
 :class:`Dashboard` shows a worker's progress bar, its counts (processed, enriched, not found,
 failed, remaining), rate and ETA, with start / pause / resume / stop buttons. A refresh thread
-updates the widgets while the worker runs, so the notebook's other cells stay usable.
+updates the widgets while the worker runs, so the notebook's other cells stay usable; it reads
+the store only while the worker runs (and once after it ends), so an idle dashboard does not
+keep opening a store that other processes use.
 
 For reports (papermill): :func:`run_for_budget` runs the worker for a time budget and returns
 the final state, :func:`progress_table` shows it, :func:`cooldown_summary` is the cool-down per
@@ -68,8 +70,8 @@ class Dashboard:
     ----------
     worker : Worker
     refresh_s : float, default 1.0
-        Seconds between two refreshes of the widgets (a daemon thread; it ends with
-        :meth:`close`, or when the store is closed).
+        Seconds between two refreshes of the widgets while the worker runs (a daemon thread;
+        it ends with :meth:`close`, or when the store cannot be read any more).
 
     Attributes
     ----------
@@ -95,12 +97,15 @@ class Dashboard:
                 ("stop", "Finish the items in hand and end the thread"),
             )
         }
-        self.buttons["start"].on_click(lambda _: self.worker.start())
-        self.buttons["pause"].on_click(lambda _: self.worker.pause())
-        self.buttons["resume"].on_click(lambda _: self.worker.resume())
-        self.buttons["stop"].on_click(lambda _: self.worker.stop(wait=False))
+        self.buttons["start"].on_click(lambda _: self._then_refresh(self.worker.start))
+        self.buttons["pause"].on_click(lambda _: self._then_refresh(self.worker.pause))
+        self.buttons["resume"].on_click(lambda _: self._then_refresh(self.worker.resume))
+        self.buttons["stop"].on_click(
+            lambda _: self._then_refresh(lambda: self.worker.stop(wait=False))
+        )
         self.widget = widgets.VBox([widgets.HBox([self.bar, *self.buttons.values()]), self.counts])
         self._closed = threading.Event()
+        self._stale = threading.Event()  # something changed that the widgets do not show yet
         self.refresh()
         self._thread = threading.Thread(
             target=self._refresh_loop, name="musicwb-dashboard", daemon=True
@@ -128,9 +133,22 @@ class Dashboard:
             return False
         return True
 
+    def _then_refresh(self, action: Any) -> None:
+        try:
+            action()
+        finally:
+            self._stale.set()
+
     def _refresh_loop(self) -> None:
-        while not self._closed.wait(self.refresh_s) and self._refreshed():
-            pass
+        was_alive = False
+        while not self._closed.wait(self.refresh_s):
+            alive = self.worker.is_alive
+            if not (alive or was_alive or self._stale.is_set()):
+                continue  # idle: nothing new to show, and no reason to open the store
+            self._stale.clear()
+            was_alive = alive  # one more refresh after the worker ends: its final state
+            if not self._refreshed():
+                break
 
     def close(self) -> None:
         """Show the last state and end the refresh thread (the worker is left as it is)."""
@@ -196,7 +214,8 @@ def run_for_budget(
         target.limit = limit
         return target.run()
     if not isinstance(target, Store):
-        with Store(target) as opened:
+        # opened per statement: other processes read (and write) between the worker's commits
+        with Store(target, hold_open=False, lock_wait_s=60.0) as opened:
             return run_for_budget(
                 opened, budget_s=budget_s, limit=limit, hunter=hunter, **worker_options
             )
