@@ -6,7 +6,11 @@ the offline HTML report) on a real store with features."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import shutil
+import subprocess
+import sys
 from html import escape
 from pathlib import Path
 
@@ -23,6 +27,7 @@ from musicwb.playlist.sweep import sweep
 from musicwb.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
+LAUNCH = "import sys; from musicwb.cli import main; sys.argv[0] = 'musicwb'; main()"
 
 
 def _vector(values: np.ndarray) -> list[float]:
@@ -95,32 +100,47 @@ def test_without_features_the_notebook_says_what_to_run(demo_store):
     assert "0 track(s) have sonic features" in source and "musicwb extract" in source
 
 
-def test_the_artifact_file_is_used_only_when_it_holds_this_store(
+def test_the_store_s_artifact_is_used_only_when_built_from_its_current_features(
     feature_store, tmp_path, monkeypatch
 ):
-    from musicwb.sonic.artifact import build_artifact_arrays, load_feature_set, write_artifact
+    from musicwb.sonic.artifact import ArtifactMismatchError, build_artifact
 
-    monkeypatch.setenv("MUSICWB_DATA_DIR", str(tmp_path))
-    file = tmp_path / "sonic_artifact.npz"
-    with Store(feature_store, read_only=True) as store:
+    monkeypatch.chdir(tmp_path)  # an artifact in the current folder plays no part
+    path = tmp_path / "lib.duckdb"
+    shutil.copy(feature_store, path)
+    own = tmp_path / "lib.artifact.npz"
+    with Store(path, read_only=True) as store:
         ids = store.df("SELECT track_id FROM sonic_features ORDER BY track_id")["track_id"]
         built, source = tuning.tuning_artifact(store)
-        assert f"no artifact at {file}" in source and "built in memory" in source
+        assert f"no artifact at {own}" in source and "built in memory" in source
+        assert f"musicwb artifact build --store {path}" in source
         assert np.array_equal(built["track_ids"], ids.to_numpy())
-
-        features = load_feature_set(store)
-        write_artifact(build_artifact_arrays(features), file)
+    with Store(path) as store:
+        build_artifact(store)
         used, source = tuning.tuning_artifact(store)
-        assert source == f"artifact {file}: {len(ids)} tracks"
-        assert used.path == file
-
-        fewer = dict(build_artifact_arrays(features))
-        fewer["track_ids"] = fewer["track_ids"] + 1000  # another library's tracks
-        write_artifact(fewer, file)
+        assert source == f"artifact {own}: {len(ids)} tracks"
+        assert used.path == own
+        # analysed again since: stale, so built in memory from the features as they are now
+        store.execute("UPDATE sonic_features SET extracted_at = now() WHERE track_id = ?", [int(ids[0])])
         rebuilt, source = tuning.tuning_artifact(store)
-        assert "holds other tracks" in source.replace("hold(s)", "holds")
-        assert np.array_equal(rebuilt["track_ids"], ids.to_numpy())
-
+        assert "is stale" in source and "built in memory" in source
+        assert not hasattr(rebuilt, "path")
+        with pytest.raises(ArtifactMismatchError, match="stale"):
+            tuning.tuning_artifact(store, path=own)  # asked for by name: refused, not replaced
+    other = tmp_path / "other" / "lib.duckdb"  # another library whose artifact has the same name
+    other.parent.mkdir()
+    with Store(other) as store:
+        store.insert("tracks", pd.DataFrame({"id": [1], "path": ["/x.ogg"], "size": 1,
+                                             "mtime": 0.0, "content_hash": "x",
+                                             "added_at": dt.datetime(2026, 1, 1),
+                                             "updated_at": dt.datetime(2026, 1, 1)}))  # fmt: skip
+    with Store(path) as store:
+        build_artifact(store)
+    shutil.copy(own, other.with_name("lib.artifact.npz"))
+    with Store(other, read_only=True) as store, pytest.raises(ArtifactMismatchError) as refused:
+        tuning.tuning_artifact(store, path=other.with_name("lib.artifact.npz"))
+    assert "another store" in str(refused.value) and str(path) in str(refused.value)
+    with Store(path, read_only=True) as store:
         with pytest.raises(ParameterError, match="no artifact at"):
             tuning.tuning_artifact(store, path=tmp_path / "missing.npz")
 
@@ -271,3 +291,51 @@ def test_notebook_runs_in_a_batch_on_a_store_with_features(feature_store, contex
     seed = tuning.pick_seeds(context.artifact, n=3)[0]  # the notebook's default first seed
     title = context.labels.set_index("track_id").loc[seed, "title"]
     assert html.count(escape(title)) >= 2  # the seeds table and the playlist
+
+
+# -- an open notebook does not lock the store ---------------------------------------------------
+
+
+def run_cells_then_write(notebook: Path, *, store: Path, parameters: str, cwd: Path) -> list:
+    """Run ``notebook`` in a live kernel up to its last cell; with the kernel still alive (as in
+    JupyterLab), a second process runs ``musicwb extract``, which must be able to write; then
+    the last cells run. Returns the executed cells' outputs, and the extract process."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(notebook, as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(f"store_path = {str(store)!r}\n{parameters}"))
+    client = NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(cwd)}})
+    last = len(nb.cells) - 2  # everything but the cells after the writer; `store.close()` last
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells[:last]):
+            client.execute_cell(cell, index)
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("MUSICWB_")}
+        extract = subprocess.run(
+            [sys.executable, "-c", LAUNCH, "extract", "--store", str(store), "--json"],
+            cwd=cwd, env=environment, capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        for index, cell in enumerate(nb.cells[last:], start=last):
+            client.execute_cell(cell, index)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]  # fmt: skip
+    assert not errors, errors
+    return [nb, extract]
+
+
+def test_extract_writes_while_the_notebook_is_open(feature_store, tmp_path):
+    store = tmp_path / "lib.duckdb"
+    shutil.copy(feature_store, store)
+    with Store(store) as opened:  # one track not analysed yet: extract has something to write
+        pending = int(opened.scalar("SELECT max(track_id) FROM sonic_features"))
+        opened.execute("DELETE FROM sonic_features WHERE track_id = ?", [pending])
+    nb, extract = run_cells_then_write(
+        REPO / "notebooks" / "playlist_tuning.ipynb",
+        store=store,
+        parameters="length = 8\nsweep_values = [0.1, 0.3]",
+        cwd=tmp_path,
+    )
+    assert extract.returncode == 0, extract.stderr  # not locked out by the open notebook
+    assert json.loads(extract.stdout.splitlines()[-1])["analysed"] == 1
+    with Store(store, read_only=True) as opened:
+        assert opened.scalar("SELECT count(*) FROM sonic_features WHERE track_id = ?", [pending])

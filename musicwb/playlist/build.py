@@ -261,7 +261,7 @@ def playlist_context(
     artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext,
     *,
     store: Store | None = None,
-    include_flagged: bool = False,
+    include_flagged: bool | None = None,
 ) -> PlaylistContext:
     """Load the artifact and read the store's labels once, for many playlists.
 
@@ -274,9 +274,10 @@ def playlist_context(
         Read for artist/title/path, missing files, key tags and the play history. An artifact
         with ``meta`` (every artifact :mod:`musicwb.sonic.artifact` makes) must have been built
         from this store's current features; bare arrays without ``meta`` are taken as they are.
-    include_flagged : bool, default False
+    include_flagged : bool, optional
         Keep tracks flagged as silence, near-silence or a steady tone (the artifact must have
-        been built with them: ``musicwb artifact build --include-flagged``).
+        been built with them: ``musicwb artifact build --include-flagged``). None: as the given
+        context does, else False.
 
     Returns
     -------
@@ -290,12 +291,15 @@ def playlist_context(
     """
     if isinstance(artifact, PlaylistContext):
         if (store is None or store is artifact.store) and (
-            include_flagged == artifact.include_flagged
+            include_flagged is None or include_flagged == artifact.include_flagged
         ):
             return artifact
         return playlist_context(
-            artifact.artifact, store=store or artifact.store, include_flagged=include_flagged
+            artifact.artifact,
+            store=store or artifact.store,
+            include_flagged=artifact.include_flagged if include_flagged is None else include_flagged,
         )
+    include_flagged = bool(include_flagged)
     arrays = _load(artifact)
     if store is not None and "meta" in arrays:
         from musicwb.sonic.artifact import check_artifact
@@ -418,7 +422,7 @@ def make_playlist(
     store: Store | None = None,
     params: PlaylistParams | None = None,
     now: datetime | None = None,
-    include_flagged: bool = False,
+    include_flagged: bool | None = None,
     **overrides: Any,
 ) -> Playlist:
     """A playlist of ``length`` tracks starting from a seed track.
@@ -441,8 +445,9 @@ def make_playlist(
         Every parameter at once; ``overrides`` still apply on top.
     now : datetime, optional
         "Now" for the recently-played filter (default: the current time).
-    include_flagged : bool, default False
-        Keep tracks flagged as silence, near-silence or a steady tone.
+    include_flagged : bool, optional
+        Keep tracks flagged as silence, near-silence or a steady tone (None: as the given
+        context does, else False).
     **overrides
         Any field of :class:`PlaylistParams` (None values are ignored).
 

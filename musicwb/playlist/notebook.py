@@ -2,9 +2,9 @@
 
 The notebook only orchestrates; what it shows is computed here.
 
-- :func:`tuning_artifact`: the artifact to tune on (the artifact file when it belongs to the
-  store, else built in memory from the store's features through :mod:`musicwb.sonic.artifact`),
-  with a sentence saying which and why;
+- :func:`tuning_artifact`: the artifact to tune on (the store's artifact file beside it when it
+  was built from the store's current features, else built in memory from those features
+  through :mod:`musicwb.sonic.artifact`), with a sentence saying which and why;
 - :func:`pick_seeds`: the ``seed_tracks`` parameter checked, or a few seeds of different artists;
 - :func:`playlist_table`, :func:`diagnostics_table`, :func:`relaxations_table`: a playlist as
   a reader checks it;
@@ -59,8 +59,6 @@ __all__ = [
 MIN_TRACKS = 3
 """An artifact needs at least this many analysed tracks."""
 
-ARTIFACT_NAME = "sonic_artifact.npz"
-
 SWEEP_MEASURES = {
     "pool_size": "pool size",
     "artists": "distinct artists",
@@ -88,68 +86,87 @@ SLIDERS = {
 
 
 def tuning_artifact(
-    store: Store, *, path: str | Path | None = None
+    store: Store, *, path: str | Path | None = None, include_flagged: bool = False
 ) -> tuple[Mapping[str, np.ndarray] | None, str]:
     """The artifact to tune on, and a sentence saying where it comes from.
 
     Parameters
     ----------
     store : Store
-        May be read-only.
+        May be read-only (and need not hold the file open).
     path : str or Path, optional
-        An artifact file to use as it is. Without it, ``<data_dir>/sonic_artifact.npz`` (where
-        ``musicwb artifact build`` writes it), else ``sonic_artifact.npz`` beside the store, is
-        used when it holds exactly the store's analysed tracks; otherwise the artifact is built
-        in memory from the store's features (the variant of the last ``musicwb validate``, as
-        ``musicwb artifact build`` does), so the notebook always tunes on this store.
+        An artifact file to use; it must have been built from this store's current features
+        (else :class:`~musicwb.sonic.artifact.ArtifactMismatchError` says how to rebuild it).
+        Without it, the store's own artifact (``<stem>.artifact.npz`` beside the store, where
+        ``musicwb artifact build`` writes it) is used when it was built from the store's
+        current features; otherwise the artifact is built in memory from those features (the
+        variant of the last ``musicwb validate``, as ``musicwb artifact build`` does), so the
+        notebook always tunes on this store as it is now.
+    include_flagged : bool, default False
+        Keep tracks flagged as silence, near-silence or a steady tone. Tracks whose file is
+        missing are always left out.
 
     Returns
     -------
     artifact : Mapping of str to ndarray, or None
-        None when the store has fewer than :data:`MIN_TRACKS` analysed tracks.
+        None when the store has fewer than :data:`MIN_TRACKS` usable analysed tracks.
     source : str
+        Which artifact, why, and how many analysed tracks were left out and why.
 
     Raises
     ------
     ParameterError
-        ``path`` is given but is not an artifact.
+        ``path`` is given but is not an artifact, or not this store's current one.
     """
-    from musicwb.config import get_settings
     from musicwb.sonic.artifact import (
+        ArtifactMismatchError,
         build_artifact_arrays,
+        check_artifact,
         chosen_variant,
+        feature_filter,
+        left_out_of,
         load_artifact,
         load_feature_set,
     )
+    from musicwb.store_paths import StorePaths
 
     if path:
         artifact = load_artifact(path)
+        check_artifact(artifact, store, include_flagged=include_flagged)
         return artifact, f"artifact {path}: {len(artifact['track_ids'])} tracks"
-    analysed = store.df("SELECT track_id FROM sonic_features ORDER BY track_id")["track_id"]
-    if len(analysed) < MIN_TRACKS:
+    usable = int(
+        store.scalar(
+            "SELECT count(*) FROM sonic_features f JOIN tracks t ON t.id = f.track_id WHERE "
+            + feature_filter(include_flagged=include_flagged)
+        )
+    )
+    left = left_out_of(store, include_flagged=include_flagged, include_missing=False).describe()
+    left = f"; {left}" if left else ""
+    if usable < MIN_TRACKS:
         return None, (
-            f"{len(analysed)} track(s) have sonic features; playlists need at least "
+            f"{usable} track(s) have sonic features{left}; playlists need at least "
             f"{MIN_TRACKS}: run `musicwb extract`"
         )
-    candidates = dict.fromkeys(
-        [get_settings().data_dir / ARTIFACT_NAME, Path(store.path).parent / ARTIFACT_NAME]
-    )
-    found = [candidate for candidate in candidates if candidate.is_file()]
-    for candidate in found:
-        artifact = load_artifact(candidate)
-        if np.array_equal(np.asarray(artifact["track_ids"]), analysed.to_numpy()):
-            return artifact, f"artifact {candidate}: {len(analysed)} tracks"
-    if found:
-        why = f"{' and '.join(map(str, found))} hold(s) other tracks than this store"
+    own = StorePaths.of(store.path).artifact
+    if own.is_file():
+        artifact = load_artifact(own)
+        try:
+            check_artifact(artifact, store, include_flagged=include_flagged)
+        except ArtifactMismatchError as exc:
+            why = str(exc)
+        else:
+            return artifact, f"artifact {own}: {len(artifact['track_ids'])} tracks{left}"
     else:
-        why = f"no artifact at {' or '.join(map(str, candidates))}"
+        why = f"no artifact at {own}"
     variant, settings, variant_source = chosen_variant(store)
+    features = load_feature_set(store, include_flagged=include_flagged)
     arrays = build_artifact_arrays(
-        load_feature_set(store), variant=variant, settings=settings, variant_source=variant_source
+        features, variant=variant, settings=settings, variant_source=variant_source
     )
     return arrays, (
-        f"{why}: built in memory from the store's features ({len(analysed)} tracks, "
-        f"variant {variant}); `musicwb artifact build` writes it for the command line"
+        f"{why}: built in memory from the store's features ({len(features)} tracks, "
+        f"variant {variant}){left}; `musicwb artifact build --store {StorePaths.of(store.path).store}"
+        f"{' --include-flagged' if include_flagged else ''}` writes it for the command line"
     )
 
 
@@ -251,17 +268,23 @@ def diagnostics_table(playlist: Playlist) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``measure`` and ``value`` (text): length (of requested), pool size and the candidates
-        that passed the floor and gates, distinct artists, most tracks of one artist, the seed
-        artist's share, mean and min transition, relaxed positions and why it stopped short.
+        that passed the floor and gates, the tracks left out (played recently, file missing,
+        flagged as not music, file vanished since the scan), distinct artists, most tracks of
+        one artist, the seed artist's share, mean and min transition, relaxed positions and why
+        it stopped short.
     """
     d = playlist.diagnostics
     pool = d.get("pool", {})
+    left_out = d.get("left_out", {})
     rows = [
         ("length", f"{d.get('length', len(playlist.tracks))} of {d.get('requested_length', '?')}"),
         ("pool size", d["pool_size"]),
         ("candidates past floor and gates", pool.get("eligible")),
         ("below the similarity floor", pool.get("below_floor")),
-        ("left out: played recently", pool.get("excluded")),
+        ("left out: played recently", left_out.get("played_recently", pool.get("excluded"))),
+        ("left out: file missing", left_out.get("missing")),
+        ("left out: not music (flagged)", sum((left_out.get("flagged") or {}).values())),
+        ("left out: file vanished since the scan", len(left_out.get("vanished") or [])),
         ("distinct artists", d["artists"]),
         ("most tracks of one artist", d["max_per_artist"]),
         ("seed artist's share", d.get("seed_artist_share")),

@@ -77,9 +77,12 @@ __all__ = [
     "calibrate_towers",
     "check_artifact",
     "chosen_variant",
+    "feature_filter",
     "features_version",
+    "left_out_of",
     "load_artifact",
     "load_feature_set",
+    "store_id",
     "write_artifact",
 ]
 
@@ -286,7 +289,8 @@ def features_version(store: Store) -> FeaturesVersion:
     )
 
 
-def _left_out(store: Store, *, include_flagged: bool, include_missing: bool) -> LeftOut:
+def left_out_of(store: Store, *, include_flagged: bool, include_missing: bool) -> LeftOut:
+    """How many analysed tracks :func:`load_feature_set` leaves out with these options, and why."""
     counts = store.rows(
         "SELECT t.missing_since IS NOT NULL, f.content_flag, count(*) FROM sonic_features f "
         "JOIN tracks t ON t.id = f.track_id GROUP BY ALL"
@@ -354,7 +358,7 @@ def load_feature_set(
             features=features_version(store),
             include_flagged=include_flagged,
         )
-        left_out = _left_out(
+        left_out = left_out_of(
             store, include_flagged=include_flagged, include_missing=include_missing
         )
     # Unsorted in SQL (sorting wide rows there costs more than an argsort here).

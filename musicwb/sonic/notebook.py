@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from musicwb.errors import ParameterError
-from musicwb.sonic.validation import RETRIEVAL_LIFT
+from musicwb.sonic.validation import MIN_TRACKS, RETRIEVAL_LIFT
 from musicwb.sonic.whiten import VARIANTS, fit_preprocessor, l2_normalise
 from musicwb.store import Store
 
@@ -50,17 +50,20 @@ __all__ = [
     "verdict_table",
 ]
 
-MIN_TRACKS = 12  # validation.seed_table needs at least this many analysed tracks
 GROUPS = ("same album", "same artist, other album", "other")
 
 
-def analysed_labels(store: Store) -> pd.DataFrame:
-    """The tracks with features, ordered by id (the row order of ``load_feature_set``).
+def analysed_labels(store: Store, *, include_flagged: bool = False) -> pd.DataFrame:
+    """The tracks validation uses, ordered by id (the row order of ``load_feature_set`` with
+    ``include_missing=True``, as ``musicwb validate`` reads it).
 
     Parameters
     ----------
     store : Store
         May be read-only.
+    include_flagged : bool, default False
+        Keep the tracks flagged as silence, near-silence or a steady tone (left out otherwise,
+        as in ``musicwb validate``).
 
     Returns
     -------
@@ -68,9 +71,12 @@ def analysed_labels(store: Store) -> pd.DataFrame:
         Columns ``track_id``, ``artist``, ``title``, ``album`` (as tagged, may be missing);
         no rows when nothing has been analysed yet.
     """
+    from musicwb.sonic.artifact import feature_filter
+
+    where = feature_filter(include_flagged=include_flagged, include_missing=True)
     return store.df(
         "SELECT f.track_id, t.artist, t.title, t.album FROM sonic_features f "
-        "JOIN tracks t ON t.id = f.track_id ORDER BY f.track_id"
+        f"JOIN tracks t ON t.id = f.track_id WHERE {where} ORDER BY f.track_id"
     )
 
 
