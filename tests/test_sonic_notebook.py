@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -148,3 +157,94 @@ def test_embed_variants_reproduces_the_validated_fits(library):
     )
     assert np.allclose(embedded["robust_whiten"], expected.transform(full))
     assert np.allclose(np.linalg.norm(embedded["robust_whiten"], axis=1), 1.0, atol=1e-5)
+
+
+# -- the notebook on a store: flagged tracks, and a store it does not lock ----------------------
+
+REPO = Path(__file__).resolve().parents[1]
+LAUNCH = "import sys; from musicwb.cli import main; sys.argv[0] = 'musicwb'; main()"
+
+
+@pytest.fixture(scope="module")
+def feature_store(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo library (real audio files) with drawn sonic features: an artist's
+    tracks share a sound centre (extracting the demo takes minutes)."""
+    from musicwb.linkage.artists import artist_key
+
+    path = tmp_path_factory.mktemp("features") / "lib.duckdb"
+    shutil.copy(demo_store, path)
+    with Store(path) as store:
+        tracks = store.df("SELECT id, artist, content_hash FROM tracks ORDER BY id")
+        rng = np.random.default_rng(8)
+        keys = [artist_key(a) or f"unknown {i}" for i, a in enumerate(tracks["artist"])]
+        centres = {key: rng.normal(size=137) for key in sorted(set(keys))}
+        full = np.stack([centres[key] for key in keys]) + 0.4 * rng.normal(size=(len(keys), 137))
+        segments = {f"vec_{s}": full + 0.2 * rng.normal(size=full.shape) for s in ("start", "mid", "end")}  # fmt: skip
+        rows = pd.DataFrame(
+            {
+                "track_id": tracks["id"], "content_hash": tracks["content_hash"],
+                "extractor_version": "beat3tower-1.0", "duration_s": 60.0, "n_beats": 100,
+                "bpm": 124.0, "half_tempo_likely": False, "double_tempo_likely": False,
+                "tempo_stability": 0.9, "pulse_clarity": 0.5, "grid_full": False,
+                "grid_start": False, "grid_mid": False, "grid_end": False,
+                "extracted_at": dt.datetime(2026, 11, 1),
+                **{name: [[float(v) for v in row] for row in matrix]
+                   for name, matrix in {"vec_full": full, **segments}.items()},
+            }
+        )  # fmt: skip
+        store.insert("sonic_features", rows)
+    return path
+
+
+def test_flagged_tracks_are_left_out_of_the_notebook_s_tracks(feature_store, tmp_path):
+    path = tmp_path / "lib.duckdb"
+    shutil.copy(feature_store, path)
+    with Store(path) as store:
+        every = notebook.analysed_labels(store)
+        flagged = every["track_id"].tolist()[:2]
+        store.execute(
+            "UPDATE sonic_features SET content_flag = 'silence' WHERE list_contains(?, track_id)",
+            [flagged],
+        )
+        store.execute("UPDATE tracks SET missing_since = now() WHERE id = ?", [flagged[0] + 5])
+        music = notebook.analysed_labels(store)
+        kept = notebook.analysed_labels(store, include_flagged=True)
+    assert len(music) == len(every) - 2 and not set(flagged) & set(music["track_id"])
+    assert kept["track_id"].tolist() == every["track_id"].tolist()  # missing files stay in
+
+
+def test_extract_writes_while_the_notebook_is_open(feature_store, tmp_path):
+    from nbclient import NotebookClient
+
+    store = tmp_path / "lib.duckdb"
+    shutil.copy(feature_store, store)
+    with Store(store) as opened:  # one track not analysed yet: extract has something to write
+        pending = int(opened.scalar("SELECT max(track_id) FROM sonic_features"))
+        opened.execute("DELETE FROM sonic_features WHERE track_id = ?", [pending])
+        opened.execute(
+            "UPDATE sonic_features SET content_flag = 'silence' WHERE track_id = "
+            "(SELECT min(track_id) FROM sonic_features)"
+        )
+    nb = nbformat.read(REPO / "notebooks" / "sonic_validation.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(f"store_path = {str(store)!r}\nk = 5"))
+    client = NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(tmp_path)}})
+    last = len(nb.cells) - 2
+    with client.setup_kernel():  # a live kernel, as in JupyterLab
+        for index, cell in enumerate(nb.cells[:last]):
+            client.execute_cell(cell, index)
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("MUSICWB_")}
+        extract = subprocess.run(
+            [sys.executable, "-c", LAUNCH, "extract", "--store", str(store), "--json"],
+            cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=600,
+            check=False,
+        )  # fmt: skip
+        for index, cell in enumerate(nb.cells[last:], start=last):
+            client.execute_cell(cell, index)
+    assert extract.returncode == 0, extract.stderr  # not locked out by the open notebook
+    assert json.loads(extract.stdout.splitlines()[-1])["analysed"] == 1
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "left out 1 analysed track(s): 1 silence" in text
+    assert "best variant:" in text
