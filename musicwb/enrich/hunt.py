@@ -1,8 +1,10 @@
 """A label hunt over the library: the work behind ``musicwb hunt-labels``.
 
-Every outcome is written as soon as it is known (one small transaction per track), so an
-interrupted hunt loses nothing that was finished; the services' answers are cached in the
-store, so running the same hunt again makes no request.
+Outcomes are written as they come, in one small transaction at most every ``commit_every_s``
+(a track that took that long is written at once), and whatever is finished is written when the
+hunt is interrupted, so an interrupted hunt loses nothing that was finished; a store opened with
+``hold_open=False`` is opened only for those writes, so other processes use it in between. The
+services' answers are cached in the store, so running the same hunt again makes no request.
 
 Examples
 --------
@@ -15,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from tqdm.auto import tqdm
 from musicwb.enrich.findings import record_outcomes, tracks_to_hunt
 from musicwb.enrich.labels import LabelHunter, make_hunter
 from musicwb.enrich.match import MIN_CONFIDENCE
+from musicwb.errors import ParameterError
 from musicwb.runs import finish_run, start_run
 from musicwb.store import Store
 
@@ -116,6 +120,7 @@ def hunt_labels(
     hunter: LabelHunter | None = None,
     settings: Any = None,
     progress: bool = True,
+    commit_every_s: float = 1.0,
     **service_locations: Any,
 ) -> HuntSummary:
     """Hunt the labels of the library's tracks and store every outcome.
@@ -137,6 +142,11 @@ def hunt_labels(
     settings : Settings, optional
     progress : bool, default True
         A tqdm bar on stderr.
+    commit_every_s : float, default 1.0
+        Write the finished outcomes when this long has passed since the last write (0: after
+        every track). Opening a store per statement costs tens of milliseconds, so fast tiers
+        write many tracks at a time; a rate-limited service takes longer than this per track,
+        and each outcome is written as it comes.
     **service_locations
         ``musicbrainz_host``, ``musicbrainz_https``, ``discogs_base_url`` for
         :func:`~musicwb.enrich.labels.make_hunter`.
@@ -144,7 +154,14 @@ def hunt_labels(
     Returns
     -------
     HuntSummary
+
+    Raises
+    ------
+    ParameterError
+        A negative ``commit_every_s`` (and see :func:`~musicwb.enrich.labels.make_hunter`).
     """
+    if commit_every_s < 0:
+        raise ParameterError(f"commit_every_s must be >= 0, got {commit_every_s}")
     if hunter is None:
         hunter = make_hunter(
             store,
@@ -169,10 +186,22 @@ def hunt_labels(
     reasons: Counter[str] = Counter()
     hunter.new_run()
     status = "ok"
+    finished: list[Any] = []
+    last_write = time.monotonic()
+
+    def write() -> None:
+        nonlocal last_write
+        if finished:
+            summary.applied += record_outcomes(store, finished, run_id=summary.run_id)
+            finished.clear()
+        last_write = time.monotonic()
+
     try:
         for track in tqdm(tracks, desc="hunting labels", unit="track", disable=not progress):
             outcome = hunter.hunt(track)
-            summary.applied += record_outcomes(store, [outcome], run_id=summary.run_id)
+            finished.append(outcome)
+            if time.monotonic() - last_write >= commit_every_s:
+                write()
             summary.processed += 1
             summary.llm_fallbacks += outcome.llm_fallbacks
             reasons.update(outcome.reasons)
@@ -189,6 +218,7 @@ def hunt_labels(
         summary.interrupted, status = True, "interrupted"
         raise
     finally:
+        write()  # what was finished stays finished, even when interrupted
         summary.by_source = dict(by_source)
         summary.failure_reasons = dict(reasons.most_common())
         for tier in hunter.tiers:
