@@ -95,7 +95,9 @@ app.add_typer(features_app, name="features")
 BackupDirOption = Annotated[
     Path | None,
     typer.Option(
-        "--dir", help="Backup folder [default: <data_dir>/sonic_backups].", show_default=False
+        "--dir",
+        help="Backup folder [default: <store stem>.backups beside the store].",
+        show_default=False,
     ),
 ]
 
@@ -117,21 +119,29 @@ def features_backup(
         print_json(info)
     else:
         typer.echo(
-            f"backup {info['name']}: {info['count']} track(s), {info['errors']} error row(s) -> {info['path']}"
+            f"backup {info['name']}: {info['count']} track(s), {info['errors']} error row(s) "
+            f"of {info['tracks']} track(s) in the store"
+            + ("" if info["complete"] else " (partial: some tracks not analysed)")
+            + f" -> {info['path']}"
         )
 
 
 @features_app.command("list-backups")
-def features_list_backups(backup_dir: BackupDirOption = None, as_json: JsonOption = False) -> None:
-    """The backups, newest first."""
+def features_list_backups(
+    backup_dir: BackupDirOption = None, store: StoreOption = None, as_json: JsonOption = False
+) -> None:
+    """The backups, newest first: rows, the store's track count then, complete or partial."""
     from musicwb.sonic.backups import list_backups
 
-    print_frame(list_backups(backup_dir=backup_dir), as_json=as_json)
+    print_frame(list_backups(backup_dir=backup_dir, store=store_path(store)), as_json=as_json)
 
 
 @features_app.command("restore")
 def features_restore(
-    name: Annotated[str, typer.Argument(help="A backup name (see list-backups).")],
+    name: Annotated[
+        str | None,
+        typer.Argument(help="A backup name (see list-backups) [default: the newest complete]."),
+    ] = None,
     apply: Annotated[bool, typer.Option("--apply", help="Do it (default: dry run).")] = False,
     backup_dir: BackupDirOption = None,
     store: StoreOption = None,
@@ -147,11 +157,15 @@ def features_restore(
         print_json(plan)
         return
     verb = "restored" if plan["applied"] else "would restore"
+    partial = " (a PARTIAL backup)" if plan["status"] == "partial" else ""
     typer.echo(
-        f"{verb} {plan['would_restore']} track(s) from {name} (now {plan['current']}; "
-        f"{plan['changed']} changed, {plan['would_drop']} dropped, {plan['orphaned']} no longer "
-        "in the library)" + ("" if plan["applied"] else "; add --apply to do it")
+        f"{verb} {plan['would_restore']} track(s) from {plan['name']}{partial} (now "
+        f"{plan['current']}; {plan['changed']} changed, {plan['would_drop']} dropped, "
+        f"{plan['orphaned']} no longer in the library)"
+        + ("" if plan["applied"] else "; add --apply to do it")
     )
+    if plan.get("backup"):
+        typer.echo(f"the replaced features were backed up first: {plan['backup']}")
 
 
 artifact_app = typer.Typer(help="The sonic artifact for playlists.", no_args_is_help=True)

@@ -1,9 +1,15 @@
 """Backups of the sonic features: a compressed snapshot plus JSON metadata per backup.
 
-A backup is a folder ``<data_dir>/sonic_backups/<name>/`` holding ``features.parquet`` and
+A backup is a folder ``<store stem>.backups/<name>/`` beside the store
+(:attr:`~musicwb.store_paths.StorePaths.backups`) holding ``features.parquet`` and
 ``errors.parquet`` (zstd-compressed copies of ``sonic_features`` and ``sonic_errors``) and
-``meta.json`` (name, row counts, extractor versions, creation time, store, reason). Restoring
-is a dry run unless ``apply=True``: it says what would change first.
+``meta.json`` (name, row counts, the store's track count then, extractor versions, creation time,
+store, reason). A backup is *complete* when every track of the store had features or an error
+row when it was taken; a backup with fewer feature rows than a complete one is *partial*
+(an interrupted run, say): :func:`list_backups` says so, and :func:`restore_features` without a
+name picks the newest complete backup, never a partial one. Restoring is a dry run unless
+``apply=True``: it says what would change first, and before it replaces anything it backs up
+what is there.
 
 Examples
 --------
@@ -11,6 +17,7 @@ Examples
 >>> with Store("data/musicwb.duckdb") as store:                      # doctest: +SKIP
 ...     info = backup_features(store, name="before-retune")
 ...     plan = restore_features(store, "before-retune")              # dry run
+...     latest = restore_features(store)              # the newest complete backup, dry run
 ...     plan["would_restore"], plan["applied"]
 (64, False)
 """
@@ -28,19 +35,32 @@ import pandas as pd
 from musicwb.errors import ParameterError, StoreError
 from musicwb.store import Store
 
-__all__ = ["backup_dir_for", "backup_features", "list_backups", "restore_features"]
+__all__ = [
+    "backup_dir_for",
+    "backup_features",
+    "list_backups",
+    "newest_complete_backup",
+    "restore_features",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _TABLES = {"features": "sonic_features", "errors": "sonic_errors"}
 
 
-def backup_dir_for(backup_dir: str | Path | None = None) -> Path:
-    """``backup_dir`` if given, else ``<settings.data_dir>/sonic_backups``."""
+def backup_dir_for(
+    backup_dir: str | Path | None = None, *, store: Store | str | Path | None = None
+) -> Path:
+    """Where backups go: ``backup_dir`` if given, else beside ``store``
+    (``<stem>.backups/``), else beside the configured store."""
     if backup_dir is not None:
         return Path(backup_dir)
-    from musicwb.config import get_settings
+    from musicwb.store_paths import StorePaths
 
-    return get_settings().data_dir / "sonic_backups"
+    if store is None:
+        from musicwb.config import get_settings
+
+        store = get_settings().store
+    return StorePaths.of(store.path if isinstance(store, Store) else store).backups
 
 
 def _check_name(name: str) -> str:
@@ -70,14 +90,16 @@ def backup_features(
     name : str, optional
         Default: ``features-YYYYmmdd-HHMMSS`` (UTC).
     backup_dir : str or Path, optional
-        Default: ``<data_dir>/sonic_backups``.
+        Default: beside the store, ``<stem>.backups/``.
     reason : str, default "manual"
         Kept in the metadata (e.g. ``"before extract --force"``).
 
     Returns
     -------
     dict
-        The metadata written to ``meta.json``, plus ``path``.
+        The metadata written to ``meta.json`` (``name``, ``created_at``, ``count`` feature rows,
+        ``errors`` rows, ``tracks`` in the store, ``covered`` tracks with features or an
+        error row, ``complete``, ``extractor_versions``, ``store``, ``reason``), plus ``path``.
 
     Raises
     ------
@@ -86,7 +108,7 @@ def backup_features(
     """
     created = datetime.now(UTC)
     name = _check_name(name or f"features-{created:%Y%m%d-%H%M%S-%f}")
-    folder = backup_dir_for(backup_dir) / name
+    folder = backup_dir_for(backup_dir, store=store) / name
     if folder.exists():
         raise ParameterError(f"backup {name!r} exists already at {folder}: choose another name")
     folder.mkdir(parents=True)
@@ -99,11 +121,22 @@ def backup_features(
     versions = store.df(
         "SELECT extractor_version, count(*) AS n FROM sonic_features GROUP BY 1 ORDER BY 1"
     )
+    tracks = int(store.scalar("SELECT count(*) FROM tracks"))
+    covered = int(
+        store.scalar(
+            "SELECT count(*) FROM tracks t WHERE EXISTS (SELECT 1 FROM sonic_features f "
+            "WHERE f.track_id = t.id) OR EXISTS (SELECT 1 FROM sonic_errors e "
+            "WHERE e.track_id = t.id)"
+        )
+    )
     meta = {
         "name": name,
-        "created_at": created.isoformat(timespec="seconds"),
+        "created_at": created.isoformat(timespec="microseconds"),
         "count": int(store.scalar("SELECT count(*) FROM sonic_features")),
         "errors": int(store.scalar("SELECT count(*) FROM sonic_errors")),
+        "tracks": tracks,
+        "covered": covered,
+        "complete": covered >= tracks,
         "extractor_versions": dict(zip(versions["extractor_version"], versions["n"].astype(int))),
         "store": str(store.path),
         "reason": reason,
@@ -112,16 +145,28 @@ def backup_features(
     return {**meta, "path": str(folder)}
 
 
-def list_backups(*, backup_dir: str | Path | None = None) -> pd.DataFrame:
-    """The backups found, newest first.
+def list_backups(
+    *, backup_dir: str | Path | None = None, store: Store | str | Path | None = None
+) -> pd.DataFrame:
+    """The backups found, newest first, each marked complete or partial.
+
+    Parameters
+    ----------
+    backup_dir : str or Path, optional
+        Default: beside ``store`` (see :func:`backup_dir_for`).
+    store : Store or path, optional
+        Default: the configured store.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``name``, ``created_at``, ``count``, ``errors``, ``extractor_versions``,
-        ``reason``, ``size_bytes``, ``path``.
+        Columns ``name``, ``created_at``, ``status`` (``"complete"`` or ``"partial"``),
+        ``count`` (feature rows), ``errors``, ``tracks`` (in the store then; None for backups
+        made before it was recorded), ``extractor_versions``, ``reason``, ``size_bytes``,
+        ``path``. A backup is partial when some track of the store had neither features nor an
+        error row, or (without a recorded track count) it holds fewer rows than another backup.
     """
-    root = backup_dir_for(backup_dir)
+    root = backup_dir_for(backup_dir, store=store)
     rows = []
     for meta_file in sorted(root.glob("*/meta.json")) if root.is_dir() else []:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
@@ -130,8 +175,10 @@ def list_backups(*, backup_dir: str | Path | None = None) -> pd.DataFrame:
             {
                 "name": meta["name"],
                 "created_at": meta["created_at"],
+                "status": None if "complete" not in meta else _status(meta["complete"]),
                 "count": meta["count"],
                 "errors": meta.get("errors", 0),
+                "tracks": meta.get("tracks"),
                 "extractor_versions": ", ".join(
                     f"{v} ({n})" for v, n in meta["extractor_versions"].items()
                 ),
@@ -143,32 +190,75 @@ def list_backups(*, backup_dir: str | Path | None = None) -> pd.DataFrame:
     columns = [
         "name",
         "created_at",
+        "status",
         "count",
         "errors",
+        "tracks",
         "extractor_versions",
         "reason",
         "size_bytes",
         "path",
     ]
     frame = pd.DataFrame(rows, columns=columns)
-    return frame.sort_values("created_at", ascending=False, ignore_index=True)
+    if not frame.empty:  # backups from before the track count was kept: compare row counts
+        most = int(frame["count"].max())
+        unknown = frame["status"].isna()
+        frame.loc[unknown, "status"] = [
+            _status(count >= most) for count in frame.loc[unknown, "count"]
+        ]
+    order = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+    return (
+        frame.assign(_order=order)
+        .sort_values(["_order", "name"], ascending=False, ignore_index=True)
+        .drop(columns="_order")
+    )
+
+
+def _status(complete: bool) -> str:
+    return "complete" if complete else "partial"
+
+
+def newest_complete_backup(
+    *, backup_dir: str | Path | None = None, store: Store | str | Path | None = None
+) -> str:
+    """The name of the newest complete backup (what :func:`restore_features` picks by default).
+
+    Raises
+    ------
+    ParameterError
+        There is no complete backup.
+    """
+    listed = list_backups(backup_dir=backup_dir, store=store)
+    complete = listed[listed["status"] == "complete"]
+    if complete.empty:
+        where = backup_dir_for(backup_dir, store=store)
+        detail = f" (only partial ones: {', '.join(listed['name'])})" if len(listed) else ""
+        raise ParameterError(f"no complete feature backup in {where}{detail}: name one to restore")
+    return str(complete["name"].iloc[0])
 
 
 def restore_features(
-    store: Store, name: str, *, apply: bool = False, backup_dir: str | Path | None = None
+    store: Store,
+    name: str | None = None,
+    *,
+    apply: bool = False,
+    backup_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Replace the current features by a backup's (a dry run unless ``apply``).
 
     Only tracks still in the library are restored; the others are counted as ``orphaned``.
+    Before it replaces anything, ``apply`` backs up the current features (reason
+    ``"before restore of <name>"``), so a restore can itself be undone.
 
     Parameters
     ----------
     store : Store
-    name : str
-        A backup listed by :func:`list_backups`.
+    name : str, optional
+        A backup listed by :func:`list_backups`; default: the newest complete one.
     apply : bool, default False
         Do it; otherwise only report what would change.
     backup_dir : str or Path, optional
+        Default: beside the store.
 
     Returns
     -------
@@ -182,7 +272,9 @@ def restore_features(
     ParameterError
         No backup of that name, or its files are incomplete.
     """
-    folder = backup_dir_for(backup_dir) / _check_name(name)
+    if name is None:
+        name = newest_complete_backup(backup_dir=backup_dir, store=store)
+    folder = backup_dir_for(backup_dir, store=store) / _check_name(name)
     files = {stem: folder / f"{stem}.parquet" for stem in _TABLES}
     if not (folder / "meta.json").is_file() or not all(p.is_file() for p in files.values()):
         raise ParameterError(
@@ -213,8 +305,17 @@ def restore_features(
         ),
         "errors": int(store.scalar(f"SELECT count(*) FROM {errors} WHERE {in_library}")),
     }
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    listed = list_backups(backup_dir=folder.parent)
+    plan["status"] = str(listed.loc[listed["name"] == name, "status"].iloc[0])
+    plan["tracks_in_backup"] = meta.get("tracks")
     if not apply:
         return plan
+    plan["backup"] = None
+    if plan["current"] or store.scalar("SELECT count(*) FROM sonic_errors"):
+        plan["backup"] = backup_features(
+            store, backup_dir=folder.parent, reason=f"before restore of {name}"
+        )["name"]
     try:
         with store.transaction():
             store.execute("DELETE FROM sonic_features")
