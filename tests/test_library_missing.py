@@ -256,3 +256,35 @@ def test_the_run_records_the_prune_parameter(tmp_path, prune):
     with Store(tmp_path / "s.duckdb", read_only=True) as opened:
         run = last_run(opened, kind="scan")
     assert run["parameters"]["prune"] is prune and run["summary"] == summary.as_dict()
+
+
+def test_a_prune_that_fails_half_way_deletes_nothing(tmp_path):
+    music = tmp_path / "music"
+    paths = _library(music, 2)
+    store = tmp_path / "s.duckdb"
+    scan(store, music)
+    with Store(store) as opened:
+        # Two more tables that name tracks, one referencing the other: deleting from m_parent
+        # fails while z_child still holds the track, after label_hunts (in name order) lost its
+        # row: the prune is half done then, and must be undone.
+        opened.execute("CREATE TABLE m_parent (track_id BIGINT PRIMARY KEY)")
+        opened.execute("CREATE TABLE z_child (track_id BIGINT REFERENCES m_parent (track_id))")
+        opened.execute("INSERT INTO m_parent VALUES (1), (2)")
+        opened.execute("INSERT INTO z_child VALUES (1)")
+        opened.execute(
+            "INSERT INTO label_hunts (track_id, status, hunted_at) VALUES (1, 'found', now())"
+        )
+    paths[0].unlink()
+
+    done = run_cli("scan", str(music), "--prune", "--store", str(store))
+
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "pruning 1 missing track(s) failed, nothing was deleted" in done.stderr
+    assert "foreign key" in done.stderr
+    assert len(tracks(store)) == 2
+    with Store(store, read_only=True) as opened:
+        for table in ("m_parent", "z_child", "label_hunts"):
+            assert opened.scalar(f"SELECT count(*) FROM {table} WHERE track_id = 1") == 1, table
+        run = last_run(opened, kind="scan")
+    assert run["status"] == "failed"
+    assert _missing(store)["Artist 0 - Track 0.flac"]  # the flag, committed before, stays

@@ -23,6 +23,7 @@ from musicwb.library.fields import (
     is_missing,
     keep_curated,
 )
+from musicwb.errors import StoreError
 from musicwb.store import Store
 
 __all__ = [
@@ -241,6 +242,12 @@ def prune_tracks(store: Store, ids: list[int]) -> dict[str, int]:
     dict of str to int
         Rows deleted per table, ``"tracks"`` included; tables with none are left out.
 
+    Raises
+    ------
+    StoreError
+        A delete failed (a constraint, the disk): the transaction is rolled back and nothing
+        is deleted.
+
     Examples
     --------
     >>> prune_tracks(store, [3, 4])  # doctest: +SKIP
@@ -249,12 +256,18 @@ def prune_tracks(store: Store, ids: list[int]) -> dict[str, int]:
     deleted: dict[str, int] = {}
     if not ids:
         return deleted
-    with store.transaction():
-        targets = [(name, "track_id") for name in track_id_tables(store)] + [("tracks", "id")]
-        for table, column in targets:
-            where = f"WHERE list_contains(?, {column})"
-            count = int(store.scalar(f"SELECT count(*) FROM {table} {where}", [ids]))
-            if count:
-                store.execute(f"DELETE FROM {table} {where}", [ids])
-                deleted[table] = count
+    try:
+        with store.transaction():
+            targets = [(name, "track_id") for name in track_id_tables(store)]
+            for table, column in [*targets, ("tracks", "id")]:
+                where = f"WHERE list_contains(?, {column})"
+                count = int(store.scalar(f"SELECT count(*) FROM {table} {where}", [ids]))
+                if count:
+                    store.execute(f"DELETE FROM {table} {where}", [ids])
+                    deleted[table] = count
+    except StoreError as exc:
+        raise StoreError(
+            f"pruning {len(ids)} missing track(s) failed, nothing was deleted (they stay "
+            f"flagged missing); fix the cause and scan with --prune again: {exc}"
+        ) from exc
     return deleted
