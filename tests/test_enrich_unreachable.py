@@ -140,36 +140,40 @@ def test_an_unreachable_host_is_asked_once_more_then_not_again_in_the_run() -> N
     assert policy.attempts[key] == 4
 
 
-def test_enrich_run_and_cooldown_process_offline_fail_fast_and_print_the_reasons(
+def test_enrich_run_offline_fails_fast_keeps_the_queue_and_prints_the_reasons(
     tmp_path: Path,
 ) -> None:
     store = make_library(tmp_path / "lib.duckdb", 3)
     port = closed_port()
     env = offline_env(port)
-    done, took = run_cli(
-        "enrich", "run", "--sources", "musicbrainz,discogs", "--mode", "fast",
-        "--store", str(store), "--json", env=env, cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    # 3 tracks × 3 attempts each, every attempt of both services: retries would take minutes
-    assert took < 15, f"enrich run offline took {took:.1f} s"
-    ran = json.loads(done.stdout)
-    assert ran["processed"] == 3 and ran["failed"] == 3 and ran["not_found"] == 0
-    assert ran["attempt_errors"] == 9
-    reasons = reason_lines(done.stderr)
-    assert reasons[f"Discogs: cannot reach 127.0.0.1:{port} (Connection refused)"] == 9
-    assert [n for r, n in reasons.items() if r.startswith("MusicBrainz: cannot reach")] == [9]
-    assert ran["failure_reasons"] == reasons
+    refused = f"Discogs: cannot reach 127.0.0.1:{port} (Connection refused)"
+    run = ["enrich", "run", "--sources", "musicbrainz,discogs", "--mode", "fast", "--store",
+           str(store), "--json"]  # fmt: skip
+    for attempt in (1, 2, 3):  # three runs while offline (each item gets three attempts)
+        done, took = run_cli(*run, env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert took < 15, f"enrich run offline took {took:.1f} s"
+        ran = json.loads(done.stdout)
+        reasons = reason_lines(done.stderr)
+        assert reasons[refused] == 3 and ran["failure_reasons"] == reasons
+        assert [n for r, n in reasons.items() if r.startswith("MusicBrainz: cannot reach")] == [3]
+        assert ran["attempt_errors"] == 3 * attempt and ran["not_found"] == 0
+        if attempt < 3:
+            # one attempt per item and run: the rest of the run would find the hosts down too
+            assert ran["processed"] == 0 and ran["remaining"] == 3 and ran["deferred"] == 3
+            assert ran["state"] == "stopped" and "left pending for the next run" in done.stderr
+    assert ran["processed"] == ran["failed"] == 3 and ran["remaining"] == 0
 
     with Store(store) as opened:
         queue = opened.df("SELECT state, attempts FROM enrich_queue")
+        hunts = opened.df("SELECT status FROM label_hunts")
         parked = opened.df("SELECT reason FROM enrich_cooldown")
         assert set(queue["state"]) == {"failed"} and set(queue["attempts"]) == {3}
+        assert hunts["status"].tolist() == ["failed"] * 9
         assert parked["reason"].tolist() == ["failed"] * 3  # to be retried, not "not found"
         opened.execute("UPDATE enrich_cooldown SET next_retry_at = ?", [datetime(2000, 1, 1)])
 
     done, _ = run_cli("cooldown", "process", "--store", str(store), env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "re-queued 3 track(s)" in done.stdout
-    reasons = reason_lines(done.stderr)
-    assert reasons[f"Discogs: cannot reach 127.0.0.1:{port} (Connection refused)"] == 3
+    assert reason_lines(done.stderr)[refused] == 3

@@ -187,15 +187,22 @@ def run_command(
             finish_run(opened, run_id, status="failed", summary={"error": str(exc)})
             raise
         bar.close()
-        reasons = dict(worker.failure_reasons.most_common())
-        finish_run(
-            opened, run_id, status="ok", summary={**final.as_dict(), "failure_reasons": reasons}
-        )
+        extra = {
+            "failure_reasons": dict(worker.failure_reasons.most_common()),
+            "deferred": worker.deferred,
+        }
+        finish_run(opened, run_id, status="ok", summary={**final.as_dict(), **extra})
     if as_json:
-        print_json({**final.as_dict(), "run_id": run_id, "failure_reasons": reasons})
+        print_json({**final.as_dict(), "run_id": run_id, **extra})
     else:
         typer.echo(_describe(final))
-    echo_failure_reasons(Counter(reasons).elements())
+    if extra["deferred"]:
+        typer.echo(
+            f"{extra['deferred']} item(s) left pending for the next run: their services could "
+            "not be reached",
+            err=True,
+        )
+    echo_failure_reasons(Counter(extra["failure_reasons"]).elements())
 
 
 def _describe(progress) -> str:

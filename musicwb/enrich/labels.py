@@ -47,6 +47,7 @@ from musicwb.enrich.tiers import (
     tier_error,
     tier_reason,
 )
+from musicwb.enrich.sources.http import SourceUnreachable
 from musicwb.errors import ParameterError, SourceError
 
 __all__ = [
@@ -154,6 +155,7 @@ class LabelHunter:
         best: LabelFinding | None = None
         errors: list[str] = []
         reasons: list[str] = []
+        unreachable_only = True
         tried: list[str] = []
         fallbacks = 0
         for tier in self.tiers:
@@ -163,6 +165,7 @@ class LabelHunter:
             except SourceError as exc:
                 errors.append(tier_error(tier, exc))
                 reasons.append(tier_reason(tier, exc))
+                unreachable_only &= isinstance(exc, SourceUnreachable)
                 continue
             fallbacks += used_fallback
             if finding is None:
@@ -185,6 +188,7 @@ class LabelHunter:
             finding=best,
             error="; ".join(errors) or None,
             reasons=tuple(reasons),
+            unreachable=status == "failed" and unreachable_only,
             tried=tuple(tried),
             elapsed_s=time.perf_counter() - started,
             llm_fallbacks=fallbacks,

@@ -83,6 +83,10 @@ class HuntOutcome:
         The short reason of each failed tier, naming the service and not the request
         (``"MusicBrainz: cannot reach musicbrainz.org (Name or service not known)"``), so
         that a summary counts equal failures together.
+    unreachable : bool
+        ``failed`` only because services could not be reached (every failed tier raised
+        :class:`~musicwb.enrich.sources.http.SourceUnreachable`): asking again in the same run
+        is pointless, a later run may get through.
     tried : tuple of str
         The tiers asked, in order.
     elapsed_s : float
@@ -96,6 +100,7 @@ class HuntOutcome:
     error: str | None = None
     tried: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+    unreachable: bool = False
     elapsed_s: float = 0.0
     llm_fallbacks: int = 0
 

@@ -21,7 +21,10 @@ What happens to an item:
   nobody knows today is often released one to three months later;
 - ``failed`` (a source failed after its own retries): the attempt is counted and the item goes
   to the back of its priority; after ``max_attempts`` (3) it is ``failed`` and parked in the
-  cool-down too.
+  cool-down too. When the only failures were services that could not be reached (offline, DNS
+  failure, connection refused: the HTTP policy marks such a host down for the run), the item is
+  not tried again in the same run: it stays pending for the next run, so an offline run does
+  not burn every item's attempts in seconds and park the whole queue for months.
 
 The worker records its process (PID, host, start time) in the store when it starts, so that
 :func:`queue_progress` (``musicwb enrich status``) reports a worker killed while running as
@@ -619,6 +622,7 @@ class Worker:
         self._taken = 0
         self.error: BaseException | None = None
         self.failure_reasons: collections.Counter[str] = collections.Counter()
+        self._deferred: set[int] = set()
         self._process = WorkerProcess.current()
 
     # -- controls ----------------------------------------------------------------------------
@@ -647,6 +651,7 @@ class Worker:
         self._taken = 0
         self.error = None
         self.failure_reasons = collections.Counter()
+        self._deferred = set()
         self._done.clear()
         self._thread = threading.Thread(
             target=self._run_guarded, name="musicwb-enrich", daemon=True
@@ -702,6 +707,11 @@ class Worker:
         """``idle``, ``running``, ``pausing``, ``paused``, ``stopping``, ``stopped``,
         ``finished`` or ``error``."""
         return self._state
+
+    @property
+    def deferred(self) -> int:
+        """Items of this run left pending for a later run: their services could not be reached."""
+        return len(self._deferred)
 
     @property
     def is_alive(self) -> bool:
@@ -775,14 +785,16 @@ class Worker:
                         break
                     while len(in_hand) < self.batch_size and self._may_take():
                         if not buffer:
-                            buffer.extend(self._fetch(exclude=[i["id"] for i in in_hand.values()]))
+                            taken = [i["id"] for i in in_hand.values()]
+                            buffer.extend(self._fetch(exclude=[*taken, *self._deferred]))
                             if not buffer:
                                 break
                         item = buffer.popleft()
                         in_hand[pool.submit(self._hunt, hunter, item)] = item
                         self._taken += 1
                     if not in_hand:
-                        end_state = "stopped" if not self._may_take() else "finished"
+                        done_all = self._may_take() and not self._deferred
+                        end_state = "finished" if done_all else "stopped"
                         break
                     done, _ = wait(list(in_hand), timeout=0.25, return_when=FIRST_COMPLETED)
                     for future in done:
@@ -926,10 +938,12 @@ class Worker:
             self._bump(store, counts, now=now)
         stamp = time.monotonic()
         self._finish_times.extend([stamp] * counts["processed"])
-        for result in results:
+        for result, row in zip(results, rows, strict=True):
             if result.status == "failed":
                 outcome = result.outcome
                 self.failure_reasons.update(outcome.reasons or [outcome.error or "unknown"])
+                if outcome.unreachable and row["state"] == "pending":
+                    self._deferred.add(row["track_id"])  # not again in this run
 
     def _plan_parking(
         self, results: list[_Finished], frame: pd.DataFrame, *, now: datetime
