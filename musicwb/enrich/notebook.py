@@ -21,6 +21,7 @@ __all__ = [
     "confidence_histogram",
     "coverage_change",
     "coverage_counts",
+    "failure_reasons_table",
     "findings_by_source",
     "review_table",
 ]
@@ -105,6 +106,28 @@ def confidence_chart(findings: pd.DataFrame, *, min_confidence: float):
         title=f"Confidence of the findings (accepted from {min_confidence:.2f})",
         value_title="confidence",
     )
+
+
+def failure_reasons_table(reasons: dict[str, int]) -> pd.DataFrame:
+    """The failure reasons of a hunt, most frequent first (``reason``, ``count``).
+
+    Parameters
+    ----------
+    reasons : dict of str to int
+        :attr:`musicwb.enrich.hunt.HuntSummary.failure_reasons`.
+
+    Examples
+    --------
+    >>> failure_reasons_table({"Discogs: HTTP 503 after 5 tries": 1, "MusicBrainz: timeout": 4})
+                                reason  count
+    0             MusicBrainz: timeout      4
+    1  Discogs: HTTP 503 after 5 tries      1
+    """
+    table = pd.DataFrame(
+        {"reason": list(reasons), "count": [int(n) for n in reasons.values()]},
+        columns=["reason", "count"],
+    )
+    return table.sort_values(["count", "reason"], ascending=[False, True], ignore_index=True)
 
 
 def review_table(findings: pd.DataFrame, *, limit: int = 50) -> pd.DataFrame:
