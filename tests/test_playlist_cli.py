@@ -453,3 +453,143 @@ def test_a_stale_artifact_is_refused_until_rebuilt(library, demo_artifact, seed,
     assert rebuilt.returncode == 0 and str(StorePaths.of(store).artifact) in rebuilt.stdout
     again = run_cli("playlist", "--seed", str(seed), "--store", str(store), "--json", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+# -- missing files and tracks that are not music -----------------------------------------------
+
+
+def test_missing_and_vanished_files_are_never_in_a_playlist(library, demo_artifact, seed, tmp_path):
+    from musicwb.store_paths import StorePaths
+
+    store = tmp_path / "copy.duckdb"
+    shutil.copy(library, store)
+    shutil.copy(demo_artifact, StorePaths.of(store).artifact)
+    args = ("playlist", "--seed", str(seed), "--store", str(store), "--length", "12")
+    first = json.loads(run_cli(*args, "--json", cwd=tmp_path).stdout)["tracks"]
+    marked = [track["track_id"] for track in first[1:3]]  # a scan found these files gone
+    vanish = first[3]  # this one is deleted after the scan
+    moved = tmp_path / "music" / Path(vanish["path"]).name
+    moved.parent.mkdir()
+    shutil.copy(vanish["path"], moved)
+    with Store(store) as opened:
+        opened.execute(
+            "UPDATE tracks SET missing_since = TIMESTAMP '2026-12-01 09:00:00' "
+            "WHERE list_contains(?, id)",
+            [marked],
+        )
+        opened.execute("UPDATE tracks SET path = ? WHERE id = ?", [str(moved), vanish["track_id"]])
+    moved.unlink()
+
+    done = run_cli(*args, "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr  # the artifact is not stale: features unchanged
+    result = json.loads(done.stdout)
+    ids = [track["track_id"] for track in result["tracks"]]
+    assert not set(marked) & set(ids) and vanish["track_id"] not in ids
+    assert len(ids) == len(first)  # refilled from the pool
+    assert all(Path(track["path"]).is_file() for track in result["tracks"])
+    left_out = result["diagnostics"]["left_out"]
+    assert left_out["missing"] == 2 and left_out["vanished"] == [vanish["track_id"]]
+    text = run_cli(*args, cwd=tmp_path)
+    assert "left out: 2 missing file(s)" in text.stdout
+    assert f"vanished since the last scan (ids {vanish['track_id']}" in text.stdout
+
+    for gone in (marked[0], vanish["track_id"]):  # a seed whose file is gone: a clear error
+        refused = run_cli("playlist", "--seed", str(gone), "--store", str(store), cwd=tmp_path)
+        assert refused.returncode == 2, refused.stderr
+        assert f"seed track {gone} is missing" in refused.stderr
+        assert "musicwb scan" in refused.stderr and "Traceback" not in refused.stderr
+
+    # a scan marked the files missing before the artifact was built: they are not in it
+    rebuilt = run_cli("artifact", "build", "--store", str(store), "--json", cwd=tmp_path)
+    meta = json.loads(rebuilt.stdout)
+    with Store(store, read_only=True) as opened:
+        analysed = opened.scalar("SELECT count(*) FROM sonic_features")
+    assert meta["n_tracks"] == analysed - 2 and meta["left_out"]["missing"] == 2
+    from musicwb.sonic.artifact import load_artifact
+
+    assert not set(marked) & set(load_artifact(meta["path"])["track_ids"].tolist())
+
+
+def test_flagged_tracks_are_left_out_and_a_flagged_seed_is_refused(
+    library, demo_artifact, seed, tmp_path
+):
+    store = tmp_path / "copy.duckdb"
+    shutil.copy(library, store)
+    with Store(store, read_only=True) as opened:
+        ids = [row[0] for row in opened.rows("SELECT id FROM tracks ORDER BY id")]
+    silent, tone = ids[1], ids[2]
+    with Store(store) as opened:  # as extraction records them
+        opened.execute(
+            "UPDATE sonic_features SET content_flag = 'silence', "
+            "content_reason = 'peak level below -60 dBFS' WHERE track_id = ?",
+            [silent],
+        )
+        opened.execute(
+            "UPDATE sonic_features SET content_flag = 'steady_tone', "
+            "content_reason = 'one pitch held throughout' WHERE track_id = ?",
+            [tone],
+        )
+    built = run_cli("artifact", "build", "--store", str(store), cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert "left out 2 analysed track(s): 1 silence, 1 steady-tone" in built.stdout
+
+    args = ("playlist", "--store", str(store), "--length", "64", "--min-gap", "0",
+            "--max-artist-fraction", "1", "--similarity-floor", "-1", "--genre-gate", "0")  # fmt: skip
+    done = run_cli(*args, "--seed", str(seed), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    playlist_ids = {track["track_id"] for track in result["tracks"]}
+    assert len(playlist_ids) > 30 and not {silent, tone} & playlist_ids
+
+    refused = run_cli(*args, "--seed", str(silent), cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert f"seed track {silent} is flagged silence (peak level below -60 dBFS)" in refused.stderr
+    assert "--include-flagged" in refused.stderr and refused.stdout == ""
+
+    # keeping them needs an artifact that holds them
+    wanted = run_cli(*args, "--seed", str(silent), "--include-flagged", cwd=tmp_path)
+    assert wanted.returncode == 2
+    assert f"musicwb artifact build --store {store} --include-flagged" in wanted.stderr
+    with_flagged = run_cli("artifact", "build", "--store", str(store), "--include-flagged",
+                           "--json", cwd=tmp_path)  # fmt: skip
+    assert json.loads(with_flagged.stdout)["include_flagged"] is True
+    kept = run_cli(*args, "--seed", str(silent), "--include-flagged", "--json", cwd=tmp_path)
+    assert kept.returncode == 0, kept.stderr
+    assert json.loads(kept.stdout)["tracks"][0]["track_id"] == silent
+    # that artifact without --include-flagged still leaves them out, and says so
+    plain = run_cli(*args, "--seed", str(seed), "--json", cwd=tmp_path)
+    left_out = json.loads(plain.stdout)["diagnostics"]["left_out"]
+    assert left_out["flagged"] == {"silence": 1, "steady_tone": 1}
+    assert not {silent, tone} & {t["track_id"] for t in json.loads(plain.stdout)["tracks"]}
+
+
+def test_a_file_deleted_and_rescanned_leaves_the_playlists(library, demo_artifact, seed, tmp_path):
+    """The whole path a user takes: delete a file, `musicwb scan`, then `musicwb playlist` with
+    the artifact built before (not stale: the features did not change)."""
+    from musicwb.store_paths import StorePaths
+
+    with Store(library, read_only=True) as store:
+        paths = [row[0] for row in store.rows("SELECT path FROM tracks")]
+    root = Path(os.path.commonpath(paths))
+    music = tmp_path / "music"
+    shutil.copytree(root, music)  # modification times kept: the scan sees unchanged files
+    store = tmp_path / "lib.duckdb"
+    shutil.copy(library, store)
+    shutil.copy(demo_artifact, StorePaths.of(store).artifact)
+    with Store(store) as opened:
+        opened.execute("UPDATE tracks SET path = replace(path, ?, ?)", [str(root), str(music)])
+    args = ("playlist", "--seed", str(seed), "--store", str(store), "--length", "10", "--json")
+    before = json.loads(run_cli(*args, cwd=tmp_path).stdout)["tracks"]
+    deleted = before[1]
+    Path(deleted["path"]).unlink()
+    scanned = run_cli("scan", str(music), "--store", str(store), "--json", cwd=tmp_path)
+    assert scanned.returncode == 0, scanned.stderr
+    with Store(store, read_only=True) as opened:
+        flagged = opened.rows("SELECT id FROM tracks WHERE missing_since IS NOT NULL")
+    assert flagged == [(deleted["track_id"],)]
+    done = run_cli(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert deleted["track_id"] not in [track["track_id"] for track in result["tracks"]]
+    assert result["diagnostics"]["left_out"]["missing"] == 1
+    assert result["diagnostics"]["left_out"]["vanished"] == []  # the scan had marked it
