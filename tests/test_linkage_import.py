@@ -253,3 +253,32 @@ def test_strict_refuses_a_file_with_malformed_rows(tmp_path):
     assert _sources(store) == {}
     assert _import_cli(str(path), store=store).exit_code == 0
     assert _sources(store) == {str(path): 4}
+
+
+def test_a_json_set_id_given_twice_is_a_malformed_set_not_a_crash(tmp_path):
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps({"sets": [
+        {"id": "x", "dj": "A", "entries": ["A - B", "C - D"]},
+        {"id": "x", "dj": "A", "entries": ["E - F", "G - H"]},
+    ]}))  # fmt: skip
+    with Store(tmp_path / "s.duckdb") as store:
+        summary = import_tracklists(store, [path], fmt="json", progress=False)
+        assert store.scalar("SELECT count(*) FROM tracklist_entries") == 2
+    assert summary.ok and summary.entries == 2
+    assert [(e["location"], e["reason"]) for e in summary.errors] == [
+        ("sets[1]", "the set id 'x' of sets[0] again")
+    ]
+
+
+def test_a_file_the_store_refuses_fails_on_its_own(tmp_path):
+    path = tmp_path / "DJ_tracklists.csv"
+    path.write_text(MIXESDB)
+    Store(tmp_path / "s.duckdb").close()
+    with Store(tmp_path / "s.duckdb", read_only=True) as store:
+        summary = import_tracklists(store, [path, tmp_path / "absent.csv"], fmt="mixesdb",
+                                    progress=False)  # fmt: skip
+    assert summary.files == [] and [item["status"] for item in summary.per_file] == [
+        "failed", "failed"
+    ]  # fmt: skip
+    assert "could not be written to the store" in summary.failed[0]["reason"]
+    assert "cannot read tracklist file" in summary.failed[1]["reason"]

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from musicwb.errors import ParameterError, SourceError
+from musicwb.errors import ParameterError, SourceError, StoreError
 from musicwb.linkage.artists import artist_key, label_key
 from musicwb.titles import parse_title
 
@@ -328,6 +328,7 @@ def _rows_json(path: Path, text: str) -> tuple[list[dict], list[dict], list[dict
     if not isinstance(items, list):
         raise SourceError(f"{path}: expected {{'sets': [...]}} or a list of sets")
     sets, entries, errors = [], [], []
+    first_of: dict[str, str] = {}
     for i, item in enumerate(items):
         where = f"sets[{i}]"
         if not isinstance(item, dict) or not _clean(item.get("dj")) or not isinstance(
@@ -339,6 +340,11 @@ def _rows_json(path: Path, text: str) -> tuple[list[dict], list[dict], list[dict
         dj = _clean(item["dj"])
         title = _clean(item.get("title"))
         set_id = _set_id("json", _clean(item.get("id")) or f"{dj}\x1f{title}\x1f{i}")
+        if set_id in first_of:
+            errors.append({"location": where, "line": None,
+                           "reason": f"the set id {item.get('id')!r} of {first_of[set_id]} again"})
+            continue
+        first_of[set_id] = where
         sets.append({"set_id": set_id, "dj": dj, "title": title})
         for j, entry in enumerate(item["entries"]):
             raw = _clean(entry.get("raw")) if isinstance(entry, dict) else _clean(entry)
@@ -347,7 +353,7 @@ def _rows_json(path: Path, text: str) -> tuple[list[dict], list[dict], list[dict
                                "reason": "entry without a 'raw' line"})
                 continue
             entries.append({"set_id": set_id, "position": j + 1, "_line": None,
-                            **_parsed_fields(raw)})
+                            "_where": f"{where}.entries[{j}]", **_parsed_fields(raw)})
     return sets, entries, errors
 
 
@@ -427,11 +433,11 @@ def read_tracklists(path: str | Path, *, fmt: str, encoding: str = "utf-8") -> P
     except OSError as exc:
         raise SourceError(f"cannot read tracklist file {path}: {exc}") from exc
     sets, entries, errors = _READERS[fmt](path, _decode(path, data, encoding=codec))
-    entry_frame = pd.DataFrame(entries, columns=[*ENTRY_COLUMNS, "_line"])
+    entry_frame = pd.DataFrame(entries, columns=[*ENTRY_COLUMNS, "_line", "_where"])
     duplicated = entry_frame.duplicated(["set_id", "position"], keep="first")
-    for line in entry_frame.loc[duplicated, "_line"]:
-        location = f"line {int(line)}" if pd.notna(line) else "entries"
-        errors.append({"location": location, "line": line,
+    for line, where in entry_frame.loc[duplicated, ["_line", "_where"]].itertuples(index=False):
+        location = f"line {int(line)}" if pd.notna(line) else where
+        errors.append({"location": location, "line": line if pd.notna(line) else None,
                        "reason": "duplicate position within its set"})
     entry_frame = entry_frame.loc[~duplicated, ENTRY_COLUMNS].astype(
         {"position": "int32", "is_unknown": bool}
@@ -545,12 +551,18 @@ def import_tracklists(
             "n_sets": len(parsed.sets), "n_entries": len(parsed.entries),
             "n_errors": len(parsed.errors), "imported_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
         }])  # fmt: skip
-        with store.transaction():
-            store.upsert("tracklist_sets", parsed.sets, key=["set_id"])
-            store.upsert("tracklist_entries", parsed.entries, key=["set_id", "position"])
-            store.insert("tracklist_import_errors",
-                         parsed.errors.assign(file_hash=parsed.file_hash))
-            store.insert("tracklist_imports", record)
+        try:
+            with store.transaction():
+                store.upsert("tracklist_sets", parsed.sets, key=["set_id"])
+                store.upsert("tracklist_entries", parsed.entries, key=["set_id", "position"])
+                store.insert("tracklist_import_errors",
+                             parsed.errors.assign(file_hash=parsed.file_hash))
+                store.insert("tracklist_imports", record)
+        except StoreError as exc:  # rolled back: nothing of this file is in the store
+            reason = f"{path}: could not be written to the store: {exc}"
+            outcome["reason"] = reason
+            summary.failed.append({"file": str(path), "reason": reason})
+            continue
         unknown = int(parsed.entries.is_unknown.sum())
         outcome.update(status="imported", sets=len(parsed.sets), entries=len(parsed.entries),
                        unknown=unknown, malformed=len(parsed.errors))  # fmt: skip
