@@ -67,7 +67,8 @@ def scan(
     if summary.missing and not prune:
         typer.echo(
             f"{summary.missing} track(s) under {summary.root} have a missing file; they are "
-            "kept (flagged in `musicwb tracks`) until `musicwb scan PATH --prune`.",
+            "kept, flagged missing (`musicwb tracks --missing` lists them), and left out of "
+            "artifacts and playlists until found again or deleted by `musicwb scan PATH --prune`.",
             err=True,
         )
 
