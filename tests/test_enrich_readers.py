@@ -75,7 +75,8 @@ def test_readers_get_in_while_enrich_run_works_and_a_killed_worker_shows_as_stop
             assert tracks.returncode == 0, tracks.stderr
             assert len(json.loads(tracks.stdout)) == N_TRACKS
 
-        second = cli("enrich", "run", "--limit", "1", "--sources", "title", *at, env=env, cwd=tmp_path)
+        one = ["enrich", "run", "--limit", "1", "--sources", "title", *at]
+        second = cli(*one, env=env, cwd=tmp_path)
         assert second.returncode != 0
         assert f"PID {worker.pid}" in second.stderr and "already" in second.stderr, second.stderr
         assert worker.poll() is None, "the worker stopped before the kill"
@@ -101,7 +102,7 @@ def test_readers_get_in_while_enrich_run_works_and_a_killed_worker_shows_as_stop
     assert text.startswith(f"stopped (worker PID {worker.pid} is gone): ")
 
     # the dead worker does not block the next run, which records its own process
-    again = cli("enrich", "run", "--limit", "1", "--sources", "title", "--json", *at, env=env, cwd=tmp_path)
+    again = cli(*one, "--json", env=env, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["state"] == "stopped"
     with Store(store, read_only=True) as opened:

@@ -54,7 +54,9 @@ def offline_env(port: int) -> dict[str, str]:
     }
 
 
-def run_cli(*args: str, env: dict[str, str], cwd: Path) -> tuple[subprocess.CompletedProcess, float]:
+def run_cli(
+    *args: str, env: dict[str, str], cwd: Path
+) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
     done = subprocess.run(
         [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300

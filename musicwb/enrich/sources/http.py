@@ -156,8 +156,8 @@ def failure_reason(exc: BaseException, *, prefix: str | None = None) -> str:
     Errors raised by :class:`HttpPolicy` carry one (``"MusicBrainz: HTTP 503 after 5 tries"``);
     any other error gives ``"<prefix>: <Type>: <message>"``.
 
-    >>> failure_reason(SourceUnreachable("x", reason="Discogs: cannot reach h (Connection refused)"))
-    'Discogs: cannot reach h (Connection refused)'
+    >>> failure_reason(SourceUnreachable("x", reason="Discogs: cannot reach h (refused)"))
+    'Discogs: cannot reach h (refused)'
     >>> failure_reason(SourceError("boom"), prefix="shop")
     'shop: SourceError: boom'
     """
