@@ -241,11 +241,8 @@ def _decode(path: Path, data: bytes, *, encoding: str) -> str:
         hint = _likely_encoding(data)
         advice = (f"save it as UTF-8 or pass --encoding {hint}" if hint != codec
                   else "save it as UTF-8 or pass the --encoding it was written in")
-        raise SourceError(
-            f"{path}: not {name} (byte 0x{data[exc.start]:02x} at offset {exc.start}, line "
-            f"{line}); "
-            f"{advice}"
-        ) from exc
+        where = f"byte 0x{data[exc.start]:02x} at offset {exc.start}, line {line}"
+        raise SourceError(f"{path}: not {name} ({where}); {advice}") from exc
 
 
 def _read_csv(path: Path, text: str) -> tuple[list[str], list[tuple[int, dict]], list[dict]]:
