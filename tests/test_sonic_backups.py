@@ -75,9 +75,9 @@ def test_a_sigkilled_force_run_leaves_every_track_with_its_old_or_new_features(t
     )
     assert first.returncode == 0, first.stderr
     assert _features_state(path)[:2] == (n, n)
-    before = _features_state(path)[2]
 
     for attempt in range(2):  # killed twice: the second backup must not shadow the first
+        before = _features_state(path)[2]
         forced = subprocess.Popen(
             [MUSICWB, "extract", "--store", str(path), "--force", "--yes"],
             stdout=subprocess.PIPE,
