@@ -593,3 +593,53 @@ def test_a_file_deleted_and_rescanned_leaves_the_playlists(library, demo_artifac
     assert deleted["track_id"] not in [track["track_id"] for track in result["tracks"]]
     assert result["diagnostics"]["left_out"]["missing"] == 1
     assert result["diagnostics"]["left_out"]["vanished"] == []  # the scan had marked it
+
+
+def test_a_playlist_seeded_on_real_silence_is_refused(shared_data, tmp_path):
+    """Real files: a 10-minute silent FLAC and an 8 kHz sine beside four real tracks, scanned and
+    extracted; silence and tone are flagged, left out of the artifact, and refused as seeds (the
+    issue: a playlist seeded on silence started with real music at similarity 0.43)."""
+    music = tmp_path / "music"
+    music.mkdir()
+    for name in ("silent_10min.flac", "mono8k.wav"):
+        shutil.copy(shared_data / "audio" / "badaudio" / name, music)
+    for name in ("01_opening", "19_courtesan", "enter_the_emperor", "15_dungeon"):
+        shutil.copy(shared_data / "audio" / "realmusic" / "avgvst" / f"tuxemon__{name}.ogg", music)
+    store = tmp_path / "lib.duckdb"
+    for command in (("scan", str(music)), ("extract",)):
+        done = run_cli(*command, "--store", str(store), "--json", cwd=tmp_path, timeout=900)
+        assert done.returncode == 0, done.stderr
+    with Store(store, read_only=True) as opened:
+        flags = dict(
+            opened.rows(
+                "SELECT t.path, f.content_flag FROM tracks t JOIN sonic_features f "
+                "ON f.track_id = t.id"
+            )
+        )
+        ids = dict(opened.rows("SELECT path, id FROM tracks"))
+    silent, tone = str(music / "silent_10min.flac"), str(music / "mono8k.wav")
+    assert flags[silent] == "silence" and flags[tone] is not None
+    built = run_cli("artifact", "build", "--store", str(store), cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert ": 4 track(s)" in built.stdout and "left out 2 analysed track(s)" in built.stdout
+
+    refused = run_cli("playlist", "--seed", str(ids[silent]), "--store", str(store), cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert f"seed track {ids[silent]} is flagged silence" in refused.stderr
+    assert refused.stdout == ""
+    first_music = ids[str(music / "tuxemon__01_opening.ogg")]
+    args = ("--similarity-floor", "-1", "--genre-gate", "0", "--min-gap", "0",
+            "--max-artist-fraction", "1")  # fmt: skip
+    done = run_cli("playlist", "--seed", str(first_music), "--store", str(store), *args,
+                   "--json", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert {track["path"] for track in result["tracks"]} <= {
+        path for path, flag in flags.items() if flag is None
+    }
+    left_out = result["diagnostics"]["left_out"]
+    assert sum(left_out["flagged"].values()) == 0  # not in the artifact at all
+    assert sum(left_out["by_artifact"]["flagged"].values()) == 2  # but said
+    text = run_cli("playlist", "--seed", str(first_music), "--store", str(store), *args,
+                   cwd=tmp_path)  # fmt: skip
+    assert "left out: not in the artifact: 1 silence, 1 " in text.stdout

@@ -202,7 +202,8 @@ def _relaxation_lines(relaxations: list[dict[str, Any]]) -> list[str]:
 
 
 def _left_out_line(left_out: dict[str, Any]) -> str:
-    """``left out: 2 missing file(s), 1 silence, 1 vanished since the scan (ids 4, 9)``."""
+    """``left out: 2 missing file(s), 1 whose file vanished since the last scan (ids 4; ...),
+    not in the artifact: 1 silence``, or ``""`` when nothing was left out."""
     parts = [f"{left_out['missing']} missing file(s)"] if left_out.get("missing") else []
     parts += [
         f"{n} {flag.replace('_', '-')}" for flag, n in (left_out.get("flagged") or {}).items()
@@ -214,6 +215,13 @@ def _left_out_line(left_out: dict[str, Any]) -> str:
             f"{len(vanished)} whose file vanished since the last scan (ids {ids}; run "
             "`musicwb scan`)"
         )
+    by_artifact = left_out.get("by_artifact") or {}
+    built = [f"{by_artifact['missing']} missing file(s)"] if by_artifact.get("missing") else []
+    built += [
+        f"{n} {flag.replace('_', '-')}" for flag, n in (by_artifact.get("flagged") or {}).items()
+    ]
+    if built:
+        parts.append(f"not in the artifact: {', '.join(built)}")
     return f"left out: {', '.join(parts)}" if parts else ""
 
 

@@ -405,6 +405,17 @@ def _why_not_in_artifact(store: Store | None, track_id: int) -> ParameterError |
     return None
 
 
+def _artifact_left_out(artifact: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """What the artifact itself left out when it was built (``meta["left_out"]``), if said."""
+    meta = getattr(artifact, "meta", None)
+    if meta is None and "meta" in artifact:
+        import json
+
+        meta = json.loads(str(artifact["meta"]))
+    recorded = (meta or {}).get("left_out") or {}
+    return {"missing": int(recorded.get("missing", 0)), "flagged": recorded.get("flagged") or {}}
+
+
 def _vanished(paths: pd.Series, rows: np.ndarray) -> np.ndarray:
     """The rows among ``rows`` whose path is known but no longer exists."""
     gone = [
@@ -467,8 +478,10 @@ def make_playlist(
     Notes
     -----
     ``diagnostics["left_out"]`` says what was left out before the pool was drawn:
-    ``missing`` (files a scan found gone), ``flagged`` (per content flag) and ``vanished``
-    (track ids whose files were gone at playlist time though the scan had found them).
+    ``missing`` (files a scan found gone), ``flagged`` (per content flag), ``vanished``
+    (track ids whose files were gone at playlist time though the scan had found them),
+    ``played_recently``, and ``by_artifact`` (``missing`` and ``flagged`` tracks the artifact
+    itself left out when it was built).
 
     Examples
     --------
@@ -537,6 +550,7 @@ def make_playlist(
             **context.left_out_counts(),
             "played_recently": int(np.setdiff1d(played, [seed_index]).size),
             "vanished": [int(context.library.track_ids[row]) for row in vanished],
+            "by_artifact": _artifact_left_out(context.artifact),
         },
     }
     return Playlist(

@@ -5,7 +5,7 @@ floor, where 0.30 starved the original system's pool to 31 tracks and 0.15 gave 
 
 Examples
 --------
->>> frame = sweep(artifact="data/sonic_artifact.npz", seed_track_ids=[3, 17],
+>>> frame = sweep(artifact="data/musicwb.artifact.npz", seed_track_ids=[3, 17],
 ...               parameter="similarity_floor", values=[0.05, 0.15, 0.30])   # doctest: +SKIP
 >>> frame.groupby("value")["pool_size"].mean()                              # doctest: +SKIP
 """

@@ -300,7 +300,7 @@ def left_out_of(store: Store, *, include_flagged: bool, include_missing: bool) -
     for gone, flag, n in counts:
         if flag is not None and not include_flagged and (include_missing or not gone):
             flagged[flag] = flagged.get(flag, 0) + int(n)
-    return LeftOut(missing=int(missing), flagged=flagged)
+    return LeftOut(missing=int(missing), flagged=dict(sorted(flagged.items())))
 
 
 def feature_filter(*, include_flagged: bool = False, include_missing: bool = False) -> str:
