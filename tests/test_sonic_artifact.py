@@ -203,7 +203,9 @@ def test_backup_list_and_restore_dry_run_then_apply(store_path, tmp_path):
         with pytest.raises(ParameterError, match="no complete backup"):
             restore_features(store, "nope", backup_dir=backups)
     listed = list_backups(backup_dir=backups)
-    assert listed["name"].tolist() == ["first"] and listed["count"].tolist() == [96]
+    # the restore backed up what it replaced first (the 90 rows), so it can be undone
+    assert listed["name"].tolist()[1:] == ["first"] and listed["count"].tolist() == [90, 96]
+    assert listed["reason"].iloc[0] == "before restore of first"
     assert (backups / "first" / "features.parquet").stat().st_size < 96 * 4 * 137 * 4
 
 
