@@ -623,7 +623,6 @@ class Worker:
         self.error: BaseException | None = None
         self.failure_reasons: collections.Counter[str] = collections.Counter()
         self._deferred: set[int] = set()
-        self._process = WorkerProcess.current()
 
     # -- controls ----------------------------------------------------------------------------
 
@@ -1003,7 +1002,7 @@ class Worker:
 
     def _claim(self, *, started_at: datetime) -> None:
         """Record this process as the store's running worker, unless another one lives."""
-        me = self._process
+        me = WorkerProcess.current()  # of the process that starts the thread (after a fork too)
         with self._writer.transaction():
             self._ensure_state_row(self._writer, now=started_at)
             state, other = _recorded_process(self._writer)
