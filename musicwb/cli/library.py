@@ -197,16 +197,27 @@ def batch(
     from musicwb.reports import run_batch
     from musicwb.store_paths import StorePaths
 
+    from musicwb.reports import BatchInterrupted
+
     settings = get_settings(store=store)
-    result = run_batch(
-        store_path=settings.store,
-        out_dir=out if out is not None else StorePaths.of(settings.store).reports(settings.reports_dir),
-        config_path=config,
-        notebooks=notebook,
-        no_input=no_input,
-        progress=not as_json,
-        notebooks_dir=settings.notebooks_dir,
-    )
+    reports = StorePaths.of(settings.store).reports(settings.reports_dir)
+    try:
+        result = run_batch(
+            store_path=settings.store,
+            out_dir=out if out is not None else reports,
+            config_path=config,
+            notebooks=notebook,
+            no_input=no_input,
+            progress=not as_json,
+            notebooks_dir=settings.notebooks_dir,
+        )
+    except BatchInterrupted as stopped:
+        if as_json:
+            print_json(stopped.result.as_dict())
+        else:
+            typer.echo(stopped.result.describe())
+        typer.echo(f"interrupted; what ran is in {stopped.result.index_path}", err=True)
+        raise typer.Exit(130) from None
     if as_json:
         print_json(result.as_dict())
     else:
