@@ -28,8 +28,8 @@ from test_enrich_queue import make_library
 
 from musicwb.enrich.sources import HttpPolicy, MusicBrainzSource, RateLimit
 from musicwb.enrich.sources.discogs import DiscogsSource
-from musicwb.enrich.sources.http import SourceUnreachable
-from musicwb.errors import SourceError
+from musicwb.enrich.sources.http import Failure, SourceUnreachable
+from musicwb.errors import RateLimited, SourceError
 from musicwb.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -179,3 +179,46 @@ def test_enrich_run_offline_fails_fast_keeps_the_queue_and_prints_the_reasons(
     assert done.returncode == 0, done.stderr
     assert "re-queued 3 track(s)" in done.stdout
     assert reason_lines(done.stderr)[refused] == 3
+
+
+def test_load_and_faults_are_still_retried_and_never_mark_a_host_down() -> None:
+    pauses: list[float] = []
+    policy = HttpPolicy(
+        contact="tests@musicwb.invalid", max_tries=5, backoff_initial_s=0.5,
+        limits={"svc@host": RateLimit(1000, 1.0)}, sleep=pauses.append,
+    )  # fmt: skip
+
+    class Busy(Exception):
+        pass
+
+    class Refused(Exception):
+        pass
+
+    def classify(exc: BaseException) -> Failure | None:
+        if isinstance(exc, Busy):
+            return Failure("HTTP 503", retry=True, error=RateLimited)
+        if isinstance(exc, Refused):
+            return Failure("Connection refused", retry=True, unreachable=True)
+        return None
+
+    def busy() -> str:
+        raise Busy
+
+    for _ in range(2):  # 503 until the last try, twice: five tries each time, with backoff
+        with pytest.raises(RateLimited) as exc:
+            policy.call("svc@host", "Test fetch", busy, classify=classify, service="Svc")
+        assert exc.value.reason == "Svc: HTTP 503 after 5 tries"
+    assert policy.attempts["svc@host"] == 10 and policy.unreachable == {}
+    assert policy.quick_retry_s not in pauses  # backoff, not the quick retry
+
+    answers = iter([Refused(), "pong"])  # refused once, then the quick retry gets through
+
+    def flaky() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    pauses.clear()
+    assert policy.call("svc@host", "Test fetch", flaky, classify=classify) == "pong"
+    assert pauses == [policy.quick_retry_s] and policy.unreachable == {}
