@@ -258,7 +258,7 @@ def _load(artifact: Artifact | Mapping[str, np.ndarray] | str | Path) -> Mapping
 
 
 def playlist_context(
-    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext,
+    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext | None = None,
     *,
     store: Store | None = None,
     include_flagged: bool | None = None,
@@ -267,9 +267,10 @@ def playlist_context(
 
     Parameters
     ----------
-    artifact : Artifact, Mapping, str, Path or PlaylistContext
+    artifact : Artifact, Mapping, str, Path or PlaylistContext, optional
         A loaded artifact, a path to one, or a context (returned as it is, unless another
-        store or ``include_flagged`` is given).
+        store or ``include_flagged`` is given). Default: the store's own artifact,
+        ``<stem>.artifact.npz`` beside it (:attr:`musicwb.store_paths.StorePaths.artifact`).
     store : Store, optional
         Read for artist/title/path, missing files, key tags and the play history. An artifact
         with ``meta`` (every artifact :mod:`musicwb.sonic.artifact` makes) must have been built
@@ -300,6 +301,12 @@ def playlist_context(
             include_flagged=artifact.include_flagged if include_flagged is None else include_flagged,
         )
     include_flagged = bool(include_flagged)
+    if artifact is None:
+        if store is None:
+            raise ParameterError("give the artifact, or the store whose artifact to use")
+        from musicwb.store_paths import StorePaths
+
+        artifact = StorePaths.of(store.path).artifact
     arrays = _load(artifact)
     if store is not None and "meta" in arrays:
         from musicwb.sonic.artifact import check_artifact
@@ -426,7 +433,7 @@ def _vanished(paths: pd.Series, rows: np.ndarray) -> np.ndarray:
 
 def make_playlist(
     *,
-    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext,
+    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext | None = None,
     seed_track_id: int,
     length: int = 30,
     mode: str = "dynamic",
@@ -440,8 +447,9 @@ def make_playlist(
 
     Parameters
     ----------
-    artifact : Artifact, Mapping, str, Path or PlaylistContext
+    artifact : Artifact, Mapping, str, Path or PlaylistContext, optional
         The sonic artifact (loaded, or its path), or a context from :func:`playlist_context`.
+        Default: the store's own, ``<stem>.artifact.npz`` beside it.
     seed_track_id : int
         The first track (a track id of the store, as in the artifact's ``track_ids``).
     length : int, default 30

@@ -49,7 +49,7 @@ SWEEP_COLUMNS = (
 
 def sweep(
     *,
-    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext,
+    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext | None = None,
     seed_track_ids: Sequence[int] | Iterable[int],
     parameter: str,
     values: Sequence[Any] | Iterable[Any],
@@ -63,8 +63,9 @@ def sweep(
 
     Parameters
     ----------
-    artifact : Artifact, Mapping, str, Path or PlaylistContext
-        As in :func:`musicwb.playlist.build.make_playlist` (loaded once for the whole sweep).
+    artifact : Artifact, Mapping, str, Path or PlaylistContext, optional
+        As in :func:`musicwb.playlist.build.make_playlist` (loaded once for the whole sweep);
+        default: the store's own artifact, beside it.
     seed_track_ids : sequence of int
     parameter : str
         A field of :class:`~musicwb.playlist.params.PlaylistParams`, or ``"length"``.
