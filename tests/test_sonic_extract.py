@@ -9,7 +9,11 @@ marked ``slow``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +25,12 @@ from musicwb.cli import app
 from musicwb.errors import ParameterError
 from musicwb.library import scan_library
 from musicwb.sonic.backups import list_backups
-from musicwb.sonic.extract import extract_library, features_frame, pending_tracks
+from musicwb.sonic.extract import (
+    CRASH_HOOK_VARIABLE,
+    extract_library,
+    features_frame,
+    pending_tracks,
+)
 from musicwb.sonic.io import read_audio
 from musicwb.sonic.towers import EXTRACTOR_VERSION, extract_features
 from musicwb.store import Store
@@ -192,3 +201,105 @@ def test_dask_local_cluster_gives_the_same_features(store, numba_home):
             data_dir=numba_home,
         )
     assert store.scalar("SELECT count(*) FROM sonic_features") == 3  # nothing deleted
+
+
+# ------------------------------------------------------------------ crashes, locks (issue 11)
+
+MUSICWB = str(Path(sys.executable).with_name("musicwb"))
+
+
+def _badaudio_folder(shared_data: Path, root: Path) -> Path:
+    """The files of ``audio/badaudio`` plus a 30 s six-channel sine WAV, as the issue had them."""
+    folder = root / "music"
+    shutil.copytree(shared_data / "audio" / "badaudio", folder)
+    t = np.arange(30 * 44100) / 44100
+    chord = np.stack([0.3 * np.sin(2 * np.pi * f * t) for f in (220, 330, 440, 550, 660, 770)], 1)
+    sf.write(folder / "six channels.wav", chord.astype(np.float32), 44100)
+    return folder
+
+
+def _cli(*args: str, cwd: Path, env: dict | None = None, timeout: float = 900):
+    return subprocess.run(
+        [MUSICWB, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_gets_its_error_row_and_the_others_are_analysed(
+    store, numba_home, monkeypatch
+):
+    # The worker analysing Track 1 kills itself with SIGSEGV (a real signal, in a real loky
+    # process), in the pool and again when it is retried alone.
+    monkeypatch.setenv(CRASH_HOOK_VARIABLE, "Track 1.wav")
+    summary = extract_library(store, workers=2, progress=False, data_dir=numba_home)
+    assert (summary.analysed, summary.failed) == (2, 2) and summary.worker_crashes == 1
+    errors = store.df("SELECT path, reason FROM sonic_errors ORDER BY path")
+    crashed = errors[errors["path"].str.endswith("Track 1.wav")]["reason"].tolist()
+    assert len(crashed) == 1 and crashed[0].startswith("error:WorkerCrashed: worker crashed (SIGSEGV)")
+    assert "again (SIGSEGV) on this track alone" in crashed[0]
+    assert any(reason.startswith("error:WorkerCrashed") for reason in summary.failure_reasons)
+    analysed = store.df(
+        "SELECT t.path FROM sonic_features f JOIN tracks t ON t.id = f.track_id ORDER BY 1"
+    )["path"].tolist()
+    assert [Path(p).name for p in analysed] == ["Artist 0 - Track 0.wav", "Artist 0 - Track 2.wav"]
+
+
+@pytest.mark.slow
+def test_cold_cache_two_workers_on_bad_audio_ten_times_then_one_worker_runs_cleanly(
+    shared_data, tmp_path
+):
+    # Issue 11: from a cold numba cache, `extract --workers 2` on these files crashed a worker
+    # with SIGSEGV (two processes compiling into one cache), and every later run exited 139.
+    folders = []
+    for attempt in range(10):
+        root = tmp_path / f"try{attempt}"
+        folder = _badaudio_folder(shared_data, root)
+        assert _cli("scan", str(folder), "--store", "lib.duckdb", cwd=root).returncode == 0
+        done = _cli("extract", "--workers", "2", "--store", "lib.duckdb", "--json", cwd=root)
+        assert done.returncode == 0, f"attempt {attempt}: exit {done.returncode}\n{done.stderr[-3000:]}"
+        summary = json.loads(done.stdout)
+        assert (summary["analysed"], summary["failed"]) == (6, 0), summary
+        assert summary["worker_crashes"] == 0
+        assert summary["numba_cache"] == str(root / "lib.cache" / "numba")
+        assert summary["flagged"] == {"silence": 1, "steady_tone": 3}
+        folders.append(root)
+    root = folders[-1]
+    assert not (root / "data").exists()  # nothing derived lands in the current directory
+    again = _cli("extract", "--workers", "1", "--force", "--yes", "--store", "lib.duckdb", cwd=root)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "6 track(s) analysed, 0 failed" in again.stdout
+
+
+@pytest.mark.slow
+def test_readers_get_in_while_extract_runs_in_another_process(shared_data, tmp_path):
+    folder = shared_data / "audio" / "realmusic"
+    path = tmp_path / "real.duckdb"
+    with Store(path) as opened:
+        scan_library(opened, folder, metadata_csv=folder / "tracks.csv", progress=False)
+    worker = subprocess.Popen(
+        [MUSICWB, "extract", "--store", str(path), "--json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        analysed = 0
+        while analysed < 8 and time.monotonic() < deadline:  # the first batch is committed
+            time.sleep(1.0)
+            with Store(path, read_only=True, hold_open=False, lock_wait_s=10) as reader:
+                analysed = reader.scalar("SELECT count(*) FROM sonic_features")
+        assert analysed >= 8 and worker.poll() is None, "extract should still be working"
+        for _ in range(3):
+            done = _cli("tracks", "--json", "--store", str(path), cwd=tmp_path, timeout=120)
+            assert done.returncode == 0, done.stderr
+            assert len(json.loads(done.stdout)) == 75
+        assert worker.poll() is None  # the readers got in while extract was working
+    finally:
+        worker.kill()
+        worker.communicate()
