@@ -662,3 +662,30 @@ def test_the_library_functions_default_to_the_store_s_artifact(library, seed, tm
     empty = tmp_path / "none.duckdb"
     with Store(empty) as store, pytest.raises(ParameterError, match="none.artifact.npz"):
         make_playlist(store=store, seed_track_id=seed)
+
+
+def test_tracks_analysed_since_the_build_are_counted_not_refused(library, demo_artifact, seed,
+                                                                 tmp_path):  # fmt: skip
+    """While `musicwb extract` adds tracks, playlists go on from the artifact and say what it
+    lacks; only a change to the artifact's own tracks makes it stale."""
+    from musicwb.store_paths import StorePaths
+
+    store = tmp_path / "copy.duckdb"
+    shutil.copy(library, store)
+    with Store(store) as opened:
+        newest = int(opened.scalar("SELECT max(track_id) FROM sonic_features"))
+        saved = opened.df("SELECT * FROM sonic_features WHERE track_id = ?", [newest])
+        opened.execute("DELETE FROM sonic_features WHERE track_id = ?", [newest])
+    built = run_cli("artifact", "build", "--store", str(store), cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    with Store(store) as opened:  # as extract writes it, after the build
+        opened.insert("sonic_features", saved.assign(extracted_at=dt.datetime(2026, 12, 2)))
+    args = ("playlist", "--seed", str(seed), "--store", str(store), "--length", "8")
+    done = run_cli(*args, "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["diagnostics"]["left_out"]["not_in_artifact"] == 1
+    assert newest not in [track["track_id"] for track in result["tracks"]]
+    text = run_cli(*args, cwd=tmp_path).stdout
+    assert "1 track(s) analysed since the artifact was built (`musicwb artifact build`" in text
+    assert StorePaths.of(store).artifact.is_file()

@@ -222,6 +222,11 @@ def _left_out_line(left_out: dict[str, Any]) -> str:
     ]
     if built:
         parts.append(f"not in the artifact: {', '.join(built)}")
+    if left_out.get("not_in_artifact"):
+        parts.append(
+            f"{left_out['not_in_artifact']} track(s) analysed since the artifact was built "
+            "(`musicwb artifact build` adds them)"
+        )
     return f"left out: {', '.join(parts)}" if parts else ""
 
 

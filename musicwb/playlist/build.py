@@ -10,8 +10,9 @@
   duplicates), and
 - reads the tagged keys for the Camelot rule (tracks without a key tag get the key estimated
   from their chroma), and the tempo from its sonic features when the artifact has none;
-- refuses an artifact of another store, or one built before the store's features changed
-  (:func:`musicwb.sonic.artifact.check_artifact`), saying how to rebuild it;
+- refuses an artifact of another store, or one whose tracks' features changed since it was
+  built (:func:`musicwb.sonic.artifact.check_artifact`), saying how to rebuild it; tracks
+  analysed since are counted in ``diagnostics["left_out"]["not_in_artifact"]``;
 - leaves out the tracks whose file a scan found missing, and checks that the file of every
   track returned is still there (a track that vanished since the scan is replaced, and
   reported in ``diagnostics["left_out"]``).
@@ -147,6 +148,8 @@ class PlaylistContext:
         The content flag of rows left out as not music (``silence``, ``near_silence``,
         ``steady_tone``), None for the others (all None with ``include_flagged``).
     include_flagged : bool
+    not_in_artifact : int
+        Analysed tracks of the store the artifact lacks (analysed since it was built).
     """
 
     artifact: Mapping[str, np.ndarray]
@@ -158,6 +161,7 @@ class PlaylistContext:
     missing: np.ndarray | None = None
     flags: np.ndarray | None = None
     include_flagged: bool = False
+    not_in_artifact: int = 0
 
     def __post_init__(self) -> None:
         n = self.library.n
@@ -308,10 +312,11 @@ def playlist_context(
 
         artifact = StorePaths.of(store.path).artifact
     arrays = _load(artifact)
+    lacking = 0
     if store is not None and "meta" in arrays:
         from musicwb.sonic.artifact import check_artifact
 
-        check_artifact(arrays, store, include_flagged=include_flagged)
+        lacking = check_artifact(arrays, store, include_flagged=include_flagged).not_in_artifact
     library = library_of(arrays)
     artists = np.asarray(arrays["artist_keys"], dtype=object)
     titles = paths = np.full(library.n, None, dtype=object)
@@ -350,6 +355,7 @@ def playlist_context(
         store=store,
         missing=missing,
         include_flagged=include_flagged,
+        not_in_artifact=lacking,
     )
 
 
@@ -488,8 +494,9 @@ def make_playlist(
     ``diagnostics["left_out"]`` says what was left out before the pool was drawn:
     ``missing`` (files a scan found gone), ``flagged`` (per content flag), ``vanished``
     (track ids whose files were gone at playlist time though the scan had found them),
-    ``played_recently``, and ``by_artifact`` (``missing`` and ``flagged`` tracks the artifact
-    itself left out when it was built).
+    ``played_recently``, ``by_artifact`` (``missing`` and ``flagged`` tracks the artifact
+    itself left out when it was built) and ``not_in_artifact`` (tracks analysed since it was
+    built: ``musicwb artifact build`` adds them).
 
     Examples
     --------
@@ -559,6 +566,7 @@ def make_playlist(
             "played_recently": int(np.setdiff1d(played, [seed_index]).size),
             "vanished": [int(context.library.track_ids[row]) for row in vanished],
             "by_artifact": _artifact_left_out(context.artifact),
+            "not_in_artifact": context.not_in_artifact,
         },
     }
     return Playlist(

@@ -19,12 +19,13 @@ Contents (``n`` tracks, ``d`` the embedding width):
 - ``meta``: JSON with the variant playlists use, the extractor version, counts and time, the
   store it was built from (``store``: its ``store_id`` and path), the version of the features
   it was built from (``features``: rows, latest ``extracted_at`` and a digest of every
-  ``(track_id, extracted_at, content_flag)``), whether flagged tracks are in it
+  ``(track_id, extracted_at, content_flag)`` of its tracks), whether flagged tracks are in it
   (``include_flagged``) and how many analysed tracks were left out and why (``left_out``).
 
 By default the artifact lives beside its store (:attr:`musicwb.store_paths.StorePaths.artifact`,
 ``<stem>.artifact.npz``). :func:`check_artifact` refuses an artifact of another store, or one
-whose store's features changed since it was built, with the command that rebuilds it.
+whose tracks' features changed since it was built, with the command that rebuilds it; tracks
+analysed since are only counted (``musicwb extract`` may add tracks while playlists are made).
 Tracks whose file is missing (``tracks.missing_since``) are never in an artifact; tracks whose
 features are flagged as silence, near-silence or a steady tone only with ``include_flagged``.
 
@@ -67,6 +68,7 @@ __all__ = [
     "ARTIFACT_FORMAT",
     "CONTENT_FLAGS",
     "Artifact",
+    "ArtifactCheck",
     "ArtifactMismatchError",
     "FeatureSet",
     "FeatureSource",
@@ -82,6 +84,7 @@ __all__ = [
     "left_out_of",
     "load_artifact",
     "load_feature_set",
+    "not_in_artifact",
     "store_id",
     "write_artifact",
 ]
@@ -265,27 +268,69 @@ def store_id(store: Store) -> str:
     return str(found)
 
 
-def features_version(store: Store) -> FeaturesVersion:
-    """The version of the store's sonic features now (see :class:`FeaturesVersion`).
+_DIGEST = (
+    "SELECT count(*), max(f.extracted_at), coalesce(bit_xor(md5_number(f.track_id::VARCHAR || "
+    "'|' || f.extracted_at::VARCHAR || '|' || coalesce(f.content_flag, '')))::VARCHAR, '0') "
+)
+
+
+def features_version(
+    store: Store,
+    *,
+    track_ids: np.ndarray | None = None,
+    include_flagged: bool = False,
+    include_missing: bool = False,
+) -> FeaturesVersion:
+    """The version of some of the store's sonic features now (see :class:`FeaturesVersion`).
 
     Parameters
     ----------
     store : Store
         May be read-only.
+    track_ids : ndarray of int, optional
+        The feature rows of these tracks (an artifact's); without them, the rows
+        :func:`load_feature_set` reads with the same options.
+    include_flagged, include_missing : bool, default False
+        As in :func:`load_feature_set` (ignored with ``track_ids``).
 
     Returns
     -------
     FeaturesVersion
+        The same for the same rows: an artifact's tracks re-analysed, removed or flagged
+        differently change it; tracks analysed since, outside the artifact, do not.
     """
-    rows, latest, digest = store.rows(
-        "SELECT count(*), max(extracted_at), coalesce(bit_xor(md5_number("
-        "track_id::VARCHAR || '|' || extracted_at::VARCHAR || '|' || coalesce(content_flag, '')"
-        "))::VARCHAR, '0') FROM sonic_features"
-    )[0]
+    if track_ids is not None:
+        ids = [int(track_id) for track_id in np.asarray(track_ids).tolist()]
+        got = store.rows(
+            _DIGEST + "FROM sonic_features f WHERE f.track_id IN (SELECT unnest(?::BIGINT[]))",
+            [ids],
+        )
+    else:
+        where = feature_filter(include_flagged=include_flagged, include_missing=include_missing)
+        got = store.rows(
+            _DIGEST + f"FROM sonic_features f JOIN tracks t ON t.id = f.track_id WHERE {where}"
+        )
+    rows, latest, digest = got[0]
     return FeaturesVersion(
         rows=int(rows),
         latest=None if latest is None else latest.isoformat(timespec="seconds"),
         digest=str(digest),
+    )
+
+
+def not_in_artifact(
+    store: Store, track_ids: np.ndarray, *, include_flagged: bool = False
+) -> int:
+    """Analysed tracks an artifact of ``track_ids`` would hold if built now, but does not hold
+    (analysed since it was built, or their file found again)."""
+    where = feature_filter(include_flagged=include_flagged)
+    ids = [int(track_id) for track_id in np.asarray(track_ids).tolist()]
+    return int(
+        store.scalar(
+            "SELECT count(*) FROM sonic_features f JOIN tracks t ON t.id = f.track_id WHERE "
+            f"{where} AND f.track_id NOT IN (SELECT unnest(?::BIGINT[]))",
+            [ids],
+        )
     )
 
 
@@ -355,7 +400,9 @@ def load_feature_set(
         source = FeatureSource(
             store_id=store_id(store),
             store_path=str(StorePaths.of(store.path).store),
-            features=features_version(store),
+            features=features_version(
+                store, include_flagged=include_flagged, include_missing=include_missing
+            ),
             include_flagged=include_flagged,
         )
         left_out = left_out_of(
@@ -665,10 +712,32 @@ def _meta(artifact: Mapping[str, np.ndarray]) -> dict[str, Any]:
     return json.loads(str(artifact["meta"])) if "meta" in artifact else {}
 
 
+@dataclass(frozen=True)
+class ArtifactCheck:
+    """An artifact found to belong to the store, with what it lacks.
+
+    Attributes
+    ----------
+    not_in_artifact : int
+        Analysed tracks the artifact would hold if built now (analysed since it was built, or
+        their file found again): ``musicwb artifact build`` adds them.
+    rebuild : str
+        The command that rebuilds the artifact.
+    """
+
+    not_in_artifact: int
+    rebuild: str
+
+
 def check_artifact(
     artifact: Mapping[str, np.ndarray], store: Store, *, include_flagged: bool = False
-) -> None:
+) -> ArtifactCheck:
     """Refuse an artifact that was not built from this store's current features.
+
+    The artifact's own tracks are compared: one analysed again, removed or flagged
+    differently since makes it stale. Tracks analysed since (outside the artifact) do not:
+    while ``musicwb extract`` adds tracks, playlists go on from the artifact (and say how many
+    tracks it lacks).
 
     Parameters
     ----------
@@ -679,19 +748,24 @@ def check_artifact(
     include_flagged : bool, default False
         The caller wants flagged tracks: the artifact must have been built with them.
 
+    Returns
+    -------
+    ArtifactCheck
+
     Raises
     ------
     ArtifactMismatchError
-        The artifact records no store, another store, features older than the store's, or
-        no flagged tracks when ``include_flagged``; the message names the artifact and the
-        ``musicwb artifact build`` command that makes the right one.
+        The artifact records no store, another store, features of its tracks older than the
+        store's, or no flagged tracks when ``include_flagged``; the message names the
+        artifact and the ``musicwb artifact build`` command that makes the right one.
     """
     meta = _meta(artifact)
     where = getattr(artifact, "path", None)
     name = f"the artifact {where}" if where else "the artifact"
     here = StorePaths.of(store.path)
     flagged = " --include-flagged" if include_flagged else ""
-    rebuild = f"rebuild it with `musicwb artifact build --store {here.store}{flagged}`"
+    command = f"musicwb artifact build --store {here.store}{flagged}"
+    rebuild = f"rebuild it with `{command}`"
     if where is not None and Path(where).absolute() != here.artifact:
         rebuild += f" (it writes {here.artifact}, the default artifact of this store)"
     recorded = meta.get("store")
@@ -707,20 +781,26 @@ def check_artifact(
             f"{rebuild[1:]}, or pass --artifact with the artifact of {here.store}"
         )
     built = meta.get("features") or {}
-    now = features_version(store)
+    ids = np.asarray(artifact["track_ids"])
+    now = features_version(store, track_ids=ids)
     if built.get("digest") != now.digest:
         then = FeaturesVersion(
             rows=int(built.get("rows") or 0), latest=built.get("latest"), digest=""
         )
         raise ArtifactMismatchError(
-            f"{name} is stale: the sonic features of {here.store} changed since it was built "
-            f"(then {then.describe()}; now {now.describe()}): {rebuild}"
+            f"{name} is stale: the sonic features of its tracks in {here.store} changed since "
+            f"it was built (analysed again, removed or flagged: then {then.describe()}; now "
+            f"{now.describe()}): {rebuild}"
         )
     if include_flagged and not meta.get("include_flagged"):
         raise ArtifactMismatchError(
             f"{name} was built without the tracks flagged as silence, near-silence or steady "
             f"tone: {rebuild}"
         )
+    return ArtifactCheck(
+        not_in_artifact=not_in_artifact(store, ids, include_flagged=include_flagged),
+        rebuild=command,
+    )
 
 
 class Artifact(Mapping[str, np.ndarray]):
