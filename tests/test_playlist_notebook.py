@@ -143,6 +143,15 @@ def test_the_store_s_artifact_is_used_only_when_built_from_its_current_features(
     with Store(path, read_only=True) as store:
         with pytest.raises(ParameterError, match="no artifact at"):
             tuning.tuning_artifact(store, path=tmp_path / "missing.npz")
+    with Store(path) as store:  # a track analysed after the build: used, and said
+        last = int(ids.iloc[-1])
+        saved = store.df("SELECT * FROM sonic_features WHERE track_id = ?", [last])
+        store.execute("DELETE FROM sonic_features WHERE track_id = ?", [last])
+        build_artifact(store)
+        store.insert("sonic_features", saved)
+        used, source = tuning.tuning_artifact(store)
+    assert used.path == own and len(used["track_ids"]) == len(ids) - 1
+    assert "1 track(s) analysed since are not in it (`musicwb artifact build --store" in source
 
 
 def test_seeds_are_checked_or_picked_from_different_artists(context):

@@ -151,11 +151,17 @@ def tuning_artifact(
     if own.is_file():
         artifact = load_artifact(own)
         try:
-            check_artifact(artifact, store, include_flagged=include_flagged)
+            checked = check_artifact(artifact, store, include_flagged=include_flagged)
         except ArtifactMismatchError as exc:
             why = str(exc)
         else:
-            return artifact, f"artifact {own}: {len(artifact['track_ids'])} tracks{left}"
+            lacking = (
+                f"; {checked.not_in_artifact} track(s) analysed since are not in it "
+                f"(`{checked.rebuild}` adds them)"
+                if checked.not_in_artifact
+                else ""
+            )
+            return artifact, f"artifact {own}: {len(artifact['track_ids'])} tracks{left}{lacking}"
     else:
         why = f"no artifact at {own}"
     variant, settings, variant_source = chosen_variant(store)
