@@ -388,3 +388,14 @@ def test_validate_leaves_out_flagged_tracks_and_says_so(store_path):
 
         with Store(store_path, read_only=True) as store:
             validate_store(store, variant="zscore", seed_track=1)
+
+
+def test_validate_notes_when_no_artist_has_two_tracks(tmp_path):
+    lonely = make_store(tmp_path / "lonely.duckdb", 14, n_artists=14)
+    done = CliRunner().invoke(app, ["validate", "--store", str(lonely), "--variant", "zscore"])
+    assert done.exit_code == 0, done.output
+    assert "note: no artist has two analysed tracks" in done.stdout
+    report = json.loads(
+        CliRunner().invoke(app, ["validate", "--store", str(lonely), "--json"]).stdout
+    )
+    assert report["notes"] and report["left_out"]["total"] == 0
