@@ -372,7 +372,8 @@ def test_bad_options_exit_2_with_the_reason(library, demo_artifact, seed, tmp_pa
 
 def other_library(folder: Path, *, ids: list[int]) -> Path:
     """Another library in ``folder/data/musicwb.duckdb`` (its own store, other tracks), with
-    features and an artifact written where musicwb used to write it: ``./data/sonic_artifact.npz``."""
+    features and an artifact written where musicwb used to write it:
+    ``./data/sonic_artifact.npz``."""
     path = folder / "data" / "musicwb.duckdb"
     now = dt.datetime(2026, 1, 1)
     tracks = pd.DataFrame(

@@ -121,7 +121,9 @@ def test_the_store_s_artifact_is_used_only_when_built_from_its_current_features(
         assert source == f"artifact {own}: {len(ids)} tracks"
         assert used.path == own
         # analysed again since: stale, so built in memory from the features as they are now
-        store.execute("UPDATE sonic_features SET extracted_at = now() WHERE track_id = ?", [int(ids[0])])
+        store.execute(
+            "UPDATE sonic_features SET extracted_at = now() WHERE track_id = ?", [int(ids[0])]
+        )
         rebuilt, source = tuning.tuning_artifact(store)
         assert "is stale" in source and "built in memory" in source
         assert not hasattr(rebuilt, "path")

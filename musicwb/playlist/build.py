@@ -302,7 +302,9 @@ def playlist_context(
         return playlist_context(
             artifact.artifact,
             store=store or artifact.store,
-            include_flagged=artifact.include_flagged if include_flagged is None else include_flagged,
+            include_flagged=(
+                artifact.include_flagged if include_flagged is None else include_flagged
+            ),
         )
     include_flagged = bool(include_flagged)
     if artifact is None:
@@ -432,7 +434,9 @@ def _artifact_left_out(artifact: Mapping[str, np.ndarray]) -> dict[str, Any]:
 def _vanished(paths: pd.Series, rows: np.ndarray) -> np.ndarray:
     """The rows among ``rows`` whose path is known but no longer exists."""
     gone = [
-        row for row in rows if isinstance(paths.iat[row], str) and not os.path.exists(paths.iat[row])
+        row
+        for row in rows
+        if isinstance(paths.iat[row], str) and not os.path.exists(paths.iat[row])
     ]
     return np.asarray(gone, dtype=np.int64)
 

@@ -169,10 +169,11 @@ def tuning_artifact(
     arrays = build_artifact_arrays(
         features, variant=variant, settings=settings, variant_source=variant_source
     )
+    command = f"musicwb artifact build --store {StorePaths.of(store.path).store}"
+    command += " --include-flagged" if include_flagged else ""
     return arrays, (
         f"{why}: built in memory from the store's features ({len(features)} tracks, "
-        f"variant {variant}){left}; `musicwb artifact build --store {StorePaths.of(store.path).store}"
-        f"{' --include-flagged' if include_flagged else ''}` writes it for the command line"
+        f"variant {variant}){left}; `{command}` writes it for the command line"
     )
 
 

@@ -190,7 +190,9 @@ def seed_table(
     """
     n = embedded.shape[0]
     if n < MIN_TRACKS:
-        raise ParameterError(f"validation needs at least {MIN_TRACKS} tracks with features, got {n}")
+        raise ParameterError(
+            f"validation needs at least {MIN_TRACKS} tracks with features, got {n}"
+        )
     track_ids = np.arange(n) if track_ids is None else np.asarray(track_ids)
     similarities = similarity_matrix(embedded)
     rng = np.random.default_rng(random_state)
