@@ -661,8 +661,11 @@ def test_the_library_functions_default_to_the_store_s_artifact(library, seed, tm
     with pytest.raises(ParameterError, match="the store whose artifact"):
         make_playlist(seed_track_id=seed)
     empty = tmp_path / "none.duckdb"
-    with Store(empty) as store, pytest.raises(ParameterError, match="none.artifact.npz"):
+    with Store(empty) as store, pytest.raises(ParameterError, match="none.artifact.npz") as no:
         make_playlist(store=store, seed_track_id=seed)
+    assert f"musicwb artifact build --store {empty}" in str(no.value)
+    done = run_cli("playlist", "--seed", "1", "--store", str(empty), cwd=tmp_path)
+    assert done.returncode == 2 and f"musicwb artifact build --store {empty}" in done.stderr
 
 
 def test_tracks_analysed_since_the_build_are_counted_not_refused(library, demo_artifact, seed,

@@ -110,12 +110,10 @@ def playlist(
     transitions; every relaxed rule is reported."""
     from musicwb.playlist.build import make_playlist
     from musicwb.store import Store
-    from musicwb.store_paths import StorePaths
 
     if out is not None and out.suffix.lower() not in _PLAYLIST_SUFFIXES:
         raise ParameterError(f"--out {out}: the file must end in {', '.join(_PLAYLIST_SUFFIXES)}")
     opened_path = store_path(store)
-    artifact_path = artifact if artifact is not None else StorePaths.of(opened_path).artifact
     overrides = {
         "similarity_floor": similarity_floor,
         "genre_gate": genre_gate,
@@ -132,7 +130,7 @@ def playlist(
     # Read, then let go: another process (extract, scan) may write between two statements.
     with Store(opened_path, read_only=True, hold_open=False) as opened:
         result = make_playlist(
-            artifact=artifact_path,
+            artifact=artifact,  # None: the store's own, beside it
             seed_track_id=seed,
             length=length,
             mode=mode,

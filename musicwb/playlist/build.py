@@ -312,7 +312,13 @@ def playlist_context(
             raise ParameterError("give the artifact, or the store whose artifact to use")
         from musicwb.store_paths import StorePaths
 
-        artifact = StorePaths.of(store.path).artifact
+        paths = StorePaths.of(store.path)
+        artifact = paths.artifact
+        if not artifact.is_file():
+            raise ParameterError(
+                f"no artifact at {artifact}: build it with `musicwb artifact build --store "
+                f"{paths.store}` (after `musicwb extract`)"
+            )
     arrays = _load(artifact)
     lacking = 0
     if store is not None and "meta" in arrays:
