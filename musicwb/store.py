@@ -41,6 +41,10 @@ __all__ = ["Store", "Migration", "migrations", "open_store"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# DuckDB shares one database instance between the connections of a process; opening and closing
+# it from several threads at once fails ("Unique file handle conflict"), so this process does
+# one open or close at a time.
+_OPEN_CLOSE = threading.Lock()
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 
@@ -156,10 +160,10 @@ class Store:
         try:
             self._migrate()
         except BaseException:
-            self._con.close()
+            _close(self._con)
             raise
         if not hold_open:
-            self._con.close()
+            _close(self._con)
             self._con = None
 
     def _connect(self) -> Any:
@@ -168,7 +172,10 @@ class Store:
         pause = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=self.read_only, config=self._config)
+                with _OPEN_CLOSE:
+                    return duckdb.connect(
+                        str(self.path), read_only=self.read_only, config=self._config
+                    )
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                     raise _open_error(self.path, exc, waited_s=self.lock_wait_s) from exc
@@ -188,8 +195,7 @@ class Store:
             try:
                 yield con
             finally:
-                with contextlib.suppress(duckdb.Error):
-                    con.close()
+                _close(con)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -202,8 +208,7 @@ class Store:
     def close(self) -> None:
         """Close the connection (idempotent)."""
         if self._con is not None and (self.hold_open or self._in_transaction):
-            with contextlib.suppress(duckdb.Error):
-                self._con.close()
+            _close(self._con)
 
     def reader(self) -> Store:
         """A second handle on the same database for another thread of this process.
@@ -438,8 +443,7 @@ class Store:
                     raise StoreError(f"store {self.path}: commit failed: {exc}") from exc
             finally:
                 if opened_here:
-                    with contextlib.suppress(duckdb.Error):
-                        self._con.close()
+                    _close(self._con)
                     self._con = None
 
     def checkpoint(self) -> None:
@@ -464,6 +468,11 @@ class Store:
         except duckdb.Error as exc:
             statement = " ".join(sql.split())[:120]
             raise StoreError(f"store {self.path}: {type(exc).__name__}: {exc} [in: {statement}]") from exc
+
+
+def _close(con: Any) -> None:
+    with _OPEN_CLOSE, contextlib.suppress(duckdb.Error):
+        con.close()
 
 
 def _open_error(path: Path, exc: Exception, *, waited_s: float = 0.0) -> StoreError:

@@ -187,6 +187,32 @@ def test_a_long_writer_that_does_not_hold_the_store_lets_other_processes_in(
         assert store.scalar("SELECT count(*) FROM runs WHERE kind = 'other'") == own_writes
 
 
+def test_threads_opening_the_store_per_statement_do_not_collide(tmp_path: Path) -> None:
+    """Four threads, each with its own hold_open=False handle (a notebook, its background
+    worker, a dashboard): DuckDB fails when two of them open or close the file at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "lib.duckdb"
+    Store(path).close()
+
+    def work(thread: int) -> int:
+        store = Store(path, hold_open=False)
+        for i in range(150):
+            if i % 3 == 0:
+                store.execute(
+                    "INSERT INTO runs VALUES (?, 'job', now(), NULL, 'ok', '{}', NULL)",
+                    [f"t{thread}-{i}"],
+                )
+            else:
+                store.scalar("SELECT count(*) FROM runs")
+        return thread
+
+    with ThreadPoolExecutor(4) as pool:
+        assert sorted(pool.map(work, range(4))) == [0, 1, 2, 3]
+    with Store(path, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM runs") == 4 * 50
+
+
 def test_a_reader_waits_for_a_commit_then_names_the_holder(tmp_path: Path) -> None:
     path = tmp_path / "lib.duckdb"
     Store(path).close()
