@@ -17,6 +17,7 @@ __all__ = [
     "SourceError",
     "NotFound",
     "RateLimited",
+    "SourceUnreachable",
     "AuthError",
     "StoreError",
     "StoreLockedError",
@@ -43,6 +44,23 @@ class NotFound(SourceError):
 
 class RateLimited(SourceError):
     """The source kept refusing for rate limiting (HTTP 429/503) after every retry."""
+
+
+class SourceUnreachable(SourceError):
+    """The service's host cannot be reached (DNS failure, connection refused, no route).
+
+    The HTTP policy marks the host down for the rest of the run after the first such answer
+    (and one quick retry); later requests raise this at once, with the same ``reason``.
+
+    Attributes
+    ----------
+    reason : str
+        ``"<Service>: cannot reach <host> (<cause>)"``, the same for every request to the host.
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class AuthError(SourceError):

@@ -63,7 +63,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from musicwb.errors import ParameterError, SourceError
+from musicwb.errors import ParameterError, SourceError, SourceUnreachable
 
 __all__ = [
     "RateLimit",
@@ -130,24 +130,6 @@ class Failure:
     retry: bool
     error: type[SourceError] = SourceError
     unreachable: bool = False
-
-
-class SourceUnreachable(SourceError):
-    """The service's host cannot be reached (DNS failure, connection refused, no route).
-
-    A member of the :class:`~musicwb.errors.SourceError` family that lives beside the policy
-    that raises it. The policy marks the host down for the rest of the run after the first such
-    answer (and one quick retry); later requests raise this at once, with the same ``reason``.
-
-    Attributes
-    ----------
-    reason : str
-        ``"<Service>: cannot reach <host> (<cause>)"``, the same for every request to the host.
-    """
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 def failure_reason(exc: BaseException, *, prefix: str | None = None) -> str:
