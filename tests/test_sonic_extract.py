@@ -303,3 +303,27 @@ def test_readers_get_in_while_extract_runs_in_another_process(shared_data, tmp_p
     finally:
         worker.kill()
         worker.communicate()
+
+
+@pytest.mark.slow
+def test_a_dask_worker_that_dies_gets_its_error_row_and_the_others_are_analysed(
+    store, numba_home, monkeypatch
+):
+    distributed = pytest.importorskip(
+        "distributed", reason="Dask is an optional extra: pip install 'musicwb[dask]'"
+    )
+    import dask
+
+    monkeypatch.setenv(CRASH_HOOK_VARIABLE, "Track 1.wav")  # the worker processes inherit it
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+    ):
+        summary = extract_library(
+            store, scheduler=cluster.scheduler_address, progress=False, data_dir=numba_home
+        )
+    assert (summary.analysed, summary.failed) == (2, 2) and summary.worker_crashes == 1
+    reason = store.scalar("SELECT reason FROM sonic_errors WHERE path LIKE '%Track 1.wav'")
+    assert reason.startswith("error:WorkerCrashed: Dask worker died on every try")
