@@ -240,7 +240,8 @@ def test_a_worker_that_dies_gets_its_error_row_and_the_others_are_analysed(
     assert (summary.analysed, summary.failed) == (2, 2) and summary.worker_crashes == 1
     errors = store.df("SELECT path, reason FROM sonic_errors ORDER BY path")
     crashed = errors[errors["path"].str.endswith("Track 1.wav")]["reason"].tolist()
-    assert len(crashed) == 1 and crashed[0].startswith("error:WorkerCrashed: worker crashed (SIGSEGV)")
+    assert len(crashed) == 1
+    assert crashed[0].startswith("error:WorkerCrashed: worker crashed (SIGSEGV)")
     assert "again (SIGSEGV) on this track alone" in crashed[0]
     assert any(reason.startswith("error:WorkerCrashed") for reason in summary.failure_reasons)
     analysed = store.df(
@@ -261,7 +262,7 @@ def test_cold_cache_two_workers_on_bad_audio_ten_times_then_one_worker_runs_clea
         folder = _badaudio_folder(shared_data, root)
         assert _cli("scan", str(folder), "--store", "lib.duckdb", cwd=root).returncode == 0
         done = _cli("extract", "--workers", "2", "--store", "lib.duckdb", "--json", cwd=root)
-        assert done.returncode == 0, f"attempt {attempt}: exit {done.returncode}\n{done.stderr[-3000:]}"
+        assert done.returncode == 0, f"attempt {attempt}: {done.returncode}\n{done.stderr[-3000:]}"
         summary = json.loads(done.stdout)
         assert (summary["analysed"], summary["failed"]) == (6, 0), summary
         assert summary["worker_crashes"] == 0

@@ -355,7 +355,8 @@ def _write_batch(
         store.insert("_sonic_batch_ids", ids)
         store.insert("_sonic_replaced_ids", replaced)
         store.execute(
-            "DELETE FROM sonic_features WHERE track_id IN (SELECT track_id FROM _sonic_replaced_ids)"
+            "DELETE FROM sonic_features "
+            "WHERE track_id IN (SELECT track_id FROM _sonic_replaced_ids)"
         )
         store.execute(
             "DELETE FROM sonic_errors WHERE track_id IN (SELECT track_id FROM _sonic_batch_ids)"
