@@ -328,3 +328,21 @@ def test_a_dask_worker_that_dies_gets_its_error_row_and_the_others_are_analysed(
     assert (summary.analysed, summary.failed) == (2, 2) and summary.worker_crashes == 1
     reason = store.scalar("SELECT reason FROM sonic_errors WHERE path LIKE '%Track 1.wav'")
     assert reason.startswith("error:WorkerCrashed: Dask worker died on every try")
+
+
+@pytest.mark.slow
+def test_the_command_isolates_even_one_worker_and_prints_the_failure_reasons(
+    store, numba_home, monkeypatch
+):
+    monkeypatch.setenv(CRASH_HOOK_VARIABLE, "Track 2.wav")
+    path = str(store.path)
+    store.close()
+    done = CliRunner().invoke(app, ["extract", "--store", path])
+    assert done.exit_code == 0, done.output
+    assert "2 track(s) analysed, 2 failed" in done.stdout and "(loky, 1 worker(s)" in done.stdout
+    assert "top failure reasons:" in done.stderr
+    assert "1 × error:WorkerCrashed: worker crashed (SIGSEGV)" in done.stderr
+    assert "1 × error:AudioError:" in done.stderr and "<file>" in done.stderr
+    with Store(path, read_only=True) as reader:
+        assert reader.scalar("SELECT count(*) FROM sonic_errors WHERE reason LIKE "
+                             "'error:WorkerCrashed%'") == 1

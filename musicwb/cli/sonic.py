@@ -23,6 +23,14 @@ from musicwb.errors import ParameterError
 @app.command()
 def extract(
     workers: Annotated[int, typer.Option("--workers", help="Local worker processes.")] = 1,
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process",
+            help="With --workers 1, analyse in this process (faster to start; a crash in "
+            "native code then ends the command instead of being recorded for its track).",
+        ),
+    ] = False,
     scheduler: Annotated[
         str | None,
         typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786): run there."),
@@ -53,6 +61,7 @@ def extract(
         yes = True
     parameters = {
         "workers": workers,
+        "in_process": in_process,
         "scheduler": scheduler,
         "force": force,
         "retry_errors": retry_errors,
@@ -65,6 +74,7 @@ def extract(
             summary = extract_library(
                 opened,
                 workers=workers,
+                isolated=not in_process,
                 scheduler=scheduler,
                 force=force,
                 confirmed=yes,

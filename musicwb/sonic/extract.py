@@ -518,6 +518,7 @@ def extract_library(
     store: Store,
     *,
     workers: int = 1,
+    isolated: bool = False,
     scheduler: str | None = None,
     force: bool = False,
     confirmed: bool = False,
@@ -537,7 +538,11 @@ def extract_library(
         Open for writing; ``hold_open=False`` lets other processes use it between batches.
     workers : int, default 1
         Local processes (loky) when above 1; ignored with ``scheduler``. With 1 the analysis
-        runs in this process.
+        runs in this process, unless ``isolated``.
+    isolated : bool, default False
+        With ``workers=1``, analyse in one worker process all the same, so that a crash in
+        native code is retried and recorded as the track's failure instead of ending this
+        process (the command line does this).
     scheduler : str, optional
         A Dask scheduler address (``tcp://host:8786``): run on that cluster instead.
     force : bool, default False
@@ -591,7 +596,7 @@ def extract_library(
         backup_dir = Path(data_dir) / "sonic_backups" if data_dir is not None else paths.backups
     started = time.perf_counter()
     summary = ExtractSummary(
-        mode="dask" if scheduler else ("loky" if workers > 1 else "local"),
+        mode="dask" if scheduler else ("loky" if workers > 1 or isolated else "local"),
         workers=workers,
         numba_cache=str(Path(numba_cache).absolute()),
     )
@@ -655,7 +660,7 @@ def _extract(
 
     if client is not None:
         results: Iterable[dict[str, Any]] = _run_dask(jobs, cache, client, crashed)
-    elif workers > 1:
+    elif summary.mode == "loky":
         results = _run_loky(jobs, cache, workers, crashed)
     else:
         results = _run_local(jobs, cache)
