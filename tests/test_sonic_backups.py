@@ -56,6 +56,28 @@ def _features_state(path: Path) -> tuple[int, int, str | None]:
     return int(row[0]), int(row[1]), row[2]
 
 
+def _loky_workers(parent: int) -> list[int]:
+    """Ids of the loky worker processes whose parent is ``parent`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(text.rsplit(")", 1)[1].split()[1]) == parent and b"popen_loky" in cmdline:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def _newer_than(path: Path, moment) -> int:
     with Store(path, read_only=True, hold_open=False, lock_wait_s=30) as reader:
         return int(
@@ -78,10 +100,11 @@ def test_a_sigkilled_force_run_leaves_every_track_with_its_old_or_new_features(t
 
     for attempt in range(2):  # killed twice: the second backup must not shadow the first
         before = _features_state(path)[2]
+        log = (tmp_path / f"forced{attempt}.log").open("wb")
         forced = subprocess.Popen(
             [MUSICWB, "extract", "--store", str(path), "--force", "--yes"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 300
         new = 0
@@ -89,9 +112,16 @@ def test_a_sigkilled_force_run_leaves_every_track_with_its_old_or_new_features(t
             time.sleep(0.05)
             new = _newer_than(path, before)
         assert forced.poll() is None, "the forced run ended before it could be killed"
+        workers = _loky_workers(forced.pid)
+        assert workers, "the command analyses in a worker process"
         os.kill(forced.pid, signal.SIGKILL)
-        forced.communicate()
-        assert forced.returncode == -signal.SIGKILL
+        assert forced.wait(timeout=60) == -signal.SIGKILL
+        log.close()
+        # Its worker dies with it (no orphan goes on analysing and holding a cache slot).
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers), "an orphaned worker outlived the kill"
         with_features, tracks, _ = _features_state(path)
         replaced = _newer_than(path, before)
         # Every track has features: some new (written before the kill), the others still old.

@@ -49,6 +49,7 @@ import os
 import re
 import resource
 import signal
+import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -403,12 +404,34 @@ def _crash_record(job: tuple, reason: str) -> dict[str, Any]:
     }
 
 
+def _die_with_parent(parent: int) -> None:
+    """Loky initializer: the worker is killed when the process that started it dies.
+
+    A command killed with SIGKILL cannot stop its workers; without this they would go on
+    analysing (and holding their numba cache slot and the command's output pipes) as orphans.
+    Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere a worker ends when its queue closes.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _pool(workers: int) -> Any:
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),)
+    )
+
+
 def _retry_alone(job: tuple, cache: dict[str, str | None], first: BaseException, in_flight: int):
     """Run one track again in a fresh process of its own; a second crash is its error row."""
-    from joblib.externals.loky import ProcessPoolExecutor
     from joblib.externals.loky.process_executor import BrokenProcessPool
 
-    executor = ProcessPoolExecutor(max_workers=1)
+    executor = _pool(1)
     try:
         return executor.submit(analyse_track, *job, **cache).result()
     except BrokenProcessPool as exc:
@@ -431,12 +454,11 @@ def _run_loky(
     """
     from concurrent.futures import FIRST_COMPLETED, Future, wait
 
-    from joblib.externals.loky import ProcessPoolExecutor
     from joblib.externals.loky.process_executor import BrokenProcessPool
 
     queue = deque(jobs)
     while queue:
-        executor = ProcessPoolExecutor(max_workers=min(workers, len(queue)))
+        executor = _pool(min(workers, len(queue)))
         running: dict[Future, tuple] = {}
         crash: BaseException | None = None
         suspects: list[tuple] = []
