@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -346,3 +347,50 @@ def test_the_command_isolates_even_one_worker_and_prints_the_failure_reasons(
     with Store(path, read_only=True) as reader:
         assert reader.scalar("SELECT count(*) FROM sonic_errors WHERE reason LIKE "
                              "'error:WorkerCrashed%'") == 1
+
+
+def test_each_live_process_gets_its_own_numba_cache_slot_and_a_crashed_ones_is_cleared(
+    tmp_path,
+):
+    root = tmp_path / "lib.cache" / "numba"
+    holder = (
+        "import sys, time\n"
+        "from musicwb.sonic.numba_cache import acquire_slot\n"
+        f"print(acquire_slot({str(root)!r}), flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    crasher = (
+        "import os, signal\n"
+        "from musicwb.sonic.numba_cache import acquire_slot, busy\n"
+        f"slot = acquire_slot({str(root)!r})\n"
+        "(slot / 'index.nbi').write_text('half-written by a process that crashed')\n"
+        "with busy(slot, what='a track'):\n"
+        "    os.kill(os.getpid(), signal.SIGSEGV)\n"
+    )
+    first = subprocess.Popen(
+        [sys.executable, "-c", holder], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert first.stdout.readline().strip() == str(root)  # slot 0: the folder itself
+        # A second live process never shares the first one's folder.
+        crashed = subprocess.run([sys.executable, "-c", crasher], capture_output=True)
+        assert crashed.returncode == -signal.SIGSEGV
+        second = root.with_name("numba.1")
+        assert (second / "index.nbi").is_file() and (second / ".musicwb-busy").is_file()
+    finally:
+        first.communicate("\n")
+    # The next process takes the free slot 0; slot 1, left busy by a crash, is emptied first.
+    take = (
+        "import sys; from musicwb.sonic.numba_cache import acquire_slot as a; print(a(sys.argv[1]))"
+    )
+    both = (
+        "import subprocess, sys\n"
+        f"exec({take!r})\n"
+        f"print(subprocess.run([sys.executable, '-c', {take!r}, sys.argv[1]],"
+        " capture_output=True, text=True).stdout.strip())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", both, str(root)], capture_output=True, text=True
+    )
+    assert done.stdout.split() == [str(root), str(second)], done.stderr
+    assert list(second.iterdir()) == []
