@@ -38,6 +38,14 @@ SourcesOption = Annotated[
     ),
 ]
 """The label hunter's tiers (``hunt-labels``, ``enrich run``); see :func:`split_names`."""
+IncludeFlaggedOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-flagged",
+        help="Keep tracks flagged as silence, near-silence or steady tone (left out by default).",
+    ),
+]
+"""Whether tracks that are not music stay in (``validate``, ``artifact build``)."""
 
 
 def store_path(store: Path | None) -> Path:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from musicwb.cli._common import (
+    IncludeFlaggedOption,
     JsonOption,
     StoreOption,
     app,
@@ -196,13 +197,7 @@ def artifact_build(
             "--variant", help="raw, zscore or robust_whiten [default: best of the last validate]."
         ),
     ] = None,
-    include_flagged: Annotated[
-        bool,
-        typer.Option(
-            "--include-flagged",
-            help="Keep tracks flagged as silence, near-silence or steady tone (left out by default).",
-        ),
-    ] = False,
+    include_flagged: IncludeFlaggedOption = False,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -238,13 +233,7 @@ def validate(
     seed_track: Annotated[
         int | None, typer.Option("--seed-track", help="Also report this track id as the seed.")
     ] = None,
-    include_flagged: Annotated[
-        bool,
-        typer.Option(
-            "--include-flagged",
-            help="Keep tracks flagged as silence, near-silence or steady tone (left out by default).",
-        ),
-    ] = False,
+    include_flagged: IncludeFlaggedOption = False,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:

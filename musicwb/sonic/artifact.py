@@ -52,12 +52,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from musicwb.errors import ParameterError
+from musicwb.sonic.content import CONTENT_FLAGS
 from musicwb.sonic.npz import NpzWriter
 from musicwb.sonic.towers import EXTRACTOR_VERSION, SEGMENTS, feature_names, tower_slices
 from musicwb.sonic.whiten import VARIANTS, Preprocessor, fit_preprocessor, l2_normalise
@@ -89,9 +90,6 @@ __all__ = [
     "write_artifact",
 ]
 
-ContentFlag = Literal["silence", "near_silence", "steady_tone"]
-CONTENT_FLAGS: tuple[ContentFlag, ...] = ("silence", "near_silence", "steady_tone")
-"""The flags extraction gives tracks that are not music (``sonic_features.content_flag``)."""
 
 ARTIFACT_FORMAT = "musicwb-sonic-artifact-1"
 DEFAULT_VARIANT = "robust_whiten"
