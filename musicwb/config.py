@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     data_dir : Path
         Where ``musicwb demo`` puts the demo library and its own store (``MUSICWB_DATA_DIR``).
         Files derived from a store (artifact, backups, caches) live beside that store instead:
-        see :class:`musicwb.store_paths.StorePaths`.
+        see :class:`musicwb.store.paths.StorePaths`.
     reports_dir : Path or None
         Where batch runs write ``<run>/index.html`` (``MUSICWB_REPORTS_DIR``); by default
         (``None``) ``<store-stem>.reports/`` beside the store.
@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     @property
     def user_agent(self) -> str:
         """The User-Agent every HTTP request sends: application, version and contact."""
-        from musicwb import __version__
+        from musicwb._version import __version__
 
         return f"musicwb/{__version__} ( {self.contact} )"
 

@@ -20,7 +20,7 @@ def add_drawn_features(path: Path, *, seed: int = 11) -> None:
     Everything else (the store, its files, artist keys, albums, genres, the artifact built from
     the rows) is the real thing.
     """
-    from musicwb.linkage.artists import artist_key
+    from musicwb.text import artist_key
 
     with Store(path) as store:
         tracks = store.df("SELECT id, artist, content_hash, duration FROM tracks ORDER BY id")

@@ -32,7 +32,7 @@ def test_defaults() -> None:
 
 
 def test_everything_derived_from_a_store_lives_beside_it(tmp_path: Path) -> None:
-    from musicwb.store_paths import StorePaths
+    from musicwb.store.paths import StorePaths
 
     one, two = StorePaths.of(tmp_path / "a" / "lib.duckdb"), StorePaths.of("b/lib.duckdb")
     for paths, folder in ((one, tmp_path / "a"), (two, tmp_path / "b")):  # cwd is tmp_path

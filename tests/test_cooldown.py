@@ -20,8 +20,8 @@ from musicwb.enrich.queue import (
     enqueue_tracks,
 )
 from musicwb.errors import ParameterError
-from musicwb.runs import start_run
 from musicwb.store import Store
+from musicwb.store.runs import start_run
 
 
 def test_base_delays_follow_each_strategy() -> None:

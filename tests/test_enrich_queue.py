@@ -32,8 +32,8 @@ from musicwb.enrich.queue import (
 )
 from musicwb.enrich.sources.base import Candidate
 from musicwb.errors import NotFound, ParameterError, SourceError
-from musicwb.runs import start_run
 from musicwb.store import Store
+from musicwb.store.runs import start_run
 
 T0 = datetime(2026, 3, 1, 12, 0, 0)
 

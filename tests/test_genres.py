@@ -30,7 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from musicwb.errors import ParameterError
-from musicwb.playlist.genres import (
+from musicwb.genres import (
     GenreVocabulary,
     coverage_report,
     explain_tag,
@@ -45,7 +45,7 @@ from musicwb.playlist.genres import (
     normalise_tags,
 )
 
-VOCAB_DIR = Path(__file__).resolve().parent.parent / "musicwb" / "playlist" / "vocab"
+VOCAB_DIR = Path(__file__).resolve().parent.parent / "musicwb" / "genres" / "vocab"
 
 
 def _lines(path: Path) -> list[str]:
@@ -468,7 +468,7 @@ def test_vectorised_similarity_matches_pairwise():
 def test_docstring_examples_run():
     import doctest
 
-    import musicwb.playlist.genres as module
+    import musicwb.genres.vocabulary as module
 
     result = doctest.testmod(module)
     assert result.attempted > 10 and result.failed == 0

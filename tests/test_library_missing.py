@@ -13,8 +13,8 @@ import pytest
 from library_files import run_cli, scan, tracks, write_audio
 
 from musicwb.library.write import track_id_tables
-from musicwb.runs import last_run
 from musicwb.store import Store
+from musicwb.store.runs import last_run
 
 
 def _missing(store_path: Path) -> dict[str, bool]:

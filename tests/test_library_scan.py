@@ -14,8 +14,8 @@ from musicwb import library
 from musicwb.errors import ParameterError
 from musicwb.library import plan_scan
 from musicwb.library import scan as library_scan
-from musicwb.runs import last_run
 from musicwb.store import Store
+from musicwb.store.runs import last_run
 
 # -- incremental re-scans and moves ------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from musicwb.linkage.artists import artist_key, artist_members, label_key
+from musicwb.text import artist_key, artist_members, label_key
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ import shutil
 import pandas as pd
 import pytest
 
-from musicwb.linkage.artists import artist_key
 from musicwb.linkage.baseline import baseline_scores
 from musicwb.linkage.evaluate import evaluate, evaluate_files, mask_known, matches_truth
 from musicwb.linkage.features import candidate_features
@@ -18,6 +17,7 @@ from musicwb.linkage.model import LinkageModel
 from musicwb.linkage.proposals import identify, proposals_frame
 from musicwb.linkage.tracklists import entries_frame
 from musicwb.store import Store
+from musicwb.text import artist_key
 
 
 @pytest.fixture(autouse=True)

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
 from drawn_features import add_drawn_features
+from typer.testing import CliRunner
 
 import musicwb.cli.playlist  # noqa: F401  (registers the commands until musicwb.cli imports it)
 from musicwb.cli import app
@@ -180,7 +179,7 @@ def library(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def demo_artifact(library: Path) -> Path:
-    from musicwb.store_paths import StorePaths
+    from musicwb.store.paths import StorePaths
 
     artifact = StorePaths.of(library).artifact
     assert artifact.is_file()
@@ -383,7 +382,7 @@ def test_playlist_uses_its_store_s_artifact_whatever_the_current_folder(
 
 
 def test_a_stale_artifact_is_refused_until_rebuilt(library, demo_artifact, seed, tmp_path):
-    from musicwb.store_paths import StorePaths
+    from musicwb.store.paths import StorePaths
 
     store = tmp_path / "copy.duckdb"
     shutil.copy(library, store)
@@ -410,7 +409,7 @@ def test_a_stale_artifact_is_refused_until_rebuilt(library, demo_artifact, seed,
 
 
 def test_missing_and_vanished_files_are_never_in_a_playlist(library, demo_artifact, seed, tmp_path):
-    from musicwb.store_paths import StorePaths
+    from musicwb.store.paths import StorePaths
 
     store = tmp_path / "copy.duckdb"
     shutil.copy(library, store)
@@ -517,7 +516,7 @@ def test_flagged_tracks_are_left_out_and_a_flagged_seed_is_refused(
 def test_a_file_deleted_and_rescanned_leaves_the_playlists(library, demo_artifact, seed, tmp_path):
     """The whole path a user takes: delete a file, `musicwb scan`, then `musicwb playlist` with
     the artifact built before (not stale: the features did not change)."""
-    from musicwb.store_paths import StorePaths
+    from musicwb.store.paths import StorePaths
 
     with Store(library, read_only=True) as store:
         paths = [row[0] for row in store.rows("SELECT path FROM tracks")]
@@ -622,7 +621,7 @@ def test_tracks_analysed_since_the_build_are_counted_not_refused(library, demo_a
                                                                  tmp_path):  # fmt: skip
     """While `musicwb extract` adds tracks, playlists go on from the artifact and say what it
     lacks; only a change to the artifact's own tracks makes it stale."""
-    from musicwb.store_paths import StorePaths
+    from musicwb.store.paths import StorePaths
 
     store = tmp_path / "copy.duckdb"
     shutil.copy(library, store)

@@ -12,18 +12,11 @@ import pytest
 
 from musicwb.errors import ParameterError
 from musicwb.playlist.build import make_playlist
-from musicwb.playlist.order import (
-    camelot_code,
-    camelot_compatible,
-    camelot_name,
-    estimate_camelot,
-    order_playlist,
-    rules_at,
-    tempo_distance,
-)
+from musicwb.playlist.order import order_playlist, rules_at, tempo_distance
 from musicwb.playlist.params import PlaylistParams
 from musicwb.playlist.pool import build_pool
 from musicwb.store import Store
+from musicwb.text.camelot import camelot_code, camelot_compatible, camelot_name, estimate_camelot
 
 
 def hand_made(

@@ -238,7 +238,7 @@ def test_params_modes_overrides_and_validation():
 
 
 def test_genre_smoothing_lets_a_sub_genre_share_with_its_parent():
-    from musicwb.playlist.genres import genre_similarity
+    from musicwb.genres import genre_similarity
 
     genres = [["house"], ["deep house"], ["jazz"]]
     artifact = hand_made([1, 0.5, 0.5], ["s", "a", "b"], genres)

@@ -37,8 +37,8 @@ from musicwb import reports
 from musicwb.errors import ParameterError, StoreError
 from musicwb.reports import BatchResult, run_batch
 from musicwb.reports.html import WIDGET_VIEW_MIME, export_html
-from musicwb.runs import runs_frame
 from musicwb.store import Store
+from musicwb.store.runs import runs_frame
 
 REPO = Path(__file__).resolve().parents[1]
 MUSICWB = str(Path(sys.executable).parent / "musicwb")  # the console script of this venv

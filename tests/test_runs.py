@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from musicwb.errors import ParameterError
-from musicwb.runs import finish_run, last_run, runs_frame, start_run
 from musicwb.store import Store
+from musicwb.store.runs import finish_run, last_run, runs_frame, start_run
 
 RUN_ID = re.compile(r"^\d{8}-\d{6}-scan-[0-9a-f]{4}$")
 

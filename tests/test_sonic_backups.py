@@ -30,7 +30,7 @@ from musicwb.sonic.backups import (
 )
 from musicwb.sonic.extract import extract_library, features_frame
 from musicwb.store import Store
-from musicwb.store_paths import StorePaths
+from musicwb.store.paths import StorePaths
 
 SR = 22050
 MUSICWB = str(Path(sys.executable).with_name("musicwb"))

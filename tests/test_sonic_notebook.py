@@ -165,7 +165,7 @@ REPO = Path(__file__).resolve().parents[1]
 def feature_store(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the demo library (real audio files) with drawn sonic features: an artist's
     tracks share a sound centre (extracting the demo takes minutes)."""
-    from musicwb.linkage.artists import artist_key
+    from musicwb.text import artist_key
 
     path = tmp_path_factory.mktemp("features") / "lib.duckdb"
     shutil.copy(demo_store, path)

@@ -194,10 +194,8 @@ def batch(
 ) -> None:
     """Run the notebooks with papermill on the store and export self-contained HTML reports."""
     from musicwb.config import get_settings
-    from musicwb.reports import run_batch
-    from musicwb.store_paths import StorePaths
-
-    from musicwb.reports import BatchInterrupted
+    from musicwb.reports import BatchInterrupted, run_batch
+    from musicwb.store.paths import StorePaths
 
     settings = get_settings(store=store)
     reports = StorePaths.of(settings.store).reports(settings.reports_dir)

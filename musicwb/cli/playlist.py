@@ -246,7 +246,7 @@ def genres_migrate(
 ) -> None:
     """Normalise the genres already in the store (translations, synonyms, meta tags dropped,
     composite tags split); a dry run unless --apply. Each change is logged in genre_changes."""
-    from musicwb.playlist.migrate import migrate_genres
+    from musicwb.genres.migrate import migrate_genres
     from musicwb.store import Store
 
     with Store(store_path(store), read_only=not apply) as opened:

@@ -47,9 +47,9 @@ def extract(
     as_json: JsonOption = False,
 ) -> None:
     """Analyse every track without beat3tower features (resumable; failures recorded)."""
-    from musicwb.runs import finish_run, start_run
     from musicwb.sonic.extract import extract_library
     from musicwb.store import Store
+    from musicwb.store.runs import finish_run, start_run
 
     if force and not yes:
         if as_json or not sys.stdin.isatty():

@@ -21,8 +21,8 @@ from musicwb.demo.files import write_track
 from musicwb.demo.plan import DemoTrack, check_seed, plan_library, truth_frame
 from musicwb.demo.tracklists import plan_tracklists, store_tracklists, write_tracklists
 from musicwb.errors import ParameterError
-from musicwb.runs import finish_run, start_run
 from musicwb.store import Store
+from musicwb.store.runs import finish_run, start_run
 
 __all__ = ["DEMO_STORE_NAME", "GENERATOR_VERSION", "MARKER", "DemoSummary", "build_demo"]
 

@@ -140,7 +140,7 @@ def record_outcomes(
     store : Store
     outcomes : sequence of HuntOutcome
     run_id : str, optional
-        The hunt's run (see :mod:`musicwb.runs`).
+        The hunt's run (see :mod:`musicwb.store.runs`).
 
     Returns
     -------

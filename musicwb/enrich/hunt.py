@@ -29,8 +29,8 @@ from musicwb.enrich.findings import record_outcomes, tracks_to_hunt
 from musicwb.enrich.labels import LabelHunter, make_hunter
 from musicwb.enrich.match import MIN_CONFIDENCE
 from musicwb.errors import ParameterError
-from musicwb.runs import finish_run, start_run
 from musicwb.store import Store
+from musicwb.store.runs import finish_run, start_run
 
 __all__ = ["HuntSummary", "hunt_labels"]
 

@@ -37,6 +37,7 @@ from typing import Any
 from musicwb.enrich.findings import library_knowledge, record_outcomes, tracks_to_hunt
 from musicwb.enrich.match import MIN_CONFIDENCE, query_from_track
 from musicwb.enrich.outcomes import HuntOutcome, LabelFinding, merge_agreeing
+from musicwb.enrich.sources.http import SourceUnreachable
 from musicwb.enrich.tiers import (
     LibraryKnowledge,
     LibraryTier,
@@ -47,7 +48,6 @@ from musicwb.enrich.tiers import (
     tier_error,
     tier_reason,
 )
-from musicwb.enrich.sources.http import SourceUnreachable
 from musicwb.errors import ParameterError, SourceError
 
 __all__ = [

@@ -61,9 +61,10 @@ import pandas as pd
 import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from musicwb.enrich.sources.base import Candidate, ReleaseDetails, normalise_text
+from musicwb.enrich.sources.base import Candidate, ReleaseDetails
 from musicwb.enrich.sources.http import Failure, HttpPolicy, RateLimit, policy_from_settings
 from musicwb.errors import ParameterError, SourceError
+from musicwb.text import fold_spaces
 
 __all__ = [
     "DEFAULT_MAX_TRIES",
@@ -478,7 +479,7 @@ class LlmAssist:
         -------
         list of QueryVariant
             Length 0 to ``max_variants``, most promising first, without duplicates and
-            without the input itself (compared after :func:`normalise_text`).
+            without the input itself (compared after :func:`~musicwb.text.fold_spaces`).
 
         Raises
         ------
@@ -500,10 +501,10 @@ class LlmAssist:
             question["raw"] = raw
 
         def finish(answer: _QueryVariants) -> list[QueryVariant]:
-            seen = {(normalise_text(artist), normalise_text(title))}
+            seen = {(fold_spaces(artist), fold_spaces(title))}
             variants = []
             for variant in answer.variants:
-                key = (normalise_text(variant.artist), normalise_text(variant.title))
+                key = (fold_spaces(variant.artist), fold_spaces(variant.title))
                 if key not in seen and key[0] and key[1]:
                     seen.add(key)
                     variants.append(variant)

@@ -46,7 +46,7 @@ from musicwb.enrich.outcomes import LabelFinding
 from musicwb.enrich.sources.base import Candidate, Source
 from musicwb.enrich.sources.http import failure_reason
 from musicwb.errors import NotFound, SourceError
-from musicwb.linkage.artists import artist_key, fold, label_key
+from musicwb.text import artist_key, fold, label_key
 from musicwb.titles import parse_filename, parse_title
 
 __all__ = [

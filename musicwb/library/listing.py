@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from musicwb.errors import ParameterError
-from musicwb.runs import last_run
 from musicwb.store import Store
+from musicwb.store.runs import last_run
 
 __all__ = ["scan_errors_frame", "track_counts", "tracks_frame"]
 

@@ -68,8 +68,8 @@ from musicwb.library.write import (
     prune_tracks,
     write_batch,
 )
-from musicwb.runs import finish_run, start_run
 from musicwb.store import Store
+from musicwb.store.runs import finish_run, start_run
 
 __all__ = ["BATCH_SIZE", "READ_THREADS", "ScanSummary", "scan_library"]
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from musicwb.errors import StoreError
 from musicwb.library.fields import (
     METADATA_FIELDS,
     apply_csv,
@@ -23,7 +24,6 @@ from musicwb.library.fields import (
     is_missing,
     keep_curated,
 )
-from musicwb.errors import StoreError
 from musicwb.store import Store
 
 __all__ = [

@@ -19,11 +19,8 @@ Notebook entry points
 """
 
 # The submodules load on first use (PEP 562): splink, scikit-learn and the model stay unloaded
-# for callers that only need artist keys.
+# until asked for.
 _LAZY = {
-    "artist_key": "musicwb.linkage.artists",
-    "artist_members": "musicwb.linkage.artists",
-    "label_key": "musicwb.linkage.artists",
     "baseline_scores": "musicwb.linkage.baseline",
     "calibration_error": "musicwb.linkage.calibration",
     "calibration_table": "musicwb.linkage.calibration",
@@ -62,8 +59,6 @@ __all__ = [
     "FEATURE_COLUMNS",
     "EvaluationResult",
     "LinkageModel",
-    "artist_key",
-    "artist_members",
     "baseline_scores",
     "calibration_error",
     "calibration_table",
@@ -76,7 +71,6 @@ __all__ = [
     "evaluations_frame",
     "identify",
     "import_tracklists",
-    "label_key",
     "mask_known",
     "proposals_frame",
     "propose",

@@ -48,7 +48,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from musicwb.errors import ParameterError, SourceError, StoreError
-from musicwb.linkage.artists import artist_key, label_key
+from musicwb.text import artist_key, label_key
 from musicwb.titles import parse_title
 
 if TYPE_CHECKING:

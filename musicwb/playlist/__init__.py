@@ -2,8 +2,8 @@
 
 The pure core (values and arrays in, values and arrays out):
 
-- :mod:`musicwb.playlist.genres`: messy genre tags to canonical genres (our own vocabulary in
-  ``musicwb/playlist/vocab/``) and the genre similarity 0.6·cosine + 0.4·Jaccard;
+- :mod:`musicwb.genres`: messy genre tags to canonical genres (our own vocabulary in
+  ``musicwb/genres/vocab/``) and the genre similarity 0.6·cosine + 0.4·Jaccard;
 - :mod:`musicwb.playlist.params`: :class:`PlaylistParams`, every parameter with the original
   system's defaults, and the modes ``dynamic``, ``narrow`` and ``discover``;
 - :mod:`musicwb.playlist.pool`: :func:`build_pool`, the candidates by hybrid sonic+genre
@@ -18,7 +18,7 @@ At the edges (files and the store):
 - :mod:`musicwb.playlist.export`: :func:`write_m3u8` and :func:`write_csv`;
 - :mod:`musicwb.playlist.history`: the ``play_history`` table (:func:`record_plays`,
   :func:`recently_played`) behind the recently-played filter;
-- :mod:`musicwb.playlist.migrate`: :func:`migrate_genres`, normalising the genres already in a
+- :mod:`musicwb.genres.migrate`: :func:`migrate_genres`, normalising the genres already in a
   store (``musicwb genres migrate``);
 - :mod:`musicwb.playlist.notebook`: ready tables, charts and the live sliders panel of the
   ``playlist_tuning`` notebook.
@@ -48,7 +48,7 @@ _LAZY = {
     "write_csv": "musicwb.playlist.export",
     "record_plays": "musicwb.playlist.history",
     "recently_played": "musicwb.playlist.history",
-    "migrate_genres": "musicwb.playlist.migrate",
+    "migrate_genres": "musicwb.genres.migrate",
 }
 
 __all__ = [

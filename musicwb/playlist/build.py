@@ -45,9 +45,10 @@ import numpy as np
 import pandas as pd
 
 from musicwb.errors import ParameterError
-from musicwb.playlist.order import Ordering, camelot_code, estimate_camelot, order_playlist
+from musicwb.playlist.order import Ordering, order_playlist
 from musicwb.playlist.params import PlaylistParams
 from musicwb.playlist.pool import Library, Pool, build_pool, library_of
+from musicwb.text.camelot import camelot_code, estimate_camelot
 
 if TYPE_CHECKING:
     from musicwb.sonic.artifact import Artifact
@@ -274,7 +275,7 @@ def playlist_context(
     artifact : Artifact, Mapping, str, Path or PlaylistContext, optional
         A loaded artifact, a path to one, or a context (returned as it is, unless another
         store or ``include_flagged`` is given). Default: the store's own artifact,
-        ``<stem>.artifact.npz`` beside it (:attr:`musicwb.store_paths.StorePaths.artifact`).
+        ``<stem>.artifact.npz`` beside it (:attr:`musicwb.store.paths.StorePaths.artifact`).
     store : Store, optional
         Read for artist/title/path, missing files, key tags and the play history. An artifact
         with ``meta`` (every artifact :mod:`musicwb.sonic.artifact` makes) must have been built
@@ -310,7 +311,7 @@ def playlist_context(
     if artifact is None:
         if store is None:
             raise ParameterError("give the artifact, or the store whose artifact to use")
-        from musicwb.store_paths import StorePaths
+        from musicwb.store.paths import StorePaths
 
         paths = StorePaths.of(store.path)
         artifact = paths.artifact

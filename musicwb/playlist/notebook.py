@@ -128,7 +128,7 @@ def tuning_artifact(
         load_artifact,
         load_feature_set,
     )
-    from musicwb.store_paths import StorePaths
+    from musicwb.store.paths import StorePaths
 
     if path:
         artifact = load_artifact(path)

@@ -97,7 +97,7 @@ class PlaylistParams:
         sonic_weight, genre_weight : float, default 0.67 and 0.33
             Weights of the hybrid similarity ``(ws·sonic + wg·genre) / (ws + wg)``.
         genre_smoothing : float, default 0.0
-            Tree smoothing of the genre vectors (see :func:`musicwb.playlist.genres.genre_matrix`).
+            Tree smoothing of the genre vectors (see :func:`musicwb.genres.genre_matrix`).
         duplicate_similarity : float, default 0.98
             Cosine of full-track embeddings at and above which two tracks are the same audio.
         recent_days : int, default 14

@@ -3,7 +3,7 @@
 Steps (all vectorised over the ``n`` tracks of the artifact with numpy):
 
 1. ``sonic``: cosine of the full-track embeddings (``embedded_full``) to the seed's;
-   ``genre``: :func:`musicwb.playlist.genres.genre_similarity_to` over the artifact's genres;
+   ``genre``: :func:`musicwb.genres.genre_similarity_to` over the artifact's genres;
    ``similarity = (ws·sonic + wg·genre) / (ws + wg)``. When the seed has no genres the genre
    term says nothing and the similarity is the sonic one (``stats["genre_used"]`` is False).
 2. Left out: the seed, the ``exclude`` tracks (e.g. recently played), tracks below the
@@ -51,7 +51,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from musicwb.errors import ParameterError
-from musicwb.playlist.genres import genre_matrix, genre_similarity_to
+from musicwb.genres import genre_matrix, genre_similarity_to
 from musicwb.playlist.params import PlaylistParams
 
 __all__ = ["Library", "Pool", "build_pool", "library_of", "one_blas_thread", "title_key"]
@@ -101,7 +101,7 @@ def title_key(title: str | None) -> str:
     """
     if not isinstance(title, str):
         return ""
-    from musicwb.linkage.artists import fold
+    from musicwb.text import fold
 
     core = _DASH_SUFFIX.sub("", _BRACKETS.sub(" ", title))
     return _NOT_WORD.sub(" ", fold(core)).strip() or fold(title)

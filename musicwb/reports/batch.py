@@ -170,8 +170,7 @@ def _finish_record(
     notebooks: list[NotebookResult],
 ) -> None:
     """Record how the batch ended in its ``runs`` row: status, where, how long, per notebook."""
-    from musicwb import runs
-    from musicwb.store import Store
+    from musicwb.store import Store, runs
 
     summary = {
         "run_dir": str(run_dir),
@@ -249,8 +248,7 @@ def run_batch(
     """
     from tqdm.auto import tqdm
 
-    from musicwb import runs
-    from musicwb.store import Store
+    from musicwb.store import Store, runs
 
     started_wall = time.perf_counter()
     started_at = dt.datetime.now(dt.UTC)

@@ -22,7 +22,7 @@ Contents (``n`` tracks, ``d`` the embedding width):
   ``(track_id, extracted_at, content_flag)`` of its tracks), whether flagged tracks are in it
   (``include_flagged``) and how many analysed tracks were left out and why (``left_out``).
 
-By default the artifact lives beside its store (:attr:`musicwb.store_paths.StorePaths.artifact`,
+By default the artifact lives beside its store (:attr:`musicwb.store.paths.StorePaths.artifact`,
 ``<stem>.artifact.npz``). :func:`check_artifact` refuses an artifact of another store, or one
 whose tracks' features changed since it was built, with the command that rebuilds it; tracks
 analysed since are only counted (``musicwb extract`` may add tracks while playlists are made).
@@ -63,7 +63,7 @@ from musicwb.sonic.npz import NpzWriter
 from musicwb.sonic.towers import EXTRACTOR_VERSION, SEGMENTS, feature_names, tower_slices
 from musicwb.sonic.whiten import VARIANTS, Preprocessor, fit_preprocessor, l2_normalise
 from musicwb.store import Store
-from musicwb.store_paths import StorePaths
+from musicwb.store.paths import StorePaths
 
 __all__ = [
     "ARTIFACT_FORMAT",
@@ -198,7 +198,7 @@ class FeatureSet:
     artists : ndarray, shape (n,), object
         Artist as tagged (None when unknown).
     artist_keys : ndarray, shape (n,), object
-        :func:`musicwb.linkage.artists.artist_key` of the artist.
+        :func:`musicwb.text.artist_key` of the artist.
     albums : ndarray, shape (n,), object
         Folded album name (None when unknown): the album identity.
     genres : list of list of str
@@ -382,8 +382,8 @@ def load_feature_set(
     -------
     FeatureSet
     """
-    from musicwb.linkage.artists import artist_key, fold
-    from musicwb.playlist.genres import normalise_genre_column
+    from musicwb.genres import normalise_genre_column
+    from musicwb.text import artist_key, fold
 
     with store.transaction():
         # Arrow, not pandas: each FLOAT[137] column arrives as one (n, 137) matrix; with labels,
@@ -443,7 +443,7 @@ def chosen_variant(store: Store) -> tuple[str, dict[str, Any], str]:
     source : str
         ``"validation run <id>"`` or ``"default"``.
     """
-    from musicwb.runs import last_run
+    from musicwb.store.runs import last_run
 
     run = last_run(store, kind="sonic_validation", status="ok")
     if run and run.get("summary", {}).get("best_variant") in VARIANTS:
@@ -666,7 +666,7 @@ def build_artifact(
     store : Store
     out : str or Path, optional
         Default: beside the store, ``<stem>.artifact.npz``
-        (:attr:`musicwb.store_paths.StorePaths.artifact`).
+        (:attr:`musicwb.store.paths.StorePaths.artifact`).
     variant : str, optional
         Default: the best variant of the last ``musicwb validate`` (:func:`chosen_variant`).
     settings : dict, optional

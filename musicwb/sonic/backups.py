@@ -1,7 +1,7 @@
 """Backups of the sonic features: a compressed snapshot plus JSON metadata per backup.
 
 A backup is a folder ``<store stem>.backups/<name>/`` beside the store
-(:attr:`~musicwb.store_paths.StorePaths.backups`) holding ``features.parquet`` and
+(:attr:`~musicwb.store.paths.StorePaths.backups`) holding ``features.parquet`` and
 ``errors.parquet`` (zstd-compressed copies of ``sonic_features`` and ``sonic_errors``) and
 ``meta.json`` (name, row counts, the store's track count then, extractor versions, creation time,
 store, reason). A backup is *complete* when every track of the store had features or an error
@@ -54,7 +54,7 @@ def backup_dir_for(
     (``<stem>.backups/``), else beside the configured store."""
     if backup_dir is not None:
         return Path(backup_dir)
-    from musicwb.store_paths import StorePaths
+    from musicwb.store.paths import StorePaths
 
     if store is None:
         from musicwb.config import get_settings

@@ -13,7 +13,7 @@ Three ways to run the same per-file function, :func:`analyse_track`:
 - ``scheduler="tcp://host:8786"``: on a Dask cluster (``pip install 'musicwb[dask]'``).
 
 Each worker first calls :func:`musicwb.sonic.towers.configure_worker` (its own slot of the
-numba cache beside the store, :attr:`~musicwb.store_paths.StorePaths.numba_cache`, so two
+numba cache beside the store, :attr:`~musicwb.store.paths.StorePaths.numba_cache`, so two
 processes never compile into one cache folder; one BLAS thread). A file that cannot be
 analysed gets one row in ``sonic_errors`` with its reason (``error:<Type>: message``) and the
 run goes on. A worker process that dies (a crash in native code, the out-of-memory killer) takes
@@ -64,7 +64,7 @@ import pandas as pd
 from musicwb.errors import MusicwbError, ParameterError
 from musicwb.sonic.towers import EXTRACTOR_VERSION, SEGMENTS, feature_names
 from musicwb.store import Store
-from musicwb.store_paths import StorePaths
+from musicwb.store.paths import StorePaths
 
 __all__ = [
     "CRASH_HOOK_VARIABLE",
@@ -583,10 +583,10 @@ def extract_library(
         ``<data_dir>/sonic_backups`` (unless ``numba_cache``/``backup_dir`` say otherwise).
     numba_cache : str or Path, optional
         The numba cache folder (default: beside the store,
-        :attr:`~musicwb.store_paths.StorePaths.numba_cache`).
+        :attr:`~musicwb.store.paths.StorePaths.numba_cache`).
     backup_dir : str or Path, optional
         Where the forced run's backup goes (default: beside the store,
-        :attr:`~musicwb.store_paths.StorePaths.backups`).
+        :attr:`~musicwb.store.paths.StorePaths.backups`).
     on_result : callable, optional
         Called with each worker result as it arrives (after it is queued for writing).
 

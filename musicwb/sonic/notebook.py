@@ -236,7 +236,7 @@ def _check_rows(embedded: np.ndarray, labels: pd.DataFrame, seed: int | None = N
 
 def _same_as_seed(labels: pd.DataFrame, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Same artist / same album as the seed, by the keys validation uses (never for unknowns)."""
-    from musicwb.linkage.artists import artist_key, fold
+    from musicwb.text import artist_key, fold
 
     artists = [artist_key(a) if isinstance(a, str) else None for a in labels["artist"]]
     albums = [fold(a) or None if isinstance(a, str) else None for a in labels["album"]]
@@ -272,7 +272,7 @@ def seed_similarities(
         One row per (variant, other track): ``variant``, ``track_id``, ``similarity`` and
         ``group``: ``same album`` (the seed's album), ``same artist, other album`` or
         ``other``. Artists and albums are compared by the keys the validation metrics use
-        (:func:`~musicwb.linkage.artists.artist_key`, folded album names).
+        (:func:`~musicwb.text.artist_key`, folded album names).
     """
     _check_rows(np.empty((len(labels), 0)), labels, seed)
     same_artist, same_album = _same_as_seed(labels, seed)
@@ -333,7 +333,7 @@ def similarity_histogram(similarities: pd.DataFrame, *, bins: int = 40) -> pd.Da
 
 def _artist_names(credits: pd.Series) -> pd.Series:
     """Each credit's main-artist name: the most frequent credit sharing its artist key."""
-    from musicwb.linkage.artists import artist_key
+    from musicwb.text import artist_key
 
     keys = pd.Series([artist_key(c) if isinstance(c, str) else None for c in credits])
     named = pd.DataFrame({"key": keys, "credit": credits.to_numpy()}).dropna()
@@ -364,7 +364,7 @@ def projection_frame(
     pandas.DataFrame
         ``pc1``, ``pc2`` and the label columns, one row per shown track; ``artist`` is the
         main artist (tracks whose credits share an
-        :func:`~musicwb.linkage.artists.artist_key` get the most frequent credit among them,
+        :func:`~musicwb.text.artist_key` get the most frequent credit among them,
         so "A feat. B" is coloured as A; ``(no artist)`` when unknown) and ``credit`` the
         artist as tagged.
     """

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from musicwb.errors import ParameterError
+from musicwb.text.camelot import MAJOR_PROFILE, MINOR_PROFILE
 
 __all__ = [
     "EXTRACTOR_VERSION",
@@ -70,10 +71,6 @@ MIN_BEATS = 4
 SILENCE_RMS = 1e-4  # -80 dBFS
 PITCH_CLASSES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 TONNETZ_AXES = ("fifth_x", "fifth_y", "minor_x", "minor_y", "major_x", "major_y")
-
-# Krumhansl-Kessler key profiles (C major, C minor); rotated for the other 22 keys.
-_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 def _rhythm_names() -> list[str]:
@@ -458,7 +455,7 @@ def harmony_tower(*, chroma: np.ndarray, tonnetz: np.ndarray, boundaries: np.nda
 
     key_strength = 0.0
     if profile.std() > 1e-9:
-        for template in (_MAJOR_PROFILE, _MINOR_PROFILE):
+        for template in (MAJOR_PROFILE, MINOR_PROFILE):
             for shift in range(12):
                 key_strength = max(
                     key_strength, float(np.corrcoef(profile, np.roll(template, shift))[0, 1])
@@ -668,7 +665,7 @@ def configure_worker(
         ``<data_dir>/cache/numba``. Ignored when ``numba_cache`` is given.
     numba_cache : str or Path, optional
         The cache folder itself (extraction passes
-        :attr:`musicwb.store_paths.StorePaths.numba_cache`, beside the store).
+        :attr:`musicwb.store.paths.StorePaths.numba_cache`, beside the store).
     blas_threads : int, default 1
 
     Returns

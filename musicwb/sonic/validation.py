@@ -558,7 +558,7 @@ def validate_store(
     if variant != "all":
         return {**reports[variant], "left_out": left_out, "notes": notes}
     best = best_variant({name: {"summary": r} for name, r in reports.items()})
-    from musicwb.runs import finish_run, start_run
+    from musicwb.store.runs import finish_run, start_run
 
     run_id = start_run(store, kind="sonic_validation", parameters={"random_state": random_state})
     combined = {

@@ -27,7 +27,6 @@ from musicwb.enrich.sources.base import (
     Source,
     Track,
     normalise_query,
-    normalise_text,
     search_many,
 )
 from musicwb.enrich.sources.cache import ResponseCache
@@ -50,7 +49,6 @@ __all__ = [
     "Source",
     "Track",
     "normalise_query",
-    "normalise_text",
     "search_many",
     "ResponseCache",
     "HttpPolicy",

@@ -18,7 +18,6 @@ Examples
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -27,6 +26,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from musicwb.errors import NotFound, SourceError
+from musicwb.text import fold_spaces
 
 __all__ = [
     "Candidate",
@@ -35,7 +35,6 @@ __all__ = [
     "LabelDetails",
     "Source",
     "ask_service",
-    "normalise_text",
     "normalise_query",
     "search_many",
 ]
@@ -242,26 +241,13 @@ def ask_service(
     return source.cache.fetch(source.name, key, from_service, what=what)
 
 
-def normalise_text(text: str | None) -> str:
-    """Fold a query value so that trivially different spellings share one cache key.
-
-    NFKC normalisation, case folding, and runs of whitespace collapsed to one space.
-
-    >>> normalise_text("  Daft\\u00a0PUNK ")
-    'daft punk'
-    """
-    if text is None:
-        return ""
-    return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
-
-
 def normalise_query(**fields: object) -> str:
     """A stable cache key for a query: normalised values, sorted keys, compact JSON.
 
     ``None`` values are left out, so adding an optional argument does not change old keys.
     """
     clean = {
-        key: normalise_text(value) if isinstance(value, str) else value
+        key: fold_spaces(value) if isinstance(value, str) else value
         for key, value in sorted(fields.items())
         if value is not None
     }

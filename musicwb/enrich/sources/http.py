@@ -425,7 +425,7 @@ class HttpPolicy:
         if not timeout_s > 0:
             raise ParameterError(f"timeout_s must be positive, got {timeout_s}")
         if version is None:
-            from musicwb import __version__ as version
+            from musicwb._version import __version__ as version
         self.app = app
         self.version = version
         self.contact = contact.strip()

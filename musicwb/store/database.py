@@ -1,7 +1,7 @@
 """The DuckDB store: the only module that imports :mod:`duckdb`.
 
 One file holds the library, its tracklists, enrichment results and run records. Opening it for
-writing applies the versioned migrations in ``musicwb/migrations/NNN_name.sql`` that it has not
+writing applies the versioned migrations in ``musicwb/store/migrations/NNN_name.sql`` that it has not
 seen yet, each in its own transaction. DuckDB lets one process open a file for writing at a time, and
 while it has it open no other process can even read it. So a long job opens the store with
 ``hold_open=False``: the file is opened for each statement or transaction and closed again, and
@@ -78,7 +78,7 @@ def migrations() -> list[Migration]:
     list of Migration
     """
     found = []
-    for entry in resources.files("musicwb.migrations").iterdir():
+    for entry in resources.files("musicwb.store.migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))

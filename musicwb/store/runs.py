@@ -23,17 +23,28 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
-from musicwb.errors import ParameterError
-from musicwb.store import Store
+from musicwb.errors import ParameterError, StoreError
+from musicwb.store.database import Store
 
-__all__ = ["RUN_STATUSES", "finish_run", "last_run", "runs_frame", "start_run"]
+__all__ = [
+    "RUN_STATUSES",
+    "RecordedRun",
+    "finish_run",
+    "last_run",
+    "recorded_run",
+    "runs_frame",
+    "start_run",
+]
 
 RUN_STATUSES = ("running", "ok", "failed", "interrupted")
 """The statuses musicwb itself writes; other lower-case words are accepted too."""
@@ -217,3 +228,90 @@ def runs_frame(store: Store, *, kind: str | None = None) -> pd.DataFrame:
         sql += " WHERE kind = ?"
         params.append(_check_word(kind, name="kind"))
     return store.df(sql + " ORDER BY started_at DESC, run_id DESC", params)
+
+
+def _no_summary() -> Mapping[str, Any]:
+    return {}
+
+
+@dataclass
+class RecordedRun:
+    """A run in progress, as :func:`recorded_run` hands it to the job.
+
+    Attributes
+    ----------
+    run_id : str
+        The run's id (:func:`start_run`).
+    summary : callable
+        Returns the summary to record, whichever way the run ends; the job sets it to a
+        function of its own counters, so an interrupted run records how far it got.
+    status : str
+        The status recorded when the job returns normally (``"ok"`` unless the job says
+        otherwise).
+    """
+
+    run_id: str
+    summary: Callable[[], Mapping[str, Any]] = field(default=_no_summary)
+    status: str = "ok"
+
+
+@contextlib.contextmanager
+def recorded_run(store: Store, *, kind: str, parameters: dict) -> Iterator[RecordedRun]:
+    """Record a job as a run: started on entry, finished however the block ends.
+
+    The block's normal end records ``run.status`` (``"ok"``); Ctrl-C records
+    ``"interrupted"``; any other exception records ``"failed"`` with the error in the
+    summary. The exception goes on; if the store cannot record the failure, a note on the
+    original exception says so, and the run stays ``"running"``.
+
+    Parameters
+    ----------
+    store : Store
+        Open for writing.
+    kind : str
+        What runs (a lower-case word).
+    parameters : dict
+        The run's inputs.
+
+    Yields
+    ------
+    RecordedRun
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb"
+    >>> with Store(path) as store:
+    ...     with recorded_run(store, kind="scan", parameters={}) as run:
+    ...         run.summary = lambda: {"scanned": 3}
+    ...     last_run(store, kind="scan")["status"]
+    'ok'
+    """
+    run = RecordedRun(run_id=start_run(store, kind=kind, parameters=parameters))
+    try:
+        yield run
+    except KeyboardInterrupt:
+        _finish_quietly(store, run, status="interrupted", summary=dict(run.summary()))
+        raise
+    except BaseException as exc:
+        summary = {**run.summary(), "error": f"{type(exc).__name__}: {exc}"}
+        _finish_quietly(store, run, status="failed", summary=summary, cause=exc)
+        raise
+    finish_run(store, run.run_id, status=run.status, summary=dict(run.summary()))
+
+
+def _finish_quietly(
+    store: Store,
+    run: RecordedRun,
+    *,
+    status: str,
+    summary: dict,
+    cause: BaseException | None = None,
+) -> None:
+    # The job's own exception is the one the user needs; a store that cannot record the end
+    # of the run only adds a note to it.
+    try:
+        finish_run(store, run.run_id, status=status, summary=summary)
+    except StoreError as store_exc:
+        if cause is not None:
+            cause.add_note(f"the run {run.run_id} could not be recorded as {status}: {store_exc}")

@@ -15,29 +15,15 @@ Examples
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
-__all__ = ["artist_key", "artist_members", "fold", "label_key"]
+from musicwb.text.folding import fold
+
+__all__ = ["artist_key", "artist_members", "label_key"]
 
 _FEATURING = re.compile(r"\s*[\(\[]?\b(?:feat\.?|ft\.?|featuring|with)\s+.*$", re.IGNORECASE)
 _JOINERS = re.compile(r"\s+(?:&|and|x|vs\.?|versus|\+|b2b|,)\s+|\s*,\s*", re.IGNORECASE)
-_NOISE = re.compile(r"[^\w&\s]")
-_SPACES = re.compile(r"\s+")
 _UNKNOWN = {"", "id", "?", "??", "unknown", "unknown artist", "n/a"}
-
-
-@lru_cache(maxsize=200_000)
-def fold(text: str) -> str:
-    """Lower case, accents and marks removed, punctuation dropped, spaces collapsed.
-
-    >>> fold("  Âme   (DE) ")
-    'ame de'
-    """
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = plain.replace("\u00f8", "o").replace("\u00d8", "o").casefold()
-    return _SPACES.sub(" ", _NOISE.sub(" ", plain)).strip()
 
 
 @lru_cache(maxsize=200_000)

@@ -2,7 +2,7 @@
 
 Real genre tags are messy: ``"Alternatif et indé"``, ``"D&B"``, ``"rock; alternative; indie"``,
 ``"seen live"``, ``"80s"``. :func:`normalise_tag` turns one tag into 0..n canonical genres of our
-own vocabulary (``musicwb/playlist/vocab/``):
+own vocabulary (``musicwb/genres/vocab/``):
 
 1. Folding: case, accents, spaces, hyphens and punctuation do not matter for matching
    (``"Hip-Hop"``, ``"hip hop"`` and ``"HIPHOP"`` are the same key; ``&`` and ``+`` read "and").
@@ -61,6 +61,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from musicwb.errors import ParameterError
+from musicwb.text import fold_words
 
 __all__ = [
     "COSINE_WEIGHT",
@@ -98,8 +99,6 @@ _LIST_SEPARATORS = re.compile(r"[;,|\\•·]+")
 _GENRE_SEPARATORS = re.compile(r"\s*(?:/|\s-\s)+\s*")
 _LINE_BREAKS = re.compile(r"[\n\r\t\v\f\x1c-\x1e\x85\u2028\u2029]+")
 _BRACKETS = re.compile(r"\([^)]*\)?|\[[^\]]*\]?|\{[^}]*\}?")
-_AMPERSAND = re.compile(r"\s*[&+]\s*")
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _NOT_DISPLAY = re.compile(r"[^\w\s\-&'.+]|_", re.UNICODE)
 _LOOSE_HYPHEN = re.compile(r"(?<!\w)-+|-+(?!\w)", re.UNICODE)
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
@@ -112,15 +111,6 @@ _MAX_RESOLVE_CHARS = 80
 
 # ---------------------------------------------------------------------------------------------
 # Folding
-
-
-def _fold(text: str) -> str:
-    """Case- and accent-folded text, ``&``/``+`` read as "and", punctuation as spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    stripped = stripped.replace("'", "").replace("’", "").replace("`", "")
-    stripped = _AMPERSAND.sub(" and ", stripped)
-    return " ".join(_NON_WORD.sub(" ", stripped).split())
 
 
 def genre_key(text: str) -> str:
@@ -141,7 +131,7 @@ def genre_key(text: str) -> str:
     >>> genre_key("Drum & Bass")
     'drumandbass'
     """
-    return _fold(text).replace(" ", "")
+    return fold_words(text).replace(" ", "")
 
 
 def _clean_display(text: str) -> str:
@@ -233,7 +223,7 @@ class GenreVocabulary:
         >>> load_vocabulary().is_meta("Seen Live"), load_vocabulary().is_meta("1980's")
         (True, True)
         """
-        folded = _fold(text)
+        folded = fold_words(text)
         if folded.replace(" ", "") in self.meta_keys:
             return True
         return any(pattern.search(folded) for pattern in self.meta_patterns)
@@ -303,7 +293,7 @@ class GenreVocabulary:
             aliases[key] = canonical
         translations: dict[str, str] = {}
         for _, word, english, *_ in _csv_rows(texts["translations.csv"], columns=3):
-            translations[_fold(word)] = _fold(english)
+            translations[fold_words(word)] = fold_words(english)
         meta_keys: set[str] = set()
         meta_patterns: list[re.Pattern[str]] = []
         for line_number, line in enumerate(texts["meta.txt"].splitlines(), start=1):
@@ -406,9 +396,9 @@ def load_vocabulary() -> GenreVocabulary:
     >>> "deep house" in vocabulary, vocabulary.lookup("DnB")
     (True, ('drum and bass',))
     """
-    folder = resources.files("musicwb.playlist").joinpath("vocab")
+    folder = resources.files("musicwb.genres").joinpath("vocab")
     texts = {name: folder.joinpath(name).read_text(encoding="utf-8") for name in _VOCABULARY_FILES}
-    return GenreVocabulary._from_texts(texts, origin="musicwb/playlist/vocab")
+    return GenreVocabulary._from_texts(texts, origin="musicwb/genres/vocab")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,7 +468,7 @@ def explain_tag(tag: str, *, vocabulary: GenreVocabulary | None = None) -> list[
     text = " ".join(_sanitise(text).split())
     mappings: list[TagMapping] = []
     for piece in _LIST_SEPARATORS.split(text):
-        if _fold(piece):
+        if fold_words(piece):
             mappings.extend(_explain_piece(piece, vocab))
     return mappings
 
@@ -489,12 +479,12 @@ def _explain_piece(text: str, vocab: GenreVocabulary) -> list[TagMapping]:
     if whole is not None:
         return [whole]
     unbracketed = " ".join(_BRACKETS.sub(" ", text).split())
-    if unbracketed != text and _fold(unbracketed):
+    if unbracketed != text and fold_words(unbracketed):
         whole = _direct(unbracketed, vocab)
         if whole is not None:
             return [whole]
-    source = unbracketed if _fold(unbracketed) else text
-    parts = [part for part in _GENRE_SEPARATORS.split(source) if _fold(part)]
+    source = unbracketed if fold_words(unbracketed) else text
+    parts = [part for part in _GENRE_SEPARATORS.split(source) if fold_words(part)]
     return [_resolve(part, vocab) for part in parts]
 
 
@@ -534,7 +524,7 @@ def _resolve(part: str, vocab: GenreVocabulary) -> TagMapping:
     direct = _direct(part, vocab)
     if direct is not None:
         return direct
-    words = _fold(part).split()
+    words = fold_words(part).split()
     translated = _translate(words, vocab)
     if translated != words:
         for candidate in (translated, translated[::-1]):

@@ -1,10 +1,10 @@
 """Normalise the genres already in a store (``musicwb genres migrate``); a dry run by default.
 
-Tags scanned before :mod:`musicwb.playlist.genres` existed are as messy as their files:
+Tags scanned before :mod:`musicwb.genres` existed are as messy as their files:
 ``["Rock; Alt Rock", "seen live"]``, ``["Alternatif et indé"]``. The migration reads every
 distinct tag of the ``tracks.genres`` column once (a library repeats a few thousand tags over
 millions of tracks), turns each into canonical genres with
-:func:`~musicwb.playlist.genres.normalise_tag` (unknown tags kept in a tidy form, meta tags
+:func:`~musicwb.genres.normalise_tag` (unknown tags kept in a tidy form, meta tags
 dropped) and rebuilds each track's list in order without repeats.
 
 - :func:`read_tags` (pure): what each distinct tag becomes and why;
@@ -34,7 +34,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from musicwb.errors import ParameterError
-from musicwb.playlist.genres import (
+from musicwb.genres.vocabulary import (
     GenreVocabulary,
     explain_tag,
     load_vocabulary,
@@ -72,7 +72,7 @@ def read_tags(
     tags : iterable of str
         Raw tags; repeats are read once.
     vocabulary : GenreVocabulary, optional
-        Defaults to :func:`~musicwb.playlist.genres.load_vocabulary`.
+        Defaults to :func:`~musicwb.genres.load_vocabulary`.
     progress : bool, default False
         Show a progress bar on stderr.
 
@@ -291,7 +291,7 @@ def migrate_genres(
     after = {genre for genres in readings["genres"] for genre in genres}
     run_id = None
     if apply and not changes.empty:
-        from musicwb.runs import finish_run, start_run
+        from musicwb.store.runs import finish_run, start_run
 
         now = datetime.now(UTC).replace(tzinfo=None)
         with store.transaction():

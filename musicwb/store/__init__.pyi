@@ -1,0 +1,11 @@
+from .database import Migration as Migration
+from .database import Store as Store
+from .database import migrations as migrations
+from .database import open_store as open_store
+from .paths import StorePaths as StorePaths
+from .runs import RecordedRun as RecordedRun
+from .runs import finish_run as finish_run
+from .runs import last_run as last_run
+from .runs import recorded_run as recorded_run
+from .runs import runs_frame as runs_frame
+from .runs import start_run as start_run

@@ -1,0 +1,13 @@
+from .camelot import MAJOR_PROFILE as MAJOR_PROFILE
+from .camelot import MINOR_PROFILE as MINOR_PROFILE
+from .camelot import camelot_code as camelot_code
+from .camelot import camelot_compatible as camelot_compatible
+from .camelot import camelot_name as camelot_name
+from .camelot import estimate_camelot as estimate_camelot
+from .folding import fold as fold
+from .folding import fold_spaces as fold_spaces
+from .folding import fold_words as fold_words
+from .folding import strip_marks as strip_marks
+from .keys import artist_key as artist_key
+from .keys import artist_members as artist_members
+from .keys import label_key as label_key
