@@ -14,59 +14,29 @@ Examples
 
 from __future__ import annotations
 
-import json
 import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from musicwb.linkage.backends import Backend
+from musicwb.store import Store
+from musicwb.store.tables import linkage as tables
+
 if TYPE_CHECKING:
     from musicwb.linkage.evaluate import EvaluationResult
-    from musicwb.store import Store
 
-__all__ = ["evaluation_row", "evaluations_frame", "save_evaluation"]
-
-
-def evaluation_row(
-    summary: dict[str, Any], *, source: str, backend: str = "duckdb", run_id: str | None = None
-) -> pd.DataFrame:
-    """One ``linkage_evaluations`` row for an evaluation summary (pure).
-
-    Parameters
-    ----------
-    summary : dict
-        :attr:`EvaluationResult.summary`.
-    source : str
-        Where the tracklists came from: ``"store"`` or the file paths.
-    backend : str, default "duckdb"
-    run_id : str, optional
-        Default: ``evaluate-<UTC time>-<random>``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Shape (1, 4): ``run_id, created_at, parameters, summary`` (JSON text).
-
-    Examples
-    --------
-    >>> row = evaluation_row({"parameters": {"seed": 1}, "model": {}}, source="store")
-    >>> json.loads(row.parameters[0])["source"]
-    'store'
-    """
-    now = pd.Timestamp.now(tz="UTC")
-    run_id = run_id or f"evaluate-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    parameters = {**summary.get("parameters", {}), "source": source, "backend": backend}
-    return pd.DataFrame({
-        "run_id": [run_id],
-        "created_at": [now.tz_localize(None)],
-        "parameters": [json.dumps(parameters, default=str)],
-        "summary": [json.dumps(summary, default=str, allow_nan=False)],
-    })  # fmt: skip
+__all__ = ["evaluations_frame", "save_evaluation"]
 
 
 def save_evaluation(
-    store: Store, result: EvaluationResult | dict[str, Any], *, source: str,
-    backend: str = "duckdb",
+    store: Store,
+    result: EvaluationResult | Mapping[str, Any],
+    *,
+    source: str,
+    backend: Backend = "duckdb",
+    run_id: str | None = None,
 ) -> str:
     """Store one evaluation run in ``linkage_evaluations``; return its run id.
 
@@ -74,20 +44,32 @@ def save_evaluation(
     ----------
     store : Store
         Open for writing.
-    result : EvaluationResult or dict
+    result : EvaluationResult or mapping
         The result of :func:`musicwb.linkage.evaluate.evaluate` or its ``summary``.
     source : str
         ``"store"`` or the tracklist files evaluated.
-    backend : str, default "duckdb"
+    backend : {"duckdb", "spark"}, default "duckdb"
+    run_id : str, optional
+        Default: ``evaluate-<UTC time>-<random>``.
 
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> with Store(":memory:") as store:
+    ...     run_id = save_evaluation(store, {"parameters": {"seed": 1}}, source="store")
+    ...     evaluations_frame(store)[["source", "backend", "seed"]].values.tolist()
+    [['store', 'duckdb', 1]]
     """
-    summary = result if isinstance(result, dict) else result.summary
-    row = evaluation_row(summary, source=source, backend=backend)
-    store.insert("linkage_evaluations", row)
-    return str(row["run_id"].iloc[0])
+    summary = result if isinstance(result, Mapping) else result.summary
+    now = pd.Timestamp.now(tz="UTC")
+    run_id = run_id or f"evaluate-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    parameters = {**summary.get("parameters", {}), "source": source, "backend": backend}
+    tables.record_evaluation(store, run_id=run_id, created_at=now.tz_localize(None),
+                             parameters=parameters, summary=summary)
+    return run_id
 
 
 def evaluations_frame(store: Store) -> pd.DataFrame:
@@ -100,16 +82,4 @@ def evaluations_frame(store: Store) -> pd.DataFrame:
         ``model`` and ``baseline``: ``*_top1, *_top3, *_coverage, *_precision_high,
         *_calibration_error``.
     """
-    figures = ", ".join(
-        f"CAST(json_extract(summary, '$.{method}.{key}') AS DOUBLE) AS {method}_{key}"
-        for method in ("model", "baseline")
-        for key in ("top1", "top3", "coverage", "precision_high", "calibration_error")
-    )
-    return store.df(
-        "SELECT run_id, created_at, parameters->>'source' AS source, "
-        "parameters->>'backend' AS backend, "
-        "CAST(parameters->>'mask_fraction' AS DOUBLE) AS mask_fraction, "
-        "CAST(parameters->>'seed' AS INTEGER) AS seed, "
-        f"CAST(summary->>'n_masked' AS INTEGER) AS n_masked, {figures} "
-        "FROM linkage_evaluations ORDER BY created_at DESC, run_id"
-    )
+    return tables.evaluations_frame(store)

@@ -27,6 +27,7 @@ from musicwb.linkage.evaluate import fit_and_score, mask_known
 from musicwb.linkage.features import candidate_features, slots_of
 from musicwb.linkage.model import LinkageModel
 from musicwb.linkage.tracklists import entries_frame
+from musicwb.store.tables import linkage as tables
 
 if TYPE_CHECKING:
     from musicwb.store import Store
@@ -256,24 +257,14 @@ def identify(
                      min_support=min_support, db_api_factory=db_api_factory)
     real_slots = slots_of(entries)
     if write and real_slots.any():
-        keys = pd.DataFrame({"set_id": entries.loc[real_slots, "set_id"],
-                             "position": entries.loc[real_slots, "position"]})
-        with store.transaction():
-            store.execute("CREATE OR REPLACE TEMP TABLE lk_proposed (set_id VARCHAR, position INTEGER)")
-            store.insert("lk_proposed", keys)
-            store.execute("DELETE FROM linkage_proposals WHERE (set_id, position) IN "
-                          "(SELECT set_id, position FROM lk_proposed)")
-            store.insert("linkage_proposals", result.proposals)
+        tables.replace_proposals(store, slots=entries.loc[real_slots, ["set_id", "position"]],
+                                 proposals=result.proposals)
     return result
 
 
 def proposals_frame(store: Store, *, min_confidence: float = 0.0) -> pd.DataFrame:
-    """The stored proposals with the slot's DJ, set title and raw line, best first."""
-    return store.df(
-        "SELECT p.set_id, s.dj, s.title AS set_title, p.position, e.raw, p.rank, p.artist, "
-        "p.probability, p.tier, p.evidence, p.run_id FROM linkage_proposals p "
-        "JOIN tracklist_sets s USING (set_id) "
-        "JOIN tracklist_entries e ON e.set_id = p.set_id AND e.position = p.position "
-        "WHERE p.probability >= ? ORDER BY p.set_id, p.position, p.rank",
-        [min_confidence],
-    )
+    """The stored proposals with the slot's DJ, set title and raw line, best first.
+
+    See :func:`musicwb.store.tables.linkage.proposals_frame`.
+    """
+    return tables.proposals_frame(store, min_confidence=min_confidence)

@@ -48,6 +48,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from musicwb.errors import ParameterError, SourceError, StoreError
+from musicwb.store.tables import linkage as tables
 from musicwb.text import artist_key, label_key
 from musicwb.titles import parse_title
 
@@ -538,23 +539,18 @@ def import_tracklists(
             outcome["reason"] = str(exc)
             summary.failed.append({"file": str(path), "reason": str(exc)})
             continue
-        if store.scalar("SELECT count(*) FROM tracklist_imports WHERE file_hash = ?",
-                        [parsed.file_hash]):
+        if tables.is_imported(store, file_hash=parsed.file_hash):
             outcome["status"] = "skipped"
             summary.skipped.append(str(path))
             continue
-        record = pd.DataFrame([{
-            "file_hash": parsed.file_hash, "file_path": str(path), "format": fmt,
-            "n_sets": len(parsed.sets), "n_entries": len(parsed.entries),
-            "n_errors": len(parsed.errors), "imported_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
-        }])  # fmt: skip
+        record = tables.ImportRecord(
+            file_hash=parsed.file_hash, file_path=str(path), format=fmt,
+            n_sets=len(parsed.sets), n_entries=len(parsed.entries), n_errors=len(parsed.errors),
+            imported_at=pd.Timestamp.now(tz="UTC").tz_localize(None),
+        )  # fmt: skip
         try:
-            with store.transaction():
-                store.upsert("tracklist_sets", parsed.sets, key=["set_id"])
-                store.upsert("tracklist_entries", parsed.entries, key=["set_id", "position"])
-                store.insert("tracklist_import_errors",
-                             parsed.errors.assign(file_hash=parsed.file_hash))
-                store.insert("tracklist_imports", record)
+            tables.record_import(store, record=record, sets=parsed.sets, entries=parsed.entries,
+                                 errors=parsed.errors)
         except StoreError as exc:  # rolled back: nothing of this file is in the store
             reason = f"{path}: could not be written to the store: {exc}"
             outcome["reason"] = reason
@@ -625,7 +621,4 @@ def with_keys(entries: pd.DataFrame, sets: pd.DataFrame) -> pd.DataFrame:
 
 def entries_frame(store: Store) -> pd.DataFrame:
     """Every tracklist entry of the store with its keys (see :func:`with_keys`)."""
-    entries = store.df("SELECT set_id, position, raw, artist, title, label, is_unknown "
-                       "FROM tracklist_entries")
-    sets = store.df("SELECT set_id, dj, title FROM tracklist_sets")
-    return with_keys(entries, sets)
+    return with_keys(tables.tracklist_entries(store), tables.tracklist_sets(store))
