@@ -8,7 +8,7 @@ import logging
 from typer.testing import CliRunner
 
 from musicwb.cli import app
-from musicwb.linkage.evaluations import evaluations_frame
+from musicwb.linkage import evaluations_frame
 from musicwb.store import Store
 
 MODEL_KEYS = {"top1", "top3", "coverage", "precision_high", "n_high", "calibration"}

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from musicwb.errors import ParameterError
-from musicwb.linkage import diagnostics
-from musicwb.linkage.evaluate import evaluate, matches_truth
+from musicwb.linkage import diagnostics, evaluate, matches_truth
 from musicwb.linkage.proposals import propose
 from musicwb.linkage.tracklists import entries_frame
 from musicwb.store import Store

@@ -10,8 +10,8 @@ import shutil
 import pandas as pd
 import pytest
 
+from musicwb.linkage import evaluate, evaluate_files, mask_known, matches_truth
 from musicwb.linkage.baseline import baseline_scores
-from musicwb.linkage.evaluate import evaluate, evaluate_files, mask_known, matches_truth
 from musicwb.linkage.features import candidate_features
 from musicwb.linkage.model import LinkageModel
 from musicwb.linkage.proposals import identify, proposals_frame

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from musicwb.linkage.evaluations import evaluations_frame
+from musicwb.linkage import evaluations_frame
 from musicwb.reports.html import export_html
 from musicwb.store import Store
 

@@ -7,10 +7,13 @@ from typing import Annotated
 
 import typer
 
+import musicwb.linkage
+import musicwb.store
 from musicwb.cli._common import (
     JsonOption,
     StoreOption,
     app,
+    echo_failure_reasons,
     print_json,
     quiet_splink,
     store_path,
@@ -47,12 +50,8 @@ def tracklists_import(
     quoting, missing columns) is not imported at all, the others are, and the command exits
     with 1. Re-importing a file already imported (same content) changes nothing.
     """
-    from musicwb.cli._common import echo_failure_reasons
-    from musicwb.linkage.tracklists import import_tracklists
-    from musicwb.store import Store
-
-    with Store(store_path(store)) as opened:
-        summary = import_tracklists(
+    with musicwb.store.Store(store_path(store)) as opened:
+        summary = musicwb.linkage.import_tracklists(
             opened, paths, fmt=fmt, encoding=encoding, strict=strict, progress=not as_json
         )
     if as_json:
@@ -89,12 +88,9 @@ def identify(
     """Propose artists for the store's unknown slots and store them with their evidence."""
     if ctx.invoked_subcommand is not None:
         return
-    from musicwb.linkage.proposals import identify as identify_slots
-    from musicwb.store import Store
-
     quiet_splink()
-    with Store(store_path(store)) as opened:
-        result = identify_slots(opened, min_confidence=min_confidence, seed=seed)
+    with musicwb.store.Store(store_path(store)) as opened:
+        result = musicwb.linkage.identify(opened, min_confidence=min_confidence, seed=seed)
     if as_json:
         print_json(
             {
@@ -144,27 +140,12 @@ def identify_evaluate(
     The run is stored in the store's linkage_evaluations table (with its parameters and
     where the tracklists came from).
     """
-    from musicwb.linkage.evaluate import evaluate, evaluate_files
-    from musicwb.linkage.evaluations import save_evaluation
-    from musicwb.linkage.model import db_api_factory
-    from musicwb.store import Store
-
     quiet_splink()
-    with Store(store_path(store)):
-        pass  # a locked store fails now, not after the evaluation
-    files = [*(tracklists or []), *(paths or [])]
-    options = {"mask_fraction": mask_fraction, "seed": seed, "rounds": rounds,
-               "db_api_factory": db_api_factory(backend)}  # fmt: skip
-    if files:
-        result = evaluate_files(files, fmt=fmt, **options)
-    else:
-        from musicwb.linkage.tracklists import entries_frame
-
-        with Store(store_path(store), read_only=True) as opened:
-            result = evaluate(entries_frame(opened), **options)
-    source = "; ".join(str(path) for path in files) or "store"
-    with Store(store_path(store)) as opened:
-        run_id = save_evaluation(opened, result, source=source, backend=backend)
+    stored = musicwb.linkage.evaluate_and_save(
+        store_path(store), files=[*(tracklists or []), *(paths or [])], fmt=fmt,
+        backend=backend, rounds=rounds, mask_fraction=mask_fraction, seed=seed,
+    )  # fmt: skip
+    result, run_id = stored.result, stored.run_id
     if as_json:
         print_json({**result.summary, "run_id": run_id})
         return

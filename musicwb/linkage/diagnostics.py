@@ -1,7 +1,7 @@
 """Ready tables and charts for the match_diagnostics notebook: results in, frames and charts out.
 
 The notebook only orchestrates; what it shows is computed here, from an
-:class:`~musicwb.linkage.evaluate.EvaluationResult` (masked known entries, model and baseline)
+:class:`~musicwb.linkage.evaluation.EvaluationResult` (masked known entries, model and baseline)
 and a :class:`~musicwb.linkage.proposals.ProposalResult` (the real unknown slots).
 
 - :func:`tracklist_paths`, :func:`readiness`, :func:`set_summary`: the input and whether it
@@ -37,7 +37,7 @@ import glob
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import altair as alt
 import numpy as np
@@ -45,11 +45,12 @@ import pandas as pd
 
 from musicwb.errors import ParameterError
 from musicwb.linkage.calibration import TIER_HIGH
-from musicwb.linkage.evaluate import matches_truth
+from musicwb.linkage.evaluation import EvaluationResult
+from musicwb.linkage.masking import matches_truth
+from musicwb.linkage.model import LinkageModel
 
 if TYPE_CHECKING:
-    from musicwb.linkage.evaluate import EvaluationResult
-    from musicwb.linkage.model import LinkageModel
+    from splink.internals.charts import SplinkChart
 
 __all__ = [
     "ACCURACY_CHARTS",
@@ -70,7 +71,8 @@ __all__ = [
 ]
 
 MIN_MASKED = 10  # masked answers below which accuracy figures say nothing
-ACCURACY_CHARTS = ("accuracy", "precision_recall", "roc", "threshold_selection")
+AccuracyChart = Literal["accuracy", "precision_recall", "roc", "threshold_selection"]
+ACCURACY_CHARTS: tuple[AccuracyChart, ...] = get_args(AccuracyChart)
 _WIDTH = 520
 
 
@@ -413,7 +415,7 @@ def chosen_pairs(proposals: pd.DataFrame, *, n: int) -> pd.DataFrame:
     }).reset_index(drop=True)  # fmt: skip
 
 
-def splink_chart(chart: Any) -> alt.TopLevelMixin:
+def splink_chart(chart: SplinkChart) -> alt.TopLevelMixin:
     """A splink chart as an Altair chart.
 
     Splink's own notebook display loads vega from a CDN; as an Altair chart, the notebook's
@@ -476,9 +478,9 @@ def _require_diagnostics(model: LinkageModel | None) -> LinkageModel:
 def accuracy_chart(
     result: EvaluationResult,
     *,
-    output_type: str = "accuracy",
+    output_type: AccuracyChart | Literal["table"] = "accuracy",
     add_metrics: Sequence[str] = ("f1",),
-) -> Any:
+) -> alt.TopLevelMixin | pd.DataFrame:
     """Splink's accuracy chart from the masked answers of the last fold's held-out slots.
 
     Parameters

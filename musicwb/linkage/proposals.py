@@ -16,21 +16,19 @@ Examples
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Unpack
 
 import pandas as pd
 
 from musicwb.errors import ParameterError
-from musicwb.linkage.evaluate import fit_and_score, mask_known
 from musicwb.linkage.features import candidate_features, slots_of
+from musicwb.linkage.masking import mask_known
 from musicwb.linkage.model import LinkageModel
+from musicwb.linkage.scoring import FitKeywords, FitOptions, fit_and_score
 from musicwb.linkage.tracklists import entries_frame
+from musicwb.store import Store
 from musicwb.store.tables import linkage as tables
-
-if TYPE_CHECKING:
-    from musicwb.store import Store
 
 __all__ = [
     "ProposalResult",
@@ -142,12 +140,7 @@ def propose(
     *,
     min_confidence: float = 0.7,
     top_k: int = 3,
-    mask_fraction: float = 0.2,
-    seed: int = 0,
-    window: int = 3,
-    min_support: int = 2,
-    db_api_factory: Callable[[], Any] | None = None,
-    model_options: dict[str, Any] | None = None,
+    **options: Unpack[FitKeywords],
 ) -> ProposalResult:
     """Propose artists for the unknown slots of tracklist entries (nothing is stored).
 
@@ -160,15 +153,11 @@ def propose(
         Calibrated probability a proposal needs (0.70 = the medium tier).
     top_k : int, default 3
         At most this many proposals per slot.
-    mask_fraction : float, default 0.2
-        Share of eligible known entries masked to learn m and the calibration from.
-    seed : int, default 0
-    window, min_support : int
-        As for :func:`musicwb.linkage.features.candidate_features`.
-    db_api_factory : callable, optional
-        A fresh splink DB API; DuckDB by default.
-    model_options : dict, optional
-        More :class:`~musicwb.linkage.model.LinkageModel` parameters (``diagnostics``, ...).
+    **options
+        ``mask_fraction`` (0.2: the share of eligible known entries masked to learn m and the
+        calibration from), ``seed`` (0), ``window`` (3), ``min_support`` (2),
+        ``db_api_factory`` and ``model_options``: see
+        :class:`~musicwb.linkage.scoring.FitOptions`.
 
     Returns
     -------
@@ -182,21 +171,23 @@ def propose(
     """
     if not 0 <= min_confidence <= 1:
         raise ParameterError(f"--min-confidence must be in [0, 1], not {min_confidence}")
+    fit = FitOptions(**options)
     real_slots = slots_of(entries)
     run_id = f"identify-{pd.Timestamp.now(tz='UTC'):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     empty = pd.DataFrame(columns=PROPOSAL_COLUMNS)
     if not real_slots.any():
         return ProposalResult(empty, pd.DataFrame(), pd.DataFrame(), None,
                               {"run_id": run_id, "slots": 0, "proposals": 0})
-    masked, truth_frame = mask_known(entries, fraction=mask_fraction, seed=seed)
+    masked, truth_frame = mask_known(entries, fraction=fit.mask_fraction, seed=fit.seed)
     masked["is_slot"] = masked["is_slot"] | real_slots
     truth = truth_frame.set_index("slot_id")["artist_key"]
     slot_ids = (entries.loc[real_slots, "set_id"] + "#"
                 + entries.loc[real_slots, "position"].astype(str))
-    pairs = candidate_features(masked, window=window, min_support=min_support)
+    pairs = candidate_features(masked, window=fit.window, min_support=fit.min_support)
     scores, model = fit_and_score(pairs, truth, train_slots=truth.index,
-                                  predict_slots=slot_ids, seed=seed,
-                                  db_api_factory=db_api_factory, model_options=model_options)
+                                  predict_slots=slot_ids, seed=fit.seed,
+                                  db_api_factory=fit.db_api_factory,
+                                  model_options=fit.model_options)
     chosen = scores[(scores["rank"] <= top_k) & (scores["probability"] >= min_confidence)]
     chosen = chosen.merge(pairs, on=["slot_id", "candidate"])
     artists, labels = display_names(entries)
@@ -209,7 +200,7 @@ def propose(
         "artist_key": chosen["candidate"], "probability": chosen["probability"].round(4),
         "tier": chosen["tier"], "method": "splink",
         "evidence": [evidence_sentences(row, artists=artists, labels=labels, sets=sets,
-                                        dj=sets.loc[row["set_id"], "dj"], window=window)
+                                        dj=sets.loc[row["set_id"], "dj"], window=fit.window)
                      for _, row in chosen.iterrows()],
         "run_id": run_id, "created_at": now,
     })[PROPOSAL_COLUMNS]  # fmt: skip
@@ -226,12 +217,8 @@ def identify(
     *,
     min_confidence: float = 0.7,
     top_k: int = 3,
-    mask_fraction: float = 0.2,
-    seed: int = 0,
-    window: int = 3,
-    min_support: int = 2,
     write: bool = True,
-    db_api_factory: Callable[[], Any] | None = None,
+    **options: Unpack[FitKeywords],
 ) -> ProposalResult:
     """Propose artists for the store's unknown tracklist slots and store them with evidence.
 
@@ -242,7 +229,7 @@ def identify(
     ----------
     store : Store
         Open for writing when ``write`` (else read-only is fine).
-    min_confidence, top_k, mask_fraction, seed, window, min_support, db_api_factory
+    min_confidence, top_k, **options
         As for :func:`propose`.
     write : bool, default True
         Replace this run's slots' rows in ``linkage_proposals``.
@@ -252,9 +239,7 @@ def identify(
     ProposalResult
     """
     entries = entries_frame(store)
-    result = propose(entries, min_confidence=min_confidence, top_k=top_k,
-                     mask_fraction=mask_fraction, seed=seed, window=window,
-                     min_support=min_support, db_api_factory=db_api_factory)
+    result = propose(entries, min_confidence=min_confidence, top_k=top_k, **options)
     real_slots = slots_of(entries)
     if write and real_slots.any():
         tables.replace_proposals(store, slots=entries.loc[real_slots, ["set_id", "position"]],

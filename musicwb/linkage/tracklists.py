@@ -42,21 +42,20 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal, get_args
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from musicwb.errors import ParameterError, SourceError, StoreError
+from musicwb.store import Store
 from musicwb.store.tables import linkage as tables
 from musicwb.text import artist_key, label_key
 from musicwb.titles import parse_title
 
-if TYPE_CHECKING:
-    from musicwb.store import Store
-
 __all__ = [
     "FORMATS",
+    "Format",
     "ImportSummary",
     "ParsedTracklists",
     "entries_frame",
@@ -66,7 +65,8 @@ __all__ = [
     "with_keys",
 ]
 
-FORMATS = ("mixesdb", "json", "csv")
+Format = Literal["mixesdb", "json", "csv"]
+FORMATS: tuple[Format, ...] = get_args(Format)
 SET_COLUMNS = ["set_id", "dj", "title", "source", "source_file"]
 ENTRY_COLUMNS = ["set_id", "position", "raw", "artist", "title", "label", "is_unknown"]
 ERROR_COLUMNS = ["file_path", "location", "line", "reason"]
@@ -79,7 +79,7 @@ class ParsedTracklists:
 
     path: Path
     file_hash: str
-    fmt: str
+    fmt: Format
     sets: pd.DataFrame
     entries: pd.DataFrame
     errors: pd.DataFrame
@@ -393,12 +393,12 @@ def _rows_generic(path: Path, text: str) -> tuple[list[dict], list[dict], list[d
 _READERS = {"mixesdb": _rows_mixesdb, "json": _rows_json, "csv": _rows_generic}
 
 
-def _check_format(fmt: str) -> None:
+def _check_format(fmt: Format) -> None:
     if fmt not in _READERS:
         raise ParameterError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
-def read_tracklists(path: str | Path, *, fmt: str, encoding: str = "utf-8") -> ParsedTracklists:
+def read_tracklists(path: str | Path, *, fmt: Format, encoding: str = "utf-8") -> ParsedTracklists:
     """Read one tracklist file into store-shaped frames; malformed rows go to ``errors``.
 
     Parameters
@@ -451,14 +451,14 @@ def read_tracklists(path: str | Path, *, fmt: str, encoding: str = "utf-8") -> P
 
 
 def read_many(
-    paths: Iterable[str | Path], *, fmt: str, encoding: str = "utf-8"
+    paths: Iterable[str | Path], *, fmt: Format, encoding: str = "utf-8"
 ) -> list[ParsedTracklists]:
     """:func:`read_tracklists` for several files."""
     return [read_tracklists(path, fmt=fmt, encoding=encoding) for path in paths]
 
 
 def entries_from_files(
-    paths: Iterable[str | Path], *, fmt: str, encoding: str = "utf-8"
+    paths: Iterable[str | Path], *, fmt: Format, encoding: str = "utf-8"
 ) -> pd.DataFrame:
     """Every entry of tracklist files, with keys, as :func:`entries_frame` gives a store's.
 
@@ -484,7 +484,7 @@ def import_tracklists(
     store: Store,
     paths: Sequence[str | Path],
     *,
-    fmt: str,
+    fmt: Format,
     encoding: str = "utf-8",
     strict: bool = False,
     progress: bool = True,

@@ -15,19 +15,21 @@ Examples
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Unpack
 
 import pandas as pd
 
-from musicwb.linkage.backends import Backend
+from musicwb.linkage.backends import Backend, db_api_factory
+from musicwb.linkage.evaluation import EvaluationResult, evaluate, evaluate_files
+from musicwb.linkage.scoring import FitKeywords
+from musicwb.linkage.tracklists import Format, entries_frame
 from musicwb.store import Store
 from musicwb.store.tables import linkage as tables
 
-if TYPE_CHECKING:
-    from musicwb.linkage.evaluate import EvaluationResult
-
-__all__ = ["evaluations_frame", "save_evaluation"]
+__all__ = ["StoredEvaluation", "evaluate_and_save", "evaluations_frame", "save_evaluation"]
 
 
 def save_evaluation(
@@ -45,7 +47,7 @@ def save_evaluation(
     store : Store
         Open for writing.
     result : EvaluationResult or mapping
-        The result of :func:`musicwb.linkage.evaluate.evaluate` or its ``summary``.
+        The result of :func:`musicwb.linkage.evaluation.evaluate` or its ``summary``.
     source : str
         ``"store"`` or the tracklist files evaluated.
     backend : {"duckdb", "spark"}, default "duckdb"
@@ -83,3 +85,58 @@ def evaluations_frame(store: Store) -> pd.DataFrame:
         *_calibration_error``.
     """
     return tables.evaluations_frame(store)
+
+
+@dataclass(frozen=True)
+class StoredEvaluation:
+    """An evaluation and the id it is stored under."""
+
+    result: EvaluationResult
+    run_id: str
+
+
+def evaluate_and_save(
+    store_path: Path,
+    *,
+    files: Sequence[Path],
+    fmt: Format,
+    backend: Backend = "duckdb",
+    rounds: int = 1,
+    **options: Unpack[FitKeywords],
+) -> StoredEvaluation:
+    """Evaluate on tracklist files (or, without files, on the store's tracklists) and store
+    the run, as ``musicwb identify evaluate`` does.
+
+    The store is opened for writing first, so a store locked by another writer fails before
+    the evaluation rather than after it; it is read without the lock while evaluating.
+
+    Parameters
+    ----------
+    store_path : Path
+    files : sequence of Path
+        Tracklist files; empty for the store's own tracklists.
+    fmt : {"mixesdb", "json", "csv"}
+        The files' format.
+    backend : {"duckdb", "spark"}, default "duckdb"
+    rounds : int, default 1
+        As for :func:`~musicwb.linkage.evaluation.evaluate`.
+    **options
+        ``mask_fraction``, ``seed``, ... (:class:`~musicwb.linkage.scoring.FitOptions`);
+        ``db_api_factory`` comes from ``backend``.
+
+    Returns
+    -------
+    StoredEvaluation
+    """
+    with Store(store_path):
+        pass  # a locked store fails now, not after the evaluation
+    options["db_api_factory"] = db_api_factory(backend)
+    if files:
+        result = evaluate_files(files, fmt=fmt, rounds=rounds, **options)
+    else:
+        with Store(store_path, read_only=True) as opened:
+            result = evaluate(entries_frame(opened), rounds=rounds, **options)
+    source = "; ".join(str(path) for path in files) or "store"
+    with Store(store_path) as opened:
+        run_id = save_evaluation(opened, result, source=source, backend=backend)
+    return StoredEvaluation(result, run_id)

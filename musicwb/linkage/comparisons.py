@@ -1,0 +1,134 @@
+"""The splink settings of the linkage model: its comparisons, written with splink's own creators.
+
+Each candidate pair is one slot record (left) and one candidate-profile record (right) sharing
+a ``pair_id``, the pair's features on both sides. A comparison's levels are conditions on the
+left record's features (``sandwich_sets_l >= 2``): splink's level library compares two values
+(``x_l`` against ``x_r``) and has no level for a threshold on one record, so the levels are
+:class:`splink.comparison_level_library.CustomLevel` inside a
+:class:`splink.comparison_library.CustomComparison`, with the library's ``NullLevel`` (the
+features are never null, but splink wants the level) and ``ElseLevel``.
+
+Examples
+--------
+>>> settings = splink_settings(prior=0.01).create_settings_dict("duckdb")
+>>> settings["blocking_rules_to_generate_predictions"][0]["blocking_rule"]
+'l."pair_id" = r."pair_id"'
+>>> [level["label_for_charts"] for level in settings["comparisons"][-1]["comparison_levels"]]
+['missing', 'first or last tenth', 'none of these']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+
+__all__ = ["COMPARISONS", "Comparison", "Level", "splink_comparison", "splink_settings"]
+
+
+@dataclass(frozen=True)
+class Level:
+    """One comparison level: a SQL condition over the slot record and its label for charts."""
+
+    condition: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A comparison of the model: its name (``mw_<name>`` in the predictions), the feature
+    its null level checks, and its levels, strongest first (an else level closes them)."""
+
+    name: str
+    column: str
+    levels: tuple[Level, ...]
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("co_neighbours", "sandwich_sets", (
+        Level("sandwich_sets_l >= 2", "between the same two neighbours in 2+ other sets"),
+        Level("sandwich_sets_l = 1", "between the same two neighbours in 1 other set"),
+        Level("co_neighbour_sets_l >= 3", "next to the same neighbours in 3+ other sets"),
+        Level("co_neighbour_sets_l = 2", "next to the same neighbours in 2 other sets"),
+        Level("co_neighbour_sets_l = 1", "next to the same neighbours in 1 other set"),
+    )),
+    Comparison("played_around", "artist_played_before", (
+        Level("artist_played_before_l AND artist_played_after_l",
+              "played before and after the slot"),
+        Level("artist_played_before_l OR artist_played_after_l",
+              "played before or after the slot"),
+        Level("same_set_plays_l > 0", "played elsewhere in the set"),
+    )),
+    Comparison("labels_around", "label_match_before", (
+        Level("label_match_before_l AND label_match_after_l",
+              "own labels played before and after"),
+        Level("label_match_before_l OR label_match_after_l", "own label played before or after"),
+    )),
+    Comparison("dj_relation", "dj_is_candidate", (
+        Level("dj_is_candidate_l", "the DJ is the artist"),
+        Level("dj_label_owner_l", "releases on a label of the DJ"),
+    )),
+    Comparison("dj_history", "dj_sets_with_candidate", (
+        Level("dj_sets_with_candidate_l >= 5", "in 5+ of the DJ's other sets"),
+        Level("dj_sets_with_candidate_l >= 2", "in 2-4 of the DJ's other sets"),
+        Level("dj_sets_with_candidate_l = 1", "in 1 of the DJ's other sets"),
+    )),
+    Comparison("popularity", "support_sets", (
+        Level("support_sets_l >= 10", "played in 10+ sets"),
+        Level("support_sets_l >= 4", "played in 4-9 sets"),
+    )),
+    Comparison("set_position", "position_fraction", (
+        Level("position_fraction_l <= 0.1 OR position_fraction_l >= 0.9", "first or last tenth"),
+    )),
+)  # fmt: skip
+
+
+def splink_comparison(comparison: Comparison) -> cl.CustomComparison:
+    """One :class:`Comparison` as splink's ``CustomComparison``: null level, its levels, else.
+
+    Parameters
+    ----------
+    comparison : Comparison
+
+    Returns
+    -------
+    splink.comparison_library.CustomComparison
+    """
+    levels = [
+        cll.NullLevel(comparison.column).configure(label_for_charts="missing"),
+        *(cll.CustomLevel(level.condition, label_for_charts=level.label)
+          for level in comparison.levels),
+        cll.ElseLevel().configure(label_for_charts="none of these"),
+    ]  # fmt: skip
+    return cl.CustomComparison(comparison_levels=levels,
+                               output_column_name=comparison.name)
+
+
+def splink_settings(*, prior: float, retain_matching_columns: bool = False) -> SettingsCreator:
+    """The splink settings: link_only on ``pair_id`` with the :data:`COMPARISONS`.
+
+    Parameters
+    ----------
+    prior : float
+        ``probability_two_random_records_match`` among blocked pairs: about
+        (slots with their artist among the candidates) / (candidate pairs).
+    retain_matching_columns : bool, default False
+        Keep the compared feature columns in the predictions: splink's waterfall and
+        accuracy charts need them; a million-entry run does not.
+
+    Returns
+    -------
+    splink.SettingsCreator
+    """
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="pair_id",
+        probability_two_random_records_match=prior,
+        blocking_rules_to_generate_predictions=[block_on("pair_id")],
+        comparisons=[splink_comparison(comparison) for comparison in COMPARISONS],
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=retain_matching_columns,
+        additional_columns_to_retain=["slot_id", "candidate"],
+    )
