@@ -25,81 +25,74 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 
-__all__ = ["COMPARISONS", "Comparison", "Level", "splink_comparison", "splink_settings"]
-
-
-@dataclass(frozen=True)
-class Level:
-    """One comparison level: a SQL condition over the slot record and its label for charts."""
-
-    condition: str
-    label: str
+__all__ = ["COMPARISONS", "Comparison", "splink_comparison", "splink_settings"]
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """A comparison of the model: its name (``mw_<name>`` in the predictions), the feature
-    its null level checks, and its levels, strongest first (an else level closes them)."""
+    """A comparison of the model.
+
+    Attributes
+    ----------
+    name : str
+        ``mw_<name>`` is its part of the match weight in the predictions.
+    column : str
+        The feature its null level checks.
+    levels : tuple of (str, str)
+        ``(SQL condition over the slot record, label for charts)``, strongest first; an else
+        level closes them.
+    """
 
     name: str
     column: str
-    levels: tuple[Level, ...]
+    levels: tuple[tuple[str, str], ...]
 
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("co_neighbours", "sandwich_sets", (
-        Level("sandwich_sets_l >= 2", "between the same two neighbours in 2+ other sets"),
-        Level("sandwich_sets_l = 1", "between the same two neighbours in 1 other set"),
-        Level("co_neighbour_sets_l >= 3", "next to the same neighbours in 3+ other sets"),
-        Level("co_neighbour_sets_l = 2", "next to the same neighbours in 2 other sets"),
-        Level("co_neighbour_sets_l = 1", "next to the same neighbours in 1 other set"),
+        ("sandwich_sets_l >= 2", "between the same two neighbours in 2+ other sets"),
+        ("sandwich_sets_l = 1", "between the same two neighbours in 1 other set"),
+        ("co_neighbour_sets_l >= 3", "next to the same neighbours in 3+ other sets"),
+        ("co_neighbour_sets_l = 2", "next to the same neighbours in 2 other sets"),
+        ("co_neighbour_sets_l = 1", "next to the same neighbours in 1 other set"),
     )),
     Comparison("played_around", "artist_played_before", (
-        Level("artist_played_before_l AND artist_played_after_l",
+        ("artist_played_before_l AND artist_played_after_l",
               "played before and after the slot"),
-        Level("artist_played_before_l OR artist_played_after_l",
+        ("artist_played_before_l OR artist_played_after_l",
               "played before or after the slot"),
-        Level("same_set_plays_l > 0", "played elsewhere in the set"),
+        ("same_set_plays_l > 0", "played elsewhere in the set"),
     )),
     Comparison("labels_around", "label_match_before", (
-        Level("label_match_before_l AND label_match_after_l",
+        ("label_match_before_l AND label_match_after_l",
               "own labels played before and after"),
-        Level("label_match_before_l OR label_match_after_l", "own label played before or after"),
+        ("label_match_before_l OR label_match_after_l", "own label played before or after"),
     )),
     Comparison("dj_relation", "dj_is_candidate", (
-        Level("dj_is_candidate_l", "the DJ is the artist"),
-        Level("dj_label_owner_l", "releases on a label of the DJ"),
+        ("dj_is_candidate_l", "the DJ is the artist"),
+        ("dj_label_owner_l", "releases on a label of the DJ"),
     )),
     Comparison("dj_history", "dj_sets_with_candidate", (
-        Level("dj_sets_with_candidate_l >= 5", "in 5+ of the DJ's other sets"),
-        Level("dj_sets_with_candidate_l >= 2", "in 2-4 of the DJ's other sets"),
-        Level("dj_sets_with_candidate_l = 1", "in 1 of the DJ's other sets"),
+        ("dj_sets_with_candidate_l >= 5", "in 5+ of the DJ's other sets"),
+        ("dj_sets_with_candidate_l >= 2", "in 2-4 of the DJ's other sets"),
+        ("dj_sets_with_candidate_l = 1", "in 1 of the DJ's other sets"),
     )),
     Comparison("popularity", "support_sets", (
-        Level("support_sets_l >= 10", "played in 10+ sets"),
-        Level("support_sets_l >= 4", "played in 4-9 sets"),
+        ("support_sets_l >= 10", "played in 10+ sets"),
+        ("support_sets_l >= 4", "played in 4-9 sets"),
     )),
     Comparison("set_position", "position_fraction", (
-        Level("position_fraction_l <= 0.1 OR position_fraction_l >= 0.9", "first or last tenth"),
+        ("position_fraction_l <= 0.1 OR position_fraction_l >= 0.9", "first or last tenth"),
     )),
 )  # fmt: skip
 
 
 def splink_comparison(comparison: Comparison) -> cl.CustomComparison:
-    """One :class:`Comparison` as splink's ``CustomComparison``: null level, its levels, else.
-
-    Parameters
-    ----------
-    comparison : Comparison
-
-    Returns
-    -------
-    splink.comparison_library.CustomComparison
-    """
+    """One :class:`Comparison` as splink's ``CustomComparison``: null level, its levels, else."""
     levels = [
         cll.NullLevel(comparison.column).configure(label_for_charts="missing"),
-        *(cll.CustomLevel(level.condition, label_for_charts=level.label)
-          for level in comparison.levels),
+        *(cll.CustomLevel(condition, label_for_charts=label)
+          for condition, label in comparison.levels),
         cll.ElseLevel().configure(label_for_charts="none of these"),
     ]  # fmt: skip
     return cl.CustomComparison(comparison_levels=levels,

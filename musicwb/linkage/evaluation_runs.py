@@ -28,6 +28,7 @@ from musicwb.linkage.scoring import FitKeywords
 from musicwb.linkage.tracklists import Format, entries_frame
 from musicwb.store import Store
 from musicwb.store.tables import linkage as tables
+from musicwb.store.tables.linkage import evaluations_frame
 
 __all__ = ["StoredEvaluation", "evaluate_and_save", "evaluations_frame", "save_evaluation"]
 
@@ -69,22 +70,10 @@ def save_evaluation(
     now = pd.Timestamp.now(tz="UTC")
     run_id = run_id or f"evaluate-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     parameters = {**summary.get("parameters", {}), "source": source, "backend": backend}
-    tables.record_evaluation(store, run_id=run_id, created_at=now.tz_localize(None),
-                             parameters=parameters, summary=summary)
+    record = tables.EvaluationRecord(run_id=run_id, created_at=now.tz_localize(None),
+                                     parameters=parameters, summary=summary)
+    tables.record_evaluation(store, record=record)
     return run_id
-
-
-def evaluations_frame(store: Store) -> pd.DataFrame:
-    """The stored evaluation runs, newest first, with their headline figures.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``run_id, created_at, source, backend, mask_fraction, seed, n_masked,`` and for
-        ``model`` and ``baseline``: ``*_top1, *_top3, *_coverage, *_precision_high,
-        *_calibration_error``.
-    """
-    return tables.evaluations_frame(store)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from musicwb.linkage.scoring import FitKeywords, FitOptions, fit_and_score
 from musicwb.linkage.tracklists import entries_frame
 from musicwb.store import Store
 from musicwb.store.tables import linkage as tables
+from musicwb.store.tables.linkage import proposals_frame
 
 __all__ = [
     "ProposalResult",
@@ -245,11 +246,3 @@ def identify(
         tables.replace_proposals(store, slots=entries.loc[real_slots, ["set_id", "position"]],
                                  proposals=result.proposals)
     return result
-
-
-def proposals_frame(store: Store, *, min_confidence: float = 0.0) -> pd.DataFrame:
-    """The stored proposals with the slot's DJ, set title and raw line, best first.
-
-    See :func:`musicwb.store.tables.linkage.proposals_frame`.
-    """
-    return tables.proposals_frame(store, min_confidence=min_confidence)

@@ -11,9 +11,10 @@ Examples
 >>> import pandas as pd
 >>> from musicwb.store import Store
 >>> with Store(":memory:") as store:
-...     record_evaluation(store, run_id="evaluate-1", created_at=pd.Timestamp("2026-01-01"),
-...                       parameters={"seed": 1, "source": "store", "backend": "duckdb"},
-...                       summary={"n_masked": 12, "model": {"top1": 0.5}})
+...     record_evaluation(store, record=EvaluationRecord(
+...         run_id="evaluate-1", created_at=pd.Timestamp("2026-01-01"),
+...         parameters={"seed": 1, "source": "store", "backend": "duckdb"},
+...         summary={"n_masked": 12, "model": {"top1": 0.5}}))
 ...     frame = evaluations_frame(store)
 >>> frame[["run_id", "source", "seed", "n_masked", "model_top1"]].values.tolist()
 [['evaluate-1', 'store', 1, 12, 0.5]]
@@ -31,6 +32,7 @@ import pandas as pd
 from musicwb.store.database import Store
 
 __all__ = [
+    "EvaluationRecord",
     "ImportRecord",
     "evaluations_frame",
     "is_imported",
@@ -165,31 +167,34 @@ def proposals_frame(store: Store, *, min_confidence: float = 0.0) -> pd.DataFram
     )
 
 
-def record_evaluation(
-    store: Store,
-    *,
-    run_id: str,
-    created_at: pd.Timestamp,
-    parameters: Mapping[str, Any],
-    summary: Mapping[str, Any],
-) -> None:
-    """Store one evaluation run (parameters and summary as JSON).
+@dataclass(frozen=True)
+class EvaluationRecord:
+    """One evaluation run, as ``linkage_evaluations`` keeps it.
 
-    Parameters
+    Attributes
     ----------
-    store : Store
-        Open for writing.
     run_id : str
+        ``evaluate-<UTC time>-<random>``.
     created_at : pandas.Timestamp
         Naive, UTC.
     parameters, summary : mapping
         JSON-able (other values are written as strings); the summary must hold no NaN.
     """
+
+    run_id: str
+    created_at: pd.Timestamp
+    parameters: Mapping[str, Any]
+    summary: Mapping[str, Any]
+
+
+def record_evaluation(store: Store, *, record: EvaluationRecord) -> None:
+    """Store one evaluation run, its parameters and summary as JSON (``store`` open for
+    writing)."""
     store.insert("linkage_evaluations", pd.DataFrame({
-        "run_id": [run_id],
-        "created_at": [created_at],
-        "parameters": [json.dumps(parameters, default=str)],
-        "summary": [json.dumps(summary, default=str, allow_nan=False)],
+        "run_id": [record.run_id],
+        "created_at": [record.created_at],
+        "parameters": [json.dumps(record.parameters, default=str)],
+        "summary": [json.dumps(record.summary, default=str, allow_nan=False)],
     }))  # fmt: skip
 
 
