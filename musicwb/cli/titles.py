@@ -12,6 +12,7 @@ from musicwb.cli._common import (
     app,
     print_json,
 )
+from musicwb.titles import parse_titles
 
 titles_app = typer.Typer(help="Parse track titles and file names.", no_args_is_help=True)
 app.add_typer(titles_app, name="titles")
@@ -37,8 +38,6 @@ def titles_parse(
     ] = "auto",
 ) -> None:
     """Read one title per line from stdin; print one JSON object per line (--json) or a table."""
-    from musicwb.titles import parse_titles
-
     lines = [line.rstrip("\r\n") for line in sys.stdin]
     parsed = parse_titles(lines, source=source)
     if as_json:

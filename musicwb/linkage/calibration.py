@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -30,12 +30,19 @@ from musicwb.errors import ParameterError
 __all__ = [
     "TIER_HIGH",
     "TIER_MEDIUM",
+    "Calibrator",
     "calibration_error",
     "calibration_error_interval",
     "calibration_table",
     "fit_calibrator",
     "tier_of",
 ]
+
+
+class Calibrator(Protocol):
+    """A fitted monotone map from predicted probabilities to calibrated ones."""
+
+    def predict(self, predicted: np.ndarray) -> np.ndarray: ...
 
 
 class _Platt:
@@ -57,7 +64,9 @@ class _Platt:
         return self._model.predict_proba(self._logit(predicted))[:, 1]
 
 
-def fit_calibrator(predicted: np.ndarray, correct: np.ndarray, *, method: str = "platt") -> Any:
+def fit_calibrator(
+    predicted: np.ndarray, correct: np.ndarray, *, method: Literal["platt", "isotonic"] = "platt"
+) -> Calibrator:
     """A monotone map from a predicted probability to the observed rate of correct answers.
 
     Parameters
@@ -71,8 +80,8 @@ def fit_calibrator(predicted: np.ndarray, correct: np.ndarray, *, method: str = 
 
     Returns
     -------
-    object
-        With ``.predict(p)`` giving calibrated probabilities in [0, 1].
+    Calibrator
+        ``.predict(p)`` gives calibrated probabilities in [0, 1].
     """
     correct = np.asarray(correct, float)
     if method == "isotonic":

@@ -74,6 +74,8 @@ MIN_MASKED = 10  # masked answers below which accuracy figures say nothing
 AccuracyChart = Literal["accuracy", "precision_recall", "roc", "threshold_selection"]
 ACCURACY_CHARTS: tuple[AccuracyChart, ...] = get_args(AccuracyChart)
 _WIDTH = 520
+# measure, model, baseline, target, met
+_TargetRow = tuple[str, float | int | str | None, float | int | str | None, str, bool | None]
 
 
 def tracklist_paths(spec: str) -> list[Path]:
@@ -203,11 +205,11 @@ def targets_table(summary: Mapping[str, Any]) -> pd.DataFrame:
     """
     model, base, equal = summary["model"], summary["baseline"], summary["equal_coverage"]
 
-    def compared(name: str, left: Any, right: Any) -> tuple[str, Any, Any, str, bool | None]:
+    def compared(name: str, left: float | None, right: float | None) -> _TargetRow:
         met = None if left is None or right is None else bool(left > right)
         return name, left, right, "model > baseline", met
 
-    rows: list[tuple[str, Any, Any, str, bool | None]] = [
+    rows: list[_TargetRow] = [
         compared("top-1 accuracy", model["top1"], base["top1"]),
         compared("top-3 accuracy", model["top3"], base["top3"]),
         compared(f"top-1 on the {equal['k']} most confident slots (equal coverage)",

@@ -43,14 +43,11 @@ Examples
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from musicwb.errors import ParameterError
-
-if TYPE_CHECKING:
-    from musicwb.store import Store
+from musicwb.store import Store
 
 __all__ = [
     "FEATURE_COLUMNS",
@@ -360,8 +357,6 @@ def candidate_features(
     missing = [c for c in _INPUT[:5] if c not in entries.columns]
     if missing:
         raise ParameterError(f"entries lack column(s) {missing}")
-    from musicwb.store import Store
-
     context = nullcontext(store) if store is not None else Store(":memory:")
     with context as engine:
         _load(engine, entries)
