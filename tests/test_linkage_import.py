@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from musicwb.errors import ParameterError, SourceError
-from musicwb.linkage.tracklists import import_tracklists, read_tracklists
+from musicwb.linkage import import_tracklists, read_tracklists
 from musicwb.store import Store
 
 MIXESDB = (

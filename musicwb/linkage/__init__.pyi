@@ -27,10 +27,10 @@ from .proposals import proposals_frame as proposals_frame
 from .proposals import propose as propose
 from .scoring import FitOptions as FitOptions
 from .scoring import fit_and_score as fit_and_score
-from .tracklists import FORMATS as FORMATS
-from .tracklists import Format as Format
+from .tracklist_files import FORMATS as FORMATS
+from .tracklist_files import Format as Format
+from .tracklist_files import read_tracklists as read_tracklists
 from .tracklists import entries_frame as entries_frame
 from .tracklists import entries_from_files as entries_from_files
 from .tracklists import import_tracklists as import_tracklists
-from .tracklists import read_tracklists as read_tracklists
 from .tracklists import with_keys as with_keys

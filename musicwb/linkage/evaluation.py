@@ -43,7 +43,8 @@ from musicwb.linkage.features import candidate_features
 from musicwb.linkage.masking import mask_known, matches_truth
 from musicwb.linkage.model import LinkageModel
 from musicwb.linkage.scoring import FitKeywords, FitOptions, fit_and_score
-from musicwb.linkage.tracklists import Format, entries_from_files
+from musicwb.linkage.tracklist_files import Format
+from musicwb.linkage.tracklists import entries_from_files
 
 __all__ = ["EvaluationResult", "evaluate", "evaluate_files", "summarise"]
 

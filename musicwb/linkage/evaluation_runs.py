@@ -25,7 +25,8 @@ import pandas as pd
 from musicwb.linkage.backends import Backend, db_api_factory
 from musicwb.linkage.evaluation import EvaluationResult, evaluate, evaluate_files
 from musicwb.linkage.scoring import FitKeywords
-from musicwb.linkage.tracklists import Format, entries_frame
+from musicwb.linkage.tracklist_files import Format
+from musicwb.linkage.tracklists import entries_frame
 from musicwb.store import Store
 from musicwb.store.tables import linkage as tables
 from musicwb.store.tables.linkage import evaluations_frame
