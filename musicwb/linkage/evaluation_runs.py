@@ -7,9 +7,11 @@ baseline figures, calibration tables) as JSON.
 
 Examples
 --------
->>> with Store(path) as store:                                   # doctest: +SKIP
-...     run_id = save_evaluation(store, result, source="store", backend="duckdb")
-...     evaluations_frame(store)[["run_id", "model_top1", "baseline_top1"]]
+>>> with Store(":memory:") as store:
+...     run_id = save_evaluation(store, {"parameters": {"seed": 1}, "n_masked": 12},
+...                              source="store", backend="duckdb")
+...     evaluations_frame(store)[["source", "seed", "n_masked"]].values.tolist()
+[['store', 1, 12]]
 """
 
 from __future__ import annotations

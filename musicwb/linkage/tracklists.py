@@ -193,9 +193,14 @@ def import_tracklists(
 
     Examples
     --------
-    >>> summary = import_tracklists(store, ["good.csv", "bad.csv"], fmt="csv")  # doctest: +SKIP
-    >>> summary.files, [f["file"] for f in summary.failed]  # doctest: +SKIP
-    (['good.csv'], ['bad.csv'])
+    >>> import pathlib, tempfile
+    >>> good, bad = (pathlib.Path(tempfile.mkdtemp()) / name for name in ("good.csv", "bad.csv"))
+    >>> _ = good.write_text("set_id,dj,position,raw\\ns1,DJ A,1,A - B\\n")
+    >>> _ = bad.write_text("set,dj\\ns1,DJ A\\n")
+    >>> with Store(":memory:") as store:
+    ...     summary = import_tracklists(store, [good, bad], fmt="csv", progress=False)
+    >>> [pathlib.Path(f).name for f in summary.files], [f["file"] == str(bad) for f in summary.failed]
+    (['good.csv'], [True])
     """
     check_format(fmt)
     check_encoding(encoding)
