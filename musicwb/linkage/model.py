@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from splink.internals.database_api import DatabaseAPISubClass
     from splink.internals.splink_dataframe import SplinkDataFrame
 
-__all__ = ["LinkageModel", "ModelOptions", "rank_within_slots", "weight_parts"]
+__all__ = ["LinkageModel", "ModelOptions", "weight_parts"]
 
 _MODEL_COLUMNS = [
     "pair_id", "slot_id", "candidate", "co_neighbour_sets", "sandwich_sets", "artist_played_before",
@@ -52,23 +52,6 @@ _MODEL_COLUMNS = [
     "dj_is_candidate", "dj_label_owner", "dj_sets_with_candidate", "support_sets",
     "position_fraction",
 ]  # fmt: skip
-
-
-def rank_within_slots(scored: pd.DataFrame, *, column: str) -> pd.DataFrame:
-    """Sort by slot then ``column`` (descending) and number the candidates 1, 2, ...
-
-    Parameters
-    ----------
-    scored : pandas.DataFrame
-        ``slot_id, candidate`` and ``column``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The same rows with ``rank``.
-    """
-    ordered = scored.sort_values(["slot_id", column, "candidate"], ascending=[True, False, True])
-    return ordered.assign(rank=ordered.groupby("slot_id", observed=True).cumcount() + 1).reset_index(drop=True)
 
 
 class ModelOptions(TypedDict, total=False):
@@ -178,11 +161,11 @@ class LinkageModel:
         settings = splink_settings(prior=prior, retain_matching_columns=self.diagnostics)
         suffix = uuid.uuid4().hex[:8]  # a Spark catalogue outlives one model
         slots = db_api.register(records, dataset_display_name="slots",
-                                     table_name=f"musicwb_slots_{suffix}")
+                                table_name=f"musicwb_slots_{suffix}")
         # the same physical table a second time: one copy in the backend, not two
         candidates = db_api.register(slots.physical_name,
-                                          dataset_display_name="candidate_profiles",
-                                          table_name=f"musicwb_candidates_{suffix}")
+                                     dataset_display_name="candidate_profiles",
+                                     table_name=f"musicwb_candidates_{suffix}")
         del records
         self._tables = (slots, candidates)
         self.linker = Linker([slots, candidates], settings, log_level=None)
