@@ -117,7 +117,7 @@ class Playlist:
         return {"tracks": tracks, "diagnostics": _json_safe(self.diagnostics)}
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     if value is None or value is pd.NA:
         return None
     if isinstance(value, (np.floating, float)):
@@ -129,7 +129,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _json_safe(value: Any) -> Any:
+def _json_safe(value: object) -> object:
     if isinstance(value, Mapping):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -240,9 +240,7 @@ class PlaylistContext:
         return np.where(self.keys >= 0, self.keys, estimated)
 
 
-def _flags_of(
-    artifact: Mapping[str, np.ndarray], n: int, *, include_flagged: bool
-) -> np.ndarray:
+def _flags_of(artifact: Mapping[str, np.ndarray], n: int, *, include_flagged: bool) -> np.ndarray:
     flags = np.full(n, None, dtype=object)
     if include_flagged or "content_flags" not in artifact:
         return flags

@@ -482,9 +482,7 @@ def tuning_panel(
     if not seeds:
         raise ParameterError("tuning_panel needs at least one seed track")
     start = params if params is not None else PlaylistParams()
-    kept = {
-        name: value for name, value in start.changed_from_mode().items() if name not in SLIDERS
-    }
+    kept = {name: value for name, value in start.changed_from_mode().items() if name not in SLIDERS}
     seed_menu = widgets.Dropdown(options=seeds, value=seeds[0], description="seed")
     mode_menu = widgets.Dropdown(options=list(MODES), value=start.mode, description="mode")
     length_slider = widgets.IntSlider(value=length, min=2, max=100, description="length")
