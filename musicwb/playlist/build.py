@@ -361,18 +361,10 @@ def _seed_refused(context: PlaylistContext, seed_track_id: int) -> ParameterErro
         return _why_not_in_artifact(context.store, int(seed_track_id)) or exc
     path = context.labels["path"].iat[seed_index]
     if context.missing[seed_index] or (isinstance(path, str) and not os.path.exists(path)):
-        return ParameterError(
-            f"the file of seed track {seed_track_id} is missing ({path}): playlists leave out "
-            "tracks whose files are gone; put the file back and run `musicwb scan`, or choose "
-            "another seed"
-        )
+        return _missing_file(seed_track_id, path=path)
     flag = context.flags[seed_index]
     if flag is not None:
-        return ParameterError(
-            f"seed track {seed_track_id} is flagged {flag} (not music): playlists leave out "
-            "such tracks; choose another seed, or pass --include-flagged (include_flagged=True) "
-            "with an artifact built by `musicwb artifact build --include-flagged`"
-        )
+        return _flagged(seed_track_id, flag=flag)
     return None
 
 
@@ -386,25 +378,34 @@ def _why_not_in_artifact(store: Store | None, track_id: int) -> ParameterError |
             f"seed track {track_id} is not in the store {store.path} (see `musicwb tracks`)"
         )
     if standing.missing_since is not None:
-        return ParameterError(
-            f"the file of seed track {track_id} is missing since "
-            f"{standing.missing_since:%Y-%m-%d %H:%M} ({standing.path}): playlists leave out tracks whose files are gone; put the file back and "
-            "run `musicwb scan`, or choose another seed"
-        )
+        return _missing_file(track_id, path=standing.path, since=standing.missing_since)
     if not standing.analysed:
         return ParameterError(
             f"seed track {track_id} has no sonic features: run `musicwb extract`, then "
             "`musicwb artifact build`"
         )
     if standing.content_flag is not None:
-        return ParameterError(
-            f"seed track {track_id} is flagged {standing.content_flag} "
-            f"({standing.content_reason or 'not music'}): playlists "
-            "leave out such tracks; choose another seed, or pass --include-flagged "
-            "(include_flagged=True) with an artifact built by `musicwb artifact build "
-            "--include-flagged`"
-        )
+        return _flagged(track_id, flag=standing.content_flag, reason=standing.content_reason)
     return None
+
+
+def _missing_file(
+    track_id: int, *, path: str | None, since: datetime | None = None
+) -> ParameterError:
+    when = f" since {since:%Y-%m-%d %H:%M}" if since is not None else ""
+    return ParameterError(
+        f"the file of seed track {track_id} is missing{when} ({path}): playlists leave out "
+        "tracks whose files are gone; put the file back and run `musicwb scan`, or choose "
+        "another seed"
+    )
+
+
+def _flagged(track_id: int, *, flag: str, reason: str | None = None) -> ParameterError:
+    return ParameterError(
+        f"seed track {track_id} is flagged {flag} ({reason or 'not music'}): playlists leave "
+        "out such tracks; choose another seed, or pass --include-flagged (include_flagged=True) "
+        "with an artifact built by `musicwb artifact build --include-flagged`"
+    )
 
 
 def _artifact_left_out(artifact: Mapping[str, np.ndarray]) -> dict[str, Any]:

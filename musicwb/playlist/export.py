@@ -36,6 +36,9 @@ __all__ = ["CSV_COLUMNS", "PlaylistTracks", "csv_frame", "m3u8_text", "write_csv
 PlaylistTracks = pd.DataFrame | Playlist
 """A playlist, or its tracks table in order."""
 
+Destination = str | os.PathLike
+"""A file or folder path."""
+
 CSV_COLUMNS = (
     "position",
     "track_id",
@@ -72,7 +75,7 @@ def _text(value: object) -> str:
     return "" if _missing(value) else " ".join(str(value).split())
 
 
-def _entry_paths(tracks: pd.DataFrame, *, relative_to: str | os.PathLike | None) -> list[str]:
+def _entry_paths(tracks: pd.DataFrame, *, relative_to: Destination | None) -> list[str]:
     """Each track's path as written: absolute, or relative to ``relative_to``."""
     no_path = [
         int(tracks.at[i, "track_id"]) if "track_id" in tracks.columns else i
@@ -109,9 +112,7 @@ def _display_name(artist: object, title: object, path: str) -> str:
     return title or artist or PurePath(path).stem
 
 
-def m3u8_text(
-    playlist_tracks: PlaylistTracks, *, relative_to: str | os.PathLike | None = None
-) -> str:
+def m3u8_text(playlist_tracks: PlaylistTracks, *, relative_to: Destination | None = None) -> str:
     """The extended M3U text of a playlist.
 
     Parameters
@@ -151,7 +152,7 @@ def m3u8_text(
 
 
 def csv_frame(
-    playlist_tracks: PlaylistTracks, *, relative_to: str | os.PathLike | None = None
+    playlist_tracks: PlaylistTracks, *, relative_to: Destination | None = None
 ) -> pd.DataFrame:
     """The playlist as the CSV export's table.
 
@@ -178,7 +179,7 @@ def csv_frame(
     return tracks[[c for c in CSV_COLUMNS if c in tracks.columns]]
 
 
-def _write_atomically(text: str, out: str | os.PathLike) -> Path:
+def _write_atomically(text: str, out: Destination) -> Path:
     out = Path(out)
     if out.is_dir():
         raise ParameterError(f"{out} is a folder; give a file name for the playlist")
@@ -190,10 +191,7 @@ def _write_atomically(text: str, out: str | os.PathLike) -> Path:
 
 
 def write_m3u8(
-    playlist_tracks: PlaylistTracks,
-    out: str | os.PathLike,
-    *,
-    relative_to: str | os.PathLike | None = None,
+    playlist_tracks: PlaylistTracks, out: Destination, *, relative_to: Destination | None = None
 ) -> Path:
     """Write a playlist as an ``.m3u8`` file (UTF-8, no byte-order mark).
 
@@ -225,18 +223,13 @@ def write_m3u8(
 
 
 def write_csv(
-    playlist_tracks: PlaylistTracks,
-    out: str | os.PathLike,
-    *,
-    relative_to: str | os.PathLike | None = None,
+    playlist_tracks: PlaylistTracks, out: Destination, *, relative_to: Destination | None = None
 ) -> Path:
     """Write a playlist as CSV (UTF-8, a header row, one row per track in order).
 
     Parameters
     ----------
-    playlist_tracks : pandas.DataFrame, shape (n, k), or Playlist
-    out : str or PathLike
-    relative_to : str or PathLike, optional
+    playlist_tracks, out, relative_to
         As in :func:`write_m3u8`.
 
     Returns

@@ -29,9 +29,7 @@ __all__ = ["genre_tag_counts", "log_genre_changes", "track_genres", "write_track
 def genre_tag_counts(store: Store) -> pd.DataFrame:
     """Every distinct raw genre tag of the tracks, with how many tracks carry it.
 
-    Parameters
-    ----------
-    store : Store
+    A library repeats a few thousand tags over its tracks: the migration reads each once.
 
     Returns
     -------
@@ -46,16 +44,12 @@ def genre_tag_counts(store: Store) -> pd.DataFrame:
 
 
 def track_genres(store: Store) -> pd.DataFrame:
-    """The genre list of every track that has one.
-
-    Parameters
-    ----------
-    store : Store
+    """The genre list of every track that has one, by track id.
 
     Returns
     -------
     pandas.DataFrame
-        ``id`` and ``genres`` (list of str), by id.
+        ``id`` and ``genres`` (list of raw tags, as scanned or as last migrated).
     """
     return store.df("SELECT id, genres FROM tracks WHERE genres IS NOT NULL ORDER BY id")
 

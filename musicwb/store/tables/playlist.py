@@ -52,11 +52,7 @@ HISTORY_COLUMNS = ("track_id", "played_at", "source")
 
 
 def track_labels(store: Store) -> pd.DataFrame:
-    """Artist, title, path, key tag and missing mark of every track.
-
-    Parameters
-    ----------
-    store : Store
+    """Artist, title, path, key tag and missing mark of every track, for a playlist context.
 
     Returns
     -------
@@ -92,14 +88,7 @@ class TrackStanding:
 def track_standing(store: Store, *, track_id: int) -> TrackStanding | None:
     """The file and features of one track, or None when the store has no such track.
 
-    Parameters
-    ----------
-    store : Store
-    track_id : int
-
-    Returns
-    -------
-    TrackStanding or None
+    Used to say why a seed is not in the artifact (missing file, not analysed, flagged).
     """
     rows = store.rows(
         "SELECT t.path, t.missing_since, f.track_id IS NOT NULL, f.content_flag, "
@@ -111,12 +100,7 @@ def track_standing(store: Store, *, track_id: int) -> TrackStanding | None:
 
 
 def track_durations(store: Store, *, track_ids: Sequence[int]) -> pd.DataFrame:
-    """The duration in seconds of some tracks.
-
-    Parameters
-    ----------
-    store : Store
-    track_ids : sequence of int
+    """The duration in seconds of the tracks of a playlist (for ``#EXTINF`` lines).
 
     Returns
     -------
@@ -133,11 +117,7 @@ def track_durations(store: Store, *, track_ids: Sequence[int]) -> pd.DataFrame:
 
 
 def stored_tempo(store: Store) -> pd.DataFrame | None:
-    """The tempo of every analysed track, from its sonic features.
-
-    Parameters
-    ----------
-    store : Store
+    """The tempo of every analysed track, from its sonic features (artifacts without rhythm).
 
     Returns
     -------
