@@ -241,9 +241,7 @@ class GenreMigration:
         return "\n".join(lines)
 
 
-def _write_changes(
-    store: Store, *, changes: pd.DataFrame, run_id: str, progress: bool
-) -> None:
+def _write_changes(store: Store, *, changes: pd.DataFrame, run_id: str, progress: bool) -> None:
     """The new genres and their log, in one transaction (an interruption leaves the tracks)."""
     now = datetime.now(UTC).replace(tzinfo=None)
     new_genres = pd.DataFrame({"id": changes["track_id"], "genres": changes["genres_after"]})
