@@ -468,10 +468,13 @@ def test_vectorised_similarity_matches_pairwise():
 def test_docstring_examples_run():
     import doctest
 
-    import musicwb.genres.vocabulary as module
+    import musicwb.genres.normalisation
+    import musicwb.genres.similarity
+    import musicwb.genres.vocabulary
 
-    result = doctest.testmod(module)
-    assert result.attempted > 10 and result.failed == 0
+    modules = (musicwb.genres.vocabulary, musicwb.genres.normalisation, musicwb.genres.similarity)
+    results = [doctest.testmod(module) for module in modules]
+    assert sum(r.attempted for r in results) > 10 and sum(r.failed for r in results) == 0
 
 
 def test_similarity_to_a_large_library_is_fast():

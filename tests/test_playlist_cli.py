@@ -596,22 +596,22 @@ def test_a_playlist_seeded_on_real_silence_is_refused(shared_data, tmp_path):
 
 
 def test_the_library_functions_default_to_the_store_s_artifact(library, seed, tmp_path):
-    from musicwb.playlist.build import make_playlist
+    from musicwb.playlist.build import make_playlist, playlist_context
     from musicwb.playlist.sweep import sweep
 
     with Store(library, read_only=True, hold_open=False) as store:
-        playlist = make_playlist(store=store, seed_track_id=seed, length=6)
-        frame = sweep(store=store, seed_track_ids=[seed], parameter="length", values=[6],
-                      progress=False)  # fmt: skip
+        playlist = make_playlist(playlist_context(store=store), seed_track_id=seed, length=6)
+        frame = sweep(playlist_context(store=store), seed_track_ids=[seed], parameter="length",
+                      values=[6], progress=False)  # fmt: skip
     cli = json.loads(invoke("playlist", "--seed", str(seed), "--store", str(library),
                             "--length", "6", "--json").stdout)  # fmt: skip
     assert playlist.tracks["track_id"].tolist() == [t["track_id"] for t in cli["tracks"]]
     assert frame["length"].tolist() == [len(playlist)]
     with pytest.raises(ParameterError, match="the store whose artifact"):
-        make_playlist(seed_track_id=seed)
+        make_playlist(playlist_context(), seed_track_id=seed)
     empty = tmp_path / "none.duckdb"
     with Store(empty) as store, pytest.raises(ParameterError, match="none.artifact.npz") as no:
-        make_playlist(store=store, seed_track_id=seed)
+        make_playlist(playlist_context(store=store), seed_track_id=seed)
     assert f"musicwb artifact build --store {empty}" in str(no.value)
     done = run_cli("playlist", "--seed", "1", "--store", str(empty), cwd=tmp_path)
     assert done.returncode == 2 and f"musicwb artifact build --store {empty}" in done.stderr

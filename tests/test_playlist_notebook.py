@@ -132,7 +132,7 @@ def test_seeds_are_checked_or_picked_from_different_artists(context):
 
 def test_tables_tell_what_the_playlist_is(context):
     seed = tuning.pick_seeds(context.artifact, n=1)[0]
-    playlist = make_playlist(artifact=context, seed_track_id=seed, length=12)
+    playlist = make_playlist(context, seed_track_id=seed, length=12)
     table = tuning.playlist_table(playlist)
     assert table["position"].tolist() == list(range(1, len(playlist.tracks) + 1))
     assert table["track_id"].iloc[0] == seed and np.isnan(table["transition_in"].iloc[0])
@@ -154,7 +154,7 @@ def test_tables_tell_what_the_playlist_is(context):
 def test_sweep_summary_and_chart(context):
     seeds = tuning.pick_seeds(context.artifact, n=2)
     frame = sweep(
-        artifact=context,
+        context,
         seed_track_ids=seeds,
         parameter="similarity_floor",
         values=[0.05, 0.2, 0.4],
@@ -183,7 +183,9 @@ def test_sweep_summary_and_chart(context):
 
 def test_panel_rebuilds_the_playlist_when_a_control_moves(context, capsys):
     seeds = tuning.pick_seeds(context.artifact, n=2)
-    panel = tuning.tuning_panel(context, seed_tracks=seeds, length=10, mode="dynamic")
+    panel = tuning.tuning_panel(
+        context, seed_tracks=seeds, length=10, params=PlaylistParams.for_mode("dynamic")
+    )
     first = panel.playlist
     assert first is not None and first.tracks["track_id"].iloc[0] == seeds[0]
     assert first.params.similarity_floor == PlaylistParams().similarity_floor

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from musicwb.errors import ParameterError
-from musicwb.playlist.build import make_playlist
+from musicwb.playlist.build import make_playlist, playlist_context
 from musicwb.playlist.order import order_playlist, rules_at, tempo_distance
 from musicwb.playlist.params import PlaylistParams
 from musicwb.playlist.pool import build_pool
@@ -322,7 +322,10 @@ def test_make_playlist_with_a_store_labels_the_tracks_and_is_json_safe(tmp_path)
     artifact = hand_made([1.0, 0.9, 0.8, 0.7, 0.6], ["s", "a", "b", "c", "d"], 0.3)
     with _store_with_tracks(tmp_path / "s.duckdb", artifact) as store:
         playlist = make_playlist(
-            artifact=artifact, seed_track_id=1, length=4, store=store, genre_weight=0.0
+            playlist_context(artifact, store=store),
+            seed_track_id=1,
+            length=4,
+            params=PlaylistParams(genre_weight=0.0),
         )
     assert list(playlist.tracks.columns) == [
         "track_id",
@@ -352,12 +355,16 @@ def test_make_playlist_with_a_store_labels_the_tracks_and_is_json_safe(tmp_path)
 
 def test_make_playlist_without_a_store_uses_the_artifact_and_names_an_unknown_seed(tmp_path):
     artifact = hand_made([1.0, 0.9, 0.8], ["s", "a", "b"], 0.3)
-    playlist = make_playlist(artifact=artifact, seed_track_id=2, length=3, genre_weight=0.0)
+    playlist = make_playlist(
+        playlist_context(artifact), seed_track_id=2, length=3, params=PlaylistParams(genre_weight=0.0)
+    )
     assert playlist.tracks["artist"].tolist()[0] == "a" and playlist.tracks["path"].isna().all()
     with pytest.raises(ParameterError, match="track 4242"):
-        make_playlist(artifact=artifact, seed_track_id=4242)
+        make_playlist(playlist_context(artifact), seed_track_id=4242)
     with pytest.raises(ParameterError, match="mode"):
-        make_playlist(artifact=artifact, seed_track_id=1, mode="loud")
+        make_playlist(
+            playlist_context(artifact), seed_track_id=1, params=PlaylistParams.for_mode("loud")
+        )
 
 
 def test_make_playlist_loads_an_artifact_file_and_uses_the_store_keys(tmp_path):
@@ -377,18 +384,15 @@ def test_make_playlist_loads_an_artifact_file_and_uses_the_store_keys(tmp_path):
             {**artifact, "meta": np.array(json.dumps(meta))}, tmp_path / "old.npz"
         )
         with pytest.raises(ArtifactMismatchError, match="records no store.*artifact build"):
-            make_playlist(artifact=unstamped, seed_track_id=1, store=store)
+            make_playlist(playlist_context(unstamped, store=store), seed_track_id=1)
         meta["store"] = {"id": store_id(store), "path": str(store.path)}
         meta["features"] = features_version(store).as_dict()
         path = write_artifact({**artifact, "meta": np.array(json.dumps(meta))}, tmp_path / "a.npz")
         playlist = make_playlist(
-            artifact=path,
+            playlist_context(path, store=store),
             seed_track_id=1,
             length=4,
-            store=store,
-            genre_weight=0.0,
-            camelot=True,
-            min_gap=0,
+            params=PlaylistParams(genre_weight=0.0, camelot=True, min_gap=0),
         )
     assert playlist.tracks["track_id"].tolist()[1] == 3  # 3A (track 2) does not mix with 8A
 
@@ -407,18 +411,20 @@ def test_make_playlist_leaves_out_recently_played_tracks(tmp_path):
         )
         history.record_plays(store, plays)
         playlist = make_playlist(
-            artifact=artifact, seed_track_id=1, length=4, store=store, genre_weight=0.0, now=now
+            playlist_context(artifact, store=store),
+            seed_track_id=1,
+            length=4,
+            params=PlaylistParams(genre_weight=0.0),
+            now=now,
         )
         assert 2 not in playlist.tracks["track_id"].tolist()  # played 3 days ago
         assert 3 in playlist.tracks["track_id"].tolist()  # 40 days ago is long enough
         assert playlist.diagnostics["pool"]["excluded"] == 1
         everything = make_playlist(
-            artifact=artifact,
+            playlist_context(artifact, store=store),
             seed_track_id=1,
             length=4,
-            store=store,
-            genre_weight=0.0,
-            recent_days=0,
+            params=PlaylistParams(genre_weight=0.0, recent_days=0),
             now=now,
         )
         assert 2 in everything.tracks["track_id"].tolist()
@@ -442,27 +448,31 @@ def test_sweep_gives_one_row_per_seed_and_value_and_shows_the_floor_cliff():
         [1.0, *np.linspace(0.9, 0.0, n - 1)], [f"a{i % 9}" for i in range(n)], 0.16
     )
     frame = sweep(
-        artifact=artifact,
+        playlist_context(artifact),
         seed_track_ids=[1, 2],
         parameter="similarity_floor",
         values=[0.0, 0.3, 0.6, 0.95],
         length=10,
         progress=False,
-        genre_weight=0.0,
+        params=PlaylistParams(genre_weight=0.0),
     )
     assert list(frame.columns) == list(SWEEP_COLUMNS) and len(frame) == 8
     seed_1 = frame[frame["seed_track_id"] == 1].set_index("value")
     assert seed_1["eligible"].is_monotonic_decreasing and seed_1.loc[0.95, "pool_size"] == 0
     assert seed_1.loc[0.95, "length"] == 1 and seed_1.loc[0.0, "length"] == 10
     lengths = sweep(
-        artifact=artifact, seed_track_ids=[1], parameter="length", values=[3, 5], progress=False
+        playlist_context(artifact),
+        seed_track_ids=[1],
+        parameter="length",
+        values=[3, 5],
+        progress=False,
     )
     assert lengths["length"].tolist() == [3, 5]
     with pytest.raises(ParameterError, match="parameter"):
-        sweep(artifact=artifact, seed_track_ids=[1], parameter="loudness", values=[1])
+        sweep(playlist_context(artifact), seed_track_ids=[1], parameter="loudness", values=[1])
     with pytest.raises(ParameterError, match="similarity_floor"):
         sweep(
-            artifact=artifact,
+            playlist_context(artifact),
             seed_track_ids=[1],
             parameter="similarity_floor",
             values=[2.0],
@@ -501,18 +511,21 @@ def test_make_playlist_reads_the_tempo_from_the_store_when_the_artifact_has_none
     with _store_with_tracks(tmp_path / "s.duckdb", artifact) as store:
         store.insert("sonic_features", features)
         playlist = make_playlist(
-            artifact=artifact,
+            playlist_context(artifact, store=store),
             seed_track_id=1,
             length=5,
-            store=store,
-            genre_weight=0.0,
-            similarity_floor=0.0,
-            bpm_window=5.0,
-            min_gap=0,
+            params=PlaylistParams(
+                genre_weight=0.0, similarity_floor=0.0, bpm_window=5.0, min_gap=0
+            ),
         )
     order = playlist.tracks["track_id"].tolist()
     assert order[1] == 3  # 64 BPM: half of the seed's 128; 100 BPM (track 2) is out of reach
     position = order.index(2)
     assert order[position - 1] == 5 or playlist.ordering.levels[position] > 0
     with pytest.raises(ParameterError, match="bpm_window"):
-        make_playlist(artifact=artifact, seed_track_id=1, length=5, bpm_window=5.0)
+        make_playlist(
+            playlist_context(artifact),
+            seed_track_id=1,
+            length=5,
+            params=PlaylistParams(bpm_window=5.0),
+        )

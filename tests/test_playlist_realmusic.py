@@ -52,7 +52,9 @@ def every_seeds_playlist(context) -> dict:
     """A LENGTH-track playlist (SMALL_LIBRARY parameters) from every track of the artifact."""
     seeds = context.library.track_ids.tolist()
     return {
-        s: make_playlist(artifact=context, seed_track_id=s, length=LENGTH, **SMALL_LIBRARY)
+        s: make_playlist(
+            context, seed_track_id=s, length=LENGTH, params=PlaylistParams(**SMALL_LIBRARY)
+        )
         for s in seeds
     }
 

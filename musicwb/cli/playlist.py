@@ -14,12 +14,20 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
 from musicwb.cli._common import JsonOption, StoreOption, app, print_json, store_path
 from musicwb.errors import ParameterError
+
+# The commands import what they run when they run: every `musicwb` command (and --help) loads
+# this module, and the playlist stack (numpy, pandas, the sonic artifact) takes ~0.5 s.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from musicwb.playlist.build import Playlist
+    from musicwb.store.database import Store
 
 _PLAYLIST_SUFFIXES = (".m3u8", ".m3u", ".csv")
 
@@ -108,36 +116,18 @@ def playlist(
 ) -> None:
     """A playlist from a seed track: pool by sonic+genre similarity, artists kept apart, smooth
     transitions; every relaxed rule is reported."""
-    from musicwb.playlist.build import make_playlist
-    from musicwb.store import Store
+    from musicwb.playlist.build import make_playlist, playlist_context
+    from musicwb.playlist.params import Mode, PlaylistParams
+    from musicwb.store.database import Store
 
+    # The options named like a parameter (--similarity-floor ...) override the mode's values.
+    params = PlaylistParams.for_mode(cast(Mode, mode)).replace(**PlaylistParams.given_in(locals()))
     if out is not None and out.suffix.lower() not in _PLAYLIST_SUFFIXES:
         raise ParameterError(f"--out {out}: the file must end in {', '.join(_PLAYLIST_SUFFIXES)}")
-    opened_path = store_path(store)
-    overrides = {
-        "similarity_floor": similarity_floor,
-        "genre_gate": genre_gate,
-        "sonic_weight": sonic_weight,
-        "genre_weight": genre_weight,
-        "transition_floor": transition_floor,
-        "min_gap": min_gap,
-        "max_artist_fraction": max_artist_fraction,
-        "recent_days": recent_days,
-        "bpm_window": bpm_window,
-        "camelot": camelot,
-    }
-    given = {name: value for name, value in overrides.items() if value is not None}
     # Read, then let go: another process (extract, scan) may write between two statements.
-    with Store(opened_path, read_only=True, hold_open=False) as opened:
-        result = make_playlist(
-            artifact=artifact,  # None: the store's own, beside it
-            seed_track_id=seed,
-            length=length,
-            mode=mode,
-            store=opened,
-            include_flagged=include_flagged,
-            **given,
-        )
+    with Store(store_path(store), read_only=True, hold_open=False) as opened:
+        context = playlist_context(artifact, store=opened, include_flagged=include_flagged)
+        result = make_playlist(context, seed_track_id=seed, length=length, params=params)
         if out is not None:
             _write(result.tracks, out, relative=relative, store=opened)
             typer.echo(f"wrote {len(result.tracks)} track(s) to {out}", err=True)
@@ -147,21 +137,19 @@ def playlist(
         typer.echo(_describe(result))
 
 
-def _write(tracks: Any, out: Path, *, relative: bool, store: Any) -> None:
+def _write(tracks: pd.DataFrame, out: Path, *, relative: bool, store: Store) -> None:
     """Write the playlist file, with each track's duration from the store (#EXTINF)."""
     from musicwb.playlist.export import write_csv, write_m3u8
+    from musicwb.store.tables.playlist import track_durations
 
-    durations = store.df(
-        "SELECT id AS track_id, duration FROM tracks WHERE list_contains(?, id)",
-        [[int(track_id) for track_id in tracks["track_id"]]],
-    )
+    durations = track_durations(store, track_ids=tracks["track_id"].tolist())
     tracks = tracks.merge(durations, on="track_id", how="left")
     relative_to = out.resolve().parent if relative else None
     writer = write_csv if out.suffix.lower() == ".csv" else write_m3u8
     writer(tracks, out, relative_to=relative_to)
 
 
-def _describe(result: Any) -> str:
+def _describe(result: Playlist) -> str:
     """The playlist as a table, then its diagnostics and every relaxation, for a person."""
     tracks = result.tracks
     table = tracks.assign(position=range(1, len(tracks) + 1))[
@@ -186,7 +174,7 @@ def _describe(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _relaxation_lines(relaxations: list[dict[str, Any]]) -> list[str]:
+def _relaxation_lines(relaxations: list[dict[str, object]]) -> list[str]:
     """One line per relaxation level used: where, what was relaxed, and the first reason."""
     lines = []
     for level in sorted({relaxation["level"] for relaxation in relaxations}):
@@ -199,7 +187,7 @@ def _relaxation_lines(relaxations: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _left_out_line(left_out: dict[str, Any]) -> str:
+def _left_out_line(left_out: dict[str, object]) -> str:
     """``left out: 2 missing file(s), 1 whose file vanished since the last scan (ids 4; ...),
     not in the artifact: 1 silence``, or ``""`` when nothing was left out."""
     parts = [f"{left_out['missing']} missing file(s)"] if left_out.get("missing") else []
@@ -247,7 +235,7 @@ def genres_migrate(
     """Normalise the genres already in the store (translations, synonyms, meta tags dropped,
     composite tags split); a dry run unless --apply. Each change is logged in genre_changes."""
     from musicwb.genres.migrate import migrate_genres
-    from musicwb.store import Store
+    from musicwb.store.database import Store
 
     with Store(store_path(store), read_only=not apply) as opened:
         migration = migrate_genres(opened, apply=apply, progress=not as_json)

@@ -21,40 +21,52 @@ Tracks flagged as silence, near-silence or a steady tone are left out unless
 ``include_flagged``; a seed that is flagged, missing or without features is a clear error.
 
 The store is only read. Everything a sweep repeats (loading, store reads) is done once per
-:class:`PlaylistContext`.
+:class:`PlaylistContext` (:func:`playlist_context`); :func:`make_playlist` takes only the
+context, the seed, the length and the parameters.
 
 Examples
 --------
->>> playlist = make_playlist(artifact="data/musicwb.artifact.npz", seed_track_id=42,
-...                          length=20, mode="narrow")                   # doctest: +SKIP
->>> playlist.tracks[["artist", "title", "transition_in"]].head(3)        # doctest: +SKIP
->>> playlist.as_dict()["diagnostics"]["relaxations"]                     # doctest: +SKIP
+Six tracks of three artists, without a store (the artist keys stand in for the labels):
+
+>>> angles = np.linspace(0.0, 1.0, 6)
+>>> artifact = {"track_ids": np.arange(1, 7), "artist_keys": np.array(list("abcabc")),
+...             "embedded_full": np.c_[np.cos(angles), np.sin(angles)].astype(np.float32)}
+>>> context = playlist_context(artifact)
+>>> params = PlaylistParams.for_mode("dynamic").replace(min_gap=1, max_artist_fraction=0.5)
+>>> playlist = make_playlist(context, seed_track_id=1, length=3, params=params)
+>>> playlist.tracks[["track_id", "artist"]].to_dict("list")
+{'track_id': [1, 3, 5], 'artist': ['a', 'c', 'b']}
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from musicwb.errors import ParameterError
+from musicwb.playlist.history import recently_played
 from musicwb.playlist.order import Ordering, order_playlist
 from musicwb.playlist.params import PlaylistParams
 from musicwb.playlist.pool import Library, Pool, build_pool, library_of
+from musicwb.sonic.artifact import check_artifact, load_artifact
+from musicwb.store.database import Store
+from musicwb.store.paths import StorePaths
+from musicwb.store.tables.playlist import stored_tempo, track_labels, track_standing
 from musicwb.text.camelot import camelot_code, estimate_camelot
 
-if TYPE_CHECKING:
-    from musicwb.sonic.artifact import Artifact
-    from musicwb.store import Store
+__all__ = ["ArtifactSource", "Playlist", "PlaylistContext", "make_playlist", "playlist_context"]
 
-__all__ = ["Playlist", "PlaylistContext", "make_playlist", "playlist_context"]
+ArtifactSource = Mapping[str, np.ndarray] | str | Path
+"""A loaded artifact (:class:`musicwb.sonic.artifact.Artifact` or bare arrays) or its file."""
 
 TRACK_COLUMNS = ("track_id", "artist", "title", "path", "transition_in", "seed_similarity")
 MAX_REFILLS = 5
@@ -105,7 +117,7 @@ class Playlist:
         return {"tracks": tracks, "diagnostics": _json_safe(self.diagnostics)}
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     if value is None or value is pd.NA:
         return None
     if isinstance(value, (np.floating, float)):
@@ -117,7 +129,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _json_safe(value: Any) -> Any:
+def _json_safe(value: object) -> object:
     if isinstance(value, Mapping):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -192,7 +204,7 @@ class PlaylistContext:
         if days <= 0 or self.store is None:
             return np.zeros(0, dtype=np.int64)
         if (days, now) not in self.played:
-            ids = _recently_played(self.store, days=days, now=now)
+            ids = recently_played(self.store, days=days, now=now)
             mask = np.isin(self.library.track_ids, np.fromiter(ids, dtype=np.int64, count=len(ids)))
             self.played[days, now] = np.flatnonzero(mask)
         return self.played[days, now]
@@ -204,9 +216,9 @@ class PlaylistContext:
         """
         if self.library.bpm is not None or self.store is None:
             return self.library.bpm
-        if not self.store.has_table("sonic_features"):
+        stored = stored_tempo(self.store)
+        if stored is None:
             return None
-        stored = self.store.df("SELECT track_id, bpm FROM sonic_features")
         where = pd.Index(stored["track_id"]).get_indexer(self.library.track_ids)
         tempo = np.zeros(self.library.n, dtype=np.float64)  # 0: unknown
         tempo[where >= 0] = stored["bpm"].to_numpy(dtype=np.float64)[where[where >= 0]]
@@ -228,19 +240,7 @@ class PlaylistContext:
         return np.where(self.keys >= 0, self.keys, estimated)
 
 
-def _recently_played(store: Store, *, days: int, now: datetime | None) -> set[int]:
-    if not store.has_table("play_history"):
-        return set()
-    try:
-        from musicwb.playlist.history import recently_played
-    except ImportError:  # the play-history module is not installed yet: nothing counts as played
-        return set()
-    return {int(t) for t in recently_played(store, days=days, now=now)}
-
-
-def _flags_of(
-    artifact: Mapping[str, np.ndarray], n: int, *, include_flagged: bool
-) -> np.ndarray:
+def _flags_of(artifact: Mapping[str, np.ndarray], n: int, *, include_flagged: bool) -> np.ndarray:
     flags = np.full(n, None, dtype=object)
     if include_flagged or "content_flags" not in artifact:
         return flags
@@ -250,10 +250,8 @@ def _flags_of(
     return flags
 
 
-def _load(artifact: Artifact | Mapping[str, np.ndarray] | str | Path) -> Mapping[str, np.ndarray]:
+def _load(artifact: ArtifactSource) -> Mapping[str, np.ndarray]:
     if isinstance(artifact, (str, Path)):
-        from musicwb.sonic.artifact import load_artifact
-
         return load_artifact(artifact)
     if not isinstance(artifact, Mapping):
         raise ParameterError(
@@ -262,28 +260,37 @@ def _load(artifact: Artifact | Mapping[str, np.ndarray] | str | Path) -> Mapping
     return artifact
 
 
+def _store_artifact(store: Store) -> Path:
+    """The store's own artifact file, which must exist."""
+    paths = StorePaths.of(store.path)
+    if not paths.artifact.is_file():
+        raise ParameterError(
+            f"no artifact at {paths.artifact}: build it with `musicwb artifact build --store "
+            f"{paths.store}` (after `musicwb extract`)"
+        )
+    return paths.artifact
+
+
 def playlist_context(
-    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext | None = None,
+    artifact: ArtifactSource | None = None,
     *,
     store: Store | None = None,
-    include_flagged: bool | None = None,
+    include_flagged: bool = False,
 ) -> PlaylistContext:
-    """Load the artifact and read the store's labels once, for many playlists.
+    """Load the artifact and read the store's labels once, for every playlist made from them.
 
     Parameters
     ----------
-    artifact : Artifact, Mapping, str, Path or PlaylistContext, optional
-        A loaded artifact, a path to one, or a context (returned as it is, unless another
-        store or ``include_flagged`` is given). Default: the store's own artifact,
+    artifact : Artifact, Mapping of str to ndarray, str or Path, optional
+        A loaded artifact or a path to one. Default: the store's own artifact,
         ``<stem>.artifact.npz`` beside it (:attr:`musicwb.store.paths.StorePaths.artifact`).
     store : Store, optional
         Read for artist/title/path, missing files, key tags and the play history. An artifact
         with ``meta`` (every artifact :mod:`musicwb.sonic.artifact` makes) must have been built
         from this store's current features; bare arrays without ``meta`` are taken as they are.
-    include_flagged : bool, optional
+    include_flagged : bool, default False
         Keep tracks flagged as silence, near-silence or a steady tone (the artifact must have
-        been built with them: ``musicwb artifact build --include-flagged``). None: as the given
-        context does, else False.
+        been built with them: ``musicwb artifact build --include-flagged``).
 
     Returns
     -------
@@ -291,40 +298,20 @@ def playlist_context(
 
     Raises
     ------
+    ParameterError
+        Neither an artifact nor a store, or no artifact beside the store (the message says how
+        to build it).
     ArtifactMismatchError
         The artifact belongs to another store, or the store's features changed since it was
         built (the message says how to rebuild it).
     """
-    if isinstance(artifact, PlaylistContext):
-        if (store is None or store is artifact.store) and (
-            include_flagged is None or include_flagged == artifact.include_flagged
-        ):
-            return artifact
-        return playlist_context(
-            artifact.artifact,
-            store=store or artifact.store,
-            include_flagged=(
-                artifact.include_flagged if include_flagged is None else include_flagged
-            ),
-        )
-    include_flagged = bool(include_flagged)
     if artifact is None:
         if store is None:
             raise ParameterError("give the artifact, or the store whose artifact to use")
-        from musicwb.store.paths import StorePaths
-
-        paths = StorePaths.of(store.path)
-        artifact = paths.artifact
-        if not artifact.is_file():
-            raise ParameterError(
-                f"no artifact at {artifact}: build it with `musicwb artifact build --store "
-                f"{paths.store}` (after `musicwb extract`)"
-            )
+        artifact = _store_artifact(store)
     arrays = _load(artifact)
     lacking = 0
     if store is not None and "meta" in arrays:
-        from musicwb.sonic.artifact import check_artifact
-
         lacking = check_artifact(arrays, store, include_flagged=include_flagged).not_in_artifact
     library = library_of(arrays)
     artists = np.asarray(arrays["artist_keys"], dtype=object)
@@ -333,9 +320,7 @@ def playlist_context(
     missing = np.zeros(library.n, dtype=bool)
     if store is not None:
         # The primary key makes ids unique; rows of the artifact's tracks, in artifact order.
-        tagged = store.df(
-            "SELECT id AS track_id, artist, title, path, key, missing_since FROM tracks"
-        )
+        tagged = track_labels(store)
         where = pd.Index(tagged["track_id"]).get_indexer(library.track_ids)
         found = where >= 0
 
@@ -376,18 +361,10 @@ def _seed_refused(context: PlaylistContext, seed_track_id: int) -> ParameterErro
         return _why_not_in_artifact(context.store, int(seed_track_id)) or exc
     path = context.labels["path"].iat[seed_index]
     if context.missing[seed_index] or (isinstance(path, str) and not os.path.exists(path)):
-        return ParameterError(
-            f"the file of seed track {seed_track_id} is missing ({path}): playlists leave out "
-            "tracks whose files are gone; put the file back and run `musicwb scan`, or choose "
-            "another seed"
-        )
+        return _missing_file(seed_track_id, path=path)
     flag = context.flags[seed_index]
     if flag is not None:
-        return ParameterError(
-            f"seed track {seed_track_id} is flagged {flag} (not music): playlists leave out "
-            "such tracks; choose another seed, or pass --include-flagged (include_flagged=True) "
-            "with an artifact built by `musicwb artifact build --include-flagged`"
-        )
+        return _flagged(seed_track_id, flag=flag)
     return None
 
 
@@ -395,44 +372,46 @@ def _why_not_in_artifact(store: Store | None, track_id: int) -> ParameterError |
     """The store's reason why a track is not in the artifact, or None when it has none."""
     if store is None:
         return None
-    rows = store.rows(
-        "SELECT t.path, t.missing_since, f.track_id IS NOT NULL, f.content_flag, "
-        "f.content_reason FROM tracks t LEFT JOIN sonic_features f ON f.track_id = t.id "
-        "WHERE t.id = ?",
-        [track_id],
-    )
-    if not rows:
+    standing = track_standing(store, track_id=track_id)
+    if standing is None:
         return ParameterError(
             f"seed track {track_id} is not in the store {store.path} (see `musicwb tracks`)"
         )
-    path, missing_since, analysed, flag, reason = rows[0]
-    if missing_since is not None:
-        return ParameterError(
-            f"the file of seed track {track_id} is missing since {missing_since:%Y-%m-%d %H:%M} "
-            f"({path}): playlists leave out tracks whose files are gone; put the file back and "
-            "run `musicwb scan`, or choose another seed"
-        )
-    if not analysed:
+    if standing.missing_since is not None:
+        return _missing_file(track_id, path=standing.path, since=standing.missing_since)
+    if not standing.analysed:
         return ParameterError(
             f"seed track {track_id} has no sonic features: run `musicwb extract`, then "
             "`musicwb artifact build`"
         )
-    if flag is not None:
-        return ParameterError(
-            f"seed track {track_id} is flagged {flag} ({reason or 'not music'}): playlists "
-            "leave out such tracks; choose another seed, or pass --include-flagged "
-            "(include_flagged=True) with an artifact built by `musicwb artifact build "
-            "--include-flagged`"
-        )
+    if standing.content_flag is not None:
+        return _flagged(track_id, flag=standing.content_flag, reason=standing.content_reason)
     return None
+
+
+def _missing_file(
+    track_id: int, *, path: str | None, since: datetime | None = None
+) -> ParameterError:
+    when = f" since {since:%Y-%m-%d %H:%M}" if since is not None else ""
+    return ParameterError(
+        f"the file of seed track {track_id} is missing{when} ({path}): playlists leave out "
+        "tracks whose files are gone; put the file back and run `musicwb scan`, or choose "
+        "another seed"
+    )
+
+
+def _flagged(track_id: int, *, flag: str, reason: str | None = None) -> ParameterError:
+    return ParameterError(
+        f"seed track {track_id} is flagged {flag} ({reason or 'not music'}): playlists leave "
+        "out such tracks; choose another seed, or pass --include-flagged (include_flagged=True) "
+        "with an artifact built by `musicwb artifact build --include-flagged`"
+    )
 
 
 def _artifact_left_out(artifact: Mapping[str, np.ndarray]) -> dict[str, Any]:
     """What the artifact itself left out when it was built (``meta["left_out"]``), if said."""
     meta = getattr(artifact, "meta", None)
     if meta is None and "meta" in artifact:
-        import json
-
         meta = json.loads(str(artifact["meta"]))
     recorded = (meta or {}).get("left_out") or {}
     return {"missing": int(recorded.get("missing", 0)), "flagged": recorded.get("flagged") or {}}
@@ -449,43 +428,29 @@ def _vanished(paths: pd.Series, rows: np.ndarray) -> np.ndarray:
 
 
 def make_playlist(
+    context: PlaylistContext,
     *,
-    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext | None = None,
     seed_track_id: int,
     length: int = 30,
-    mode: str = "dynamic",
-    store: Store | None = None,
     params: PlaylistParams | None = None,
     now: datetime | None = None,
-    include_flagged: bool | None = None,
-    **overrides: Any,
 ) -> Playlist:
     """A playlist of ``length`` tracks starting from a seed track.
 
     Parameters
     ----------
-    artifact : Artifact, Mapping, str, Path or PlaylistContext, optional
-        The sonic artifact (loaded, or its path), or a context from :func:`playlist_context`.
-        Default: the store's own, ``<stem>.artifact.npz`` beside it.
+    context : PlaylistContext
+        The artifact and the store, read once (:func:`playlist_context`).
     seed_track_id : int
         The first track (a track id of the store, as in the artifact's ``track_ids``).
     length : int, default 30
         Tracks wanted, the seed included; fewer when the pool cannot fill it (see
         ``diagnostics["stopped"]``).
-    mode : {"dynamic", "narrow", "discover"}
-        Starting parameters (:meth:`PlaylistParams.for_mode`); ignored when ``params`` is given.
-    store : Store, optional
-        For the recently-played filter, track labels, missing files and key tags; the artifact
-        must have been built from its current features.
     params : PlaylistParams, optional
-        Every parameter at once; ``overrides`` still apply on top.
+        Every parameter at once, e.g. ``PlaylistParams.for_mode("narrow").replace(min_gap=4)``;
+        default ``PlaylistParams()`` (the ``dynamic`` mode).
     now : datetime, optional
         "Now" for the recently-played filter (default: the current time).
-    include_flagged : bool, optional
-        Keep tracks flagged as silence, near-silence or a steady tone (None: as the given
-        context does, else False).
-    **overrides
-        Any field of :class:`PlaylistParams` (None values are ignored).
 
     Returns
     -------
@@ -495,10 +460,7 @@ def make_playlist(
     ------
     ParameterError
         Unknown seed (the message names the track id), a seed whose file is missing or that
-        is flagged as not music, mode or parameter; a DJ rule asked for without the tempo or
-        key data it needs.
-    ArtifactMismatchError
-        The artifact is another store's, or older than the store's features.
+        is flagged as not music; a DJ rule asked for without the tempo or key data it needs.
 
     Notes
     -----
@@ -511,15 +473,15 @@ def make_playlist(
 
     Examples
     --------
-    >>> playlist = make_playlist(artifact=artifact, seed_track_id=7, length=20,
-    ...                          similarity_floor=0.1)                    # doctest: +SKIP
-    >>> playlist.diagnostics["mean_transition"]                          # doctest: +SKIP
+    >>> artifact = {"track_ids": np.arange(1, 5), "artist_keys": np.array(list("abcd")),
+    ...             "embedded_full": np.eye(4, dtype=np.float32) + 1.0}
+    >>> playlist = make_playlist(playlist_context(artifact), seed_track_id=3, length=3,
+    ...                          params=PlaylistParams.for_mode("discover"))
+    >>> playlist.tracks["track_id"].tolist(), playlist.diagnostics["mode"]
+    ([3, 1, 2], 'discover')
     """
-    context = playlist_context(artifact, store=store, include_flagged=include_flagged)
     if params is None:
-        params = PlaylistParams.for_mode(mode, **overrides)
-    elif overrides:
-        params = params.replace(**{k: v for k, v in overrides.items() if v is not None})
+        params = PlaylistParams()
     if isinstance(seed_track_id, bool) or not isinstance(seed_track_id, int | np.integer):
         try:
             seed_track_id = int(seed_track_id)
@@ -569,7 +531,7 @@ def make_playlist(
     diagnostics = {
         **ordering.diagnostics,
         "seed_track_id": int(seed_track_id),
-        "mode": mode,
+        "mode": params.mode,
         "pool": dict(pool.stats),
         "params": params.as_dict(),
         "left_out": {

@@ -25,13 +25,19 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path, PurePath
-from typing import Any
 
 import pandas as pd
 
 from musicwb.errors import ParameterError
+from musicwb.playlist.build import Playlist
 
-__all__ = ["CSV_COLUMNS", "csv_frame", "m3u8_text", "write_csv", "write_m3u8"]
+__all__ = ["CSV_COLUMNS", "PlaylistTracks", "csv_frame", "m3u8_text", "write_csv", "write_m3u8"]
+
+PlaylistTracks = pd.DataFrame | Playlist
+"""A playlist, or its tracks table in order."""
+
+Destination = str | os.PathLike
+"""A file or folder path."""
 
 CSV_COLUMNS = (
     "position",
@@ -46,7 +52,7 @@ CSV_COLUMNS = (
 """Columns of the CSV export, in order (those the playlist lacks are left out)."""
 
 
-def _tracks_frame(playlist_tracks: Any) -> pd.DataFrame:
+def _tracks_frame(playlist_tracks: PlaylistTracks) -> pd.DataFrame:
     """The tracks table of a Playlist, or the DataFrame itself; checked for a path column."""
     tracks = getattr(playlist_tracks, "tracks", playlist_tracks)
     if not isinstance(tracks, pd.DataFrame):
@@ -60,16 +66,16 @@ def _tracks_frame(playlist_tracks: Any) -> pd.DataFrame:
     return tracks.reset_index(drop=True)
 
 
-def _missing(value: Any) -> bool:
+def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     # A line break inside a tag would start a new M3U line: fold it into a space.
     return "" if _missing(value) else " ".join(str(value).split())
 
 
-def _entry_paths(tracks: pd.DataFrame, *, relative_to: str | os.PathLike | None) -> list[str]:
+def _entry_paths(tracks: pd.DataFrame, *, relative_to: Destination | None) -> list[str]:
     """Each track's path as written: absolute, or relative to ``relative_to``."""
     no_path = [
         int(tracks.at[i, "track_id"]) if "track_id" in tracks.columns else i
@@ -93,20 +99,20 @@ def _entry_paths(tracks: pd.DataFrame, *, relative_to: str | os.PathLike | None)
     return paths
 
 
-def _duration_seconds(value: Any) -> int:
+def _duration_seconds(value: float | None) -> int:
     if _missing(value) or not math.isfinite(float(value)) or float(value) <= 0:
         return -1
     return round(float(value))
 
 
-def _display_name(artist: Any, title: Any, path: str) -> str:
+def _display_name(artist: object, title: object, path: str) -> str:
     artist, title = _text(artist), _text(title)
     if artist and title:
         return f"{artist} - {title}"
     return title or artist or PurePath(path).stem
 
 
-def m3u8_text(playlist_tracks: Any, *, relative_to: str | os.PathLike | None = None) -> str:
+def m3u8_text(playlist_tracks: PlaylistTracks, *, relative_to: Destination | None = None) -> str:
     """The extended M3U text of a playlist.
 
     Parameters
@@ -146,7 +152,7 @@ def m3u8_text(playlist_tracks: Any, *, relative_to: str | os.PathLike | None = N
 
 
 def csv_frame(
-    playlist_tracks: Any, *, relative_to: str | os.PathLike | None = None
+    playlist_tracks: PlaylistTracks, *, relative_to: Destination | None = None
 ) -> pd.DataFrame:
     """The playlist as the CSV export's table.
 
@@ -173,7 +179,7 @@ def csv_frame(
     return tracks[[c for c in CSV_COLUMNS if c in tracks.columns]]
 
 
-def _write_atomically(text: str, out: str | os.PathLike) -> Path:
+def _write_atomically(text: str, out: Destination) -> Path:
     out = Path(out)
     if out.is_dir():
         raise ParameterError(f"{out} is a folder; give a file name for the playlist")
@@ -185,7 +191,7 @@ def _write_atomically(text: str, out: str | os.PathLike) -> Path:
 
 
 def write_m3u8(
-    playlist_tracks: Any, out: str | os.PathLike, *, relative_to: str | os.PathLike | None = None
+    playlist_tracks: PlaylistTracks, out: Destination, *, relative_to: Destination | None = None
 ) -> Path:
     """Write a playlist as an ``.m3u8`` file (UTF-8, no byte-order mark).
 
@@ -217,15 +223,13 @@ def write_m3u8(
 
 
 def write_csv(
-    playlist_tracks: Any, out: str | os.PathLike, *, relative_to: str | os.PathLike | None = None
+    playlist_tracks: PlaylistTracks, out: Destination, *, relative_to: Destination | None = None
 ) -> Path:
     """Write a playlist as CSV (UTF-8, a header row, one row per track in order).
 
     Parameters
     ----------
-    playlist_tracks : pandas.DataFrame, shape (n, k), or Playlist
-    out : str or PathLike
-    relative_to : str or PathLike, optional
+    playlist_tracks, out, relative_to
         As in :func:`write_m3u8`.
 
     Returns

@@ -25,17 +25,23 @@ Examples
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pandas as pd
 
 from musicwb.errors import ParameterError
-from musicwb.store import Store
+from musicwb.store.database import Store
+from musicwb.store.tables.playlist import (
+    HISTORY_COLUMNS,
+    HISTORY_TABLE,
+    add_plays,
+    played_track_ids,
+    recorded_plays,
+)
 
 __all__ = ["HISTORY_TABLE", "play_history", "prepare_plays", "recently_played", "record_plays"]
 
-HISTORY_TABLE = "play_history"
-_COLUMNS = ["track_id", "played_at", "source"]
+Instant = datetime | pd.Timestamp | str
+"""A time: a datetime, a pandas Timestamp or a date string (aware times are converted to UTC)."""
 
 
 def _utc_naive(values: pd.Series, *, name: str) -> pd.Series:
@@ -50,7 +56,7 @@ def _utc_naive(values: pd.Series, *, name: str) -> pd.Series:
     return parsed.dt.tz_localize(None).astype("datetime64[us]")
 
 
-def _instant(value: Any, *, name: str) -> datetime:
+def _instant(value: Instant | None, *, name: str) -> datetime:
     if value is None:
         return datetime.now(UTC).replace(tzinfo=None)
     try:
@@ -110,14 +116,14 @@ def prepare_plays(frame: pd.DataFrame, *, source: str | None = None) -> pd.DataF
         if not source:
             raise ParameterError("plays: some rows have no source and no source=... was given")
         sources = sources.where(sources.notna() & (sources.astype(str).str.strip() != ""), source)
-    plays = pd.DataFrame(
+    tidy = pd.DataFrame(
         {
             "track_id": ids.astype("int64"),
             "played_at": _utc_naive(frame["played_at"], name="plays: played_at"),
             "source": sources.astype(str).str.strip(),
         }
     )
-    return plays.drop_duplicates(_COLUMNS).reset_index(drop=True)
+    return tidy.drop_duplicates(list(HISTORY_COLUMNS)).reset_index(drop=True)
 
 
 def record_plays(store: Store, frame: pd.DataFrame, *, source: str | None = None) -> int:
@@ -144,17 +150,13 @@ def record_plays(store: Store, frame: pd.DataFrame, *, source: str | None = None
     StoreError
         The store is read-only.
     """
-    plays = prepare_plays(frame, source=source)
-    if plays.empty:
+    tidy = prepare_plays(frame, source=source)
+    if tidy.empty:
         return 0
-    with store.transaction():
-        before = int(store.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}"))
-        store.upsert(HISTORY_TABLE, plays, key=_COLUMNS)
-        after = int(store.scalar(f"SELECT count(*) FROM {HISTORY_TABLE}"))
-    return after - before
+    return add_plays(store, plays=tidy)
 
 
-def recently_played(store: Store, *, days: float, now: Any = None) -> set[int]:
+def recently_played(store: Store, *, days: float, now: Instant | None = None) -> set[int]:
     """The ids of the tracks played in the ``days`` days up to ``now``.
 
     Parameters
@@ -179,16 +181,12 @@ def recently_played(store: Store, *, days: float, now: Any = None) -> set[int]:
     if isinstance(days, bool) or not isinstance(days, (int, float)) or not days >= 0:
         raise ParameterError(f"days must be a number >= 0, got {days!r}")
     end = _instant(now, name="now")
-    if days == 0 or not store.has_table(HISTORY_TABLE):
+    if days == 0:
         return set()
-    rows = store.rows(
-        f"SELECT DISTINCT track_id FROM {HISTORY_TABLE} WHERE played_at > ? AND played_at <= ?",
-        [end - timedelta(days=days), end],
-    )
-    return {int(track_id) for (track_id,) in rows}
+    return played_track_ids(store, start=end - timedelta(days=days), end=end)
 
 
-def play_history(store: Store, *, since: Any = None) -> pd.DataFrame:
+def play_history(store: Store, *, since: Instant | None = None) -> pd.DataFrame:
     """The recorded plays, newest first.
 
     Parameters
@@ -202,20 +200,4 @@ def play_history(store: Store, *, since: Any = None) -> pd.DataFrame:
     pandas.DataFrame
         ``track_id``, ``played_at``, ``source``; no rows without a ``play_history`` table.
     """
-    if not store.has_table(HISTORY_TABLE):
-        return pd.DataFrame(
-            {
-                "track_id": pd.Series(dtype="int64"),
-                "played_at": pd.Series(dtype="datetime64[us]"),
-                "source": pd.Series(dtype="object"),
-            }
-        )
-    if since is None:
-        return store.df(
-            f"SELECT {', '.join(_COLUMNS)} FROM {HISTORY_TABLE} ORDER BY played_at DESC"
-        )
-    return store.df(
-        f"SELECT {', '.join(_COLUMNS)} FROM {HISTORY_TABLE} WHERE played_at >= ? "
-        "ORDER BY played_at DESC",
-        [_instant(since, name="since")],
-    )
+    return recorded_plays(store, since=None if since is None else _instant(since, name="since"))

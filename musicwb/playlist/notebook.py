@@ -30,17 +30,30 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from musicwb.errors import ParameterError
+from musicwb.playlist.build import Playlist, PlaylistContext, make_playlist
+from musicwb.playlist.params import MODES, PlaylistParams
+from musicwb.sonic.artifact import (
+    ArtifactMismatchError,
+    build_artifact_arrays,
+    check_artifact,
+    chosen_variant,
+    left_out_of,
+    load_artifact,
+    load_feature_set,
+)
+from musicwb.store.database import Store
+from musicwb.store.paths import StorePaths
+from musicwb.store.tables.playlist import analysed_track_count
 
-if TYPE_CHECKING:
-    from musicwb.playlist.build import Playlist, PlaylistContext
-    from musicwb.store import Store
+if TYPE_CHECKING:  # ipywidgets is imported only when a panel is made (see tuning_panel)
+    import ipywidgets
 
 __all__ = [
     "MIN_TRACKS",
@@ -118,28 +131,11 @@ def tuning_artifact(
     ParameterError
         ``path`` is given but is not an artifact, or not this store's current one.
     """
-    from musicwb.sonic.artifact import (
-        ArtifactMismatchError,
-        build_artifact_arrays,
-        check_artifact,
-        chosen_variant,
-        feature_filter,
-        left_out_of,
-        load_artifact,
-        load_feature_set,
-    )
-    from musicwb.store.paths import StorePaths
-
     if path:
         artifact = load_artifact(path)
         check_artifact(artifact, store, include_flagged=include_flagged)
         return artifact, f"artifact {path}: {len(artifact['track_ids'])} tracks"
-    usable = int(
-        store.scalar(
-            "SELECT count(*) FROM sonic_features f JOIN tracks t ON t.id = f.track_id WHERE "
-            + feature_filter(include_flagged=include_flagged)
-        )
-    )
+    usable = analysed_track_count(store, include_flagged=include_flagged)
     left = left_out_of(store, include_flagged=include_flagged, include_missing=False).describe()
     left = f"; {left}" if left else ""
     if usable < MIN_TRACKS:
@@ -147,7 +143,8 @@ def tuning_artifact(
             f"{usable} track(s) have sonic features{left}; playlists need at least "
             f"{MIN_TRACKS}: run `musicwb extract`"
         )
-    own = StorePaths.of(store.path).artifact
+    paths = StorePaths.of(store.path)
+    own = paths.artifact
     if own.is_file():
         artifact = load_artifact(own)
         try:
@@ -169,7 +166,7 @@ def tuning_artifact(
     arrays = build_artifact_arrays(
         features, variant=variant, settings=settings, variant_source=variant_source
     )
-    command = f"musicwb artifact build --store {StorePaths.of(store.path).store}"
+    command = f"musicwb artifact build --store {paths.store}"
     command += " --include-flagged" if include_flagged else ""
     return arrays, (
         f"{why}: built in memory from the store's features ({len(features)} tracks, "
@@ -256,7 +253,7 @@ def playlist_table(playlist: Playlist) -> pd.DataFrame:
     )
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if isinstance(value, float):
@@ -448,9 +445,8 @@ def tuning_panel(
     *,
     seed_tracks: Iterable[int],
     length: int = 20,
-    mode: str = "dynamic",
-    **overrides: Any,
-) -> Any:
+    params: PlaylistParams | None = None,
+) -> ipywidgets.VBox:
     """Sliders that rebuild the playlist whenever one moves (JupyterLab).
 
     Parameters
@@ -461,10 +457,9 @@ def tuning_panel(
     seed_tracks : iterable of int
         The seeds offered in the seed menu (the first is selected).
     length : int, default 20
-    mode : {"dynamic", "narrow", "discover"}
-        Where the sliders start, with ``overrides`` on top.
-    **overrides
-        Starting values of parameters (None: the mode's).
+    params : PlaylistParams, optional
+        Where the menus and sliders start (default ``PlaylistParams()``). Parameters without a
+        slider keep the values it changed from its mode, whichever mode is chosen.
 
     Returns
     -------
@@ -479,18 +474,17 @@ def tuning_panel(
     ParameterError
         No seed, or a starting value out of range.
     """
+    # Function-level: ipywidgets and IPython are needed only for a live panel.
     import ipywidgets as widgets
     from IPython.display import display
-
-    from musicwb.playlist.build import make_playlist
-    from musicwb.playlist.params import MODES, PlaylistParams
 
     seeds = [int(seed) for seed in seed_tracks]
     if not seeds:
         raise ParameterError("tuning_panel needs at least one seed track")
-    start = PlaylistParams.for_mode(mode, **overrides)
+    start = params if params is not None else PlaylistParams()
+    kept = {name: value for name, value in start.changed_from_mode().items() if name not in SLIDERS}
     seed_menu = widgets.Dropdown(options=seeds, value=seeds[0], description="seed")
-    mode_menu = widgets.Dropdown(options=list(MODES), value=mode, description="mode")
+    mode_menu = widgets.Dropdown(options=list(MODES), value=start.mode, description="mode")
     length_slider = widgets.IntSlider(value=length, min=2, max=100, description="length")
     sliders = {}
     for name, (low, high, step) in SLIDERS.items():
@@ -508,7 +502,7 @@ def tuning_panel(
     output = widgets.Output()
     state = {"resetting": False}
 
-    def rebuild(_change: Any = None) -> None:
+    def rebuild(_change: object = None) -> None:
         if state["resetting"]:
             return
         chosen = {name: slider.value for name, slider in sliders.items()}
@@ -516,11 +510,10 @@ def tuning_panel(
             output.clear_output(wait=True)
             try:
                 playlist = make_playlist(
-                    artifact=context,
+                    context,
                     seed_track_id=seed_menu.value,
                     length=length_slider.value,
-                    mode=mode_menu.value,
-                    **{**overrides, **chosen},
+                    params=PlaylistParams.for_mode(mode_menu.value).replace(**kept, **chosen),
                 )
             except ParameterError as exc:  # a slider combination the parameters refuse
                 print(f"not a valid combination: {exc}")
@@ -528,7 +521,7 @@ def tuning_panel(
             panel.playlist = playlist
             display(diagnostics_table(playlist), playlist_table(playlist))
 
-    def reset_to_mode(change: Any) -> None:
+    def reset_to_mode(change: dict[str, object]) -> None:
         fresh = PlaylistParams.for_mode(change["new"])
         state["resetting"] = True
         try:

@@ -9,30 +9,42 @@ system"). Three modes start from them:
 - ``"discover"``: a wider pool (lower floor and gate, more artists, no seed-artist bonus) and
   less weight on the seed.
 
+Callers build the parameters once, from a mode and the values a user gave (CLI options,
+notebook parameters: :meth:`PlaylistParams.given_in` picks them by field name), and hand them
+on whole.
+
 Examples
 --------
->>> params = PlaylistParams.for_mode("narrow", min_gap=4)
->>> params.similarity_floor, params.target_artists, params.min_gap
-(0.25, 12, 4)
->>> PlaylistParams().replace(beta=0.5).beta
-0.5
+>>> params = PlaylistParams.for_mode("narrow").replace(min_gap=4)
+>>> params.similarity_floor, params.target_artists, params.min_gap, params.mode
+(0.25, 12, 4, 'narrow')
+>>> options = {"min_gap": 4, "beta": None, "out": "list.m3u8"}
+>>> PlaylistParams.given_in(options)
+{'min_gap': 4}
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from musicwb.errors import ParameterError
 
-__all__ = ["MODES", "PlaylistParams"]
+__all__ = ["MODES", "PARAMETER_NAMES", "Mode", "ParameterValue", "PlaylistParams"]
 
-MODES = ("dynamic", "narrow", "discover")
+Mode = Literal["dynamic", "narrow", "discover"]
+"""The starting points of the parameters."""
+
+MODES: tuple[Mode, ...] = get_args(Mode)
 """The names :meth:`PlaylistParams.for_mode` knows."""
 
-_MODE_OVERRIDES: dict[str, dict[str, Any]] = {
+ParameterValue = int | float | bool | None
+"""The value of one playlist parameter."""
+
+_MODE_OVERRIDES: dict[Mode, dict[str, ParameterValue]] = {
     "dynamic": {},
     "narrow": {
         "similarity_floor": 0.25,
@@ -125,6 +137,10 @@ class PlaylistParams:
             same tempo); None: no tempo rule.
         camelot : bool, default False
             Neighbours must be Camelot-compatible keys (same, ±1 on the wheel, or relative).
+    Origin
+        mode : {"dynamic", "narrow", "discover"}, default "dynamic"
+            The mode the parameters started from (:meth:`for_mode`); reported with a
+            playlist, not a parameter itself (not in :meth:`as_dict`, not compared).
 
     Raises
     ------
@@ -155,8 +171,11 @@ class PlaylistParams:
     gamma: float = 0.04
     bpm_window: float | None = None
     camelot: bool = False
+    mode: Mode = field(default="dynamic", compare=False)
 
     def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ParameterError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         for name in _POSITIVE_INTS + _NON_NEGATIVE_INTS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
@@ -183,7 +202,7 @@ class PlaylistParams:
             raise ParameterError(f"camelot must be True or False, got {self.camelot!r}")
 
     @classmethod
-    def for_mode(cls, mode: str = "dynamic", **overrides: Any) -> PlaylistParams:
+    def for_mode(cls, mode: Mode = "dynamic", **overrides: ParameterValue) -> PlaylistParams:
         """The parameters of a mode, with some of them changed.
 
         Parameters
@@ -210,27 +229,68 @@ class PlaylistParams:
         if mode not in _MODE_OVERRIDES:
             raise ParameterError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         given = {k: v for k, v in overrides.items() if v is not None}
-        return cls().replace(**{**_MODE_OVERRIDES[mode], **given})
+        return cls(mode=mode).replace(**{**_MODE_OVERRIDES[mode], **given})
 
-    def replace(self, **changes: Any) -> PlaylistParams:
-        """A copy with some fields changed (validated again).
+    def replace(self, **changes: ParameterValue) -> PlaylistParams:
+        """A copy with some parameters changed (validated again), from the same mode.
 
         Raises
         ------
         ParameterError
             Unknown parameter name or a value out of range.
+
+        Examples
+        --------
+        >>> PlaylistParams().replace(beta=0.5).beta
+        0.5
         """
-        known = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - known)
+        unknown = sorted(set(changes) - set(PARAMETER_NAMES))
         if unknown:
             raise ParameterError(
-                f"unknown playlist parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                f"unknown playlist parameter(s): {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(PARAMETER_NAMES))}"
             )
         return dataclasses.replace(self, **changes)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Every parameter as a plain dict (JSON-safe)."""
-        return dataclasses.asdict(self)
+    @staticmethod
+    def given_in(values: Mapping[str, object]) -> dict[str, ParameterValue]:
+        """The parameters among ``values`` that were given: named like a parameter, not None.
+
+        For CLI options and notebook parameters, where None means "the mode's".
+
+        Parameters
+        ----------
+        values : Mapping of str to object
+            E.g. a command's options; names that are no parameter are ignored.
+
+        Returns
+        -------
+        dict of str to int, float or bool
+        """
+        return {
+            name: values[name]  # type: ignore[misc]
+            for name in PARAMETER_NAMES
+            if name in values and values[name] is not None
+        }
+
+    def changed_from_mode(self) -> dict[str, ParameterValue]:
+        """The parameters that differ from those of :attr:`mode`.
+
+        Examples
+        --------
+        >>> PlaylistParams.for_mode("narrow", min_gap=2).changed_from_mode()
+        {'min_gap': 2}
+        """
+        start = PlaylistParams.for_mode(self.mode)
+        return {
+            name: getattr(self, name)
+            for name in PARAMETER_NAMES
+            if getattr(self, name) != getattr(start, name)
+        }
+
+    def as_dict(self) -> dict[str, ParameterValue]:
+        """Every parameter as a plain dict (JSON-safe); the mode is not among them."""
+        return {name: getattr(self, name) for name in PARAMETER_NAMES}
 
     def max_per_artist(self, length: int) -> int:
         """Most tracks per artist allowed in a playlist of ``length`` tracks (at least 1).
@@ -260,7 +320,13 @@ class PlaylistParams:
         return self.alpha_mid + (self.alpha_end - self.alpha_mid) * ((t - 0.5) / 0.5)
 
 
-def _check_number(name: str, value: Any, low: float, high: float) -> None:
+PARAMETER_NAMES: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(PlaylistParams) if f.name != "mode"
+)
+"""Every parameter's name, in field order: the one list of what can be changed."""
+
+
+def _check_number(name: str, value: object, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise ParameterError(f"{name} must be a number, got {value!r}")
     if not low <= value <= high:

@@ -49,10 +49,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
 
 from musicwb.errors import ParameterError
-from musicwb.genres import genre_matrix, genre_similarity_to
+from musicwb.genres.similarity import genre_matrix, genre_similarity_to
 from musicwb.playlist.params import PlaylistParams
+from musicwb.sonic.towers import feature_names
+from musicwb.text.folding import fold
 
 __all__ = ["Library", "Pool", "build_pool", "library_of", "one_blas_thread", "title_key"]
 
@@ -63,7 +66,7 @@ _UNIT_NORM_TOLERANCE = 1e-3
 _REQUIRED = ("track_ids", "artist_keys", "embedded_full")
 
 
-_CONTROLLER: list[Any] = []
+_CONTROLLER: list[ThreadpoolController] = []
 
 
 @contextlib.contextmanager
@@ -75,8 +78,6 @@ def one_blas_thread() -> Iterator[None]:
     two competing with other processes). The thread-pool controller is found once per process.
     """
     if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-
         _CONTROLLER.append(ThreadpoolController())
     with _CONTROLLER[0].limit(limits=1, user_api="blas"):
         yield
@@ -101,8 +102,6 @@ def title_key(title: str | None) -> str:
     """
     if not isinstance(title, str):
         return ""
-    from musicwb.text import fold
-
     core = _DASH_SUFFIX.sub("", _BRACKETS.sub(" ", title))
     return _NOT_WORD.sub(" ", fold(core)).strip() or fold(title)
 
@@ -320,8 +319,6 @@ def _derive(artifact: Mapping[str, np.ndarray]) -> Library:
         genres = sp.csr_matrix((n, 0), dtype=np.float32)
     bpm = None
     if "raw_full_rhythm" in artifact:
-        from musicwb.sonic.towers import feature_names
-
         bpm = np.asarray(
             artifact["raw_full_rhythm"][:, feature_names().index("bpm")], dtype=np.float64
         )

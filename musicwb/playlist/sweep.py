@@ -5,29 +5,28 @@ floor, where 0.30 starved the original system's pool to 31 tracks and 0.15 gave 
 
 Examples
 --------
->>> frame = sweep(artifact="data/musicwb.artifact.npz", seed_track_ids=[3, 17],
-...               parameter="similarity_floor", values=[0.05, 0.15, 0.30])   # doctest: +SKIP
->>> frame.groupby("value")["pool_size"].mean()                              # doctest: +SKIP
+>>> import numpy as np
+>>> from musicwb.playlist.build import playlist_context
+>>> angles = np.linspace(0.0, 3.0, 12)
+>>> artifact = {"track_ids": np.arange(1, 13), "artist_keys": np.array(list("abcd") * 3),
+...             "embedded_full": np.c_[np.cos(angles), np.sin(angles)].astype(np.float32)}
+>>> frame = sweep(playlist_context(artifact), seed_track_ids=[1, 2],
+...               parameter="similarity_floor", values=[0.0, 0.5, 0.9], length=6, progress=False)
+>>> frame.groupby("value")["eligible"].mean().to_dict()  # a higher floor lets fewer in
+{0.0: 5.5, 0.5: 3.5, 0.9: 1.5}
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from musicwb.errors import ParameterError
-from musicwb.playlist.build import PlaylistContext, make_playlist, playlist_context
-from musicwb.playlist.params import PlaylistParams
-
-if TYPE_CHECKING:
-    from musicwb.sonic.artifact import Artifact
-    from musicwb.store import Store
+from musicwb.playlist.build import PlaylistContext, make_playlist
+from musicwb.playlist.params import PARAMETER_NAMES, ParameterValue, PlaylistParams
 
 __all__ = ["SWEEP_COLUMNS", "sweep"]
 
@@ -48,37 +47,33 @@ SWEEP_COLUMNS = (
 
 
 def sweep(
+    context: PlaylistContext,
     *,
-    artifact: Artifact | Mapping[str, np.ndarray] | str | Path | PlaylistContext | None = None,
-    seed_track_ids: Sequence[int] | Iterable[int],
+    seed_track_ids: Iterable[int],
     parameter: str,
-    values: Sequence[Any] | Iterable[Any],
+    values: Iterable[ParameterValue],
     length: int = 30,
-    mode: str = "dynamic",
-    store: Store | None = None,
+    params: PlaylistParams | None = None,
     progress: bool = True,
-    **overrides: Any,
 ) -> pd.DataFrame:
     """Build a playlist for every seed and every value of one parameter.
 
     Parameters
     ----------
-    artifact : Artifact, Mapping, str, Path or PlaylistContext, optional
-        As in :func:`musicwb.playlist.build.make_playlist` (loaded once for the whole sweep);
-        default: the store's own artifact, beside it.
-    seed_track_ids : sequence of int
+    context : PlaylistContext
+        The artifact and store, read once for the whole sweep
+        (:func:`musicwb.playlist.build.playlist_context`).
+    seed_track_ids : iterable of int
     parameter : str
         A field of :class:`~musicwb.playlist.params.PlaylistParams`, or ``"length"``.
-    values : sequence
+    values : iterable
         The values to try.
     length : int, default 30
-    mode : {"dynamic", "narrow", "discover"}
-    store : Store, optional
-        As in ``make_playlist`` (read once).
+    params : PlaylistParams, optional
+        Every other parameter, fixed for the whole sweep (the swept one is replaced by each
+        value); default ``PlaylistParams()``.
     progress : bool, default True
         A tqdm bar on stderr.
-    **overrides
-        Other parameters, fixed for the whole sweep.
 
     Returns
     -------
@@ -91,33 +86,20 @@ def sweep(
     ------
     ParameterError
         Unknown parameter, no seeds or no values, or a value out of range (named).
-
-    Examples
-    --------
-    >>> sweep(artifact=artifact, seed_track_ids=[1], parameter="min_gap",
-    ...       values=[2, 6], length=20)[["value", "relaxations"]]          # doctest: +SKIP
     """
-    known = {f.name for f in dataclasses.fields(PlaylistParams)}
-    if parameter != "length" and parameter not in known:
+    if parameter != "length" and parameter not in PARAMETER_NAMES:
         raise ParameterError(
-            f"parameter must be 'length' or one of {', '.join(sorted(known))}; got {parameter!r}"
+            f"parameter must be 'length' or one of {', '.join(sorted(PARAMETER_NAMES))}; "
+            f"got {parameter!r}"
         )
-    if parameter in overrides:
-        raise ParameterError(f"{parameter} is swept; do not also fix it in the overrides")
+    fixed = params if params is not None else PlaylistParams()
     seeds = [int(s) for s in seed_track_ids]
     values = list(values)
     if not seeds:
         raise ParameterError("seed_track_ids is empty")
     if not values:
         raise ParameterError(f"no values given for {parameter}")
-    context = playlist_context(artifact, store=store)
-    settings = [
-        (
-            length if parameter != "length" else int(value),
-            _params(mode, parameter, value, overrides),
-        )
-        for value in values
-    ]
+    settings = [_setting(fixed, parameter, value, length=length) for value in values]
     rows = []
     with tqdm(
         total=len(seeds) * len(values),
@@ -126,10 +108,8 @@ def sweep(
         unit="playlist",
     ) as bar:
         for seed in seeds:
-            for value, (size, params) in zip(values, settings, strict=True):
-                playlist = make_playlist(
-                    artifact=context, seed_track_id=seed, length=size, params=params
-                )
+            for value, (size, swept) in zip(values, settings, strict=True):
+                playlist = make_playlist(context, seed_track_id=seed, length=size, params=swept)
                 d = playlist.diagnostics
                 rows.append(
                     {
@@ -152,11 +132,14 @@ def sweep(
     return frame.astype({"mean_transition": float, "min_transition": float})
 
 
-def _params(mode: str, parameter: str, value: Any, overrides: dict[str, Any]) -> PlaylistParams:
+def _setting(
+    params: PlaylistParams, parameter: str, value: ParameterValue, *, length: int
+) -> tuple[int, PlaylistParams]:
+    """The length and parameters of one swept value (checked)."""
     if parameter == "length":
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ParameterError(f"length values must be positive integers, got {value!r}")
-        return PlaylistParams.for_mode(mode, **overrides)
+        return int(value), params
     if isinstance(value, np.generic):
         value = value.item()
-    return PlaylistParams.for_mode(mode, **{**overrides, parameter: value})
+    return length, params.replace(**{parameter: value})

@@ -1,0 +1,14 @@
+from .build import Playlist as Playlist
+from .build import PlaylistContext as PlaylistContext
+from .build import make_playlist as make_playlist
+from .build import playlist_context as playlist_context
+from .export import write_csv as write_csv
+from .export import write_m3u8 as write_m3u8
+from .history import recently_played as recently_played
+from .history import record_plays as record_plays
+from .order import order_playlist as order_playlist
+from .params import MODES as MODES
+from .params import Mode as Mode
+from .params import PlaylistParams as PlaylistParams
+from .pool import build_pool as build_pool
+from .sweep import sweep as sweep
