@@ -27,7 +27,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from musicwb.linkage.evaluate import fit_and_score, mask_known
+from musicwb.linkage import fit_and_score, mask_known
 from musicwb.linkage.features import candidate_features
 from musicwb.store import Store
 

@@ -152,13 +152,13 @@ def bench_pool(artifact: dict, *, name: str, seeds: np.ndarray, reference_seeds:
 
 def bench_playlist(artifact: dict, *, seeds: np.ndarray) -> None:
     context = playlist_context(artifact)
-    make_playlist(artifact=context, seed_track_id=int(artifact["track_ids"][seeds[0]]))  # warm
+    make_playlist(context, seed_track_id=int(artifact["track_ids"][seeds[0]]))  # warm
     times, pool_times, lengths, relaxed = [], [], [], []
     params = PlaylistParams()
     for seed in seeds:
         ms, playlist = _timed(
             make_playlist,
-            artifact=context,
+            context,
             seed_track_id=int(artifact["track_ids"][seed]),
             length=30,
         )
