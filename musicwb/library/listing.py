@@ -7,6 +7,7 @@ import pandas as pd
 from musicwb.errors import ParameterError
 from musicwb.store import Store
 from musicwb.store.runs import last_run
+from musicwb.store.tables import library as library_tables
 
 __all__ = ["scan_errors_frame", "track_counts", "tracks_frame"]
 
@@ -39,18 +40,9 @@ def tracks_frame(
     >>> tracks_frame(store, limit=5).columns.tolist()  # doctest: +SKIP
     ['id', 'path', 'artist', 'title', 'album', 'label', 'duration', 'format', 'missing']
     """
-    sql = (
-        "SELECT id, path, artist, title, album, label, duration, format, "
-        "missing_since IS NOT NULL AS missing FROM tracks"
-    )
-    if missing_only:
-        sql += " WHERE missing_since IS NOT NULL"
-    sql += " ORDER BY id"
-    if limit is not None:
-        if int(limit) < 1:
-            raise ParameterError(f"limit must be at least 1, got {limit}")
-        return store.df(sql + " LIMIT ?", [int(limit)])
-    return store.df(sql)
+    if limit is not None and int(limit) < 1:
+        raise ParameterError(f"limit must be at least 1, got {limit}")
+    return library_tables.track_rows(store, limit=limit, missing_only=missing_only)
 
 
 def track_counts(store: Store) -> dict[str, int]:
@@ -66,8 +58,8 @@ def track_counts(store: Store) -> dict[str, int]:
     >>> track_counts(store)  # doctest: +SKIP
     {'tracks': 75, 'missing': 2}
     """
-    total, missing = store.rows("SELECT count(*), count(missing_since) FROM tracks")[0]
-    return {"tracks": int(total), "missing": int(missing)}
+    counts = library_tables.count_tracks(store)
+    return {"tracks": counts.tracks, "missing": counts.missing}
 
 
 def scan_errors_frame(store: Store, *, last_run_only: bool = True) -> pd.DataFrame:
@@ -92,12 +84,9 @@ def scan_errors_frame(store: Store, *, last_run_only: bool = True) -> pd.DataFra
                      path     reason
     0  /music/broken.flac  truncated
     """
-    columns = ", ".join(_ERROR_COLUMNS)
     if not last_run_only:
-        return store.df(f"SELECT {columns} FROM scan_errors ORDER BY run_id DESC, path")
+        return library_tables.scan_error_rows(store, run_id=None)
     run = last_run(store, kind="scan")
     if run is None:
         return pd.DataFrame({column: pd.Series(dtype=object) for column in _ERROR_COLUMNS})
-    return store.df(
-        f"SELECT {columns} FROM scan_errors WHERE run_id = ? ORDER BY path", [run["run_id"]]
-    )
+    return library_tables.scan_error_rows(store, run_id=run["run_id"])

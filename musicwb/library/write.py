@@ -25,13 +25,13 @@ from musicwb.library.fields import (
     keep_curated,
 )
 from musicwb.store import Store
+from musicwb.store.tables import library as library_tables
 
 __all__ = [
     "apply_csv_to_unchanged",
     "batches",
     "mark_missing",
     "prune_tracks",
-    "track_id_tables",
     "write_batch",
 ]
 
@@ -95,19 +95,19 @@ def write_batch(
     with store.transaction():
         if new_rows:
             frame = pd.DataFrame(new_rows)
-            first_id = int(store.scalar("SELECT coalesce(max(id), 0) + 1 FROM tracks"))
+            first_id = library_tables.next_track_id(store)
             frame.insert(0, "id", np.arange(first_id, first_id + len(frame), dtype="int64"))
             frame["added_run"] = run_id
             frame["added_at"] = now
             frame["updated_at"] = now
-            store.insert("tracks", _typed(frame))
+            library_tables.insert_tracks(store, rows=_typed(frame))
         for frame in updates:
-            store.update("tracks", _typed(frame), key=["id"])
+            library_tables.update_tracks(store, rows=_typed(frame))
         if errors:
             frame = pd.DataFrame(errors).drop_duplicates("path", keep="first")
             frame["run_id"] = run_id
             frame["recorded_at"] = now
-            store.insert("scan_errors", frame)
+            library_tables.insert_scan_errors(store, rows=frame)
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -166,15 +166,14 @@ def apply_csv_to_unchanged(
             frame = pd.DataFrame(rows)
             frame["updated_at"] = _now()
             with store.transaction():
-                store.update("tracks", _typed(frame), key=["id"])
+                library_tables.update_tracks(store, rows=_typed(frame))
             changed += len(rows)
     return changed
 
 
 def _existing_fields(store: Store, ids: list[int]) -> pd.DataFrame:
     """The field columns of the tracks ``ids`` as stored (genres as lists)."""
-    columns = ", ".join(["id", *field_columns()])
-    frame = store.df(f"SELECT {columns} FROM tracks WHERE list_contains(?, id)", [ids])
+    frame = library_tables.track_fields(store, ids=ids, columns=field_columns())
     frame["genres"] = [None if is_missing(g) else list(g) for g in frame["genres"]]
     return frame
 
@@ -195,38 +194,13 @@ def mark_missing(store: Store, *, gone: list[int], found: list[int]) -> None:
     --------
     >>> mark_missing(store, gone=[3, 4], found=[7])  # doctest: +SKIP
     """
-    if not (gone or found):
-        return
-    with store.transaction():
-        if found:
-            store.execute(
-                "UPDATE tracks SET missing_since = NULL WHERE list_contains(?, id)", [found]
-            )
-        if gone:
-            store.execute(
-                "UPDATE tracks SET missing_since = ? WHERE list_contains(?, id)", [_now(), gone]
-            )
-
-
-def track_id_tables(store: Store) -> list[str]:
-    """The tables other than ``tracks`` with a ``track_id`` column (rows that name a track)."""
-    return [
-        name
-        for (name,) in store.rows(
-            "SELECT c.table_name FROM information_schema.columns AS c "
-            "JOIN information_schema.tables AS t "
-            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
-            "WHERE c.column_name = 'track_id' AND c.table_schema = 'main' "
-            "AND t.table_type = 'BASE TABLE' AND c.table_name <> 'tracks' "
-            "ORDER BY c.table_name"
-        )
-    ]
+    library_tables.set_missing_since(store, gone=gone, found=found, now=_now())
 
 
 def prune_tracks(store: Store, ids: list[int]) -> dict[str, int]:
     """Delete tracks and every row of another table that names them, in one transaction.
 
-    The other tables are those with a ``track_id`` column (:func:`track_id_tables`): sonic
+    The other tables are those with a ``track_id`` column (:func:`musicwb.store.tables.library.track_id_tables`): sonic
     features and errors, label findings and hunts, the enrichment queue and cool-down, play
     history, genre changes, and any table a later migration adds.
 
@@ -253,21 +227,12 @@ def prune_tracks(store: Store, ids: list[int]) -> dict[str, int]:
     >>> prune_tracks(store, [3, 4])  # doctest: +SKIP
     {'tracks': 2, 'sonic_features': 2}
     """
-    deleted: dict[str, int] = {}
     if not ids:
-        return deleted
+        return {}
     try:
-        with store.transaction():
-            targets = [(name, "track_id") for name in track_id_tables(store)]
-            for table, column in [*targets, ("tracks", "id")]:
-                where = f"WHERE list_contains(?, {column})"
-                count = int(store.scalar(f"SELECT count(*) FROM {table} {where}", [ids]))
-                if count:
-                    store.execute(f"DELETE FROM {table} {where}", [ids])
-                    deleted[table] = count
+        return library_tables.delete_track_rows(store, ids=ids)
     except StoreError as exc:
         raise StoreError(
             f"pruning {len(ids)} missing track(s) failed, nothing was deleted (they stay "
             f"flagged missing); fix the cause and scan with --prune again: {exc}"
         ) from exc
-    return deleted
