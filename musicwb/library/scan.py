@@ -51,12 +51,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from musicwb.errors import ParameterError, StoreError
+from musicwb.errors import ParameterError
 from musicwb.library.fields import reading_row
 from musicwb.library.metadata_csv import match_csv, read_metadata_csv
 from musicwb.library.reading import read_track_file
@@ -69,7 +68,8 @@ from musicwb.library.write import (
     write_batch,
 )
 from musicwb.store import Store
-from musicwb.store.runs import finish_run, start_run
+from musicwb.store.runs import recorded_run
+from musicwb.store.tables.library import known_tracks
 
 __all__ = ["BATCH_SIZE", "READ_THREADS", "ScanSummary", "scan_library"]
 
@@ -274,40 +274,26 @@ def scan_library(
     metadata = None
     if metadata_csv is not None:
         metadata = read_metadata_csv(Path(metadata_csv).expanduser(), root=root)
-    run_id = start_run(
-        store,
-        kind="scan",
-        parameters={
-            "root": str(root),
-            "metadata_csv": str(metadata_csv) if metadata_csv else None,
-            "prune": prune,
-        },
-    )
+    parameters = {
+        "root": str(root),
+        "metadata_csv": str(metadata_csv) if metadata_csv else None,
+        "prune": prune,
+    }
     tally = _Tally()
-    ended = {"run_id": run_id, "root": root, "started": started}
-    try:
+    with recorded_run(store, kind="scan", parameters=parameters) as run:
+        # However the scan ends, its run records how far it got.
+        run.summary = lambda: tally.summary(run_id=run.run_id, root=root, started=started).as_dict()
         _scan(
             store,
             root,
-            run_id=run_id,
+            run_id=run.run_id,
             metadata=metadata,
             prune=prune,
             progress=progress,
             tally=tally,
         )
-    except KeyboardInterrupt:
-        finish_run(store, run_id, status="interrupted", summary=tally.summary(**ended).as_dict())
-        raise
-    except BaseException as exc:
-        result = tally.summary(**ended).as_dict()
-        result["error"] = f"{type(exc).__name__}: {exc}"
-        try:
-            finish_run(store, run_id, status="failed", summary=result)
-        except StoreError as store_exc:  # keep the original error; say why the run says running
-            exc.add_note(f"the run {run_id} could not be recorded as failed: {store_exc}")
-        raise
-    done = tally.summary(**ended)
-    finish_run(store, run_id, status="ok", summary=done.as_dict())
+        done = tally.summary(run_id=run.run_id, root=root, started=started)
+        run.summary = done.as_dict
     return done
 
 
@@ -325,7 +311,7 @@ def _scan(
     folders = set(unreadable_folders)
     # Entries that could not be listed (broken links, pipes, permission denied) are files seen.
     tally.scanned = len(files) + sum(1 for row in walk_errors if row["path"] not in folders)
-    known = store.df("SELECT id, path, size, mtime, content_hash, missing_since FROM tracks")
+    known = known_tracks(store)
     plan = plan_scan(files, known)
     tally.unchanged = int((plan["action"] == "unchanged").sum())
 
@@ -401,7 +387,7 @@ def _read_and_write(
     to_read: pd.DataFrame,
     *,
     pool: ThreadPoolExecutor,
-    bar: Any,
+    bar: tqdm,
     run_id: str,
     csv: pd.DataFrame | None,
     gone_by_hash: dict[str, list[tuple[int, str]]],

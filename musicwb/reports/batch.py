@@ -30,7 +30,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from musicwb.errors import StoreError, StoreLockedError
 from musicwb.reports.html import export_html
@@ -44,8 +44,12 @@ from musicwb.reports.plan import (
     settings_secrets,
 )
 from musicwb.reports.results import BatchInterrupted, BatchResult, NotebookResult
+from musicwb.store import Store
+from musicwb.store.runs import recorded_run
 
 __all__ = ["run_batch"]
+
+RunStatus = Literal["ok", "failed", "interrupted"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _KERNEL = "python3"  # ipykernel's spec in this environment: the kernel runs sys.executable
@@ -159,20 +163,82 @@ def _run_one(
     )
 
 
-def _finish_record(
-    store_path: Path,
-    run_id: str,
+def _run_or_interrupted(
+    plan: NotebookPlan,
     *,
-    status: str,
     run_dir: Path,
-    index_path: Path,
-    total_s: float,
-    notebooks: list[NotebookResult],
-) -> None:
-    """Record how the batch ended in its ``runs`` row: status, where, how long, per notebook."""
-    from musicwb.store import Store, runs
+    store_path: Path,
+    no_input: bool,
+    cell_timeout_s: float | None,
+) -> NotebookResult:
+    """:func:`_run_one`, or an ``interrupted`` result when Ctrl-C came before the notebook
+    started (or a second Ctrl-C came during its export)."""
+    began = time.perf_counter()
+    try:
+        return _run_one(
+            plan,
+            run_dir=run_dir,
+            store_path=store_path,
+            no_input=no_input,
+            cell_timeout_s=cell_timeout_s,
+        )
+    except KeyboardInterrupt:
+        elapsed = time.perf_counter() - began
+        partial = run_dir / f"{plan.name}.ipynb"
+        return NotebookResult(
+            plan.name,
+            "interrupted",
+            elapsed,
+            {},
+            partial if partial.exists() else None,
+            None,
+            f"interrupted (Ctrl-C) after {elapsed:.1f} s",
+        )
 
-    summary = {
+
+def _run_notebooks(
+    plans: list[NotebookPlan],
+    *,
+    results: list[NotebookResult],
+    run_dir: Path,
+    store_path: Path,
+    no_input: bool,
+    cell_timeout_s: float | None,
+    progress: bool,
+) -> tuple[RunStatus, str]:
+    """Run the notebooks one by one into ``run_dir``, appending to ``results``.
+
+    Returns the batch's status and why notebooks not run were not (Ctrl-C stops the batch).
+    """
+    from tqdm.auto import tqdm  # imported when a batch runs: `musicwb --help` stays fast
+
+    try:
+        run_dir.mkdir(parents=True)
+        bar = tqdm(plans, desc="notebooks", unit="notebook", file=sys.stderr, disable=not progress)
+        for plan in bar:
+            bar.set_postfix_str(plan.name)
+            results.append(
+                _run_or_interrupted(
+                    plan,
+                    run_dir=run_dir,
+                    store_path=store_path,
+                    no_input=no_input,
+                    cell_timeout_s=cell_timeout_s,
+                )
+            )
+            if results[-1].status == "interrupted":
+                raise KeyboardInterrupt
+        bar.close()
+    except KeyboardInterrupt:
+        return "interrupted", "the batch was interrupted before it"
+    return ("ok" if all(result.ok for result in results) else "failed"), ""
+
+
+def _batch_summary(
+    *, run_dir: Path, index_path: Path, total_s: float, notebooks: list[NotebookResult]
+) -> dict[str, Any]:
+    """What the batch's ``runs`` row records at its end: where, how long, per notebook."""
+    return {
         "run_dir": str(run_dir),
         "index_path": str(index_path),
         "duration_s": round(total_s, 3),
@@ -181,14 +247,6 @@ def _finish_record(
             for result in notebooks
         },
     }
-    try:
-        with Store(store_path) as store:
-            runs.finish_run(store, run_id, status=status, summary=summary)
-    except StoreLockedError as exc:
-        raise StoreLockedError(
-            f"{exc} The batch's reports are written ({run_dir}), but its run {run_id} still "
-            "says 'running' in the store."
-        ) from exc
 
 
 def run_batch(
@@ -246,10 +304,6 @@ def run_batch(
     ... )
     >>> print(result.describe())  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
-
-    from musicwb.store import Store, runs
-
     started_wall = time.perf_counter()
     started_at = dt.datetime.now(dt.UTC)
     store_path = Path(store_path).expanduser().resolve()
@@ -264,92 +318,71 @@ def run_batch(
             "or pass --store"
         )
 
-    # The store is written only here and at the end: the kernels open it read-only meanwhile.
-    with Store(store_path) as store:
-        run_id = runs.start_run(
-            store,
-            kind="batch",
-            parameters={
-                "notebooks": [plan.name for plan in plans],
-                "parameters": {plan.name: plan.parameters for plan in plans},
-                "out_dir": str(out_dir),
-                "no_input": no_input,
-            },
-        )
-    run_dir = out_dir / run_id
-    index_path = run_dir / "index.html"
-    results: list[NotebookResult] = []
-    status, stopped_because = "failed", "the batch stopped on an unexpected error"
-    interrupted = False
+    # A store that opens the file only to record the run's start and end: the kernels open it
+    # read-only meanwhile, and DuckDB allows one writing process.
+    store = Store(store_path, hold_open=False)
+    parameters = {
+        "notebooks": [plan.name for plan in plans],
+        "parameters": {plan.name: plan.parameters for plan in plans},
+        "out_dir": str(out_dir),
+        "no_input": no_input,
+    }
+    run_dir: Path | None = None
     try:
-        run_dir.mkdir(parents=True)
-        bar = tqdm(plans, desc="notebooks", unit="notebook", file=sys.stderr, disable=not progress)
-        for plan in bar:
-            bar.set_postfix_str(plan.name)
-            began = time.perf_counter()
+        with recorded_run(store, kind="batch", parameters=parameters) as run:
+            run_id = run.run_id
+            run_dir = out_dir / run_id
+            index_path = run_dir / "index.html"
+            results: list[NotebookResult] = []
+            shown: list[NotebookResult] = []
+            total_s = 0.0
+            run.summary = lambda: _batch_summary(
+                run_dir=run_dir, index_path=index_path, total_s=total_s, notebooks=shown
+            )
+            run.status, stopped_because = "failed", "the batch stopped on an unexpected error"
             try:
-                result = _run_one(
-                    plan,
+                run.status, stopped_because = _run_notebooks(
+                    plans,
+                    results=results,
                     run_dir=run_dir,
                     store_path=store_path,
                     no_input=no_input,
                     cell_timeout_s=cell_timeout_s,
+                    progress=progress,
                 )
-            except KeyboardInterrupt:  # before the notebook started, or a second Ctrl-C
-                elapsed = time.perf_counter() - began
-                partial = run_dir / f"{plan.name}.ipynb"
-                result = NotebookResult(
-                    plan.name,
-                    "interrupted",
-                    elapsed,
-                    {},
-                    partial if partial.exists() else None,
-                    None,
-                    f"interrupted (Ctrl-C) after {elapsed:.1f} s",
-                )
-            results.append(result)
-            if result.status == "interrupted":
-                raise KeyboardInterrupt
-        bar.close()
-        status = "ok" if all(result.ok for result in results) else "failed"
-    except KeyboardInterrupt:
-        status, stopped_because = "interrupted", "the batch was interrupted before it"
-        interrupted = True
-    finally:
-        total_s = time.perf_counter() - started_wall
-        done = {result.name for result in results}
-        shown = results + [
-            NotebookResult(plan.name, "not_run", 0.0, {}, None, None, stopped_because)
-            for plan in plans
-            if plan.name not in done
-        ]
-        if run_dir.is_dir():
-            index_path.write_text(
-                render_index(
-                    run_id=run_id,
-                    store_path=store_path,
-                    started_at=started_at,
-                    total_s=total_s,
-                    notebooks=shown,
-                ),
-                encoding="utf-8",
-            )
-        _finish_record(
-            store_path,
-            run_id,
-            status=status,
-            run_dir=run_dir,
-            index_path=index_path,
-            total_s=total_s,
-            notebooks=shown,
-        )
+            finally:
+                total_s = time.perf_counter() - started_wall
+                done = {result.name for result in results}
+                shown = results + [
+                    NotebookResult(plan.name, "not_run", 0.0, {}, None, None, stopped_because)
+                    for plan in plans
+                    if plan.name not in done
+                ]
+                if run_dir.is_dir():
+                    index_path.write_text(
+                        render_index(
+                            run_id=run_id,
+                            store_path=store_path,
+                            started_at=started_at,
+                            total_s=total_s,
+                            notebooks=shown,
+                        ),
+                        encoding="utf-8",
+                    )
+    except StoreLockedError as exc:
+        if run_dir is None:  # the batch did not start
+            raise
+        raise StoreLockedError(
+            f"{exc} The batch's reports are written ({run_dir}), but its run {run_id} still "
+            "says 'running' in the store."
+        ) from exc
     result = BatchResult(
         run_id=run_id,
         run_dir=run_dir,
         index_path=index_path,
-        notebooks=shown if interrupted else results,
+        notebooks=shown if run.status == "interrupted" else results,
         duration_s=time.perf_counter() - started_wall,
     )
-    if interrupted:
+    if run.status == "interrupted":
         raise BatchInterrupted(result)
     return result
