@@ -26,32 +26,6 @@ Examples
 Scanned 12034 files under /home/me/Music in 41.2 s: 12030 added, 0 updated, ...
 """
 
-from __future__ import annotations
+import lazy_loader as lazy
 
-from musicwb.library.fields import METADATA_FIELDS, guess_from_filename
-from musicwb.library.listing import scan_errors_frame, track_counts, tracks_frame
-from musicwb.library.metadata_csv import read_metadata_csv
-from musicwb.library.reading import TrackReading, content_hash, read_track_file
-from musicwb.library.scan import BATCH_SIZE, READ_THREADS, ScanSummary, scan_library
-from musicwb.library.tags import tags_to_fields
-from musicwb.library.walk import AUDIO_EXTENSIONS, list_audio_files, plan_scan
-
-__all__ = [
-    "AUDIO_EXTENSIONS",
-    "BATCH_SIZE",
-    "METADATA_FIELDS",
-    "READ_THREADS",
-    "ScanSummary",
-    "TrackReading",
-    "content_hash",
-    "guess_from_filename",
-    "list_audio_files",
-    "plan_scan",
-    "read_metadata_csv",
-    "read_track_file",
-    "scan_errors_frame",
-    "scan_library",
-    "tags_to_fields",
-    "track_counts",
-    "tracks_frame",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

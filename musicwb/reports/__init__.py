@@ -45,48 +45,6 @@ Examples
 True
 """
 
-from __future__ import annotations
+import lazy_loader as lazy
 
-from musicwb.reports.batch import run_batch
-from musicwb.reports.html import (
-    REPORT_CSP,
-    TEMPLATES_DIR,
-    chart_html,
-    export_html,
-    inline_charts,
-    safe_json,
-)
-from musicwb.reports.index import render_index
-from musicwb.reports.plan import (
-    NOTEBOOKS_DIR,
-    OUTPUT_PARAMETER,
-    RUNNER_PARAMETERS,
-    STORE_PARAMETER,
-    NotebookPlan,
-    available_notebooks,
-    load_batch_config,
-    plan_batch,
-)
-from musicwb.reports.results import BatchInterrupted, BatchResult, NotebookResult
-
-__all__ = [
-    "BatchInterrupted",
-    "NOTEBOOKS_DIR",
-    "OUTPUT_PARAMETER",
-    "REPORT_CSP",
-    "RUNNER_PARAMETERS",
-    "STORE_PARAMETER",
-    "TEMPLATES_DIR",
-    "BatchResult",
-    "NotebookPlan",
-    "NotebookResult",
-    "available_notebooks",
-    "chart_html",
-    "export_html",
-    "inline_charts",
-    "load_batch_config",
-    "plan_batch",
-    "render_index",
-    "run_batch",
-    "safe_json",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)
