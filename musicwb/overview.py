@@ -13,14 +13,14 @@ most this many rows (a whole number of at least 1), ``None`` for all; a bad limi
 
 Examples
 --------
->>> import tempfile, pathlib
+>>> from tempfile import mkdtemp
 >>> from musicwb.store import Store
->>> path = pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb"
->>> with Store(path) as store:
-...     int(library_totals(store).set_index("measure").loc["tracks", "value"])
-...     top_labels(store, limit=5).columns.tolist()
+>>> empty = Store(f"{mkdtemp()}/overview.duckdb")
+>>> int(library_totals(empty).set_index("measure").loc["tracks", "value"])
 0
+>>> top_labels(empty, limit=5).columns.tolist()
 ['label', 'tracks', 'artists']
+>>> empty.close()
 """
 
 from __future__ import annotations
@@ -60,10 +60,6 @@ def _int_columns(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 def library_totals(store: Store) -> pd.DataFrame:
     """Headline counts of the store.
 
-    Parameters
-    ----------
-    store : Store
-
     Returns
     -------
     pandas.DataFrame
@@ -79,10 +75,6 @@ def library_totals(store: Store) -> pd.DataFrame:
 
 def label_coverage(store: Store) -> pd.DataFrame:
     """How many tracks have a record label, split by where the label came from.
-
-    Parameters
-    ----------
-    store : Store
 
     Returns
     -------
@@ -111,10 +103,6 @@ def tracks_missing_label(store: Store, *, limit: int | None = 50) -> pd.DataFram
 
 def tracklist_set_summary(store: Store) -> pd.DataFrame:
     """Each DJ set with its number of entries, unknown entries and known answers.
-
-    Parameters
-    ----------
-    store : Store
 
     Returns
     -------

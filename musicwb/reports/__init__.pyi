@@ -1,6 +1,7 @@
 from .batch import run_batch as run_batch
 from .html import REPORT_CSP as REPORT_CSP
 from .html import TEMPLATES_DIR as TEMPLATES_DIR
+from .html import ChartMode as ChartMode
 from .html import chart_html as chart_html
 from .html import export_html as export_html
 from .html import inline_charts as inline_charts

@@ -29,8 +29,11 @@ import datetime as dt
 import re
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+
+from tqdm.auto import tqdm
 
 from musicwb.errors import StoreError, StoreLockedError
 from musicwb.reports.html import export_html
@@ -47,6 +50,9 @@ from musicwb.reports.results import BatchInterrupted, BatchResult, NotebookResul
 from musicwb.store import Store
 from musicwb.store.runs import recorded_run
 
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
+
 __all__ = ["run_batch"]
 
 RunStatus = Literal["ok", "failed", "interrupted"]
@@ -60,7 +66,7 @@ _KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "auto"}}  # a traitl
 
 def _execution_error(exc: BaseException) -> str:
     """``"<Type>: message (in cell [n])"`` and the end of the traceback, without colour codes."""
-    from papermill.exceptions import PapermillExecutionError
+    from papermill.exceptions import PapermillExecutionError  # loaded with the batch's papermill
 
     if isinstance(exc, PapermillExecutionError):
         where = (
@@ -72,13 +78,13 @@ def _execution_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _kernel_manager_writing_to(log: Any) -> type:
+def _kernel_manager_writing_to(log: BinaryIO) -> type[AsyncKernelManager]:
     """A kernel manager whose kernels write their stderr into ``log``, not into the terminal.
 
     A kernel's own logging (and, when Ctrl-C stops the batch, the tracebacks of its closing
     sockets) belongs with its notebook, not among the batch's progress and summary lines.
     """
-    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.manager import AsyncKernelManager  # jupyter: only when a batch runs
 
     class KernelManagerWithLog(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
@@ -88,144 +94,132 @@ def _kernel_manager_writing_to(log: Any) -> type:
     return KernelManagerWithLog
 
 
-def _run_one(
-    plan: NotebookPlan,
-    *,
-    run_dir: Path,
-    store_path: Path,
-    no_input: bool,
-    cell_timeout_s: float | None,
-) -> NotebookResult:
-    """Execute one notebook into ``run_dir`` and export its report; record failures, go on."""
-    import nbformat
-    import papermill
-    from traitlets.config import Config
+@dataclass(frozen=True)
+class _NotebookRunner:
+    """How each notebook of a batch runs: into which folder, on which store, with what limits.
 
-    started = time.perf_counter()
-    parameters: dict[str, Any] = {STORE_PARAMETER: str(store_path)}
-    if OUTPUT_PARAMETER in plan.declared:
-        output_dir = run_dir / f"{plan.name}_files"
-        output_dir.mkdir(exist_ok=True)
-        parameters[OUTPUT_PARAMETER] = str(output_dir)
-    parameters.update(plan.parameters)
-    ipynb_path = run_dir / f"{plan.name}.ipynb"
-    html_path = run_dir / f"{plan.name}.html"
-    kernel_log_path = run_dir / f"{plan.name}.kernel.log"
-    errors: list[str] = []
-    interrupted = False
-    try:
-        with open(kernel_log_path, "wb") as kernel_log:
-            papermill.execute_notebook(
-                str(plan.path),
-                str(ipynb_path),
-                parameters=parameters,
-                kernel_name=_KERNEL,
-                progress_bar=False,
-                log_output=False,
-                cwd=str(plan.path.parent),
-                execution_timeout=cell_timeout_s,
-                config=Config(_KERNEL_CONFIG),
-                kernel_manager_class=_kernel_manager_writing_to(kernel_log),
-            )
-    except KeyboardInterrupt:
-        # What the notebook had done (findings stored, cells executed) is real: keep its partial
-        # output and report, and let the batch stop after recording it.
-        interrupted = True
-        errors.append(f"interrupted (Ctrl-C) after {time.perf_counter() - started:.1f} s")
-    except Exception as exc:  # noqa: BLE001 -- recorded, shown in the index; the batch goes on
-        errors.append(_execution_error(exc))
-    if kernel_log_path.exists() and kernel_log_path.stat().st_size == 0:
-        kernel_log_path.unlink()
-    if ipynb_path.exists():
+    Attributes
+    ----------
+    run_dir : Path
+        The batch's folder: ``<notebook>.ipynb``, ``.html`` and ``.kernel.log`` go there.
+    store_path : Path
+        The store, absolute; passed to every notebook.
+    no_input : bool
+        Hide code cells in the reports.
+    cell_timeout_s : float or None
+        A cell running longer fails its notebook.
+    """
+
+    run_dir: Path
+    store_path: Path
+    no_input: bool
+    cell_timeout_s: float | None
+
+    def run(self, plan: NotebookPlan) -> NotebookResult:
+        """Execute one notebook and export its report; record failures, go on."""
+        # Jupyter's machinery loads only when a notebook runs, not when reports is imported.
+        import nbformat
+        import papermill
+        from traitlets.config import Config
+
+        started = time.perf_counter()
+        parameters: dict[str, Any] = {STORE_PARAMETER: str(self.store_path)}
+        if OUTPUT_PARAMETER in plan.declared:
+            output_dir = self.run_dir / f"{plan.name}_files"
+            output_dir.mkdir(exist_ok=True)
+            parameters[OUTPUT_PARAMETER] = str(output_dir)
+        parameters.update(plan.parameters)
+        ipynb_path = self.run_dir / f"{plan.name}.ipynb"
+        html_path = self.run_dir / f"{plan.name}.html"
+        kernel_log_path = self.run_dir / f"{plan.name}.kernel.log"
+        errors: list[str] = []
+        interrupted = False
         try:
-            nb = nbformat.read(ipynb_path, as_version=4)
-            html_path.write_text(
-                export_html(nb, no_input=no_input, name=plan.name), encoding="utf-8"
-            )
+            with open(kernel_log_path, "wb") as kernel_log:
+                papermill.execute_notebook(
+                    str(plan.path),
+                    str(ipynb_path),
+                    parameters=parameters,
+                    kernel_name=_KERNEL,
+                    progress_bar=False,
+                    log_output=False,
+                    cwd=str(plan.path.parent),
+                    execution_timeout=self.cell_timeout_s,
+                    config=Config(_KERNEL_CONFIG),
+                    kernel_manager_class=_kernel_manager_writing_to(kernel_log),
+                )
         except KeyboardInterrupt:
+            # What the notebook had done (findings stored, cells executed) is real: keep its
+            # partial output and report, and let the batch stop after recording it.
             interrupted = True
-            errors.append("interrupted (Ctrl-C) during the HTML export")
-        except Exception as exc:  # noqa: BLE001 -- recorded, shown in the index; the batch goes on
-            errors.append(f"HTML export failed: {type(exc).__name__}: {exc}")
-    return NotebookResult(
-        name=plan.name,
-        status="interrupted" if interrupted else "failed" if errors else "ok",
-        duration_s=time.perf_counter() - started,
-        parameters=parameters,
-        ipynb_path=ipynb_path if ipynb_path.exists() else None,
-        html_path=html_path if html_path.exists() else None,
-        error="\n\n".join(errors) or None,
-        defaults={
-            key: str(declared.get("default"))
-            for key, declared in plan.declared.items()
-            if key not in parameters
-        },
-    )
-
-
-def _run_or_interrupted(
-    plan: NotebookPlan,
-    *,
-    run_dir: Path,
-    store_path: Path,
-    no_input: bool,
-    cell_timeout_s: float | None,
-) -> NotebookResult:
-    """:func:`_run_one`, or an ``interrupted`` result when Ctrl-C came before the notebook
-    started (or a second Ctrl-C came during its export)."""
-    began = time.perf_counter()
-    try:
-        return _run_one(
-            plan,
-            run_dir=run_dir,
-            store_path=store_path,
-            no_input=no_input,
-            cell_timeout_s=cell_timeout_s,
-        )
-    except KeyboardInterrupt:
-        elapsed = time.perf_counter() - began
-        partial = run_dir / f"{plan.name}.ipynb"
+            errors.append(f"interrupted (Ctrl-C) after {time.perf_counter() - started:.1f} s")
+        except Exception as exc:  # noqa: BLE001 -- recorded in the index; the batch goes on
+            errors.append(_execution_error(exc))
+        if kernel_log_path.exists() and kernel_log_path.stat().st_size == 0:
+            kernel_log_path.unlink()
+        if ipynb_path.exists():
+            try:
+                nb = nbformat.read(ipynb_path, as_version=4)
+                html_path.write_text(
+                    export_html(nb, no_input=self.no_input, name=plan.name), encoding="utf-8"
+                )
+            except KeyboardInterrupt:
+                interrupted = True
+                errors.append("interrupted (Ctrl-C) during the HTML export")
+            except Exception as exc:  # noqa: BLE001 -- recorded in the index; the batch goes on
+                errors.append(f"HTML export failed: {type(exc).__name__}: {exc}")
         return NotebookResult(
-            plan.name,
-            "interrupted",
-            elapsed,
-            {},
-            partial if partial.exists() else None,
-            None,
-            f"interrupted (Ctrl-C) after {elapsed:.1f} s",
+            name=plan.name,
+            status="interrupted" if interrupted else "failed" if errors else "ok",
+            duration_s=time.perf_counter() - started,
+            parameters=parameters,
+            ipynb_path=ipynb_path if ipynb_path.exists() else None,
+            html_path=html_path if html_path.exists() else None,
+            error="\n\n".join(errors) or None,
+            defaults={
+                key: str(declared.get("default"))
+                for key, declared in plan.declared.items()
+                if key not in parameters
+            },
         )
+
+    def run_or_interrupted(self, plan: NotebookPlan) -> NotebookResult:
+        """:meth:`run`, or an ``interrupted`` result when Ctrl-C came before the notebook
+        started (or a second Ctrl-C came during its export)."""
+        began = time.perf_counter()
+        try:
+            return self.run(plan)
+        except KeyboardInterrupt:
+            elapsed = time.perf_counter() - began
+            partial = self.run_dir / f"{plan.name}.ipynb"
+            return NotebookResult(
+                plan.name,
+                "interrupted",
+                elapsed,
+                {},
+                partial if partial.exists() else None,
+                None,
+                f"interrupted (Ctrl-C) after {elapsed:.1f} s",
+            )
 
 
 def _run_notebooks(
     plans: list[NotebookPlan],
     *,
+    runner: _NotebookRunner,
     results: list[NotebookResult],
-    run_dir: Path,
-    store_path: Path,
-    no_input: bool,
-    cell_timeout_s: float | None,
     progress: bool,
 ) -> tuple[RunStatus, str]:
     """Run the notebooks one by one into ``run_dir``, appending to ``results``.
 
     Returns the batch's status and why notebooks not run were not (Ctrl-C stops the batch).
     """
-    from tqdm.auto import tqdm  # imported when a batch runs: `musicwb --help` stays fast
-
     try:
-        run_dir.mkdir(parents=True)
+        runner.run_dir.mkdir(parents=True)
         bar = tqdm(plans, desc="notebooks", unit="notebook", file=sys.stderr, disable=not progress)
         for plan in bar:
             bar.set_postfix_str(plan.name)
-            results.append(
-                _run_or_interrupted(
-                    plan,
-                    run_dir=run_dir,
-                    store_path=store_path,
-                    no_input=no_input,
-                    cell_timeout_s=cell_timeout_s,
-                )
-            )
+            results.append(runner.run_or_interrupted(plan))
             if results[-1].status == "interrupted":
                 raise KeyboardInterrupt
         bar.close()
@@ -341,14 +335,14 @@ def run_batch(
             )
             run.status, stopped_because = "failed", "the batch stopped on an unexpected error"
             try:
-                run.status, stopped_because = _run_notebooks(
-                    plans,
-                    results=results,
+                runner = _NotebookRunner(
                     run_dir=run_dir,
                     store_path=store_path,
                     no_input=no_input,
                     cell_timeout_s=cell_timeout_s,
-                    progress=progress,
+                )
+                run.status, stopped_because = _run_notebooks(
+                    plans, runner=runner, results=results, progress=progress
                 )
             finally:
                 total_s = time.perf_counter() - started_wall

@@ -6,12 +6,11 @@ frames or small frozen dataclasses back.
 
 Examples
 --------
->>> import tempfile, pathlib
->>> from musicwb.store import Store
->>> path = pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb"
->>> with Store(path) as store:
-...     count_tracks(store), next_track_id(store), headline_counts(store)["tracks"]
+>>> from tempfile import mkdtemp
+>>> new = Store(f"{mkdtemp()}/tables.duckdb")
+>>> count_tracks(new), next_track_id(new), headline_counts(new)["scan errors"]
 (TrackCounts(tracks=0, missing=0), 1, 0)
+>>> new.close()
 """
 
 from __future__ import annotations
@@ -150,14 +149,6 @@ class TrackCounts:
     missing: int
 
 
-@dataclass(frozen=True)
-class TracksOutside:
-    """The tracks whose path is not under a folder: how many, and the first path of them."""
-
-    count: int
-    example: str | None
-
-
 # -- the overview (read-only counts) --------------------------------------------------------
 
 
@@ -248,17 +239,8 @@ _ERROR_COLUMNS = "path, reason, message, run_id, recorded_at"
 def track_rows(
     store: Store, *, limit: int | None = None, missing_only: bool = False
 ) -> pd.DataFrame:
-    """The tracks by id: ``id, path, artist, title, album, label, duration, format, missing``.
-
-    Parameters
-    ----------
-    store : Store
-        Read-only is enough.
-    limit : int, optional
-        At most this many rows (the lowest ids).
-    missing_only : bool, default False
-        Only the tracks with ``missing_since`` set.
-    """
+    """The tracks by id (the lowest ``limit`` ids; only those with ``missing_since`` set if
+    ``missing_only``): ``id, path, artist, title, album, label, duration, format, missing``."""
     sql = (
         "SELECT id, path, artist, title, album, label, duration, format, "
         "missing_since IS NOT NULL AS missing FROM tracks"
@@ -297,6 +279,14 @@ def scan_error_rows(store: Store, *, run_id: str | None) -> pd.DataFrame:
 def known_tracks(store: Store) -> pd.DataFrame:
     """What a scan compares files with: ``id, path, size, mtime, content_hash, missing_since``."""
     return store.df("SELECT id, path, size, mtime, content_hash, missing_since FROM tracks")
+
+
+@dataclass(frozen=True)
+class TracksOutside:
+    """The tracks whose path is not under a folder: how many, and the first path of them."""
+
+    count: int
+    example: str | None
 
 
 def tracks_outside(store: Store, *, folder_prefix: str) -> TracksOutside:
