@@ -5,6 +5,21 @@ curated fields, see :func:`musicwb.library.fields.keep_curated`), and unreadable
 ``scan_errors`` rows. All writes are bulk writes of DataFrames through :class:`Store`.
 :func:`mark_missing` sets and clears ``tracks.missing_since``; :func:`prune_tracks` deletes
 tracks with every row that names them.
+
+Examples
+--------
+>>> from tempfile import mkdtemp
+>>> from musicwb.library.listing import scan_errors_frame
+>>> store = Store(f"{mkdtemp()}/write.duckdb")
+>>> error = {"path": "/music/x.flac", "reason": "truncated", "message": "ends early"}
+>>> write_batch(store, run_id="scan-1", new_rows=[], changed_rows=[], moved_rows=[],
+...             errors=[error, error])
+>>> scan_errors_frame(store, last_run_only=False)[["path", "reason", "run_id"]]
+            path     reason  run_id
+0  /music/x.flac  truncated  scan-1
+>>> prune_tracks(store, [])
+{}
+>>> store.close()
 """
 
 from __future__ import annotations
@@ -75,11 +90,6 @@ def write_batch(
         Rows with the ``id`` of the known track; moved rows also change its ``path``.
     errors : list of dict
         ``path, reason, message``; one row per path is kept.
-
-    Examples
-    --------
-    >>> write_batch(store, run_id=run_id, new_rows=rows, changed_rows=[], moved_rows=[],
-    ...             errors=[])  # doctest: +SKIP
     """
     if not (new_rows or changed_rows or moved_rows or errors):
         return
@@ -146,11 +156,6 @@ def apply_csv_to_unchanged(
     -------
     int
         The number of tracks changed.
-
-    Examples
-    --------
-    >>> apply_csv_to_unchanged(store, unchanged, csv, batch_size=500)  # doctest: +SKIP
-    2
     """
     changed = 0
     for batch in batches(unchanged[["id", "path"]].to_dict("records"), batch_size):
@@ -189,10 +194,6 @@ def mark_missing(store: Store, *, gone: list[int], found: list[int]) -> None:
         Tracks newly found missing: ``missing_since`` becomes now (UTC).
     found : list of int
         Tracks that were missing and whose file was found again: ``missing_since`` is cleared.
-
-    Examples
-    --------
-    >>> mark_missing(store, gone=[3, 4], found=[7])  # doctest: +SKIP
     """
     library_tables.set_missing_since(store, gone=gone, found=found, now=_now())
 
@@ -221,11 +222,6 @@ def prune_tracks(store: Store, ids: list[int]) -> dict[str, int]:
     StoreError
         A delete failed (a constraint, the disk): the transaction is rolled back and nothing
         is deleted.
-
-    Examples
-    --------
-    >>> prune_tracks(store, [3, 4])  # doctest: +SKIP
-    {'tracks': 2, 'sonic_features': 2}
     """
     if not ids:
         return {}

@@ -37,10 +37,13 @@ parameter and secret checks), :mod:`~musicwb.reports.batch` (running, the ``runs
 Examples
 --------
 >>> from pathlib import Path
->>> from musicwb.reports import load_batch_config, plan_batch, run_batch
->>> plans = plan_batch(load_batch_config(Path("batch.example.toml")))  # doctest: +SKIP
->>> [plan.name for plan in plans]  # doctest: +SKIP
+>>> from musicwb.reports import NOTEBOOKS_DIR, load_batch_config, plan_batch, run_batch
+>>> plans = plan_batch(load_batch_config(NOTEBOOKS_DIR.parent / "batch.example.toml"))
+>>> [plan.name for plan in plans]
 ['label_hunting', 'match_diagnostics', 'playlist_tuning', 'sonic_validation']
+
+Running the notebooks takes minutes, and a store:
+
 >>> run_batch(store_path=Path("data/musicwb.duckdb"), out_dir=Path("reports")).ok  # doctest: +SKIP
 True
 """

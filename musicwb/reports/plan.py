@@ -9,10 +9,10 @@ unknown notebook or parameter, a value of the wrong type, a parameter the runner
 
 Examples
 --------
->>> plans = plan_batch(  # doctest: +SKIP
+>>> plans = plan_batch(
 ...     {"defaults": {"top_n": 25}, "notebooks": {"label_hunting": {"missing_limit": 100}}}
 ... )
->>> {plan.name: plan.parameters for plan in plans}["label_hunting"]  # doctest: +SKIP
+>>> {plan.name: plan.parameters for plan in plans}["label_hunting"]
 {'missing_limit': 100}
 """
 
@@ -121,7 +121,7 @@ def load_batch_config(path: Path) -> dict[str, Any]:
 
     Examples
     --------
-    >>> load_batch_config(Path("batch.example.toml"))["defaults"]  # doctest: +SKIP
+    >>> load_batch_config(NOTEBOOKS_DIR.parent / "batch.example.toml")["defaults"]
     {'top_n': 25}
     """
     path = Path(path)
