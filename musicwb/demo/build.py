@@ -201,7 +201,7 @@ def _render_all(todo: list[DemoTrack], out_dir: Path, *, progress: bool) -> None
                 write_track(track, out_dir)
                 bar.update()
         else:
-            from joblib import Parallel, delayed
+            from joblib import Parallel, delayed  # worker processes: only for two or more
 
             run = Parallel(n_jobs=jobs, return_as="generator_unordered")
             for _ in run(delayed(write_track)(track, out_dir) for track in todo):

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from musicwb.demo.catalogue import ARTISTS, DJ, DJS, LABELS, TITLE_WORDS, VENUES
+from musicwb.demo.catalogue import ARTISTS, DJ, DJS, LABELS, TITLE_WORDS, VENUES, TimestampStyle
 from musicwb.demo.plan import DemoTrack, check_seed
 from musicwb.store import Store
 from musicwb.store.tables.demo import replace_tracklist_source
@@ -266,7 +266,7 @@ def _unknown_slots(order: list[tuple[_Song, str]], rng: np.random.Generator) -> 
     return unknown
 
 
-def _timestamp(minute: float, style: str) -> str:
+def _timestamp(minute: float, style: TimestampStyle) -> str:
     whole = int(minute)
     if style == "clock":
         seconds = round(minute * 60)

@@ -189,6 +189,7 @@ def drop_widget_views(nb: NotebookNode) -> tuple[NotebookNode, int]:
 @lru_cache(maxsize=1)
 def _vega_embed_script() -> str:
     """vega, vega-lite and vega-embed in one script, from vl-convert (no network)."""
+    # vl-convert and altair are heavy: loaded for the first report with a chart.
     import vl_convert
     from altair.utils._importers import vl_version_for_vl_convert
 
@@ -215,7 +216,7 @@ def export_html(nb: NotebookNode, *, no_input: bool = False, name: str = "Notebo
     str
         The page: nbconvert's lab template without network scripts, the charts inlined.
     """
-    from nbconvert import HTMLExporter
+    from nbconvert import HTMLExporter  # heavy: only when a report is exported
 
     nb, _ = drop_widget_views(nb)
     nb, n_charts = inline_charts(nb)

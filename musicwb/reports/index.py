@@ -56,7 +56,7 @@ def render_index(
     -------
     str
     """
-    import jinja2
+    import jinja2  # only when a page is written
 
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from musicwb.config import get_settings
 from musicwb.errors import ParameterError
 
 __all__ = [
@@ -133,7 +134,7 @@ def load_batch_config(path: Path) -> dict[str, Any]:
             with path.open("rb") as handle:
                 raw = tomllib.load(handle)
         elif suffix in {".yaml", ".yml"}:
-            import yaml
+            import yaml  # only for YAML batch files
 
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         else:
@@ -198,7 +199,7 @@ def plan_batch(
         without a ``parameters`` cell, or something that looks like a secret; the message names
         it and lists what is valid.
     """
-    import papermill
+    import papermill  # heavy (nbclient, jupyter): only when a batch is planned
 
     config = config or {"defaults": {}, "notebooks": {}}
     defaults: dict[str, Any] = dict(config.get("defaults") or {})
@@ -240,8 +241,6 @@ def plan_batch(
 
 def settings_secrets() -> list[str]:
     """The secret values of the current settings (tokens, keys) that no parameter may hold."""
-    from musicwb.config import get_settings
-
     settings = get_settings()
     return [
         secret.get_secret_value()

@@ -376,7 +376,7 @@ def parse_titles_frame(texts: Iterable[str], *, source: TitleSource = "auto") ->
         artist       label
     0  Trevino  Klockworks
     """
-    import pandas as pd
+    import pandas as pd  # titles parse without pandas; only the frame needs it
 
     rows = [parsed.as_dict() for parsed in parse_titles(texts, source=source)]
     return pd.DataFrame(rows, columns=list(RESULT_KEYS))
