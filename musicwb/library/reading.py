@@ -12,7 +12,7 @@ import hashlib
 import os
 import struct
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import mutagen
 
@@ -200,7 +200,7 @@ def _explain_parse_failure(
         reading.reason, reading.message = "not_audio", f"not an audio file ({detail})"
 
 
-def _technical(audio: Any) -> dict:
+def _technical(audio: mutagen.FileType) -> dict:
     info = audio.info
     kind = type(audio).__name__
     fmt = _FORMATS.get(kind)

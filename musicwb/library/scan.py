@@ -364,7 +364,9 @@ def _scan(
 
     if csv is not None:
         unchanged = plan[(plan["action"] == "unchanged") & plan["path"].isin(csv.index)]
-        refreshed = apply_csv_to_unchanged(store, unchanged, csv, batch_size=BATCH_SIZE)
+        refreshed = apply_csv_to_unchanged(
+            store, unchanged=unchanged, csv=csv, batch_size=BATCH_SIZE
+        )
         tally.updated += refreshed
         tally.unchanged -= refreshed
 
@@ -381,7 +383,7 @@ def _scan(
         found=[int(i) for i in back["id"]],
     )
     if prune and len(missing):
-        tally.pruned_rows = prune_tracks(store, [int(i) for i in missing["id"]])
+        tally.pruned_rows = prune_tracks(store, ids=[int(i) for i in missing["id"]])
         tally.pruned = tally.pruned_rows.pop("tracks", 0)
 
 
@@ -400,7 +402,7 @@ def _read_and_write(
     tally: _Tally,
 ) -> None:
     """Read the new and changed files batch by batch and write each batch in a transaction."""
-    for batch in batches(list(to_read.itertuples(index=False)), BATCH_SIZE):
+    for batch in batches(list(to_read.itertuples(index=False)), size=BATCH_SIZE):
         new_rows: list[dict] = []
         changed_rows: list[dict] = []
         moved_rows: list[dict] = []

@@ -17,7 +17,7 @@ Examples
 >>> scan_errors_frame(store, last_run_only=False)[["path", "reason", "run_id"]]
             path     reason  run_id
 0  /music/x.flac  truncated  scan-1
->>> prune_tracks(store, [])
+>>> prune_tracks(store, ids=[])
 {}
 >>> store.close()
 """
@@ -51,10 +51,10 @@ __all__ = [
 ]
 
 
-def batches(items: list, size: int) -> Iterator[list]:
+def batches(items: list, *, size: int) -> Iterator[list]:
     """Consecutive slices of ``items`` of at most ``size`` items.
 
-    >>> list(batches([1, 2, 3], 2))
+    >>> list(batches([1, 2, 3], size=2))
     [[1, 2], [3]]
     """
     for start in range(0, len(items), size):
@@ -137,7 +137,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def apply_csv_to_unchanged(
-    store: Store, unchanged: pd.DataFrame, csv: pd.DataFrame, *, batch_size: int
+    store: Store, *, unchanged: pd.DataFrame, csv: pd.DataFrame, batch_size: int
 ) -> int:
     """Write CSV values into unchanged tracks where they differ.
 
@@ -158,7 +158,7 @@ def apply_csv_to_unchanged(
         The number of tracks changed.
     """
     changed = 0
-    for batch in batches(unchanged[["id", "path"]].to_dict("records"), batch_size):
+    for batch in batches(unchanged[["id", "path"]].to_dict("records"), size=batch_size):
         existing = _existing_fields(store, [int(item["id"]) for item in batch]).set_index("id")
         rows = []
         for item in batch:
@@ -198,7 +198,7 @@ def mark_missing(store: Store, *, gone: list[int], found: list[int]) -> None:
     library_tables.set_missing_since(store, gone=gone, found=found, now=_now())
 
 
-def prune_tracks(store: Store, ids: list[int]) -> dict[str, int]:
+def prune_tracks(store: Store, *, ids: list[int]) -> dict[str, int]:
     """Delete tracks and every row of another table that names them, in one transaction.
 
     The other tables are those with a ``track_id`` column (:func:`musicwb.store.tables.library.track_id_tables`): sonic
