@@ -56,7 +56,7 @@ ChartMode = Literal["vega-lite", "vega"]
 _EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 
 
-def safe_json(value: Any) -> str:
+def safe_json(value: object) -> str:
     """JSON that can sit inside an HTML ``<script>`` element.
 
     ``<``, ``>`` and ``&`` are written as ``\\u003c``, ``\\u003e``, ``\\u0026`` (they only occur

@@ -88,5 +88,5 @@ def _row(notebook: NotebookResult) -> dict[str, Any]:
     }
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

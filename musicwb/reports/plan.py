@@ -249,7 +249,7 @@ def settings_secrets() -> list[str]:
     ]
 
 
-def _refuse_runner_or_secret(key: str, value: Any, *, where: str, secrets: list[str]) -> None:
+def _refuse_runner_or_secret(key: str, value: object, *, where: str, secrets: list[str]) -> None:
     """Refuse a parameter the runner owns and anything that looks like a secret."""
     if key in RUNNER_PARAMETERS:
         raise ParameterError(
@@ -290,7 +290,7 @@ def _settable_parameters(parameters: Iterable[str]) -> list[str]:
     return sorted(set(parameters) - set(RUNNER_PARAMETERS))
 
 
-def _contains_secret(value: Any, secrets: list[str]) -> bool:
+def _contains_secret(value: object, secrets: list[str]) -> bool:
     if isinstance(value, str):
         return any(secret in value for secret in secrets)
     if isinstance(value, Mapping):
@@ -312,7 +312,7 @@ _TYPE_CHECKS = {
 }
 
 
-def _check_type(value: Any, declared: Mapping[str, Any], *, where: str) -> None:
+def _check_type(value: object, declared: Mapping[str, Any], *, where: str) -> None:
     # papermill gives the annotation as written: "int", "float", "Optional[str]", "list[str]",
     # "int | None", or "None" when there is none (then anything goes).
     type_name = str(declared.get("inferred_type_name") or "None")
