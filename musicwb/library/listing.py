@@ -33,8 +33,6 @@ from musicwb.store.tables import library as library_tables
 
 __all__ = ["scan_errors_frame", "track_counts", "tracks_frame"]
 
-_ERROR_COLUMNS = ["path", "reason", "message", "run_id", "recorded_at"]
-
 
 def tracks_frame(
     store: Store, *, limit: int | None = None, missing_only: bool = False
@@ -94,5 +92,6 @@ def scan_errors_frame(store: Store, *, last_run_only: bool = True) -> pd.DataFra
         return library_tables.scan_error_rows(store, run_id=None)
     run = last_run(store, kind="scan")
     if run is None:
-        return pd.DataFrame({column: pd.Series(dtype=object) for column in _ERROR_COLUMNS})
+        columns = library_tables.SCAN_ERROR_COLUMNS
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
     return library_tables.scan_error_rows(store, run_id=run["run_id"])

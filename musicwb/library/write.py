@@ -201,9 +201,10 @@ def mark_missing(store: Store, *, gone: list[int], found: list[int]) -> None:
 def prune_tracks(store: Store, *, ids: list[int]) -> dict[str, int]:
     """Delete tracks and every row of another table that names them, in one transaction.
 
-    The other tables are those with a ``track_id`` column (:func:`musicwb.store.tables.library.track_id_tables`): sonic
-    features and errors, label findings and hunts, the enrichment queue and cool-down, play
-    history, genre changes, and any table a later migration adds.
+    The other tables are those with a ``track_id`` column
+    (:func:`musicwb.store.tables.library.track_id_tables`): sonic features and errors, label
+    findings and hunts, the enrichment queue and cool-down, play history, genre changes, and
+    any table a later migration adds.
 
     Parameters
     ----------

@@ -29,6 +29,7 @@ __all__ = [
     "NO_ARTIST",
     "NO_LABEL",
     "NO_VALUE",
+    "SCAN_ERROR_COLUMNS",
     "OverviewQuery",
     "TrackCounts",
     "TracksOutside",
@@ -233,7 +234,8 @@ def duration_bins(store: Store, *, bin_s: float) -> pd.DataFrame:
 
 # -- listing -------------------------------------------------------------------------------
 
-_ERROR_COLUMNS = "path, reason, message, run_id, recorded_at"
+SCAN_ERROR_COLUMNS = ("path", "reason", "message", "run_id", "recorded_at")
+"""The columns of :func:`scan_error_rows`, in order."""
 
 
 def track_rows(
@@ -269,11 +271,10 @@ def scan_error_rows(store: Store, *, run_id: str | None) -> pd.DataFrame:
     run_id : str or None
         The errors of this scan, sorted by path; ``None`` for every scan's, newest scan first.
     """
+    columns = ", ".join(SCAN_ERROR_COLUMNS)
     if run_id is None:
-        return store.df(f"SELECT {_ERROR_COLUMNS} FROM scan_errors ORDER BY run_id DESC, path")
-    return store.df(
-        f"SELECT {_ERROR_COLUMNS} FROM scan_errors WHERE run_id = ? ORDER BY path", [run_id]
-    )
+        return store.df(f"SELECT {columns} FROM scan_errors ORDER BY run_id DESC, path")
+    return store.df(f"SELECT {columns} FROM scan_errors WHERE run_id = ? ORDER BY path", [run_id])
 
 
 def known_tracks(store: Store) -> pd.DataFrame:
