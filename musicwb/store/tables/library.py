@@ -73,7 +73,7 @@ OverviewQuery = Literal[
 ]
 """The read-only overview queries :func:`overview_frame` runs."""
 
-_OVERVIEW_SQL: dict[str, str] = {
+_OVERVIEW_SQL: dict[OverviewQuery, str] = {
     "label_coverage": f"""
         SELECT
             CASE WHEN nullif(trim(label), '') IS NULL THEN 'without label' ELSE 'with label' END
