@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from library_files import run_cli, scan, tracks, write_audio
 
-from musicwb.library.write import track_id_tables
 from musicwb.store import Store
 from musicwb.store.runs import last_run
+from musicwb.store.tables.library import track_id_tables
 
 
 def _missing(store_path: Path) -> dict[str, bool]:

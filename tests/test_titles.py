@@ -38,7 +38,7 @@ from musicwb.titles import (
     parse_titles,
     parse_titles_frame,
 )
-from musicwb.titles.text import normalise_text
+from musicwb.titles.text import tidy_text
 from musicwb.titles.vocabulary import LABEL_WORD_RE, MIX_RE, NOTE_ONLY_RE
 
 MUSICWB = Path(sys.executable).parent / "musicwb"
@@ -395,8 +395,8 @@ def test_mixesdb_artist_and_title_accuracy(shared_data, record_property, capsys)
     misses = []
     for row in frame.itertuples():
         parsed = parse_title(row.raw, source="tracklist")
-        site_artist = normalise_text(row.artist)
-        site_title = _FINAL_SQUARE.sub("", normalise_text(row.title))
+        site_artist = tidy_text(row.artist)
+        site_title = _FINAL_SQUARE.sub("", tidy_text(row.title))
         a_ok = (parsed.artist or "") == site_artist or (
             parsed.artist is None and site_artist.lower() in UNKNOWN_MARKERS)
         t_ok = (parsed.title_with_mix or "") == site_title or (
@@ -426,7 +426,7 @@ def test_mixesdb_labels_and_catalogues(shared_data, record_property, capsys):
     total = correct = 0
     misses = []
     for raw in frame.raw:
-        expected = _LABEL_CATALOG.search(normalise_text(raw))
+        expected = _LABEL_CATALOG.search(tidy_text(raw))
         if not expected:
             continue
         total += 1
@@ -449,7 +449,7 @@ def test_beatport_round_trip(shared_data, record_property, capsys, source):
     total = correct = 0
     misses = []
     for row in frame.itertuples(index=False):
-        artist, title, mix, label = (normalise_text(v) for v in (row[1], row[2], row[3], row[4]))
+        artist, title, mix, label = (tidy_text(v) for v in (row[1], row[2], row[3], row[4]))
         catalog = f"CAT{row[0]}"  # Beatport's set has no catalogue numbers: a made-up one per row
         for text, expected_catalog in (
             (f"{artist} - {title} ({mix}) [{label}]", None),

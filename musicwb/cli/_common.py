@@ -1,12 +1,26 @@
-"""What every command module shares: the app, the common options and the output helpers."""
+"""What every command module shares: the app, the common options and the output helpers.
+
+Options used by more than one command are defined here once (``StoreOption``, ``JsonOption``,
+...); :func:`option` and :func:`flag` keep a command's own options to one line each. Only
+light modules are imported at module level: ``musicwb --help`` imports every command module.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from typer.models import OptionInfo
+
+from musicwb.errors import ParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     name="musicwb",
@@ -48,19 +62,33 @@ IncludeFlaggedOption = Annotated[
 """Whether tracks that are not music stay in (``validate``, ``artifact build``)."""
 
 
+def option(flag: str, text: str, *, show_default: bool = True, **limits: float) -> OptionInfo:
+    """A command-line option ``flag`` with help ``text`` (and ``min``/``max`` limits, if any).
+
+    Use it in an ``Annotated`` parameter: ``limit: Annotated[int | None, option("--limit",
+    "At most N rows.", min=1)] = None``.
+    """
+    return typer.Option(flag, help=text, show_default=show_default, **limits)
+
+
+def flag(name: str, text: str) -> OptionInfo:
+    """An on/off option (``--prune``), off by default: ``Annotated[bool, flag(...)] = False``."""
+    return typer.Option(name, help=text)
+
+
 def store_path(store: Path | None) -> Path:
     """The store a command opens: ``--store``, else the settings' store."""
-    from musicwb.config import get_settings
+    from musicwb.config import get_settings  # pydantic: only when a command runs, not --help
 
     return get_settings(store=store).store
 
 
-def print_json(value: Any) -> None:
+def print_json(value: object) -> None:
     """One JSON document on one line of stdout."""
     typer.echo(json.dumps(value, indent=None, default=str, ensure_ascii=False))
 
 
-def print_frame(frame: Any, *, as_json: bool) -> None:
+def print_frame(frame: pd.DataFrame, *, as_json: bool) -> None:
     """A DataFrame as JSON records, or as a plain table ("(none)" when empty)."""
     if as_json:
         typer.echo(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
@@ -72,8 +100,6 @@ def print_frame(frame: Any, *, as_json: bool) -> None:
 
 def quiet_splink() -> None:
     """Silence splink's warnings about sparsely sampled levels; the CLI decides what is logged."""
-    import logging
-
     logging.getLogger("splink").setLevel(logging.ERROR)
 
 
@@ -89,13 +115,11 @@ def split_names(values: list[str] | None, *, option: str) -> list[str] | None:
         return None
     names = [name.strip() for value in values for name in value.split(",") if name.strip()]
     if not names:
-        from musicwb.errors import ParameterError
-
         raise ParameterError(f"{option} needs at least one name")
     return names
 
 
-def echo_failure_reasons(reasons: Any, *, top: int = 5) -> None:
+def echo_failure_reasons(reasons: Iterable[object], *, top: int = 5) -> None:
     """Print the most common failure reasons with their counts, one per line, on stderr.
 
     Parameters
@@ -106,8 +130,6 @@ def echo_failure_reasons(reasons: Any, *, top: int = 5) -> None:
     top : int, default 5
         How many distinct reasons to print; the rest is summed up in one line.
     """
-    from collections import Counter
-
     counts = Counter(str(reason) for reason in reasons if reason)
     if not counts:
         return

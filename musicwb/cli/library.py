@@ -1,4 +1,8 @@
-"""Library commands: scan, scan-errors, tracks, demo and the report batch."""
+"""Library commands: scan, scan-errors, tracks, demo and the report batch.
+
+Each command parses its options, calls one library function and prints the result. The
+library is imported inside the commands, so that ``musicwb --help`` does not load it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ from musicwb.cli._common import (
     JsonOption,
     StoreOption,
     app,
+    echo_failure_reasons,
+    flag,
+    option,
     print_frame,
     print_json,
     store_path,
@@ -22,15 +29,13 @@ def scan(
     path: Annotated[Path, typer.Argument(help="A music folder (or one file) to scan.")],
     metadata: Annotated[
         Path | None,
-        typer.Option(
-            "--metadata", help="CSV with path, artist, album, title, label, genre; overrides tags."
-        ),
+        option("--metadata", "CSV with path, artist, album, title, label, genre; overrides tags."),
     ] = None,
     prune: Annotated[
         bool,
-        typer.Option(
+        flag(
             "--prune",
-            help="Delete the tracks under PATH whose file is missing, with their features, "
+            "Delete the tracks under PATH whose file is missing, with their features, "
             "findings and queue rows.",
         ),
     ] = False,
@@ -42,7 +47,6 @@ def scan(
     Tracks whose file is gone are kept and flagged missing (see `musicwb tracks`) until a scan
     finds them again or `--prune` deletes them.
     """
-    from musicwb.cli._common import echo_failure_reasons
     from musicwb.library import scan_library
     from musicwb.store import Store
 
@@ -77,9 +81,7 @@ def scan(
 def scan_errors(
     store: StoreOption = None,
     as_json: JsonOption = False,
-    all_runs: Annotated[
-        bool, typer.Option("--all", help="Errors of every scan, not the last.")
-    ] = False,
+    all_runs: Annotated[bool, flag("--all", "Errors of every scan, not the last.")] = False,
 ) -> None:
     """List the files the last scan could not read, with the reason."""
     from musicwb.library import scan_errors_frame
@@ -94,9 +96,9 @@ def scan_errors(
 def tracks(
     store: StoreOption = None,
     as_json: JsonOption = False,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N rows.")] = None,
+    limit: Annotated[int | None, option("--limit", "At most N rows.", min=1)] = None,
     missing_only: Annotated[
-        bool, typer.Option("--missing", help="Only the tracks whose file is missing.")
+        bool, flag("--missing", "Only the tracks whose file is missing.")
     ] = False,
 ) -> None:
     """List what the store holds: id, path, artist, title, album, label, duration, format,
@@ -118,25 +120,21 @@ def tracks(
 @app.command()
 def demo(
     out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Folder for the demo audio [default: <data_dir>/demo]."),
+        Path | None, option("--out", "Folder for the demo audio [default: <data_dir>/demo].")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the demo library.")] = 7,
-    force: Annotated[bool, typer.Option("--force", help="Rebuild even if it exists.")] = False,
+    seed: Annotated[int, option("--seed", "Random seed of the demo library.")] = 7,
+    force: Annotated[bool, flag("--force", "Rebuild even if it exists.")] = False,
     store: Annotated[
         Path | None,
-        typer.Option(
+        option(
             "--store",
-            help="The store to build into [default: the demo's own <data_dir>/demo.duckdb; "
+            "The store to build into [default: the demo's own <data_dir>/demo.duckdb; "
             "$MUSICWB_STORE is not used, so a real library is never touched].",
             show_default=False,
         ),
     ] = None,
     into_existing: Annotated[
-        bool,
-        typer.Option(
-            "--into-existing", help="Allow a --store that already holds other (real) tracks."
-        ),
+        bool, flag("--into-existing", "Allow a --store that already holds other (real) tracks.")
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -170,24 +168,20 @@ def demo(
 @app.command()
 def batch(
     config: Annotated[
-        Path | None,
-        typer.Option("--config", help="TOML or YAML file with per-notebook parameters."),
+        Path | None, option("--config", "TOML or YAML file with per-notebook parameters.")
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
+        option(
             "--out",
-            help="Reports folder [default: $MUSICWB_REPORTS_DIR, else <store-stem>.reports/ "
+            "Reports folder [default: $MUSICWB_REPORTS_DIR, else <store-stem>.reports/ "
             "beside the store].",
             show_default=False,
         ),
     ] = None,
-    no_input: Annotated[
-        bool, typer.Option("--no-input", help="Hide code cells in the HTML reports.")
-    ] = False,
+    no_input: Annotated[bool, flag("--no-input", "Hide code cells in the HTML reports.")] = False,
     notebook: Annotated[
-        list[str] | None,
-        typer.Option("--notebook", help="Run only this notebook (repeatable)."),
+        list[str] | None, option("--notebook", "Run only this notebook (repeatable).")
     ] = None,
     store: StoreOption = None,
     as_json: JsonOption = False,

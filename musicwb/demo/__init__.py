@@ -35,40 +35,6 @@ Examples
 Demo library (seed 7) built in data/demo in 31.0 s: 64 tracks by 8 artists on 16 albums; ...
 """
 
-from musicwb.demo.audio import SAMPLE_RATE, render_track
-from musicwb.demo.build import DEMO_STORE_NAME, GENERATOR_VERSION, MARKER, DemoSummary, build_demo
-from musicwb.demo.catalogue import ARTISTS, DJ, DJS, LABELS, Artist, Label
-from musicwb.demo.files import encode_audio, write_track
-from musicwb.demo.plan import FORMATS, DemoTrack, plan_library, truth_frame
-from musicwb.demo.styles import STYLES, AlbumVariation, DrumPattern, Style, key_name, track_bars
-from musicwb.demo.tracklists import DemoTracklists, plan_tracklists
+import lazy_loader as lazy
 
-__all__ = [
-    "DEMO_STORE_NAME",
-    "ARTISTS",
-    "DJ",
-    "DJS",
-    "FORMATS",
-    "GENERATOR_VERSION",
-    "LABELS",
-    "MARKER",
-    "SAMPLE_RATE",
-    "STYLES",
-    "AlbumVariation",
-    "Artist",
-    "DemoSummary",
-    "DemoTrack",
-    "DemoTracklists",
-    "DrumPattern",
-    "Label",
-    "Style",
-    "build_demo",
-    "encode_audio",
-    "key_name",
-    "plan_library",
-    "plan_tracklists",
-    "render_track",
-    "track_bars",
-    "truth_frame",
-    "write_track",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

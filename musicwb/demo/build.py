@@ -21,8 +21,10 @@ from musicwb.demo.files import write_track
 from musicwb.demo.plan import DemoTrack, check_seed, plan_library, truth_frame
 from musicwb.demo.tracklists import plan_tracklists, store_tracklists, write_tracklists
 from musicwb.errors import ParameterError
+from musicwb.library.scan import scan_library
 from musicwb.store import Store
-from musicwb.store.runs import finish_run, start_run
+from musicwb.store.runs import recorded_run
+from musicwb.store.tables.library import delete_tracks_at, tracks_outside
 
 __all__ = ["DEMO_STORE_NAME", "GENERATOR_VERSION", "MARKER", "DemoSummary", "build_demo"]
 
@@ -171,9 +173,7 @@ def _forget_tracks(store: Store, out_dir: Path, files: list[str]) -> None:
     The scanner keeps rows of vanished files (a drive may be unmounted); these files were the
     demo's own and were deleted on purpose by ``force``.
     """
-    if files:
-        paths = [str(out_dir / name) for name in files]
-        store.execute("DELETE FROM tracks WHERE list_contains(?::VARCHAR[], path)", [paths])
+    delete_tracks_at(store, paths=[str(out_dir / name) for name in files])
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def _render_all(todo: list[DemoTrack], out_dir: Path, *, progress: bool) -> None
                 write_track(track, out_dir)
                 bar.update()
         else:
-            from joblib import Parallel, delayed
+            from joblib import Parallel, delayed  # worker processes: only for two or more
 
             run = Parallel(n_jobs=jobs, return_as="generator_unordered")
             for _ in run(delayed(write_track)(track, out_dir) for track in todo):
@@ -219,14 +219,11 @@ def _check_store_is_demo(store: Store, out_dir: Path, *, into_existing: bool) ->
     """
     if into_existing:
         return
-    foreign = store.rows(
-        "SELECT count(*), min(path) FROM tracks WHERE NOT starts_with(path, ?)",
-        [str(out_dir) + os.sep],
-    )[0]
-    if foreign[0]:
+    foreign = tracks_outside(store, folder_prefix=str(out_dir) + os.sep)
+    if foreign.count:
         raise ParameterError(
-            f"store {store.path} holds {foreign[0]} tracks that are not the demo's "
-            f"(e.g. {foreign[1]}): the demo's synthetic tracks, invented labels and DJ sets "
+            f"store {store.path} holds {foreign.count} tracks that are not the demo's "
+            f"(e.g. {foreign.example}): the demo's synthetic tracks, invented labels and DJ sets "
             "would mix with them. Leave out --store to build the demo into its own store, or "
             "pass --into-existing if you really want them together."
         )
@@ -284,9 +281,8 @@ def build_demo(
     out_dir = Path(out_dir).expanduser().resolve()
     _check_store_is_demo(store, out_dir, into_existing=into_existing)
     removed = _prepare_folder(out_dir, seed=seed, force=force)
-    run_id = start_run(store, kind="demo", parameters={"out_dir": str(out_dir), "seed": seed,
-                                                       "force": force})  # fmt: skip
-    try:
+    parameters = {"out_dir": str(out_dir), "seed": seed, "force": force}
+    with recorded_run(store, kind="demo", parameters=parameters) as run:
         summary = _build(
             store,
             out_dir,
@@ -296,15 +292,7 @@ def build_demo(
             started=started,
             progress=progress,
         )
-    except KeyboardInterrupt:
-        finish_run(store, run_id, status="interrupted", summary={})
-        raise
-    except BaseException as exc:
-        finish_run(
-            store, run_id, status="failed", summary={"error": f"{type(exc).__name__}: {exc}"}
-        )
-        raise
-    finish_run(store, run_id, status="ok", summary=summary.as_dict())
+        run.summary = summary.as_dict
     return summary
 
 
@@ -318,8 +306,6 @@ def _build(
     started: float,
     progress: bool,
 ) -> DemoSummary:
-    from musicwb.library import scan_library
-
     tracks = plan_library(seed)
     files = [t.path for t in tracks]
     out_dir.mkdir(parents=True, exist_ok=True)

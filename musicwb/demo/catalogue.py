@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 __all__ = [
     "ARTISTS",
@@ -26,6 +27,7 @@ __all__ = [
     "VOCALISTS",
     "Artist",
     "Label",
+    "TimestampStyle",
 ]
 
 
@@ -48,6 +50,10 @@ class Artist:
     genre_tags: tuple[str, ...]
 
 
+TimestampStyle = Literal["minutes", "clock"]
+"""How a DJ's tracklists write an entry's time: ``"012"`` (minutes) or ``"0:12:30"`` (clock)."""
+
+
 @dataclass(frozen=True)
 class DJ:
     """A DJ playing the demo sets: how much each label is liked (label name to weight)."""
@@ -55,7 +61,7 @@ class DJ:
     name: str
     labels: dict[str, float] = field(hash=False)
     sets: int = 3
-    timestamp_style: str = "minutes"
+    timestamp_style: TimestampStyle = "minutes"
 
 
 LABELS: tuple[Label, ...] = (

@@ -5,9 +5,13 @@ processes and leaves a complete file or none.
 
 Examples
 --------
+>>> from tempfile import mkdtemp
 >>> from musicwb.demo.plan import plan_library
->>> write_track(plan_library(7)[0], Path("data/demo"))  # doctest: +SKIP
-PosixPath('data/demo/library/Halden Ray/.../01 - ....ogg')
+>>> out_dir = Path(mkdtemp())
+>>> written = write_track(plan_library(7)[3], out_dir)
+>>> written.relative_to(out_dir).as_posix()
+'library/Halden Ray/Bright Signal/04 - Violet Frame.ogg'
+
 """
 
 from __future__ import annotations

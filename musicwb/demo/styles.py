@@ -12,6 +12,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from musicwb.errors import ParameterError
 
@@ -21,6 +22,7 @@ __all__ = [
     "STYLES",
     "AlbumVariation",
     "DrumPattern",
+    "ScaleMode",
     "Style",
     "key_name",
     "track_bars",
@@ -29,7 +31,10 @@ __all__ = [
 STEPS_PER_BAR = 16
 """Sixteenth steps in a 4/4 bar: the grid of drum patterns and melodies."""
 
-MODES: dict[str, tuple[int, ...]] = {
+ScaleMode = Literal["major", "minor", "dorian", "phrygian"]
+"""The musical modes the demo's styles are written in."""
+
+MODES: dict[ScaleMode, tuple[int, ...]] = {
     "major": (0, 2, 4, 5, 7, 9, 11),
     "minor": (0, 2, 3, 5, 7, 8, 10),
     "dorian": (0, 2, 3, 5, 7, 9, 10),
@@ -68,7 +73,7 @@ class Style:
         Tempo range; each track picks a tempo in it (before the album's shift).
     tonic : int
         MIDI note of the key's tonic in the bass octave (e.g. 45 = A2).
-    mode : str
+    mode : ScaleMode
         ``"major"``, ``"minor"``, ``"dorian"`` or ``"phrygian"``.
     progressions : tuple of tuple of int
         Chord progressions as scale degrees (0 = tonic), one chord per ``bars_per_chord`` bars.
@@ -118,7 +123,7 @@ class Style:
 
     bpm: tuple[float, float]
     tonic: int
-    mode: str
+    mode: ScaleMode
     progressions: tuple[tuple[int, ...], ...]
     chord_partials: tuple[float, ...]
     chord_steps: tuple[int, ...]

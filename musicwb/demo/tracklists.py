@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from musicwb.demo.catalogue import ARTISTS, DJ, DJS, LABELS, TITLE_WORDS, VENUES
+from musicwb.demo.catalogue import ARTISTS, DJ, DJS, LABELS, TITLE_WORDS, VENUES, TimestampStyle
 from musicwb.demo.plan import DemoTrack, check_seed
 from musicwb.store import Store
+from musicwb.store.tables.demo import replace_tracklist_source
 
 __all__ = [
     "MIXESDB_COLUMNS",
@@ -265,7 +266,7 @@ def _unknown_slots(order: list[tuple[_Song, str]], rng: np.random.Generator) -> 
     return unknown
 
 
-def _timestamp(minute: float, style: str) -> str:
+def _timestamp(minute: float, style: TimestampStyle) -> str:
     whole = int(minute)
     if style == "clock":
         seconds = round(minute * 60)
@@ -288,11 +289,10 @@ def store_tracklists(store: Store, lists: DemoTracklists, *, out_dir: Path) -> N
     """Replace the demo's sets in the store by these ones, all or nothing; their
     ``source_file`` becomes a path under ``out_dir``."""
     sets = lists.sets.assign(source_file=[str(out_dir / f) for f in lists.sets.source_file])
-    demo_sets = "SELECT set_id FROM tracklist_sets WHERE source = 'demo'"
-    with store.transaction():
-        store.execute(f"DELETE FROM tracklist_truth WHERE set_id IN ({demo_sets})")
-        store.execute(f"DELETE FROM tracklist_entries WHERE set_id IN ({demo_sets})")
-        store.execute("DELETE FROM tracklist_sets WHERE source = 'demo'")
-        store.insert("tracklist_sets", sets)
-        store.insert("tracklist_entries", lists.entries)
-        store.insert("tracklist_truth", lists.truth.drop(columns=["path"]))
+    replace_tracklist_source(
+        store,
+        source="demo",
+        sets=sets,
+        entries=lists.entries,
+        truth=lists.truth.drop(columns=["path"]),
+    )

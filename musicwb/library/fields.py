@@ -64,7 +64,7 @@ def field_columns() -> list[str]:
     ]
 
 
-def _set_field(row: dict, name: str, value: Any, *, source: str, confidence: float) -> None:
+def _set_field(row: dict, name: str, value: object, *, source: str, confidence: float) -> None:
     row[name], row[f"{name}_source"], row[f"{name}_confidence"] = value, source, confidence
 
 
@@ -154,7 +154,7 @@ def keep_curated(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def is_missing(value: Any) -> bool:
+def is_missing(value: object) -> bool:
     """None or NA; a list (genres) is never missing, even when empty."""
     if value is None:
         return True
@@ -163,7 +163,7 @@ def is_missing(value: Any) -> bool:
     return bool(pd.isna(value))
 
 
-def differs(a: Any, b: Any) -> bool:
+def differs(a: object, b: object) -> bool:
     """Whether two field values differ (NA equals NA; lists and arrays compare by items)."""
     if is_missing(a) or is_missing(b):
         return is_missing(a) != is_missing(b)

@@ -1,4 +1,26 @@
-"""Reading what scans wrote: the tracks and the scan errors, as DataFrames."""
+"""Reading what scans wrote: the tracks and the scan errors, as DataFrames.
+
+Examples
+--------
+A scan of a folder with a short WAV file and a text file named like a FLAC file:
+
+>>> import wave
+>>> from pathlib import Path
+>>> from tempfile import mkdtemp
+>>> from musicwb.library.scan import scan_library
+>>> folder = Path(mkdtemp())
+>>> _ = (folder / "broken.flac").write_bytes(b"not audio at all")
+>>> with wave.open(str(folder / "Artist - Title.wav"), "wb") as wav:
+...     wav.setparams((1, 2, 8000, 0, "NONE", "not compressed"))
+...     wav.writeframes(bytes(1600))
+>>> with Store(folder / "lib.duckdb") as store:
+...     _ = scan_library(store, folder, progress=False)
+...     print(tracks_frame(store, limit=5)[["artist", "title", "missing"]].to_string(index=False))
+...     print(track_counts(store), scan_errors_frame(store)["reason"].tolist())
+artist title  missing
+Artist Title    False
+{'tracks': 1, 'missing': 0} ['not_audio']
+"""
 
 from __future__ import annotations
 
@@ -7,10 +29,9 @@ import pandas as pd
 from musicwb.errors import ParameterError
 from musicwb.store import Store
 from musicwb.store.runs import last_run
+from musicwb.store.tables import library as library_tables
 
 __all__ = ["scan_errors_frame", "track_counts", "tracks_frame"]
-
-_ERROR_COLUMNS = ["path", "reason", "message", "run_id", "recorded_at"]
 
 
 def tracks_frame(
@@ -33,24 +54,10 @@ def tracks_frame(
         Columns ``id, path, artist, title, album, label, duration, format, missing``; one row
         per track. ``missing`` is True where ``tracks.missing_since`` is set (the file is gone;
         ``musicwb scan ROOT --prune`` deletes such tracks).
-
-    Examples
-    --------
-    >>> tracks_frame(store, limit=5).columns.tolist()  # doctest: +SKIP
-    ['id', 'path', 'artist', 'title', 'album', 'label', 'duration', 'format', 'missing']
     """
-    sql = (
-        "SELECT id, path, artist, title, album, label, duration, format, "
-        "missing_since IS NOT NULL AS missing FROM tracks"
-    )
-    if missing_only:
-        sql += " WHERE missing_since IS NOT NULL"
-    sql += " ORDER BY id"
-    if limit is not None:
-        if int(limit) < 1:
-            raise ParameterError(f"limit must be at least 1, got {limit}")
-        return store.df(sql + " LIMIT ?", [int(limit)])
-    return store.df(sql)
+    if limit is not None and int(limit) < 1:
+        raise ParameterError(f"limit must be at least 1, got {limit}")
+    return library_tables.track_rows(store, limit=limit, missing_only=missing_only)
 
 
 def track_counts(store: Store) -> dict[str, int]:
@@ -60,14 +67,9 @@ def track_counts(store: Store) -> dict[str, int]:
     -------
     dict
         ``{"tracks": n, "missing": m}``.
-
-    Examples
-    --------
-    >>> track_counts(store)  # doctest: +SKIP
-    {'tracks': 75, 'missing': 2}
     """
-    total, missing = store.rows("SELECT count(*), count(missing_since) FROM tracks")[0]
-    return {"tracks": int(total), "missing": int(missing)}
+    counts = library_tables.count_tracks(store)
+    return {"tracks": counts.tracks, "missing": counts.missing}
 
 
 def scan_errors_frame(store: Store, *, last_run_only: bool = True) -> pd.DataFrame:
@@ -85,19 +87,11 @@ def scan_errors_frame(store: Store, *, last_run_only: bool = True) -> pd.DataFra
     pandas.DataFrame
         Columns ``path, reason, message, run_id, recorded_at``; one row per file and scan,
         sorted by path (newest scan first when all runs).
-
-    Examples
-    --------
-    >>> scan_errors_frame(store)[["path", "reason"]]  # doctest: +SKIP
-                     path     reason
-    0  /music/broken.flac  truncated
     """
-    columns = ", ".join(_ERROR_COLUMNS)
     if not last_run_only:
-        return store.df(f"SELECT {columns} FROM scan_errors ORDER BY run_id DESC, path")
+        return library_tables.scan_error_rows(store, run_id=None)
     run = last_run(store, kind="scan")
     if run is None:
-        return pd.DataFrame({column: pd.Series(dtype=object) for column in _ERROR_COLUMNS})
-    return store.df(
-        f"SELECT {columns} FROM scan_errors WHERE run_id = ? ORDER BY path", [run["run_id"]]
-    )
+        columns = library_tables.SCAN_ERROR_COLUMNS
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+    return library_tables.scan_error_rows(store, run_id=run["run_id"])

@@ -49,8 +49,11 @@ def read_metadata_csv(csv_path: Path, *, root: Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> read_metadata_csv(Path("meta.csv"), root=Path("/music")).columns.tolist()  # doctest: +SKIP
-    ['csv_path_1', 'csv_path_2', 'artist', 'label', 'genres']
+    >>> from tempfile import mkdtemp
+    >>> folder = Path(mkdtemp())
+    >>> _ = (folder / "meta.csv").write_text("path,label\\na.flac,Innervisions\\n")
+    >>> read_metadata_csv(folder / "meta.csv", root=folder).columns.tolist()
+    ['csv_path_1', 'csv_path_2', 'label']
     """
     if not csv_path.is_file():
         raise ParameterError(f"metadata CSV {csv_path} does not exist or is not a file")

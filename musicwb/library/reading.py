@@ -12,7 +12,7 @@ import hashlib
 import os
 import struct
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import mutagen
 
@@ -128,9 +128,14 @@ def read_track_file(path: str, *, size: int | None = None) -> TrackReading:
 
     Examples
     --------
-    >>> reading = read_track_file("/music/a.flac")  # doctest: +SKIP
-    >>> reading.technical["format"], reading.tags.get("artist")  # doctest: +SKIP
-    ('flac', 'Eric Skiff')
+    >>> import os, tempfile, wave
+    >>> path = os.path.join(tempfile.mkdtemp(), "tone.wav")
+    >>> with wave.open(path, "wb") as wav:
+    ...     wav.setparams((1, 2, 8000, 0, "NONE", "not compressed"))
+    ...     wav.writeframes(bytes(1600))
+    >>> reading = read_track_file(path)
+    >>> reading.ok, reading.technical
+    (True, {'duration': 0.1, 'sample_rate': 8000, 'channels': 1, 'format': 'wav'})
     """
     reading = TrackReading(path=path)
     try:
@@ -195,7 +200,7 @@ def _explain_parse_failure(
         reading.reason, reading.message = "not_audio", f"not an audio file ({detail})"
 
 
-def _technical(audio: Any) -> dict:
+def _technical(audio: mutagen.FileType) -> dict:
     info = audio.info
     kind = type(audio).__name__
     fmt = _FORMATS.get(kind)

@@ -32,15 +32,7 @@ survive a re-read of the file's tags; only a metadata CSV given to the scan over
 
 Writes go in batches of :data:`BATCH_SIZE` files, each in one transaction: an interrupted scan
 loses at most the batch in hand, and running it again carries on (finished batches are then
-unchanged files).
-
-Examples
---------
->>> from musicwb.store import Store
->>> with Store("library.duckdb") as store:  # doctest: +SKIP
-...     summary = scan_library(store, Path("~/Music").expanduser(), progress=False)
-...     print(summary.describe())
-Scanned 12034 files under /home/me/Music in 41.2 s: 12030 added, 0 updated, ...
+unchanged files). See :func:`scan_library` for an example.
 """
 
 from __future__ import annotations
@@ -51,12 +43,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from musicwb.errors import ParameterError, StoreError
+from musicwb.errors import ParameterError
 from musicwb.library.fields import reading_row
 from musicwb.library.metadata_csv import match_csv, read_metadata_csv
 from musicwb.library.reading import read_track_file
@@ -69,7 +60,8 @@ from musicwb.library.write import (
     write_batch,
 )
 from musicwb.store import Store
-from musicwb.store.runs import finish_run, start_run
+from musicwb.store.runs import recorded_run
+from musicwb.store.tables.library import known_tracks
 
 __all__ = ["BATCH_SIZE", "READ_THREADS", "ScanSummary", "scan_library"]
 
@@ -265,49 +257,46 @@ def scan_library(
 
     Examples
     --------
-    >>> with Store("library.duckdb") as store:  # doctest: +SKIP
-    ...     scan_library(store, Path("/music"), progress=False).as_dict()["added"]
-    1234
+    Two stereo WAV files, scanned twice: the second scan finds them unchanged.
+
+    >>> import wave
+    >>> from tempfile import mkdtemp
+    >>> folder = Path(mkdtemp())
+    >>> for name in ("a.wav", "b.wav"):
+    ...     with wave.open(str(folder / name), "wb") as wav:
+    ...         wav.setparams((2, 2, 44100, 0, "NONE", "not compressed"))
+    ...         wav.writeframes(bytes(4 * 4410))
+    >>> with Store(folder / "lib.duckdb") as store:
+    ...     first = scan_library(store, folder, progress=False)
+    ...     again = scan_library(store, folder, progress=False)
+    >>> first.added, again.unchanged, again.describe().split(":")[1].split(";")[0]
+    (2, 2, ' 0 added, 0 updated, 2 unchanged, 0 moved, 0 errors')
     """
     started = time.perf_counter()
     root = _check_root(root)
     metadata = None
     if metadata_csv is not None:
         metadata = read_metadata_csv(Path(metadata_csv).expanduser(), root=root)
-    run_id = start_run(
-        store,
-        kind="scan",
-        parameters={
-            "root": str(root),
-            "metadata_csv": str(metadata_csv) if metadata_csv else None,
-            "prune": prune,
-        },
-    )
+    parameters = {
+        "root": str(root),
+        "metadata_csv": str(metadata_csv) if metadata_csv else None,
+        "prune": prune,
+    }
     tally = _Tally()
-    ended = {"run_id": run_id, "root": root, "started": started}
-    try:
+    with recorded_run(store, kind="scan", parameters=parameters) as run:
+        # However the scan ends, its run records how far it got.
+        run.summary = lambda: tally.summary(run_id=run.run_id, root=root, started=started).as_dict()
         _scan(
             store,
             root,
-            run_id=run_id,
+            run_id=run.run_id,
             metadata=metadata,
             prune=prune,
             progress=progress,
             tally=tally,
         )
-    except KeyboardInterrupt:
-        finish_run(store, run_id, status="interrupted", summary=tally.summary(**ended).as_dict())
-        raise
-    except BaseException as exc:
-        result = tally.summary(**ended).as_dict()
-        result["error"] = f"{type(exc).__name__}: {exc}"
-        try:
-            finish_run(store, run_id, status="failed", summary=result)
-        except StoreError as store_exc:  # keep the original error; say why the run says running
-            exc.add_note(f"the run {run_id} could not be recorded as failed: {store_exc}")
-        raise
-    done = tally.summary(**ended)
-    finish_run(store, run_id, status="ok", summary=done.as_dict())
+        done = tally.summary(run_id=run.run_id, root=root, started=started)
+        run.summary = done.as_dict
     return done
 
 
@@ -325,7 +314,7 @@ def _scan(
     folders = set(unreadable_folders)
     # Entries that could not be listed (broken links, pipes, permission denied) are files seen.
     tally.scanned = len(files) + sum(1 for row in walk_errors if row["path"] not in folders)
-    known = store.df("SELECT id, path, size, mtime, content_hash, missing_since FROM tracks")
+    known = known_tracks(store)
     plan = plan_scan(files, known)
     tally.unchanged = int((plan["action"] == "unchanged").sum())
 
@@ -375,7 +364,9 @@ def _scan(
 
     if csv is not None:
         unchanged = plan[(plan["action"] == "unchanged") & plan["path"].isin(csv.index)]
-        refreshed = apply_csv_to_unchanged(store, unchanged, csv, batch_size=BATCH_SIZE)
+        refreshed = apply_csv_to_unchanged(
+            store, unchanged=unchanged, csv=csv, batch_size=BATCH_SIZE
+        )
         tally.updated += refreshed
         tally.unchanged -= refreshed
 
@@ -392,7 +383,7 @@ def _scan(
         found=[int(i) for i in back["id"]],
     )
     if prune and len(missing):
-        tally.pruned_rows = prune_tracks(store, [int(i) for i in missing["id"]])
+        tally.pruned_rows = prune_tracks(store, ids=[int(i) for i in missing["id"]])
         tally.pruned = tally.pruned_rows.pop("tracks", 0)
 
 
@@ -401,7 +392,7 @@ def _read_and_write(
     to_read: pd.DataFrame,
     *,
     pool: ThreadPoolExecutor,
-    bar: Any,
+    bar: tqdm,
     run_id: str,
     csv: pd.DataFrame | None,
     gone_by_hash: dict[str, list[tuple[int, str]]],
@@ -411,7 +402,7 @@ def _read_and_write(
     tally: _Tally,
 ) -> None:
     """Read the new and changed files batch by batch and write each batch in a transaction."""
-    for batch in batches(list(to_read.itertuples(index=False)), BATCH_SIZE):
+    for batch in batches(list(to_read.itertuples(index=False)), size=BATCH_SIZE):
         new_rows: list[dict] = []
         changed_rows: list[dict] = []
         moved_rows: list[dict] = []

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from musicwb.library.integrity import CHUNK_BYTE_ORDER, audio_magic
+
+if TYPE_CHECKING:
+    import mutagen
 
 __all__ = ["FIELD_TAG_KEYS", "GENRE_SPLIT", "chunk_texts", "tag_texts", "tags_to_fields"]
 
@@ -137,7 +140,7 @@ def chunk_texts(head: bytes, size: int, handle: BinaryIO) -> dict[str, list[str]
     return texts
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if isinstance(value, bytes):  # MP4 freeform atoms
         return value.decode("utf-8", errors="replace")
     if hasattr(value, "value") and not isinstance(value, str | int | float):  # ASF attributes
@@ -145,7 +148,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def tag_texts(tags: Any) -> dict[str, list[str]]:
+def tag_texts(tags: mutagen.Tags | None) -> dict[str, list[str]]:
     """Every text tag of a mutagen tag object, as lower-case key to list of strings.
 
     Parameters

@@ -60,9 +60,13 @@ def list_audio_files(
 
     Examples
     --------
-    >>> files, errors, _ = list_audio_files(Path("/music"))  # doctest: +SKIP
-    >>> files.columns.tolist()  # doctest: +SKIP
-    ['path', 'size', 'mtime']
+    >>> from tempfile import mkdtemp
+    >>> root = Path(mkdtemp())
+    >>> for name in ("a.mp3", "b.flac", "notes.txt", "._a.mp3"):
+    ...     _ = (root / name).write_bytes(b"")
+    >>> files, errors, _ = list_audio_files(root)
+    >>> files.columns.tolist(), sorted(Path(p).name for p in files["path"]), errors
+    (['path', 'size', 'mtime'], ['a.mp3', 'b.flac'], [])
     """
     paths: list[str] = []
     sizes: list[int] = []

@@ -5,6 +5,21 @@ curated fields, see :func:`musicwb.library.fields.keep_curated`), and unreadable
 ``scan_errors`` rows. All writes are bulk writes of DataFrames through :class:`Store`.
 :func:`mark_missing` sets and clears ``tracks.missing_since``; :func:`prune_tracks` deletes
 tracks with every row that names them.
+
+Examples
+--------
+>>> from tempfile import mkdtemp
+>>> from musicwb.library.listing import scan_errors_frame
+>>> store = Store(f"{mkdtemp()}/write.duckdb")
+>>> error = {"path": "/music/x.flac", "reason": "truncated", "message": "ends early"}
+>>> write_batch(store, run_id="scan-1", new_rows=[], changed_rows=[], moved_rows=[],
+...             errors=[error, error])
+>>> scan_errors_frame(store, last_run_only=False)[["path", "reason", "run_id"]]
+            path     reason  run_id
+0  /music/x.flac  truncated  scan-1
+>>> prune_tracks(store, ids=[])
+{}
+>>> store.close()
 """
 
 from __future__ import annotations
@@ -25,21 +40,21 @@ from musicwb.library.fields import (
     keep_curated,
 )
 from musicwb.store import Store
+from musicwb.store.tables import library as library_tables
 
 __all__ = [
     "apply_csv_to_unchanged",
     "batches",
     "mark_missing",
     "prune_tracks",
-    "track_id_tables",
     "write_batch",
 ]
 
 
-def batches(items: list, size: int) -> Iterator[list]:
+def batches(items: list, *, size: int) -> Iterator[list]:
     """Consecutive slices of ``items`` of at most ``size`` items.
 
-    >>> list(batches([1, 2, 3], 2))
+    >>> list(batches([1, 2, 3], size=2))
     [[1, 2], [3]]
     """
     for start in range(0, len(items), size):
@@ -75,11 +90,6 @@ def write_batch(
         Rows with the ``id`` of the known track; moved rows also change its ``path``.
     errors : list of dict
         ``path, reason, message``; one row per path is kept.
-
-    Examples
-    --------
-    >>> write_batch(store, run_id=run_id, new_rows=rows, changed_rows=[], moved_rows=[],
-    ...             errors=[])  # doctest: +SKIP
     """
     if not (new_rows or changed_rows or moved_rows or errors):
         return
@@ -95,19 +105,19 @@ def write_batch(
     with store.transaction():
         if new_rows:
             frame = pd.DataFrame(new_rows)
-            first_id = int(store.scalar("SELECT coalesce(max(id), 0) + 1 FROM tracks"))
+            first_id = library_tables.next_track_id(store)
             frame.insert(0, "id", np.arange(first_id, first_id + len(frame), dtype="int64"))
             frame["added_run"] = run_id
             frame["added_at"] = now
             frame["updated_at"] = now
-            store.insert("tracks", _typed(frame))
+            library_tables.insert_tracks(store, rows=_typed(frame))
         for frame in updates:
-            store.update("tracks", _typed(frame), key=["id"])
+            library_tables.update_tracks(store, rows=_typed(frame))
         if errors:
             frame = pd.DataFrame(errors).drop_duplicates("path", keep="first")
             frame["run_id"] = run_id
             frame["recorded_at"] = now
-            store.insert("scan_errors", frame)
+            library_tables.insert_scan_errors(store, rows=frame)
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -127,7 +137,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def apply_csv_to_unchanged(
-    store: Store, unchanged: pd.DataFrame, csv: pd.DataFrame, *, batch_size: int
+    store: Store, *, unchanged: pd.DataFrame, csv: pd.DataFrame, batch_size: int
 ) -> int:
     """Write CSV values into unchanged tracks where they differ.
 
@@ -146,14 +156,9 @@ def apply_csv_to_unchanged(
     -------
     int
         The number of tracks changed.
-
-    Examples
-    --------
-    >>> apply_csv_to_unchanged(store, unchanged, csv, batch_size=500)  # doctest: +SKIP
-    2
     """
     changed = 0
-    for batch in batches(unchanged[["id", "path"]].to_dict("records"), batch_size):
+    for batch in batches(unchanged[["id", "path"]].to_dict("records"), size=batch_size):
         existing = _existing_fields(store, [int(item["id"]) for item in batch]).set_index("id")
         rows = []
         for item in batch:
@@ -166,15 +171,14 @@ def apply_csv_to_unchanged(
             frame = pd.DataFrame(rows)
             frame["updated_at"] = _now()
             with store.transaction():
-                store.update("tracks", _typed(frame), key=["id"])
+                library_tables.update_tracks(store, rows=_typed(frame))
             changed += len(rows)
     return changed
 
 
 def _existing_fields(store: Store, ids: list[int]) -> pd.DataFrame:
     """The field columns of the tracks ``ids`` as stored (genres as lists)."""
-    columns = ", ".join(["id", *field_columns()])
-    frame = store.df(f"SELECT {columns} FROM tracks WHERE list_contains(?, id)", [ids])
+    frame = library_tables.track_fields(store, ids=ids, columns=field_columns())
     frame["genres"] = [None if is_missing(g) else list(g) for g in frame["genres"]]
     return frame
 
@@ -190,45 +194,17 @@ def mark_missing(store: Store, *, gone: list[int], found: list[int]) -> None:
         Tracks newly found missing: ``missing_since`` becomes now (UTC).
     found : list of int
         Tracks that were missing and whose file was found again: ``missing_since`` is cleared.
-
-    Examples
-    --------
-    >>> mark_missing(store, gone=[3, 4], found=[7])  # doctest: +SKIP
     """
-    if not (gone or found):
-        return
-    with store.transaction():
-        if found:
-            store.execute(
-                "UPDATE tracks SET missing_since = NULL WHERE list_contains(?, id)", [found]
-            )
-        if gone:
-            store.execute(
-                "UPDATE tracks SET missing_since = ? WHERE list_contains(?, id)", [_now(), gone]
-            )
+    library_tables.set_missing_since(store, gone=gone, found=found, now=_now())
 
 
-def track_id_tables(store: Store) -> list[str]:
-    """The tables other than ``tracks`` with a ``track_id`` column (rows that name a track)."""
-    return [
-        name
-        for (name,) in store.rows(
-            "SELECT c.table_name FROM information_schema.columns AS c "
-            "JOIN information_schema.tables AS t "
-            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
-            "WHERE c.column_name = 'track_id' AND c.table_schema = 'main' "
-            "AND t.table_type = 'BASE TABLE' AND c.table_name <> 'tracks' "
-            "ORDER BY c.table_name"
-        )
-    ]
-
-
-def prune_tracks(store: Store, ids: list[int]) -> dict[str, int]:
+def prune_tracks(store: Store, *, ids: list[int]) -> dict[str, int]:
     """Delete tracks and every row of another table that names them, in one transaction.
 
-    The other tables are those with a ``track_id`` column (:func:`track_id_tables`): sonic
-    features and errors, label findings and hunts, the enrichment queue and cool-down, play
-    history, genre changes, and any table a later migration adds.
+    The other tables are those with a ``track_id`` column
+    (:func:`musicwb.store.tables.library.track_id_tables`): sonic features and errors, label
+    findings and hunts, the enrichment queue and cool-down, play history, genre changes, and
+    any table a later migration adds.
 
     Parameters
     ----------
@@ -247,27 +223,13 @@ def prune_tracks(store: Store, ids: list[int]) -> dict[str, int]:
     StoreError
         A delete failed (a constraint, the disk): the transaction is rolled back and nothing
         is deleted.
-
-    Examples
-    --------
-    >>> prune_tracks(store, [3, 4])  # doctest: +SKIP
-    {'tracks': 2, 'sonic_features': 2}
     """
-    deleted: dict[str, int] = {}
     if not ids:
-        return deleted
+        return {}
     try:
-        with store.transaction():
-            targets = [(name, "track_id") for name in track_id_tables(store)]
-            for table, column in [*targets, ("tracks", "id")]:
-                where = f"WHERE list_contains(?, {column})"
-                count = int(store.scalar(f"SELECT count(*) FROM {table} {where}", [ids]))
-                if count:
-                    store.execute(f"DELETE FROM {table} {where}", [ids])
-                    deleted[table] = count
+        return library_tables.delete_track_rows(store, ids=ids)
     except StoreError as exc:
         raise StoreError(
             f"pruning {len(ids)} missing track(s) failed, nothing was deleted (they stay "
             f"flagged missing); fix the cause and scan with --prune again: {exc}"
         ) from exc
-    return deleted

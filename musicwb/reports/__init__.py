@@ -37,56 +37,17 @@ parameter and secret checks), :mod:`~musicwb.reports.batch` (running, the ``runs
 Examples
 --------
 >>> from pathlib import Path
->>> from musicwb.reports import load_batch_config, plan_batch, run_batch
->>> plans = plan_batch(load_batch_config(Path("batch.example.toml")))  # doctest: +SKIP
->>> [plan.name for plan in plans]  # doctest: +SKIP
+>>> from musicwb.reports import NOTEBOOKS_DIR, load_batch_config, plan_batch, run_batch
+>>> plans = plan_batch(load_batch_config(NOTEBOOKS_DIR.parent / "batch.example.toml"))
+>>> [plan.name for plan in plans]
 ['label_hunting', 'match_diagnostics', 'playlist_tuning', 'sonic_validation']
+
+Running the notebooks takes minutes, and a store:
+
 >>> run_batch(store_path=Path("data/musicwb.duckdb"), out_dir=Path("reports")).ok  # doctest: +SKIP
 True
 """
 
-from __future__ import annotations
+import lazy_loader as lazy
 
-from musicwb.reports.batch import run_batch
-from musicwb.reports.html import (
-    REPORT_CSP,
-    TEMPLATES_DIR,
-    chart_html,
-    export_html,
-    inline_charts,
-    safe_json,
-)
-from musicwb.reports.index import render_index
-from musicwb.reports.plan import (
-    NOTEBOOKS_DIR,
-    OUTPUT_PARAMETER,
-    RUNNER_PARAMETERS,
-    STORE_PARAMETER,
-    NotebookPlan,
-    available_notebooks,
-    load_batch_config,
-    plan_batch,
-)
-from musicwb.reports.results import BatchInterrupted, BatchResult, NotebookResult
-
-__all__ = [
-    "BatchInterrupted",
-    "NOTEBOOKS_DIR",
-    "OUTPUT_PARAMETER",
-    "REPORT_CSP",
-    "RUNNER_PARAMETERS",
-    "STORE_PARAMETER",
-    "TEMPLATES_DIR",
-    "BatchResult",
-    "NotebookPlan",
-    "NotebookResult",
-    "available_notebooks",
-    "chart_html",
-    "export_html",
-    "inline_charts",
-    "load_batch_config",
-    "plan_batch",
-    "render_index",
-    "run_batch",
-    "safe_json",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

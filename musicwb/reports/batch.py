@@ -29,8 +29,11 @@ import datetime as dt
 import re
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+
+from tqdm.auto import tqdm
 
 from musicwb.errors import StoreError, StoreLockedError
 from musicwb.reports.html import export_html
@@ -44,8 +47,15 @@ from musicwb.reports.plan import (
     settings_secrets,
 )
 from musicwb.reports.results import BatchInterrupted, BatchResult, NotebookResult
+from musicwb.store import Store
+from musicwb.store.runs import recorded_run
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
 
 __all__ = ["run_batch"]
+
+RunStatus = Literal["ok", "failed", "interrupted"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _KERNEL = "python3"  # ipykernel's spec in this environment: the kernel runs sys.executable
@@ -56,7 +66,7 @@ _KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "auto"}}  # a traitl
 
 def _execution_error(exc: BaseException) -> str:
     """``"<Type>: message (in cell [n])"`` and the end of the traceback, without colour codes."""
-    from papermill.exceptions import PapermillExecutionError
+    from papermill.exceptions import PapermillExecutionError  # loaded with the batch's papermill
 
     if isinstance(exc, PapermillExecutionError):
         where = (
@@ -68,13 +78,13 @@ def _execution_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _kernel_manager_writing_to(log: Any) -> type:
+def _kernel_manager_writing_to(log: BinaryIO) -> type[AsyncKernelManager]:
     """A kernel manager whose kernels write their stderr into ``log``, not into the terminal.
 
     A kernel's own logging (and, when Ctrl-C stops the batch, the tracebacks of its closing
     sockets) belongs with its notebook, not among the batch's progress and summary lines.
     """
-    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.manager import AsyncKernelManager  # jupyter: only when a batch runs
 
     class KernelManagerWithLog(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
@@ -84,95 +94,145 @@ def _kernel_manager_writing_to(log: Any) -> type:
     return KernelManagerWithLog
 
 
-def _run_one(
-    plan: NotebookPlan,
-    *,
-    run_dir: Path,
-    store_path: Path,
-    no_input: bool,
-    cell_timeout_s: float | None,
-) -> NotebookResult:
-    """Execute one notebook into ``run_dir`` and export its report; record failures, go on."""
-    import nbformat
-    import papermill
-    from traitlets.config import Config
+@dataclass(frozen=True)
+class _NotebookRunner:
+    """How each notebook of a batch runs: into which folder, on which store, with what limits.
 
-    started = time.perf_counter()
-    parameters: dict[str, Any] = {STORE_PARAMETER: str(store_path)}
-    if OUTPUT_PARAMETER in plan.declared:
-        output_dir = run_dir / f"{plan.name}_files"
-        output_dir.mkdir(exist_ok=True)
-        parameters[OUTPUT_PARAMETER] = str(output_dir)
-    parameters.update(plan.parameters)
-    ipynb_path = run_dir / f"{plan.name}.ipynb"
-    html_path = run_dir / f"{plan.name}.html"
-    kernel_log_path = run_dir / f"{plan.name}.kernel.log"
-    errors: list[str] = []
-    interrupted = False
-    try:
-        with open(kernel_log_path, "wb") as kernel_log:
-            papermill.execute_notebook(
-                str(plan.path),
-                str(ipynb_path),
-                parameters=parameters,
-                kernel_name=_KERNEL,
-                progress_bar=False,
-                log_output=False,
-                cwd=str(plan.path.parent),
-                execution_timeout=cell_timeout_s,
-                config=Config(_KERNEL_CONFIG),
-                kernel_manager_class=_kernel_manager_writing_to(kernel_log),
-            )
-    except KeyboardInterrupt:
-        # What the notebook had done (findings stored, cells executed) is real: keep its partial
-        # output and report, and let the batch stop after recording it.
-        interrupted = True
-        errors.append(f"interrupted (Ctrl-C) after {time.perf_counter() - started:.1f} s")
-    except Exception as exc:  # noqa: BLE001 -- recorded, shown in the index; the batch goes on
-        errors.append(_execution_error(exc))
-    if kernel_log_path.exists() and kernel_log_path.stat().st_size == 0:
-        kernel_log_path.unlink()
-    if ipynb_path.exists():
+    Attributes
+    ----------
+    run_dir : Path
+        The batch's folder: ``<notebook>.ipynb``, ``.html`` and ``.kernel.log`` go there.
+    store_path : Path
+        The store, absolute; passed to every notebook.
+    no_input : bool
+        Hide code cells in the reports.
+    cell_timeout_s : float or None
+        A cell running longer fails its notebook.
+    """
+
+    run_dir: Path
+    store_path: Path
+    no_input: bool
+    cell_timeout_s: float | None
+
+    def run(self, plan: NotebookPlan) -> NotebookResult:
+        """Execute one notebook and export its report; record failures, go on."""
+        # Jupyter's machinery loads only when a notebook runs, not when reports is imported.
+        import nbformat
+        import papermill
+        from traitlets.config import Config
+
+        started = time.perf_counter()
+        parameters: dict[str, Any] = {STORE_PARAMETER: str(self.store_path)}
+        if OUTPUT_PARAMETER in plan.declared:
+            output_dir = self.run_dir / f"{plan.name}_files"
+            output_dir.mkdir(exist_ok=True)
+            parameters[OUTPUT_PARAMETER] = str(output_dir)
+        parameters.update(plan.parameters)
+        ipynb_path = self.run_dir / f"{plan.name}.ipynb"
+        html_path = self.run_dir / f"{plan.name}.html"
+        kernel_log_path = self.run_dir / f"{plan.name}.kernel.log"
+        errors: list[str] = []
+        interrupted = False
         try:
-            nb = nbformat.read(ipynb_path, as_version=4)
-            html_path.write_text(
-                export_html(nb, no_input=no_input, name=plan.name), encoding="utf-8"
-            )
+            with open(kernel_log_path, "wb") as kernel_log:
+                papermill.execute_notebook(
+                    str(plan.path),
+                    str(ipynb_path),
+                    parameters=parameters,
+                    kernel_name=_KERNEL,
+                    progress_bar=False,
+                    log_output=False,
+                    cwd=str(plan.path.parent),
+                    execution_timeout=self.cell_timeout_s,
+                    config=Config(_KERNEL_CONFIG),
+                    kernel_manager_class=_kernel_manager_writing_to(kernel_log),
+                )
         except KeyboardInterrupt:
+            # What the notebook had done (findings stored, cells executed) is real: keep its
+            # partial output and report, and let the batch stop after recording it.
             interrupted = True
-            errors.append("interrupted (Ctrl-C) during the HTML export")
-        except Exception as exc:  # noqa: BLE001 -- recorded, shown in the index; the batch goes on
-            errors.append(f"HTML export failed: {type(exc).__name__}: {exc}")
-    return NotebookResult(
-        name=plan.name,
-        status="interrupted" if interrupted else "failed" if errors else "ok",
-        duration_s=time.perf_counter() - started,
-        parameters=parameters,
-        ipynb_path=ipynb_path if ipynb_path.exists() else None,
-        html_path=html_path if html_path.exists() else None,
-        error="\n\n".join(errors) or None,
-        defaults={
-            key: str(declared.get("default"))
-            for key, declared in plan.declared.items()
-            if key not in parameters
-        },
-    )
+            errors.append(f"interrupted (Ctrl-C) after {time.perf_counter() - started:.1f} s")
+        except Exception as exc:  # noqa: BLE001 -- recorded in the index; the batch goes on
+            errors.append(_execution_error(exc))
+        if kernel_log_path.exists() and kernel_log_path.stat().st_size == 0:
+            kernel_log_path.unlink()
+        if ipynb_path.exists():
+            try:
+                nb = nbformat.read(ipynb_path, as_version=4)
+                html_path.write_text(
+                    export_html(nb, no_input=self.no_input, name=plan.name), encoding="utf-8"
+                )
+            except KeyboardInterrupt:
+                interrupted = True
+                errors.append("interrupted (Ctrl-C) during the HTML export")
+            except Exception as exc:  # noqa: BLE001 -- recorded in the index; the batch goes on
+                errors.append(f"HTML export failed: {type(exc).__name__}: {exc}")
+        return NotebookResult(
+            name=plan.name,
+            status="interrupted" if interrupted else "failed" if errors else "ok",
+            duration_s=time.perf_counter() - started,
+            parameters=parameters,
+            ipynb_path=ipynb_path if ipynb_path.exists() else None,
+            html_path=html_path if html_path.exists() else None,
+            error="\n\n".join(errors) or None,
+            defaults={
+                key: str(declared.get("default"))
+                for key, declared in plan.declared.items()
+                if key not in parameters
+            },
+        )
+
+    def run_or_interrupted(self, plan: NotebookPlan) -> NotebookResult:
+        """:meth:`run`, or an ``interrupted`` result when Ctrl-C came before the notebook
+        started (or a second Ctrl-C came during its export)."""
+        began = time.perf_counter()
+        try:
+            return self.run(plan)
+        except KeyboardInterrupt:
+            elapsed = time.perf_counter() - began
+            partial = self.run_dir / f"{plan.name}.ipynb"
+            return NotebookResult(
+                plan.name,
+                "interrupted",
+                elapsed,
+                {},
+                partial if partial.exists() else None,
+                None,
+                f"interrupted (Ctrl-C) after {elapsed:.1f} s",
+            )
 
 
-def _finish_record(
-    store_path: Path,
-    run_id: str,
+def _run_notebooks(
+    plans: list[NotebookPlan],
     *,
-    status: str,
-    run_dir: Path,
-    index_path: Path,
-    total_s: float,
-    notebooks: list[NotebookResult],
-) -> None:
-    """Record how the batch ended in its ``runs`` row: status, where, how long, per notebook."""
-    from musicwb.store import Store, runs
+    runner: _NotebookRunner,
+    results: list[NotebookResult],
+    progress: bool,
+) -> tuple[RunStatus, str]:
+    """Run the notebooks one by one into ``run_dir``, appending to ``results``.
 
-    summary = {
+    Returns the batch's status and why notebooks not run were not (Ctrl-C stops the batch).
+    """
+    try:
+        runner.run_dir.mkdir(parents=True)
+        bar = tqdm(plans, desc="notebooks", unit="notebook", file=sys.stderr, disable=not progress)
+        for plan in bar:
+            bar.set_postfix_str(plan.name)
+            results.append(runner.run_or_interrupted(plan))
+            if results[-1].status == "interrupted":
+                raise KeyboardInterrupt
+        bar.close()
+    except KeyboardInterrupt:
+        return "interrupted", "the batch was interrupted before it"
+    return ("ok" if all(result.ok for result in results) else "failed"), ""
+
+
+def _batch_summary(
+    *, run_dir: Path, index_path: Path, total_s: float, notebooks: list[NotebookResult]
+) -> dict[str, Any]:
+    """What the batch's ``runs`` row records at its end: where, how long, per notebook."""
+    return {
         "run_dir": str(run_dir),
         "index_path": str(index_path),
         "duration_s": round(total_s, 3),
@@ -181,14 +241,6 @@ def _finish_record(
             for result in notebooks
         },
     }
-    try:
-        with Store(store_path) as store:
-            runs.finish_run(store, run_id, status=status, summary=summary)
-    except StoreLockedError as exc:
-        raise StoreLockedError(
-            f"{exc} The batch's reports are written ({run_dir}), but its run {run_id} still "
-            "says 'running' in the store."
-        ) from exc
 
 
 def run_batch(
@@ -246,10 +298,6 @@ def run_batch(
     ... )
     >>> print(result.describe())  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
-
-    from musicwb.store import Store, runs
-
     started_wall = time.perf_counter()
     started_at = dt.datetime.now(dt.UTC)
     store_path = Path(store_path).expanduser().resolve()
@@ -264,92 +312,71 @@ def run_batch(
             "or pass --store"
         )
 
-    # The store is written only here and at the end: the kernels open it read-only meanwhile.
-    with Store(store_path) as store:
-        run_id = runs.start_run(
-            store,
-            kind="batch",
-            parameters={
-                "notebooks": [plan.name for plan in plans],
-                "parameters": {plan.name: plan.parameters for plan in plans},
-                "out_dir": str(out_dir),
-                "no_input": no_input,
-            },
-        )
-    run_dir = out_dir / run_id
-    index_path = run_dir / "index.html"
-    results: list[NotebookResult] = []
-    status, stopped_because = "failed", "the batch stopped on an unexpected error"
-    interrupted = False
+    # A store that opens the file only to record the run's start and end: the kernels open it
+    # read-only meanwhile, and DuckDB allows one writing process.
+    store = Store(store_path, hold_open=False)
+    parameters = {
+        "notebooks": [plan.name for plan in plans],
+        "parameters": {plan.name: plan.parameters for plan in plans},
+        "out_dir": str(out_dir),
+        "no_input": no_input,
+    }
+    run_dir: Path | None = None
     try:
-        run_dir.mkdir(parents=True)
-        bar = tqdm(plans, desc="notebooks", unit="notebook", file=sys.stderr, disable=not progress)
-        for plan in bar:
-            bar.set_postfix_str(plan.name)
-            began = time.perf_counter()
+        with recorded_run(store, kind="batch", parameters=parameters) as run:
+            run_id = run.run_id
+            run_dir = out_dir / run_id
+            index_path = run_dir / "index.html"
+            results: list[NotebookResult] = []
+            shown: list[NotebookResult] = []
+            total_s = 0.0
+            run.summary = lambda: _batch_summary(
+                run_dir=run_dir, index_path=index_path, total_s=total_s, notebooks=shown
+            )
+            run.status, stopped_because = "failed", "the batch stopped on an unexpected error"
             try:
-                result = _run_one(
-                    plan,
+                runner = _NotebookRunner(
                     run_dir=run_dir,
                     store_path=store_path,
                     no_input=no_input,
                     cell_timeout_s=cell_timeout_s,
                 )
-            except KeyboardInterrupt:  # before the notebook started, or a second Ctrl-C
-                elapsed = time.perf_counter() - began
-                partial = run_dir / f"{plan.name}.ipynb"
-                result = NotebookResult(
-                    plan.name,
-                    "interrupted",
-                    elapsed,
-                    {},
-                    partial if partial.exists() else None,
-                    None,
-                    f"interrupted (Ctrl-C) after {elapsed:.1f} s",
+                run.status, stopped_because = _run_notebooks(
+                    plans, runner=runner, results=results, progress=progress
                 )
-            results.append(result)
-            if result.status == "interrupted":
-                raise KeyboardInterrupt
-        bar.close()
-        status = "ok" if all(result.ok for result in results) else "failed"
-    except KeyboardInterrupt:
-        status, stopped_because = "interrupted", "the batch was interrupted before it"
-        interrupted = True
-    finally:
-        total_s = time.perf_counter() - started_wall
-        done = {result.name for result in results}
-        shown = results + [
-            NotebookResult(plan.name, "not_run", 0.0, {}, None, None, stopped_because)
-            for plan in plans
-            if plan.name not in done
-        ]
-        if run_dir.is_dir():
-            index_path.write_text(
-                render_index(
-                    run_id=run_id,
-                    store_path=store_path,
-                    started_at=started_at,
-                    total_s=total_s,
-                    notebooks=shown,
-                ),
-                encoding="utf-8",
-            )
-        _finish_record(
-            store_path,
-            run_id,
-            status=status,
-            run_dir=run_dir,
-            index_path=index_path,
-            total_s=total_s,
-            notebooks=shown,
-        )
+            finally:
+                total_s = time.perf_counter() - started_wall
+                done = {result.name for result in results}
+                shown = results + [
+                    NotebookResult(plan.name, "not_run", 0.0, {}, None, None, stopped_because)
+                    for plan in plans
+                    if plan.name not in done
+                ]
+                if run_dir.is_dir():
+                    index_path.write_text(
+                        render_index(
+                            run_id=run_id,
+                            store_path=store_path,
+                            started_at=started_at,
+                            total_s=total_s,
+                            notebooks=shown,
+                        ),
+                        encoding="utf-8",
+                    )
+    except StoreLockedError as exc:
+        if run_dir is None:  # the batch did not start
+            raise
+        raise StoreLockedError(
+            f"{exc} The batch's reports are written ({run_dir}), but its run {run_id} still "
+            "says 'running' in the store."
+        ) from exc
     result = BatchResult(
         run_id=run_id,
         run_dir=run_dir,
         index_path=index_path,
-        notebooks=shown if interrupted else results,
+        notebooks=shown if run.status == "interrupted" else results,
         duration_s=time.perf_counter() - started_wall,
     )
-    if interrupted:
+    if run.status == "interrupted":
         raise BatchInterrupted(result)
     return result

@@ -17,17 +17,21 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from musicwb.errors import MusicwbError, ParameterError
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 __all__ = [
     "REPORT_CSP",
     "TEMPLATES_DIR",
     "WIDGET_VIEW_MIME",
+    "ChartMode",
     "chart_html",
     "drop_widget_views",
     "export_html",
@@ -46,10 +50,13 @@ REPORT_CSP = (
 
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 _VEGA_MIME = re.compile(r"^application/vnd\.(?P<mode>vega|vegalite)\.v\d+\+json$")
+ChartMode = Literal["vega-lite", "vega"]
+"""How vega-embed reads a chart's spec: Vega-Lite (what Altair writes) or Vega."""
+
 _EMBED_OPTIONS = {"actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 
 
-def safe_json(value: Any) -> str:
+def safe_json(value: object) -> str:
     """JSON that can sit inside an HTML ``<script>`` element.
 
     ``<``, ``>`` and ``&`` are written as ``\\u003c``, ``\\u003e``, ``\\u0026`` (they only occur
@@ -79,7 +86,7 @@ def safe_json(value: Any) -> str:
     )
 
 
-def chart_html(spec: Mapping[str, Any], *, element_id: str, mode: str = "vega-lite") -> str:
+def chart_html(spec: Mapping[str, Any], *, element_id: str, mode: ChartMode = "vega-lite") -> str:
     """The HTML of one chart in a report: a container and the vega-embed call that fills it.
 
     Parameters
@@ -97,7 +104,7 @@ def chart_html(spec: Mapping[str, Any], *, element_id: str, mode: str = "vega-li
     """
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", element_id):
         raise ParameterError(f"chart element id {element_id!r} is not a plain HTML id")
-    if mode not in {"vega-lite", "vega"}:
+    if mode not in get_args(ChartMode):
         raise ParameterError(f"chart mode must be 'vega-lite' or 'vega', got {mode!r}")
     options = {**_EMBED_OPTIONS, "mode": mode}
     return (
@@ -116,7 +123,13 @@ def chart_html(spec: Mapping[str, Any], *, element_id: str, mode: str = "vega-li
     )
 
 
-def inline_charts(nb: Any) -> tuple[Any, int]:
+def _outputs(nb: NotebookNode) -> Iterator[dict[str, Any]]:
+    """Every output of every cell of ``nb``, in order."""
+    for cell in nb.cells:
+        yield from cell.get("outputs", [])
+
+
+def inline_charts(nb: NotebookNode) -> tuple[NotebookNode, int]:
     """Give every chart output of a notebook an offline HTML rendering.
 
     Altair's ``mimetype`` renderer stores a chart as its Vega-Lite spec
@@ -135,28 +148,22 @@ def inline_charts(nb: Any) -> tuple[Any, int]:
     """
     nb = copy.deepcopy(nb)
     n_charts = 0
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") not in {"display_data", "execute_result"}:
-                continue
-            data = output.get("data", {})
-            for mime in list(data):
-                match = _VEGA_MIME.match(mime)
-                if not match:
-                    continue
-                spec = data[mime]
-                if isinstance(spec, str):
-                    spec = json.loads(spec)
-                mode = "vega" if match["mode"] == "vega" else "vega-lite"
-                data["text/html"] = chart_html(
-                    spec, element_id=f"musicwb-chart-{n_charts}", mode=mode
-                )
-                n_charts += 1
-                break
+    for output in _outputs(nb):
+        if output.get("output_type") not in {"display_data", "execute_result"}:
+            continue
+        data = output.get("data", {})
+        charts = [(mime, match) for mime in data if (match := _VEGA_MIME.match(mime))]
+        if not charts:
+            continue
+        mime, match = charts[0]
+        spec = json.loads(data[mime]) if isinstance(data[mime], str) else data[mime]
+        mode: ChartMode = "vega" if match["mode"] == "vega" else "vega-lite"
+        data["text/html"] = chart_html(spec, element_id=f"musicwb-chart-{n_charts}", mode=mode)
+        n_charts += 1
     return nb, n_charts
 
 
-def drop_widget_views(nb: Any) -> tuple[Any, int]:
+def drop_widget_views(nb: NotebookNode) -> tuple[NotebookNode, int]:
     """Remove ipywidgets views (progress bars, dashboards) from a notebook's outputs.
 
     A widget is drawn by a live kernel; a static, offline page can show neither it nor its
@@ -165,21 +172,16 @@ def drop_widget_views(nb: Any) -> tuple[Any, int]:
 
     Returns
     -------
-    nb : nbformat.NotebookNode
-        A copy; the input is not changed.
-    n_dropped : int
+    tuple of (nbformat.NotebookNode, int)
+        A copy of ``nb`` without widget views (the input is not changed), and how many views
+        were dropped.
     """
     nb = copy.deepcopy(nb)
     dropped = 0
-    for cell in nb.cells:
-        kept = []
-        for output in cell.get("outputs", []):
-            if WIDGET_VIEW_MIME in output.get("data", {}):
-                dropped += 1
-                continue
-            kept.append(output)
-        if "outputs" in cell:
-            cell["outputs"] = kept
+    for cell in (cell for cell in nb.cells if "outputs" in cell):
+        kept = [out for out in cell["outputs"] if WIDGET_VIEW_MIME not in out.get("data", {})]
+        dropped += len(cell["outputs"]) - len(kept)
+        cell["outputs"] = kept
     nb.metadata.pop("widgets", None)
     return nb, dropped
 
@@ -187,6 +189,7 @@ def drop_widget_views(nb: Any) -> tuple[Any, int]:
 @lru_cache(maxsize=1)
 def _vega_embed_script() -> str:
     """vega, vega-lite and vega-embed in one script, from vl-convert (no network)."""
+    # vl-convert and altair are heavy: loaded for the first report with a chart.
     import vl_convert
     from altair.utils._importers import vl_version_for_vl_convert
 
@@ -196,7 +199,7 @@ def _vega_embed_script() -> str:
     return script
 
 
-def export_html(nb: Any, *, no_input: bool = False, name: str = "Notebook") -> str:
+def export_html(nb: NotebookNode, *, no_input: bool = False, name: str = "Notebook") -> str:
     """A notebook as one self-contained HTML page that renders offline.
 
     Parameters
@@ -213,7 +216,7 @@ def export_html(nb: Any, *, no_input: bool = False, name: str = "Notebook") -> s
     str
         The page: nbconvert's lab template without network scripts, the charts inlined.
     """
-    from nbconvert import HTMLExporter
+    from nbconvert import HTMLExporter  # heavy: only when a report is exported
 
     nb, _ = drop_widget_views(nb)
     nb, n_charts = inline_charts(nb)

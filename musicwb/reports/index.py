@@ -56,7 +56,7 @@ def render_index(
     -------
     str
     """
-    import jinja2
+    import jinja2  # only when a page is written
 
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
@@ -88,5 +88,5 @@ def _row(notebook: NotebookResult) -> dict[str, Any]:
     }
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

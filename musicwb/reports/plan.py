@@ -9,10 +9,10 @@ unknown notebook or parameter, a value of the wrong type, a parameter the runner
 
 Examples
 --------
->>> plans = plan_batch(  # doctest: +SKIP
+>>> plans = plan_batch(
 ...     {"defaults": {"top_n": 25}, "notebooks": {"label_hunting": {"missing_limit": 100}}}
 ... )
->>> {plan.name: plan.parameters for plan in plans}["label_hunting"]  # doctest: +SKIP
+>>> {plan.name: plan.parameters for plan in plans}["label_hunting"]
 {'missing_limit': 100}
 """
 
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from musicwb.config import get_settings
 from musicwb.errors import ParameterError
 
 __all__ = [
@@ -121,7 +122,7 @@ def load_batch_config(path: Path) -> dict[str, Any]:
 
     Examples
     --------
-    >>> load_batch_config(Path("batch.example.toml"))["defaults"]  # doctest: +SKIP
+    >>> load_batch_config(NOTEBOOKS_DIR.parent / "batch.example.toml")["defaults"]
     {'top_n': 25}
     """
     path = Path(path)
@@ -133,7 +134,7 @@ def load_batch_config(path: Path) -> dict[str, Any]:
             with path.open("rb") as handle:
                 raw = tomllib.load(handle)
         elif suffix in {".yaml", ".yml"}:
-            import yaml
+            import yaml  # only for YAML batch files
 
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         else:
@@ -198,7 +199,7 @@ def plan_batch(
         without a ``parameters`` cell, or something that looks like a secret; the message names
         it and lists what is valid.
     """
-    import papermill
+    import papermill  # heavy (nbclient, jupyter): only when a batch is planned
 
     config = config or {"defaults": {}, "notebooks": {}}
     defaults: dict[str, Any] = dict(config.get("defaults") or {})
@@ -240,8 +241,6 @@ def plan_batch(
 
 def settings_secrets() -> list[str]:
     """The secret values of the current settings (tokens, keys) that no parameter may hold."""
-    from musicwb.config import get_settings
-
     settings = get_settings()
     return [
         secret.get_secret_value()
@@ -250,7 +249,7 @@ def settings_secrets() -> list[str]:
     ]
 
 
-def _refuse_runner_or_secret(key: str, value: Any, *, where: str, secrets: list[str]) -> None:
+def _refuse_runner_or_secret(key: str, value: object, *, where: str, secrets: list[str]) -> None:
     """Refuse a parameter the runner owns and anything that looks like a secret."""
     if key in RUNNER_PARAMETERS:
         raise ParameterError(
@@ -291,7 +290,7 @@ def _settable_parameters(parameters: Iterable[str]) -> list[str]:
     return sorted(set(parameters) - set(RUNNER_PARAMETERS))
 
 
-def _contains_secret(value: Any, secrets: list[str]) -> bool:
+def _contains_secret(value: object, secrets: list[str]) -> bool:
     if isinstance(value, str):
         return any(secret in value for secret in secrets)
     if isinstance(value, Mapping):
@@ -313,7 +312,7 @@ _TYPE_CHECKS = {
 }
 
 
-def _check_type(value: Any, declared: Mapping[str, Any], *, where: str) -> None:
+def _check_type(value: object, declared: Mapping[str, Any], *, where: str) -> None:
     # papermill gives the annotation as written: "int", "float", "Optional[str]", "list[str]",
     # "int | None", or "None" when there is none (then anything goes).
     type_name = str(declared.get("inferred_type_name") or "None")

@@ -19,51 +19,6 @@ Examples
 ('Ø [Phase]', 'Binary Opposition', 'Ben Klock Process', 'Token', '20RD')
 """
 
-from __future__ import annotations
+import lazy_loader as lazy
 
-from musicwb.titles.model import RESULT_KEYS, ParsedTitle
-from musicwb.titles.parse import (
-    SOURCES,
-    is_unknown_entry,
-    parse_filename,
-    parse_title,
-    parse_titles,
-    parse_titles_frame,
-)
-from musicwb.titles.vocabulary import (
-    COMPILATION_TERMS,
-    CONFIDENCE_BANDS,
-    COPYRIGHT_PHRASES,
-    FEATURING_TERMS,
-    KARAOKE_MARKERS,
-    KARAOKE_NOISE_TERMS,
-    LABEL_WORDS,
-    MEDIA_EXTENSIONS,
-    MIX_TERMS,
-    NON_LABEL_TERMS,
-    NOTE_TERMS,
-    UNKNOWN_TOKENS,
-)
-
-__all__ = [
-    "COMPILATION_TERMS",
-    "CONFIDENCE_BANDS",
-    "COPYRIGHT_PHRASES",
-    "FEATURING_TERMS",
-    "KARAOKE_MARKERS",
-    "KARAOKE_NOISE_TERMS",
-    "LABEL_WORDS",
-    "MEDIA_EXTENSIONS",
-    "MIX_TERMS",
-    "NON_LABEL_TERMS",
-    "NOTE_TERMS",
-    "RESULT_KEYS",
-    "SOURCES",
-    "UNKNOWN_TOKENS",
-    "ParsedTitle",
-    "is_unknown_entry",
-    "parse_filename",
-    "parse_title",
-    "parse_titles",
-    "parse_titles_frame",
-]
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

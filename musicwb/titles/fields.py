@@ -20,7 +20,7 @@ from musicwb.titles.vocabulary import (
     SQUARE_MIX_RE,
 )
 
-__all__ = ["TailFields", "classify_tail", "split_label_catalog", "remixer_of", "split_featured"]
+__all__ = ["TailFields", "classify_tail", "remixer_of", "split_featured", "split_label_catalog"]
 
 # A catalogue number carries a digit: "KW 20", "OSTGUTLP03", "F 086, 1998", "COR12\"020".
 _HAS_DIGIT = re.compile(r"\d")

@@ -26,8 +26,8 @@ from musicwb.titles.vocabulary import (
 __all__ = [
     "is_compilation",
     "is_noise_only",
-    "remove_noise",
     "performer_phrase",
+    "remove_noise",
     "title_first_hint",
 ]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from musicwb.titles.vocabulary import CONFIDENCE_BANDS
 
-__all__ = ["ParsedTitle", "RESULT_KEYS", "score"]
+__all__ = ["RESULT_KEYS", "ParsedTitle", "score"]
 
 
 @dataclass(frozen=True, slots=True)

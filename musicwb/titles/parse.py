@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 from musicwb.errors import ParameterError
 from musicwb.titles.fields import classify_tail, remixer_of, split_featured
@@ -30,10 +30,10 @@ from musicwb.titles.model import RESULT_KEYS, ParsedTitle, score
 from musicwb.titles.text import (
     extract_youtube_id,
     join_groups,
-    normalise_text,
     peel_trailing_groups,
     split_outside_brackets,
     strip_symbols,
+    tidy_text,
 )
 from musicwb.titles.vocabulary import (
     KARAOKE_MARKER_RE,
@@ -46,15 +46,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SOURCES",
-    "parse_title",
+    "TitleSource",
+    "is_unknown_entry",
     "parse_filename",
+    "parse_title",
     "parse_titles",
     "parse_titles_frame",
-    "is_unknown_entry",
 ]
 
-#: Accepted values of the ``source`` hint.
-SOURCES: tuple[str, ...] = ("auto", "tracklist", "store", "filename", "karaoke")
+TitleSource = Literal["auto", "tracklist", "store", "filename", "karaoke"]
+"""Where a title comes from: what :func:`parse_title` expects of it (``auto``: guess)."""
+
+SOURCES: tuple[TitleSource, ...] = get_args(TitleSource)
+"""Accepted values of the ``source`` hint."""
 
 _WEAK_DASH = re.compile(r"^(?P<left>.*?\S)(?:- | -)(?P<right>\S.*)$")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -137,7 +141,7 @@ def _split_weak(core: str, segments: list[str], *, clean: bool, karaoke: bool) -
     return None
 
 
-def _split(text: str, *, source: str, karaoke: bool) -> _Split:
+def _split(text: str, *, source: TitleSource, karaoke: bool) -> _Split:
     if karaoke or "by" in text.lower():
         found = performer_phrase(text)
         if found:
@@ -176,7 +180,7 @@ def _unquote(text: str) -> str:
 
 
 def _parse_normalised(
-    original: str, text: str, *, source: str, youtube_id: str | None
+    original: str, text: str, *, source: TitleSource, youtube_id: str | None
 ) -> ParsedTitle:
     text, found_id = extract_youtube_id(text, letters_only=source == "filename")
     youtube_id = youtube_id or found_id
@@ -259,7 +263,7 @@ def _check_source(source: str) -> None:
         raise ParameterError(f"source={source!r}: expected one of {', '.join(SOURCES)}")
 
 
-def parse_title(text: str, *, source: str = "auto") -> ParsedTitle:
+def parse_title(text: str, *, source: TitleSource = "auto") -> ParsedTitle:
     """Parse a track title, tracklist line, store title, video title or file name.
 
     Parameters
@@ -294,7 +298,7 @@ def parse_title(text: str, *, source: str = "auto") -> ParsedTitle:
     if not isinstance(text, str):
         raise ParameterError(f"text must be a string, got {type(text).__name__}")
     _check_source(source)
-    normalised = normalise_text(text)
+    normalised = tidy_text(text)
     if source == "filename" or (source in ("auto", "karaoke") and _looks_like_filename(normalised)):
         return _parse_filename(text, normalised)
     return _parse_normalised(text, normalised, source=source, youtube_id=None)
@@ -309,7 +313,7 @@ def _parse_filename(original: str, normalised: str) -> ParsedTitle:
             stem = stem.replace("_", " _ ")  # legacy "artist_title.cdg"
         else:
             stem = re.sub(r"(?<! )_(?! )", " ", stem)
-    stem = normalise_text(_TRACK_NUMBER.sub("", stem, count=1) or stem)
+    stem = tidy_text(_TRACK_NUMBER.sub("", stem, count=1) or stem)
     return _parse_normalised(original, stem, source="filename", youtube_id=youtube_id)
 
 
@@ -337,10 +341,10 @@ def parse_filename(path_or_stem: str) -> ParsedTitle:
     """
     if not isinstance(path_or_stem, str):
         raise ParameterError(f"path_or_stem must be a string, got {type(path_or_stem).__name__}")
-    return _parse_filename(path_or_stem, normalise_text(path_or_stem))
+    return _parse_filename(path_or_stem, tidy_text(path_or_stem))
 
 
-def parse_titles(texts: Iterable[str], *, source: str = "auto") -> list[ParsedTitle]:
+def parse_titles(texts: Iterable[str], *, source: TitleSource = "auto") -> list[ParsedTitle]:
     """Parse many titles (see :func:`parse_title`); the order is kept.
 
     >>> [p.artist for p in parse_titles(["A - B", "ID - ID"])]
@@ -350,7 +354,7 @@ def parse_titles(texts: Iterable[str], *, source: str = "auto") -> list[ParsedTi
     return [parse_title(text, source=source) for text in texts]
 
 
-def parse_titles_frame(texts: Iterable[str], *, source: str = "auto") -> pd.DataFrame:
+def parse_titles_frame(texts: Iterable[str], *, source: TitleSource = "auto") -> pd.DataFrame:
     """Parse many titles into a DataFrame, one row per title, columns :data:`RESULT_KEYS`.
 
     Parameters
@@ -372,7 +376,7 @@ def parse_titles_frame(texts: Iterable[str], *, source: str = "auto") -> pd.Data
         artist       label
     0  Trevino  Klockworks
     """
-    import pandas as pd
+    import pandas as pd  # titles parse without pandas; only the frame needs it
 
     rows = [parsed.as_dict() for parsed in parse_titles(texts, source=source)]
     return pd.DataFrame(rows, columns=list(RESULT_KEYS))

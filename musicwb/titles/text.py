@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 __all__ = [
     "BracketGroup",
-    "normalise_text",
-    "strip_symbols",
-    "split_outside_brackets",
-    "peel_trailing_groups",
-    "join_groups",
-    "is_youtube_id",
     "extract_youtube_id",
+    "is_youtube_id",
+    "join_groups",
+    "peel_trailing_groups",
+    "split_outside_brackets",
+    "strip_symbols",
+    "tidy_text",
 ]
 
 # Dashes that people and sites use as the artist–title separator, mapped to "-".
@@ -60,7 +60,7 @@ class BracketGroup:
         return f"{self.opener}{self.content}{_CLOSE[_OPEN.index(self.opener)]}"
 
 
-def normalise_text(text: str) -> str:
+def tidy_text(text: str) -> str:
     """Unescape HTML entities, unify dashes and spaces, drop invisible marks.
 
     Parameters
@@ -75,7 +75,7 @@ def normalise_text(text: str) -> str:
 
     Examples
     --------
-    >>> normalise_text("Faithless \u2013 We Come 1 &amp; more\u200e")
+    >>> tidy_text("Faithless \u2013 We Come 1 &amp; more\u200e")
     'Faithless - We Come 1 & more'
     """
     if "&" in text:

@@ -9,21 +9,21 @@ from __future__ import annotations
 import re
 
 __all__ = [
-    "MIX_TERMS",
-    "STRONG_MIX_TERMS",
-    "FINAL_MIX_TERMS",
-    "NOTE_TERMS",
-    "NON_LABEL_TERMS",
-    "LABEL_WORDS",
+    "COMPILATION_TERMS",
+    "CONFIDENCE_BANDS",
+    "COPYRIGHT_PHRASES",
     "FEATURING_TERMS",
+    "FINAL_MIX_TERMS",
+    "GENERIC_MIX_PREFIXES",
     "KARAOKE_MARKERS",
     "KARAOKE_NOISE_TERMS",
-    "COPYRIGHT_PHRASES",
-    "COMPILATION_TERMS",
-    "UNKNOWN_TOKENS",
+    "LABEL_WORDS",
     "MEDIA_EXTENSIONS",
-    "GENERIC_MIX_PREFIXES",
-    "CONFIDENCE_BANDS",
+    "MIX_TERMS",
+    "NON_LABEL_TERMS",
+    "NOTE_TERMS",
+    "STRONG_MIX_TERMS",
+    "UNKNOWN_TOKENS",
 ]
 
 #: Words that make a bracket group a mix or version name ("Adam Beyer Remix", "Original Mix",

@@ -1,0 +1,17 @@
+from .fields import METADATA_FIELDS as METADATA_FIELDS
+from .fields import guess_from_filename as guess_from_filename
+from .listing import scan_errors_frame as scan_errors_frame
+from .listing import track_counts as track_counts
+from .listing import tracks_frame as tracks_frame
+from .metadata_csv import read_metadata_csv as read_metadata_csv
+from .reading import TrackReading as TrackReading
+from .reading import content_hash as content_hash
+from .reading import read_track_file as read_track_file
+from .scan import BATCH_SIZE as BATCH_SIZE
+from .scan import READ_THREADS as READ_THREADS
+from .scan import ScanSummary as ScanSummary
+from .scan import scan_library as scan_library
+from .tags import tags_to_fields as tags_to_fields
+from .walk import AUDIO_EXTENSIONS as AUDIO_EXTENSIONS
+from .walk import list_audio_files as list_audio_files
+from .walk import plan_scan as plan_scan
