@@ -28,6 +28,7 @@ from .library import tracks_frame as tracks_frame
 from .linkage import evaluate_files as evaluate_files
 from .linkage import identify as identify
 from .playlist.build import make_playlist as make_playlist
+from .playlist.build import playlist_context as playlist_context
 from .playlist.export import write_m3u8 as write_m3u8
 from .playlist.params import PlaylistParams as PlaylistParams
 from .playlist.sweep import sweep as sweep

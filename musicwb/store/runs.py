@@ -102,9 +102,11 @@ def start_run(store: Store, *, kind: str, parameters: dict) -> str:
 
     Examples
     --------
-    >>> run_id = start_run(store, kind="scan", parameters={"root": "/music"})  # doctest: +SKIP
-    >>> run_id  # doctest: +SKIP
-    '20261122-061500-scan-ab12'
+    >>> import re, tempfile, pathlib
+    >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb") as store:
+    ...     run_id = start_run(store, kind="scan", parameters={"root": "/music"})
+    >>> bool(re.fullmatch(r"[0-9]{8}-[0-9]{6}-scan-[0-9a-f]{4}", run_id))  # e.g. 20261122-061500-scan-ab12
+    True
     """
     _check_word(kind, name="kind")
     parameters_json = _to_json(parameters, name="parameters")
