@@ -125,7 +125,8 @@ def run_command(
 
     from musicwb.config import get_settings
     from musicwb.enrich.labels import make_hunter
-    from musicwb.enrich.queue import Worker, enqueue_last_scan, enqueue_missing_labels
+    from musicwb.enrich.queue import enqueue_last_scan, enqueue_missing_labels
+    from musicwb.enrich.worker import Worker
     from musicwb.store import Store
     from musicwb.store.runs import finish_run, start_run
 

@@ -13,7 +13,7 @@ jitter visible as a spread around each strategy's delay.
 
 Examples
 --------
->>> from musicwb.enrich.queue import Worker       # doctest: +SKIP
+>>> from musicwb.enrich.worker import Worker      # doctest: +SKIP
 >>> board = Dashboard(Worker(store, hunter))       # doctest: +SKIP
 >>> board                                          # doctest: +SKIP
 """
@@ -30,7 +30,8 @@ import altair as alt
 import pandas as pd
 
 from musicwb.enrich import cooldown
-from musicwb.enrich.queue import Progress, Worker, queue_progress
+from musicwb.enrich.queue import Progress, queue_progress
+from musicwb.enrich.worker import Worker
 from musicwb.errors import ParameterError, StoreError
 from musicwb.store import Store
 
@@ -64,7 +65,7 @@ def describe(progress: Progress) -> str:
 
 
 class Dashboard:
-    """Live widgets for a :class:`~musicwb.enrich.queue.Worker`.
+    """Live widgets for a :class:`~musicwb.enrich.worker.Worker`.
 
     Parameters
     ----------
@@ -184,7 +185,7 @@ def run_for_budget(
     hunter : object, optional
         For a store or path: default :func:`musicwb.enrich.labels.make_hunter` on the store.
     **worker_options
-        For a store or path: passed to :class:`~musicwb.enrich.queue.Worker` (``threads``,
+        For a store or path: passed to :class:`~musicwb.enrich.worker.Worker` (``threads``,
         ``strategy``, ...).
 
     Returns

@@ -38,8 +38,9 @@ import pandas as pd
 
 from musicwb.errors import NotFound, ParameterError
 from musicwb.store import Store
+from musicwb.store.tables import enrich as tables
 
-__all__ = ["CacheEntry", "ResponseCache", "STATUS_OK", "STATUS_NOT_FOUND"]
+__all__ = ["STATUS_NOT_FOUND", "STATUS_OK", "CacheEntry", "ResponseCache"]
 
 STATUS_OK = "ok"
 STATUS_NOT_FOUND = "not_found"
@@ -111,14 +112,12 @@ class ResponseCache:
             pending = self._pending.get((source, query_key))
         if pending is not None:
             return pending
-        rows = self.store.rows(
-            "SELECT status, response, fetched_at FROM source_cache "
-            "WHERE source = ? AND query_key = ? AND fetched_at >= ?",
-            [source, query_key, self._now() - self.ttl],
+        row = tables.cache_entry(
+            store=self.store, source=source, query_key=query_key, fresh_since=self._now() - self.ttl
         )
-        if not rows:
+        if row is None:
             return None
-        status, response, fetched_at = rows[0]
+        status, response, fetched_at = row
         return CacheEntry(
             status=status,
             response=None if response is None else json.loads(response),
@@ -164,7 +163,7 @@ class ResponseCache:
                     "fetched_at": pd.to_datetime([entry.fetched_at for _, entry in items]),
                 }
             )
-            self.store.upsert("source_cache", frame, key=["source", "query_key"])
+            tables.upsert_cache(store=self.store, rows=frame)
             self._pending.clear()
             self.stats["writes"] += len(items)
             return len(items)
@@ -218,7 +217,4 @@ class ResponseCache:
     def frame(self, source: str | None = None) -> pd.DataFrame:
         """The cached entries (``source``, ``query_key``, ``status``, ``fetched_at``)."""
         self.flush()
-        sql = "SELECT source, query_key, status, fetched_at FROM source_cache"
-        if source is None:
-            return self.store.df(sql + " ORDER BY source, query_key")
-        return self.store.df(sql + " WHERE source = ? ORDER BY query_key", [source])
+        return tables.cache_entries(store=self.store, source=source)
