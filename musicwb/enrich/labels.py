@@ -32,10 +32,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, get_args
 
 from musicwb.enrich.findings import library_knowledge, record_outcomes, tracks_to_hunt
-from musicwb.enrich.match import MIN_CONFIDENCE, query_from_track
+from musicwb.enrich.match import MIN_CONFIDENCE, Mode, query_from_track
 from musicwb.enrich.outcomes import HuntOutcome, LabelFinding, merge_agreeing
 from musicwb.enrich.sources.http import SourceUnreachable
 from musicwb.enrich.tiers import (
@@ -63,7 +63,7 @@ __all__ = [
     "tracks_to_hunt",
 ]
 
-MODES = ("fast", "balanced", "accurate")
+MODES: tuple[Mode, ...] = get_args(Mode)
 DEFAULT_TIERS = ("library", "title", "musicbrainz", "discogs")
 PLUGIN_GROUP = "musicwb.label_sources"
 
@@ -92,7 +92,7 @@ class LabelHunter:
         self,
         *,
         tiers: Sequence[Any],
-        mode: str = "balanced",
+        mode: Mode = "balanced",
         min_confidence: float = MIN_CONFIDENCE,
         llm: Any = None,
     ) -> None:
@@ -135,6 +135,13 @@ class LabelHunter:
             reset = getattr(policy, "reset_unreachable", None)
             if reset is not None:
                 reset()
+
+    def flush_caches(self) -> None:
+        """Write the services' pending cached answers to the store."""
+        for tier in self.tiers:
+            cache = getattr(getattr(tier, "source", None), "cache", None)
+            if cache is not None:
+                cache.flush()
 
     def hunt(self, track: Mapping[str, Any]) -> HuntOutcome:
         """Hunt one track's label.
@@ -219,7 +226,7 @@ def make_hunter(
     store: Any,
     *,
     settings: Any = None,
-    mode: str = "balanced",
+    mode: Mode = "balanced",
     sources: Sequence[str] | None = None,
     min_confidence: float = MIN_CONFIDENCE,
     musicbrainz_host: str | None = None,

@@ -37,6 +37,7 @@ import pandas as pd
 
 from musicwb.enrich.match import (
     MIN_CONFIDENCE,
+    Mode,
     TrackQuery,
     query_variants,
     rank_candidates,
@@ -76,7 +77,7 @@ class Tier(Protocol):
     name: str
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: str, assist: Any
+        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: Mode, assist: Any
     ) -> LabelFinding | None:
         """The best finding of this tier for the track, or None."""
         ...
@@ -160,7 +161,7 @@ class LibraryTier:
         self.knowledge = knowledge
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: str, assist: Any
+        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: Mode, assist: Any
     ) -> LabelFinding | None:
         track_id = int(track["id"])
         album = _album_key(track)
@@ -212,7 +213,7 @@ class TitleTier:
         self.knowledge = knowledge or LibraryKnowledge.empty()
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: str, assist: Any
+        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: Mode, assist: Any
     ) -> LabelFinding | None:
         texts = []
         if track.get("title"):
@@ -277,7 +278,7 @@ class SourceTier:
         )
         self.search_limit = search_limit
 
-    def _variants(self, query: TrackQuery, *, mode: str, assist: Any) -> list[tuple[str, str]]:
+    def _variants(self, query: TrackQuery, *, mode: Mode, assist: Any) -> list[tuple[str, str]]:
         variants = query_variants(query, mode=mode)
         if assist is not None:
             extra = assist.query_variants(artist=query.artist, title=query.title)
@@ -300,7 +301,7 @@ class SourceTier:
         return list(seen.values())
 
     def _label_of(
-        self, track: Mapping[str, Any], candidate: Candidate, *, mode: str, assist: Any
+        self, track: Mapping[str, Any], candidate: Candidate, *, mode: Mode, assist: Any
     ) -> tuple[str | None, str | None, str]:
         """(label, catalogue, where it was read) for a candidate."""
         if mode != "accurate" and _is_real_label(candidate.label):
@@ -323,7 +324,7 @@ class SourceTier:
         return labels[0][0], labels[0][1], "release details"
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: str, assist: Any
+        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: Mode, assist: Any
     ) -> LabelFinding | None:
         if query is None:
             return None
@@ -349,7 +350,7 @@ class SourceTier:
         query: TrackQuery,
         candidates: list[Candidate],
         *,
-        mode: str,
+        mode: Mode,
         assist: Any,
         adjust: float = 0.0,
     ) -> LabelFinding | None:
