@@ -32,11 +32,17 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
+from musicwb.config import Settings, get_settings
 from musicwb.enrich.findings import library_knowledge, record_outcomes, tracks_to_hunt
+from musicwb.enrich.llm.answers import Assist
+from musicwb.enrich.llm.assist import LlmAssist
+from musicwb.enrich.llm.transport import LlmError
 from musicwb.enrich.match import MIN_CONFIDENCE, Mode, query_from_track
 from musicwb.enrich.outcomes import HuntOutcome, LabelFinding, merge_agreeing
+from musicwb.enrich.sources import make_sources
+from musicwb.enrich.sources.base import Source
 from musicwb.enrich.sources.http import SourceUnreachable
 from musicwb.enrich.tiers import (
     LibraryKnowledge,
@@ -49,6 +55,7 @@ from musicwb.enrich.tiers import (
     tier_reason,
 )
 from musicwb.errors import ParameterError, SourceError
+from musicwb.store import Store
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -91,10 +98,10 @@ class LabelHunter:
     def __init__(
         self,
         *,
-        tiers: Sequence[Any],
+        tiers: Sequence[Tier],
         mode: Mode = "balanced",
         min_confidence: float = MIN_CONFIDENCE,
-        llm: Any = None,
+        llm: Assist | None = None,
     ) -> None:
         if mode not in MODES:
             raise ParameterError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -120,7 +127,6 @@ class LabelHunter:
         """One tier's finding, with the LLM assist if any; (finding, LLM fallbacks)."""
         if self.llm is None or not isinstance(tier, SourceTier):
             return tier.find(track, query=query, mode=self.mode, assist=None), 0
-        from musicwb.enrich.llm import LlmError
 
         try:
             return tier.find(track, query=query, mode=self.mode, assist=self.llm), 0
@@ -223,16 +229,16 @@ def _check_sources(names: Sequence[str]) -> list[str]:
 
 
 def make_hunter(
-    store: Any,
+    store: Store,
     *,
-    settings: Any = None,
+    settings: Settings | None = None,
     mode: Mode = "balanced",
     sources: Sequence[str] | None = None,
     min_confidence: float = MIN_CONFIDENCE,
     musicbrainz_host: str | None = None,
     musicbrainz_https: bool | None = None,
     discogs_base_url: str | None = None,
-    llm: Any = "auto",
+    llm: Assist | Literal["auto"] | None = "auto",
     knowledge: LibraryKnowledge | None = None,
 ) -> LabelHunter:
     """A hunter over the store's library knowledge and the configured services.
@@ -266,19 +272,15 @@ def make_hunter(
         An unknown mode or source name.
     """
     if settings is None:
-        from musicwb.config import get_settings
-
         settings = get_settings()
     if isinstance(sources, str):
         sources = [name.strip() for name in sources.split(",") if name.strip()]
     names = _check_sources(list(sources) if sources is not None else list(DEFAULT_TIERS))
     if knowledge is None:
         knowledge = library_knowledge(store) if {"library", "title"} & set(names) else None
-    tiers: list[Any] = []
-    services: dict[str, Any] = {}
+    tiers: list[Tier] = []
+    services: dict[str, Source] = {}
     if {"musicbrainz", "discogs"} & set(names):
-        from musicwb.enrich.sources import make_sources
-
         musicbrainz, discogs = make_sources(
             settings,
             store=store,
@@ -298,7 +300,5 @@ def make_hunter(
         else:
             tiers.append(SourceTier(plugins[name].load()(settings)))
     if llm == "auto":
-        from musicwb.enrich.llm import LlmAssist
-
         llm = LlmAssist.from_settings(settings)
     return LabelHunter(tiers=tiers, mode=mode, min_confidence=min_confidence, llm=llm)

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from musicwb.enrich.llm.answers import Assist
 from musicwb.enrich.match import (
     MIN_CONFIDENCE,
     Mode,
@@ -77,7 +78,12 @@ class Tier(Protocol):
     name: str
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: Mode, assist: Any
+        self,
+        track: Mapping[str, Any],
+        *,
+        query: TrackQuery | None,
+        mode: Mode,
+        assist: Assist | None,
     ) -> LabelFinding | None:
         """The best finding of this tier for the track, or None."""
         ...
@@ -161,7 +167,12 @@ class LibraryTier:
         self.knowledge = knowledge
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: Mode, assist: Any
+        self,
+        track: Mapping[str, Any],
+        *,
+        query: TrackQuery | None,
+        mode: Mode,
+        assist: Assist | None,
     ) -> LabelFinding | None:
         track_id = int(track["id"])
         album = _album_key(track)
@@ -213,7 +224,12 @@ class TitleTier:
         self.knowledge = knowledge or LibraryKnowledge.empty()
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: Mode, assist: Any
+        self,
+        track: Mapping[str, Any],
+        *,
+        query: TrackQuery | None,
+        mode: Mode,
+        assist: Assist | None,
     ) -> LabelFinding | None:
         texts = []
         if track.get("title"):
@@ -278,7 +294,9 @@ class SourceTier:
         )
         self.search_limit = search_limit
 
-    def _variants(self, query: TrackQuery, *, mode: Mode, assist: Any) -> list[tuple[str, str]]:
+    def _variants(
+        self, query: TrackQuery, *, mode: Mode, assist: Assist | None
+    ) -> list[tuple[str, str]]:
         variants = query_variants(query, mode=mode)
         if assist is not None:
             extra = assist.query_variants(artist=query.artist, title=query.title)
@@ -301,7 +319,7 @@ class SourceTier:
         return list(seen.values())
 
     def _label_of(
-        self, track: Mapping[str, Any], candidate: Candidate, *, mode: Mode, assist: Any
+        self, track: Mapping[str, Any], candidate: Candidate, *, mode: Mode, assist: Assist | None
     ) -> tuple[str | None, str | None, str]:
         """(label, catalogue, where it was read) for a candidate."""
         if mode != "accurate" and _is_real_label(candidate.label):
@@ -324,7 +342,12 @@ class SourceTier:
         return labels[0][0], labels[0][1], "release details"
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: Mode, assist: Any
+        self,
+        track: Mapping[str, Any],
+        *,
+        query: TrackQuery | None,
+        mode: Mode,
+        assist: Assist | None,
     ) -> LabelFinding | None:
         if query is None:
             return None
@@ -351,7 +374,7 @@ class SourceTier:
         candidates: list[Candidate],
         *,
         mode: Mode,
-        assist: Any,
+        assist: Assist | None,
         adjust: float = 0.0,
     ) -> LabelFinding | None:
         ranked = rank_candidates(query, candidates)

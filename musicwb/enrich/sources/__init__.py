@@ -43,24 +43,24 @@ from musicwb.enrich.sources.http import (
 from musicwb.enrich.sources.musicbrainz import MusicBrainzSource
 
 __all__ = [
+    "DISCOGS_LIMIT_WITHOUT_TOKEN",
+    "DISCOGS_LIMIT_WITH_TOKEN",
+    "MUSICBRAINZ_LIMIT",
     "Candidate",
+    "DiscogsSource",
+    "Failure",
+    "HttpPolicy",
     "LabelDetails",
+    "MusicBrainzSource",
+    "RateLimit",
     "ReleaseDetails",
+    "ResponseCache",
     "Source",
     "Track",
-    "normalise_query",
-    "search_many",
-    "ResponseCache",
-    "HttpPolicy",
-    "RateLimit",
-    "Failure",
-    "policy_from_settings",
-    "MUSICBRAINZ_LIMIT",
-    "DISCOGS_LIMIT_WITH_TOKEN",
-    "DISCOGS_LIMIT_WITHOUT_TOKEN",
-    "MusicBrainzSource",
-    "DiscogsSource",
     "make_sources",
+    "normalise_query",
+    "policy_from_settings",
+    "search_many",
 ]
 
 

@@ -30,10 +30,10 @@ from musicwb.text import fold_spaces
 
 __all__ = [
     "Candidate",
-    "ReleaseDetails",
-    "Track",
     "LabelDetails",
+    "ReleaseDetails",
     "Source",
+    "Track",
     "ask_service",
     "normalise_query",
     "search_many",

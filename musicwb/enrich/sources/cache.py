@@ -32,7 +32,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import pandas as pd
 
@@ -100,7 +100,7 @@ class ResponseCache:
         self._fetching: dict[tuple[str, str], threading.Lock] = {}
         self.stats: Counter[str] = Counter()
 
-    def __enter__(self) -> ResponseCache:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -50,12 +50,12 @@ from musicwb.enrich.sources.http import (
 from musicwb.errors import AuthError, NotFound, ParameterError, RateLimited, SourceError
 
 __all__ = [
+    "DEFAULT_BASE_URL",
     "DiscogsSource",
     "DiscogsTransportError",
-    "classify_discogs_error",
     "candidates_from_discogs_search",
+    "classify_discogs_error",
     "release_details_from_discogs",
-    "DEFAULT_BASE_URL",
 ]
 
 DEFAULT_BASE_URL = "https://api.discogs.com"

@@ -51,6 +51,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
+import requests
 from pyrate_limiter import Limiter, Rate
 from pyrate_limiter.abstracts import AbstractClock, RateItem
 from pyrate_limiter.buckets import InMemoryBucket
@@ -66,19 +67,19 @@ from tenacity import (
 from musicwb.errors import ParameterError, SourceError, SourceUnreachable
 
 __all__ = [
-    "RateLimit",
-    "Failure",
-    "SourceUnreachable",
-    "failure_reason",
-    "unreachable_cause",
-    "HttpPolicy",
-    "HostLimiter",
-    "MUSICBRAINZ_LIMIT",
-    "DISCOGS_LIMIT_WITH_TOKEN",
     "DISCOGS_LIMIT_WITHOUT_TOKEN",
-    "policy_from_settings",
+    "DISCOGS_LIMIT_WITH_TOKEN",
+    "MUSICBRAINZ_LIMIT",
+    "Failure",
+    "HostLimiter",
+    "HttpPolicy",
+    "RateLimit",
+    "SourceUnreachable",
     "answered",
     "expected_remaining",
+    "failure_reason",
+    "policy_from_settings",
+    "unreachable_cause",
 ]
 
 T = TypeVar("T")
@@ -446,6 +447,22 @@ class HttpPolicy:
     def user_agent(self) -> str:
         """``musicwb/<version> ( <contact> )``."""
         return f"{self.app}/{self.version} ( {self.contact} )"
+
+    def session(self) -> requests.Session:
+        """A new HTTP session for a service reached with :mod:`requests` directly (the LLM
+        endpoint): it sends the policy's User-Agent and asks for JSON.
+
+        Send its requests with ``timeout=policy.timeout_s`` inside :meth:`call`, so they get
+        the rate limit and the retries like every other source's.
+
+        Examples
+        --------
+        >>> HttpPolicy(contact="dj@example.org").session().headers["User-Agent"][:8]
+        'musicwb/'
+        """
+        session = requests.Session()
+        session.headers.update({"User-Agent": self.user_agent, "Accept": "application/json"})
+        return session
 
     def limiter(self, key: str, *, default: RateLimit) -> HostLimiter:
         """The limiter of ``key`` (``"<source>@<host>"``), created on first use.

@@ -60,13 +60,13 @@ from musicwb.enrich.sources.http import (
 from musicwb.errors import AuthError, NotFound, ParameterError, RateLimited, SourceError
 
 __all__ = [
+    "RELEASE_INCLUDES",
     "MusicBrainzSource",
-    "classify_musicbrainz_error",
     "candidates_from_recordings",
     "candidates_from_releases",
-    "release_details_from_musicbrainz",
+    "classify_musicbrainz_error",
     "label_details_from_musicbrainz",
-    "RELEASE_INCLUDES",
+    "release_details_from_musicbrainz",
 ]
 
 T = TypeVar("T")
