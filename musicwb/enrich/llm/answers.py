@@ -9,7 +9,7 @@ Examples
 >>> fmt = response_format(Selection)
 >>> fmt["json_schema"]["name"], fmt["json_schema"]["strict"]
 ('Selection', True)
->>> unfenced('```json\n{"index": 0}\n```')
+>>> unfenced('```json\\n{"index": 0}\\n```')
 '{"index": 0}'
 """
 

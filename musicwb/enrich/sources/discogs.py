@@ -80,7 +80,7 @@ def classify_discogs_error(exc: BaseException) -> Failure | None:
 
     >>> from discogs_client.exceptions import HTTPError
     >>> classify_discogs_error(HTTPError("You are making requests too quickly.", 429))
-    Failure(reason='HTTP 429', retry=True, error=<class 'musicwb.errors.RateLimited'>)
+    Failure(reason='HTTP 429', retry=True, error=<class 'musicwb.errors.RateLimited'>, unreachable=False)
     """
     if isinstance(exc, DiscogsTransportError) and exc.unreachable:
         return Failure(exc.unreachable, retry=True, unreachable=True)

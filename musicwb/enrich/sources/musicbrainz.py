@@ -106,7 +106,7 @@ def classify_musicbrainz_error(exc: BaseException) -> Failure | None:
     >>> import urllib.error
     >>> cause = urllib.error.HTTPError("http://x/ws/2/release/1", 503, "busy", {}, None)
     >>> classify_musicbrainz_error(musicbrainzngs.ResponseError(cause=cause))
-    Failure(reason='HTTP 503', retry=True, error=<class 'musicwb.errors.RateLimited'>)
+    Failure(reason='HTTP 503', retry=True, error=<class 'musicwb.errors.RateLimited'>, unreachable=False)
     """
     if isinstance(exc, musicbrainzngs.AuthenticationError):
         return Failure("authentication refused", retry=False, error=AuthError)
