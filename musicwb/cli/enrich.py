@@ -28,6 +28,7 @@ from musicwb.cli._common import (
     split_names,
     store_path,
 )
+from musicwb.cli.labels import echo_job_result
 from musicwb.errors import ParameterError
 
 if TYPE_CHECKING:  # the commands import the library when they run, so --help stays fast
@@ -163,17 +164,17 @@ def run_command(
         )
         echo_failure_reasons(Counter(done.failure_reasons).elements())
         raise typer.Exit(130)
-    if as_json:
-        print_json(done.as_dict())
-    else:
-        typer.echo(_describe(done.progress))
-    if done.deferred:
-        typer.echo(
-            f"{done.deferred} item(s) left pending for the next run: their services could "
-            "not be reached",
-            err=True,
-        )
-    echo_failure_reasons(Counter(done.failure_reasons).elements())
+    deferred = (
+        f"{done.deferred} item(s) left pending for the next run: their services could "
+        "not be reached"
+    )
+    echo_job_result(
+        as_json=as_json,
+        data=done.as_dict(),
+        text=_describe(done.progress),
+        warning=deferred if done.deferred else None,
+        failure_reasons=done.failure_reasons,
+    )
 
 
 def _describe(progress: Progress) -> str:

@@ -27,10 +27,9 @@ process is gone as ``stopped`` with the detail ``worker PID n is gone``.
 
 Examples
 --------
->>> import tempfile, pathlib
+>>> import tempfile
 >>> from musicwb.store import Store
->>> path = pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb"
->>> with Store(path) as store:
+>>> with Store(f"{tempfile.mkdtemp()}/queue.duckdb") as store:
 ...     enqueue_missing_labels(store), queue_progress(store).state
 (0, 'idle')
 """

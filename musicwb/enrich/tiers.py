@@ -57,10 +57,14 @@ __all__ = [
     "SourceTier",
     "Tier",
     "TitleTier",
+    "TrackRow",
     "same_label",
     "tier_error",
     "tier_reason",
 ]
+
+TrackRow = Mapping[str, Any]
+"""A track as the hunter reads it (a row of :func:`~musicwb.enrich.findings.tracks_to_hunt`)."""
 
 LLM_OVERRIDE_CAP = 0.84
 """The design's ceiling for a fuzzy API match, for a pick the string match did not make."""
@@ -78,12 +82,7 @@ class Tier(Protocol):
     name: str
 
     def find(
-        self,
-        track: Mapping[str, Any],
-        *,
-        query: TrackQuery | None,
-        mode: Mode,
-        assist: Assist | None,
+        self, track: TrackRow, *, query: TrackQuery | None, mode: Mode, assist: Assist | None
     ) -> LabelFinding | None:
         """The best finding of this tier for the track, or None."""
         ...
@@ -167,12 +166,7 @@ class LibraryTier:
         self.knowledge = knowledge
 
     def find(
-        self,
-        track: Mapping[str, Any],
-        *,
-        query: TrackQuery | None,
-        mode: Mode,
-        assist: Assist | None,
+        self, track: TrackRow, *, query: TrackQuery | None, mode: Mode, assist: Assist | None
     ) -> LabelFinding | None:
         track_id = int(track["id"])
         album = _album_key(track)
@@ -224,12 +218,7 @@ class TitleTier:
         self.knowledge = knowledge or LibraryKnowledge.empty()
 
     def find(
-        self,
-        track: Mapping[str, Any],
-        *,
-        query: TrackQuery | None,
-        mode: Mode,
-        assist: Assist | None,
+        self, track: TrackRow, *, query: TrackQuery | None, mode: Mode, assist: Assist | None
     ) -> LabelFinding | None:
         texts = []
         if track.get("title"):
@@ -342,12 +331,7 @@ class SourceTier:
         return labels[0][0], labels[0][1], "release details"
 
     def find(
-        self,
-        track: Mapping[str, Any],
-        *,
-        query: TrackQuery | None,
-        mode: Mode,
-        assist: Assist | None,
+        self, track: TrackRow, *, query: TrackQuery | None, mode: Mode, assist: Assist | None
     ) -> LabelFinding | None:
         if query is None:
             return None

@@ -52,7 +52,7 @@ from musicwb.errors import ParameterError
 
 # The store side is a submodule that builds on the queue, which builds on this schedule:
 # attached lazily, so importing the schedule never imports the store side.
-__getattr__, __dir__, _ = lazy.attach_stub(__name__, __file__)
+__getattr__, __dir__, _store_side = lazy.attach_stub(__name__, __file__)
 
 __all__ = [
     "DEFAULT_STRATEGY",
@@ -66,17 +66,7 @@ __all__ = [
     "schedule",
     "utc_now",
 ]
-__all__ += [  # the store side (musicwb.enrich.cooldown.parking)
-    "due_frame",
-    "last_failure_reasons",
-    "migrate",
-    "park",
-    "process",
-    "process_due",
-    "stats",
-    "summary_frame",
-    "write_parking",
-]
+__all__.extend(_store_side)  # musicwb.enrich.cooldown.parking, attached lazily
 
 Strategy = Literal["fixed", "exponential", "adaptive"]
 """A cool-down strategy."""

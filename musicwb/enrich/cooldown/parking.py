@@ -5,11 +5,10 @@ a ``now`` parameter, so tests run months in milliseconds.
 
 Examples
 --------
->>> import tempfile, pathlib
+>>> import tempfile
 >>> from datetime import datetime
 >>> from musicwb.store import Store
->>> path = pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb"
->>> with Store(path) as store:
+>>> with Store(f"{tempfile.mkdtemp()}/cooldown.duckdb") as store:
 ...     process(store, now=datetime(2026, 1, 1)), stats(store, now=datetime(2026, 1, 1))["total"]
 (0, 0)
 """

@@ -64,7 +64,14 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from musicwb.errors import ParameterError, SourceError, SourceUnreachable
+from musicwb.errors import (
+    AuthError,
+    NotFound,
+    ParameterError,
+    RateLimited,
+    SourceError,
+    SourceUnreachable,
+)
 
 __all__ = [
     "DISCOGS_LIMIT_WITHOUT_TOKEN",
@@ -78,6 +85,7 @@ __all__ = [
     "answered",
     "expected_remaining",
     "failure_reason",
+    "http_failure",
     "policy_from_settings",
     "unreachable_cause",
 ]
@@ -131,6 +139,26 @@ class Failure:
     retry: bool
     error: type[SourceError] = SourceError
     unreachable: bool = False
+
+
+def http_failure(code: int) -> Failure:
+    """How a service's HTTP error status is judged: 404 not found and 401/403 refused at once;
+    429 and 503 (load) retried, then :class:`~musicwb.errors.RateLimited`; other 5xx retried.
+
+    Examples
+    --------
+    >>> http_failure(503)
+    Failure(reason='HTTP 503', retry=True, error=<class 'musicwb.errors.RateLimited'>, unreachable=False)
+    >>> http_failure(404).error.__name__
+    'NotFound'
+    """
+    if code == 404:
+        return Failure("HTTP 404", retry=False, error=NotFound)
+    if code in (401, 403):
+        return Failure(f"HTTP {code}", retry=False, error=AuthError)
+    if code in (429, 503):
+        return Failure(f"HTTP {code}", retry=True, error=RateLimited)
+    return Failure(f"HTTP {code}", retry=code >= 500)
 
 
 def failure_reason(exc: BaseException, *, prefix: str | None = None) -> str:

@@ -55,9 +55,10 @@ from musicwb.enrich.sources.http import (
     HttpPolicy,
     RateLimit,
     answered,
+    http_failure,
     unreachable_cause,
 )
-from musicwb.errors import AuthError, NotFound, ParameterError, RateLimited, SourceError
+from musicwb.errors import AuthError, ParameterError, SourceError
 
 __all__ = [
     "RELEASE_INCLUDES",
@@ -113,7 +114,7 @@ def classify_musicbrainz_error(exc: BaseException) -> Failure | None:
     if isinstance(exc, (musicbrainzngs.ResponseError, musicbrainzngs.NetworkError)):
         cause = exc.cause
         if isinstance(cause, urllib.error.HTTPError):
-            return _http_failure(cause.code)
+            return http_failure(cause.code)
         unreachable = unreachable_cause(cause)
         if unreachable is not None:  # DNS failure, connection refused: fail fast
             return Failure(unreachable, retry=True, unreachable=True)
@@ -129,18 +130,6 @@ def classify_musicbrainz_error(exc: BaseException) -> Failure | None:
     if isinstance(exc, json.JSONDecodeError):
         return Failure("truncated or malformed JSON", retry=True)
     return None
-
-
-def _http_failure(code: int) -> Failure:
-    if code == 404:
-        return Failure("HTTP 404", retry=False, error=NotFound)
-    if code in (401, 403):
-        return Failure(f"HTTP {code}", retry=False, error=AuthError)
-    if code in (429, 503):
-        return Failure(f"HTTP {code}", retry=True, error=RateLimited)
-    if code >= 500:
-        return Failure(f"HTTP {code}", retry=True)
-    return Failure(f"HTTP {code}", retry=False)
 
 
 class MusicBrainzSource:

@@ -8,10 +8,9 @@ small frozen dataclasses; the enrichment room above writes no SQL against the sc
 
 Examples
 --------
->>> import tempfile, pathlib
+>>> import tempfile
 >>> from musicwb.store import Store
->>> path = pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb"
->>> with Store(path) as store:
+>>> with Store(f"{tempfile.mkdtemp()}/enrich.duckdb") as store:
 ...     pending_count(store=store), worker_row(store=store).state
 (0, 'idle')
 """
