@@ -175,12 +175,10 @@ class LibraryTier:
             if found and found[1] / found[2] >= self.MIN_SHARE:
                 label, count, total = found
                 confidence = min(self.ALBUM_BASE + self.ALBUM_STEP * (count - 1), self.ALBUM_MAX)
-                return LabelFinding(
-                    track_id=track_id,
-                    label=label,
-                    catalog=None,
-                    source=self.name,
-                    confidence=round(confidence, 4),
+                return self._finding(
+                    track_id,
+                    label,
+                    confidence=confidence,
                     evidence=f"{count} of {total} other track(s) of the album "
                     f"'{track.get('album')}' by {track.get('artist')} carry {label}.",
                     parts={"album_tracks": count, "album_share": round(count / total, 4)},
@@ -195,17 +193,28 @@ class LibraryTier:
                     self.ARTIST_BASE
                     + self.ARTIST_SPAN * share * min(count, self.ARTIST_FULL) / self.ARTIST_FULL
                 )
-                return LabelFinding(
-                    track_id=track_id,
-                    label=label,
-                    catalog=None,
-                    source=self.name,
-                    confidence=round(confidence, 4),
+                return self._finding(
+                    track_id,
+                    label,
+                    confidence=confidence,
                     evidence=f"{count} of {total} other track(s) by {track.get('artist')} "
                     f"carry {label}.",
                     parts={"artist_tracks": count, "artist_share": round(share, 4)},
                 )
         return None
+
+    def _finding(
+        self, track_id: int, label: str, *, confidence: float, evidence: str, parts: dict
+    ) -> LabelFinding:
+        return LabelFinding(
+            track_id=track_id,
+            label=label,
+            catalog=None,
+            source=self.name,
+            confidence=round(confidence, 4),
+            evidence=evidence,
+            parts=parts,
+        )
 
 
 class TitleTier:
