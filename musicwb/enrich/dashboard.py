@@ -30,6 +30,7 @@ import altair as alt
 import pandas as pd
 
 from musicwb.enrich import cooldown
+from musicwb.enrich.outcomes import Hunter
 from musicwb.enrich.queue import Progress, queue_progress
 from musicwb.enrich.worker import Worker
 from musicwb.errors import ParameterError, StoreError
@@ -168,7 +169,7 @@ def run_for_budget(
     *,
     budget_s: float,
     limit: int | None = None,
-    hunter: Any = None,
+    hunter: Hunter | None = None,
     **worker_options: Any,
 ) -> Progress:
     """Run the worker for a time budget (a batch report's enrichment step), return its state.

@@ -25,6 +25,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from musicwb.config import Settings
 from musicwb.enrich.findings import record_outcomes, tracks_to_hunt
 from musicwb.enrich.labels import LabelHunter, make_hunter
 from musicwb.enrich.match import MIN_CONFIDENCE, Mode
@@ -132,7 +133,7 @@ def hunt_labels(
     min_confidence: float = MIN_CONFIDENCE,
     track_ids: Sequence[int] | None = None,
     hunter: LabelHunter | None = None,
-    settings: Any = None,
+    settings: Settings | None = None,
     progress: bool = True,
     commit_every_s: float = 1.0,
     **service_locations: Any,

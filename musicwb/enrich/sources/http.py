@@ -64,6 +64,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from musicwb._version import __version__
+from musicwb.config import Settings, get_settings
 from musicwb.errors import (
     AuthError,
     NotFound,
@@ -453,10 +455,8 @@ class HttpPolicy:
             raise ParameterError(f"max_tries must be at least 1, got {max_tries}")
         if not timeout_s > 0:
             raise ParameterError(f"timeout_s must be positive, got {timeout_s}")
-        if version is None:
-            from musicwb._version import __version__ as version
         self.app = app
-        self.version = version
+        self.version = __version__ if version is None else version
         self.contact = contact.strip()
         self.timeout_s = float(timeout_s)
         self.max_tries = max_tries
@@ -656,7 +656,7 @@ def _tagged(error: SourceError, reason: str) -> SourceError:
     return error
 
 
-def policy_from_settings(settings: object | None = None, **overrides: object) -> HttpPolicy:
+def policy_from_settings(settings: Settings | None = None, **overrides: object) -> HttpPolicy:
     """An :class:`HttpPolicy` with the contact and timeout of the settings.
 
     Parameters
@@ -667,15 +667,13 @@ def policy_from_settings(settings: object | None = None, **overrides: object) ->
         Passed on to :class:`HttpPolicy` (``limits``, ``max_tries``, ...).
     """
     if settings is None:
-        from musicwb.config import get_settings
-
         settings = get_settings()
     arguments: dict[str, object] = {
-        "contact": settings.contact,  # type: ignore[attr-defined]
-        "timeout_s": settings.http_timeout_s,  # type: ignore[attr-defined]
-        "max_tries": settings.http_max_tries,  # type: ignore[attr-defined]
-        "backoff_initial_s": settings.http_backoff_initial_s,  # type: ignore[attr-defined]
-        "backoff_max_s": settings.http_backoff_max_s,  # type: ignore[attr-defined]
+        "contact": settings.contact,
+        "timeout_s": settings.http_timeout_s,
+        "max_tries": settings.http_max_tries,
+        "backoff_initial_s": settings.http_backoff_initial_s,
+        "backoff_max_s": settings.http_backoff_max_s,
     }
     arguments.update(overrides)
     return HttpPolicy(**arguments)  # type: ignore[arg-type]
