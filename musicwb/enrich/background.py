@@ -8,11 +8,12 @@ items in hand, records the run as ``interrupted`` and returns.
 
 Examples
 --------
+>>> import tempfile
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb", hold_open=False) as store:    # doctest: +SKIP
+>>> with Store(f"{tempfile.mkdtemp()}/run.duckdb", hold_open=False) as store:  # empty library
 ...     done = run_enrichment(store, limit=10, sources=["library", "title"])
->>> done.progress.processed                                         # doctest: +SKIP
-10
+>>> done.progress.state, done.progress.processed, done.interrupted
+('finished', 0, False)
 """
 
 from __future__ import annotations

@@ -7,9 +7,11 @@ the user's own: an empty label, or one an earlier hunt wrote (``label_source`` s
 
 Examples
 --------
+>>> import tempfile
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:               # doctest: +SKIP
-...     findings_frame(store).head()
+>>> with Store(f"{tempfile.mkdtemp()}/findings.duckdb") as store:
+...     list(findings_frame(store).columns[:4]), tracks_to_hunt(store)
+(['track_id', 'artist', 'title', 'label'], [])
 """
 
 from __future__ import annotations

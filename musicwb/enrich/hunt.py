@@ -8,11 +8,13 @@ services' answers are cached in the store, so running the same hunt again makes 
 
 Examples
 --------
+>>> import tempfile
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:                          # doctest: +SKIP
-...     summary = hunt_labels(store, limit=100, mode="fast", sources=["library", "title"])
->>> summary.as_dict()["labels_found"]                                  # doctest: +SKIP
-41
+>>> with Store(f"{tempfile.mkdtemp()}/hunt.duckdb") as store:  # an empty library
+...     summary = hunt_labels(store, limit=100, mode="fast", sources=["library", "title"],
+...                           progress=False)
+>>> summary.as_dict()["processed"], summary.run_id.split("-")[2]
+(0, 'hunt_labels')
 """
 
 from __future__ import annotations

@@ -19,12 +19,16 @@ labels; every failure of it falls back to the deterministic path and is counted.
 
 Examples
 --------
+>>> import tempfile
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:                       # doctest: +SKIP
-...     hunter = make_hunter(store, mode="balanced")
-...     track = tracks_to_hunt(store, limit=1)[0]
-...     outcome = hunter.hunt(track)
-...     record_outcomes(store, [outcome])
+>>> with Store(f"{tempfile.mkdtemp()}/hunter.duckdb") as store:
+...     hunter = make_hunter(store, sources=["title"], llm=None)
+...     outcome = hunter.hunt({"id": 1, "artist": "Trevino",
+...                            "title": "Sombre Tones [Klockworks - KW 20]"})
+>>> outcome.status, outcome.finding.label, outcome.finding.catalog
+('not_found', 'Klockworks', 'KW 20')
+>>> outcome.finding.confidence  # a title alone is below the threshold: kept for review
+0.65
 """
 
 from __future__ import annotations

@@ -2,9 +2,12 @@
 
 Examples
 --------
+>>> import tempfile
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb", read_only=True) as store:   # doctest: +SKIP
+>>> with Store(f"{tempfile.mkdtemp()}/coverage.duckdb") as store:
 ...     before = coverage_counts(store)
+>>> coverage_change(before, {"tracks": 4, "with_label": 3, "by_hunter": 3})["coverage"].tolist()
+[0.0, 0.75]
 """
 
 from __future__ import annotations

@@ -22,11 +22,13 @@ between.
 
 Examples
 --------
->>> worker = Worker(store, hunter)            # doctest: +SKIP
->>> worker.start(); worker.pause(); worker.resume()  # doctest: +SKIP
->>> worker.progress().as_dict()               # doctest: +SKIP
-{'state': 'running', 'processed': 12, 'enriched': 9, ...}
->>> worker.stop()                             # doctest: +SKIP
+>>> import tempfile
+>>> from musicwb.enrich.labels import make_hunter
+>>> from musicwb.store import Store
+>>> with Store(f"{tempfile.mkdtemp()}/worker.duckdb") as store:  # an empty queue
+...     worker = Worker(store, make_hunter(store, sources=["title"], llm=None))
+...     worker.run().state
+'finished'
 """
 
 from __future__ import annotations
