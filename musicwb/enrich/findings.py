@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import pandas as pd
 
@@ -26,7 +25,7 @@ from musicwb.enrich.outcomes import HuntOutcome
 from musicwb.enrich.tiers import LibraryKnowledge
 from musicwb.store import Store
 from musicwb.store.tables import enrich as tables
-from musicwb.store.tables.enrich import HUNTER_SOURCE_PREFIX
+from musicwb.store.tables.enrich import HUNTER_SOURCE_PREFIX, HuntTrack
 
 __all__ = [
     "HUNTER_SOURCE_PREFIX",
@@ -44,7 +43,7 @@ def tracks_to_hunt(
     limit: int | None = None,
     skip_with_labels: bool = False,
     track_ids: Sequence[int] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[HuntTrack]:
     """The tracks a hunt works on, in id order.
 
     Parameters
@@ -59,15 +58,15 @@ def tracks_to_hunt(
 
     Returns
     -------
-    list of dict
-        Keys ``id``, ``path``, ``artist``, ``title``, ``album``, ``label``, ``label_source``,
+    list of HuntTrack
+        ``id``, ``path``, ``artist``, ``title``, ``album``, ``label``, ``label_source``,
         ``duration``, ``added_at``, ``added_run``.
     """
     frame = tables.tracks_for_hunt(
         store=store, limit=limit, skip_with_labels=skip_with_labels, track_ids=track_ids
     )
     frame = frame.astype(object).where(frame.notna(), None)
-    return frame.to_dict("records")
+    return [HuntTrack(**record) for record in frame.to_dict("records")]
 
 
 def library_knowledge(store: Store) -> LibraryKnowledge:

@@ -427,7 +427,7 @@ def book(
                 "reason": [s.state for _, s in parked],
                 "last_error": [f.outcome.error for f, _ in parked],
                 "has_label": [f.item.has_label for f, _ in parked],
-                "added_at": [f.item.track.get("added_at") for f, _ in parked],
+                "added_at": [f.item.track and f.item.track.added_at for f, _ in parked],
                 "strategy": [f.item.cooldown_strategy for f, _ in parked],
                 "retry_count": [f.item.cooldown_retry_count for f, _ in parked],
                 "entered_at": [f.item.cooldown_entered_at for f, _ in parked],

@@ -406,7 +406,7 @@ class Worker:
 
     @staticmethod
     def _hunt(hunter: Hunter, item: QueueItem) -> Finished:
-        if not item.in_library:
+        if not item.in_library or item.track is None:
             error = f"worker: ParameterError: track {item.track_id} is no longer in the library"
             outcome = HuntOutcome(track_id=item.track_id, status="failed", error=error)
             return Finished(item, outcome)

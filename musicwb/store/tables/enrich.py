@@ -17,8 +17,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ __all__ = [
     "TRACK_KEYS",
     "WORKER_COUNTERS",
     "CooldownCounts",
+    "HuntTrack",
     "QueueItem",
     "WorkerRow",
     "add_worker_counts",
@@ -94,6 +95,47 @@ WORKER_COUNTERS = ("processed", "enriched", "not_found", "failed", "attempt_erro
 
 _UNLABELLED = "(t.label IS NULL OR trim(t.label) = '')"
 _IDS = "(SELECT unnest(?::BIGINT[]))"
+
+
+@dataclass(frozen=True)
+class HuntTrack(Mapping[str, Any]):
+    """A track as the label hunter reads it.
+
+    Also a read-only mapping of its fields (``track["title"]``, ``track.get("album")``,
+    ``dict(track)``), so tiers, plug-ins and tests may hand the hunter a plain dict instead.
+
+    Examples
+    --------
+    >>> track = HuntTrack(id=1, artist="Trevino", title="Sombre Tones")
+    >>> track["title"], track.get("album"), "path" in track
+    ('Sombre Tones', None, True)
+    """
+
+    id: int
+    artist: str | None = None
+    title: str | None = None
+    album: str | None = None
+    path: str | None = None
+    label: str | None = None
+    label_source: str | None = None
+    duration: float | None = None
+    added_at: datetime | None = None
+    added_run: str | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._names():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    @classmethod
+    def _names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
 
 
 def _ids(values: Sequence[int]) -> list[int]:
@@ -190,8 +232,8 @@ class QueueItem:
         Why it was queued (``manual``, ``last_scan``, ``cooldown``, ``missing_label``).
     in_library : bool
         False when the track was removed from the library after it was queued.
-    track : dict
-        The hunter's track (keys :data:`TRACK_KEYS`).
+    track : HuntTrack or None
+        The hunter's track (None only in examples that need none).
     cooldown_strategy, cooldown_retry_count, cooldown_entered_at, cooldown_history
         The track's cool-down row, None when it has none.
     """
@@ -202,7 +244,7 @@ class QueueItem:
     priority: int
     reason: str
     in_library: bool
-    track: dict[str, Any] = field(default_factory=dict)
+    track: HuntTrack | None = None
     cooldown_strategy: str | None = None
     cooldown_retry_count: int | None = None
     cooldown_entered_at: datetime | None = None
@@ -211,7 +253,7 @@ class QueueItem:
     @property
     def has_label(self) -> bool:
         """The track carries a label (of lower standing: the hunt is still asked)."""
-        return self.track.get("label") is not None
+        return self.track is not None and self.track.label is not None
 
 
 _ITEM_COLUMNS = (
@@ -251,7 +293,9 @@ def pending_items(*, store: Store, exclude: Sequence[int], limit: int) -> list[Q
             priority=int(row[3]),
             reason=row[4],
             in_library=bool(row[5]),
-            track=dict(zip(TRACK_KEYS, row[6 : 6 + n], strict=True)) | {"id": int(row[0])},
+            track=HuntTrack(
+                **(dict(zip(TRACK_KEYS, row[6 : 6 + n], strict=True)) | {"id": int(row[0])})
+            ),
             cooldown_strategy=row[6 + n],
             cooldown_retry_count=row[7 + n],
             cooldown_entered_at=row[8 + n],
