@@ -29,7 +29,7 @@ Plug-ins
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -304,7 +304,12 @@ class SourceTier:
                     variants.append(pair)
         return variants
 
-    def _search(self, variants: list[tuple[str, str]], *, search: Any = None) -> list[Candidate]:
+    def _search(
+        self,
+        variants: list[tuple[str, str]],
+        *,
+        search: Callable[..., list[Candidate]] | None = None,
+    ) -> list[Candidate]:
         search = search or self.source.search
         seen: dict[tuple[str, str, str], Candidate] = {}
         for artist, title in variants:

@@ -32,7 +32,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import pandas as pd
 
@@ -40,10 +40,12 @@ from musicwb.errors import NotFound, ParameterError
 from musicwb.store import Store
 from musicwb.store.tables import enrich as tables
 
-__all__ = ["STATUS_NOT_FOUND", "STATUS_OK", "CacheEntry", "ResponseCache"]
+__all__ = ["STATUS_NOT_FOUND", "STATUS_OK", "CacheEntry", "CacheStatus", "ResponseCache"]
 
-STATUS_OK = "ok"
-STATUS_NOT_FOUND = "not_found"
+CacheStatus = Literal["ok", "not_found"]
+"""A cached answer: the service's response, or that it has nothing."""
+STATUS_OK: CacheStatus = "ok"
+STATUS_NOT_FOUND: CacheStatus = "not_found"
 
 
 def _utcnow() -> dt.datetime:
@@ -54,7 +56,7 @@ def _utcnow() -> dt.datetime:
 class CacheEntry:
     """One cached answer: its status, the response (``None`` for ``not_found``) and its age."""
 
-    status: str
+    status: CacheStatus
     response: Any
     fetched_at: dt.datetime
 
@@ -124,7 +126,7 @@ class ResponseCache:
             fetched_at=fetched_at,
         )
 
-    def put(self, source: str, query_key: str, *, status: str, response: Any = None) -> Any:
+    def put(self, source: str, query_key: str, *, status: CacheStatus, response: Any = None) -> Any:
         """Store (or replace) the answer to one query.
 
         Returns

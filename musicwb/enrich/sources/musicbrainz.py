@@ -33,7 +33,7 @@ import threading
 import urllib.error
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
@@ -160,7 +160,7 @@ class MusicBrainzSource:
         cache: ResponseCache | None = None,
         host: str = "musicbrainz.org",
         use_https: bool = True,
-        ws_format: str = "xml",
+        ws_format: Literal["xml", "json"] = "xml",
         limit: RateLimit = MUSICBRAINZ_LIMIT,
     ) -> None:
         if ws_format not in ("xml", "json"):

@@ -327,7 +327,7 @@ class WorkerRow:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(WORKER_COUNTERS, 0))
     pid: int | None = None
     host: str | None = None
-    process_started: Any = None
+    process_started: float | None = None
 
 
 def worker_row(*, store: Store) -> WorkerRow:
