@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import threading
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -212,8 +213,7 @@ def run_for_budget(
             raise ParameterError("give a worker, or a store with the worker's options, not both")
         if budget_s == 0:
             return target.progress()
-        target.budget_s = budget_s
-        target.limit = limit
+        target.options = replace(target.options, budget_s=budget_s, limit=limit)
         return target.run()
     if not isinstance(target, Store):
         # opened per statement: other processes read (and write) between the worker's commits

@@ -38,6 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -68,7 +69,37 @@ from musicwb.errors import MusicwbError, ParameterError, StoreLockedError
 from musicwb.store import Store
 from musicwb.store.tables import enrich as tables
 
-__all__ = ["Worker"]
+__all__ = ["Worker", "WorkerOptions"]
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How a :class:`Worker` works through the queue (see its parameters); checked when made.
+
+    Raises
+    ------
+    ParameterError
+        A count below one, a negative limit or budget, an unknown cool-down strategy.
+    """
+
+    threads: int = 2
+    max_attempts: int = MAX_ATTEMPTS
+    limit: int | None = None
+    budget_s: float | None = None
+    strategy: Strategy = DEFAULT_STRATEGY
+    park: bool = True
+    batch_size: int = 1024
+
+    def __post_init__(self) -> None:
+        for name, least in (("threads", 1), ("max_attempts", 1), ("batch_size", 1)):
+            value = getattr(self, name)
+            if value < least:
+                raise ParameterError(f"{name} must be at least {least}, got {value}")
+        if self.limit is not None and self.limit < 0:
+            raise ParameterError(f"limit must be >= 0, got {self.limit}")
+        if self.budget_s is not None and self.budget_s < 0:
+            raise ParameterError(f"budget_s must be >= 0, got {self.budget_s}")
+        base_delay_days(self.strategy, retry_count=0)  # validates the name
 
 
 class Worker:
@@ -151,27 +182,17 @@ class Worker:
     ) -> None:
         if store.read_only:
             raise ParameterError(f"the worker needs store {store.path} open for writing")
-        for name, value, least in (
-            ("threads", threads, 1),
-            ("max_attempts", max_attempts, 1),
-            ("batch_size", batch_size, 1),
-        ):
-            if value < least:
-                raise ParameterError(f"{name} must be at least {least}, got {value}")
-        if limit is not None and limit < 0:
-            raise ParameterError(f"limit must be >= 0, got {limit}")
-        if budget_s is not None and budget_s < 0:
-            raise ParameterError(f"budget_s must be >= 0, got {budget_s}")
-        base_delay_days(strategy, retry_count=0)  # validates the name
+        self.options = WorkerOptions(
+            threads=threads,
+            max_attempts=max_attempts,
+            limit=limit,
+            budget_s=budget_s,
+            strategy=strategy,
+            park=park,
+            batch_size=batch_size,
+        )
         self.store = store
-        self.threads = threads
-        self.max_attempts = max_attempts
-        self.limit = limit
-        self.budget_s = budget_s
-        self.strategy = strategy
-        self.park = park
         self.clock = clock
-        self.batch_size = batch_size
         self.on_progress = on_progress
         self._hunter = hunter
         self._record = record
@@ -339,7 +360,7 @@ class Worker:
         # cancelled on pause, stop or the end of the budget; running ones are finished.
         in_hand: dict[Future[Finished], QueueItem] = {}
         end_state: WorkerState = "stopped"
-        with ThreadPoolExecutor(self.threads, thread_name_prefix="musicwb-hunt") as pool:
+        with ThreadPoolExecutor(self.options.threads, thread_name_prefix="musicwb-hunt") as pool:
             try:
                 while not self._stop.is_set():
                     if not self._resume.is_set():
@@ -353,9 +374,12 @@ class Worker:
                             self._set_state("running")
                             self._save_state("running")
                         continue
-                    if self.budget_s is not None and time.monotonic() - started >= self.budget_s:
+                    if (
+                        self.options.budget_s is not None
+                        and time.monotonic() - started >= self.options.budget_s
+                    ):
                         break
-                    while len(in_hand) < self.batch_size and self._may_take():
+                    while len(in_hand) < self.options.batch_size and self._may_take():
                         if not buffer:
                             taken = [i.track_id for i in in_hand.values()]
                             buffer.extend(self._fetch(exclude=[*taken, *self._deferred]))
@@ -386,7 +410,7 @@ class Worker:
             self._taken -= 1
 
     def _may_take(self) -> bool:
-        return self.limit is None or self._taken < self.limit
+        return self.options.limit is None or self._taken < self.options.limit
 
     def _drain(self, in_hand: dict[Future[Finished], QueueItem], record: Recorder) -> None:
         """Finish and write every item in hand (also on Ctrl-C or an error of the loop)."""
@@ -402,7 +426,9 @@ class Worker:
 
     def _fetch(self, *, exclude: list[int]) -> list[QueueItem]:
         """The next pending items, highest priority first."""
-        return tables.pending_items(store=self._writer, exclude=exclude, limit=self.batch_size)
+        return tables.pending_items(
+            store=self._writer, exclude=exclude, limit=self.options.batch_size
+        )
 
     @staticmethod
     def _hunt(hunter: Hunter, item: QueueItem) -> Finished:
@@ -427,8 +453,8 @@ class Worker:
     def _commit(self, results: list[Finished], record: Recorder) -> None:
         """Outcomes (label_hunts, label_findings, tracks), queue update, cool-down and counters:
         one transaction per chunk."""
-        for start in range(0, len(results), self.batch_size):
-            self._commit_chunk(results[start : start + self.batch_size], record)
+        for start in range(0, len(results), self.options.batch_size):
+            self._commit_chunk(results[start : start + self.options.batch_size], record)
         if self.on_progress is not None and results:
             self.on_progress(self.progress())
 
@@ -437,9 +463,9 @@ class Worker:
         booking = book(
             results,
             now=now,
-            max_attempts=self.max_attempts,
-            park=self.park,
-            strategy=self.strategy,
+            max_attempts=self.options.max_attempts,
+            park=self.options.park,
+            strategy=self.options.strategy,
             rng=self._rng,
         )
         store = self._writer
