@@ -193,14 +193,7 @@ class MusicBrainzSource:
         list of Candidate
             Best first, as MusicBrainz scores them; empty when nothing matches.
         """
-        fields = _search_fields(artist=artist, recording=title)
-        response = self._ask(
-            "recording-search",
-            f"MusicBrainz recording search {artist!r} - {title!r}",
-            lambda: musicbrainzngs.search_recordings(limit=limit, **fields),
-            limit=limit,
-            **fields,
-        )
+        response = self._search("recording", artist=artist, title=title, limit=limit)
         return candidates_from_recordings(response)
 
     def lookup(self, source_id: str) -> ReleaseDetails:
@@ -224,14 +217,7 @@ class MusicBrainzSource:
 
     def search_releases(self, artist: str, title: str, *, limit: int = 25) -> list[Candidate]:
         """Releases matching artist and release title; these answers carry label-info."""
-        fields = _search_fields(artist=artist, release=title)
-        response = self._ask(
-            "release-search",
-            f"MusicBrainz release search {artist!r} - {title!r}",
-            lambda: musicbrainzngs.search_releases(limit=limit, **fields),
-            limit=limit,
-            **fields,
-        )
+        response = self._search("release", artist=artist, title=title, limit=limit)
         return candidates_from_releases(response)
 
     def lookup_label(self, label_id: str) -> LabelDetails:
@@ -246,6 +232,23 @@ class MusicBrainzSource:
         return label_details_from_musicbrainz(response)
 
     # -- plumbing ----------------------------------------------------------------------------
+
+    def _search(
+        self, entity: Literal["recording", "release"], *, artist: str, title: str, limit: int
+    ) -> Any:
+        """A recording or release search (the raw answer), cached by its query."""
+        fields = _search_fields(artist=artist, **{entity: title})
+        search = {
+            "recording": musicbrainzngs.search_recordings,
+            "release": musicbrainzngs.search_releases,
+        }[entity]
+        return self._ask(
+            f"{entity}-search",
+            f"MusicBrainz {entity} search {artist!r} - {title!r}",
+            lambda: search(limit=limit, **fields),
+            limit=limit,
+            **fields,
+        )
 
     def _ask(self, kind: str, what: str, call: Callable[[], Any], **fields: object) -> Any:
         return ask_service(
