@@ -14,11 +14,11 @@ from test_enrich_queue import T0, Clock, LocalSource, hunter_for, make_library
 from musicwb.enrich import cooldown
 from musicwb.enrich.queue import (
     COOLDOWN_PRIORITY,
-    Worker,
     enqueue_last_scan,
     enqueue_missing_labels,
     enqueue_tracks,
 )
+from musicwb.enrich.worker import Worker
 from musicwb.errors import ParameterError
 from musicwb.store import Store
 from musicwb.store.runs import start_run

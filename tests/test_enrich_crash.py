@@ -27,7 +27,8 @@ from typing import Any
 import pandas as pd
 from test_enrich_queue import LocalSource, hunter_for, make_library
 
-from musicwb.enrich.queue import Worker, enqueue_missing_labels, queue_progress
+from musicwb.enrich.queue import enqueue_missing_labels, queue_progress
+from musicwb.enrich.worker import Worker
 from musicwb.store import Store
 
 N_TRACKS = 400

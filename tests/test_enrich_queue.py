@@ -24,13 +24,13 @@ from musicwb.enrich.queue import (
     LAST_SCAN_PRIORITY,
     MANUAL_PRIORITY,
     MISSING_LABEL_PRIORITY,
-    Worker,
     enqueue_last_scan,
     enqueue_missing_labels,
     enqueue_tracks,
     queue_progress,
 )
 from musicwb.enrich.sources.base import Candidate
+from musicwb.enrich.worker import Worker
 from musicwb.errors import NotFound, ParameterError, SourceError
 from musicwb.store import Store
 from musicwb.store.runs import start_run

@@ -473,7 +473,7 @@ def test_switches_itself_off_after_failures_in_a_row(server, caplog):
 
 def test_response_format_is_strict_for_every_answer():
     """Every object closed and fully required; no bound keywords strict mode may refuse."""
-    from musicwb.enrich.llm import _LabelChoice, _QueryVariants
+    from musicwb.enrich.llm.answers import _LabelChoice, _QueryVariants
 
     refused = {"minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "pattern"}
     for model in (_QueryVariants, Selection, _LabelChoice):

@@ -12,7 +12,7 @@ the worker's process is alive.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,7 +28,11 @@ from musicwb.cli._common import (
     split_names,
     store_path,
 )
+from musicwb.cli.labels import echo_job_result
 from musicwb.errors import ParameterError
+
+if TYPE_CHECKING:  # the commands import the library when they run, so --help stays fast
+    from musicwb.enrich.queue import Progress
 
 enrich_app = typer.Typer(
     help="Background label hunting: queue tracks, run the worker, see where it stands.",
@@ -124,88 +128,56 @@ def run_command(
     from tqdm.auto import tqdm
 
     from musicwb.config import get_settings
-    from musicwb.enrich.labels import make_hunter
-    from musicwb.enrich.queue import Worker, enqueue_last_scan, enqueue_missing_labels
+    from musicwb.enrich.background import run_enrichment
     from musicwb.store import Store
-    from musicwb.store.runs import finish_run, start_run
 
     settings = get_settings(store=store)
-    parameters = {
-        "limit": limit,
-        "budget": budget,
-        "threads": threads,
-        "mode": mode,
-        "sources": sources,
-        "strategy": strategy,
-    }
-    with Store(store_path(store), hold_open=False, lock_wait_s=WRITER_LOCK_WAIT_S) as opened:
-        if enqueue:
-            enqueue_last_scan(opened)
-            enqueue_missing_labels(opened)
-        hunter = make_hunter(
-            opened,  # one handle for every thread: it opens the file per statement
-            settings=settings,
-            mode=mode,
-            sources=split_names(sources, option="--sources"),
-        )
-        run_id = start_run(opened, kind="enrich", parameters=parameters)
-        bar = tqdm(desc="enrich", unit="track", disable=as_json, dynamic_ncols=True)
+    bar = tqdm(desc="enrich", unit="track", disable=as_json, dynamic_ncols=True)
 
-        def show(progress) -> None:
-            bar.total = progress.processed + progress.remaining
-            bar.n = progress.processed
-            bar.set_postfix(found=progress.enriched, failed=progress.failed, refresh=False)
-            bar.refresh()
+    def show(progress: Progress) -> None:
+        bar.total = progress.processed + progress.remaining
+        bar.n = progress.processed
+        bar.set_postfix(found=progress.enriched, failed=progress.failed, refresh=False)
+        bar.refresh()
 
-        worker = Worker(
-            opened,
-            hunter,
-            threads=threads,
-            limit=limit,
-            budget_s=budget,
-            strategy=strategy,
-            on_progress=show,
-        )
-        show(worker.progress())
-        try:
-            final = worker.run()
-        except KeyboardInterrupt:
-            bar.close()
-            final = worker.progress()
-            reasons = dict(worker.failure_reasons.most_common())
-            summary = {**final.as_dict(), "failure_reasons": reasons}
-            finish_run(opened, run_id, status="interrupted", summary=summary)
-            typer.echo(
-                "interrupted: the items in hand were finished and saved; "
-                "`musicwb enrich run` carries on",
-                err=True,
+    try:
+        with Store(store_path(store), hold_open=False, lock_wait_s=WRITER_LOCK_WAIT_S) as opened:
+            done = run_enrichment(
+                opened,
+                settings=settings,
+                mode=mode,
+                sources=split_names(sources, option="--sources"),
+                limit=limit,
+                budget_s=budget,
+                threads=threads,
+                strategy=strategy,
+                enqueue=enqueue,
+                on_progress=show,
             )
-            echo_failure_reasons(worker.failure_reasons.elements())
-            raise typer.Exit(130) from None
-        except BaseException as exc:
-            bar.close()
-            finish_run(opened, run_id, status="failed", summary={"error": str(exc)})
-            raise
+    finally:
         bar.close()
-        extra = {
-            "failure_reasons": dict(worker.failure_reasons.most_common()),
-            "deferred": worker.deferred,
-        }
-        finish_run(opened, run_id, status="ok", summary={**final.as_dict(), **extra})
-    if as_json:
-        print_json({**final.as_dict(), "run_id": run_id, **extra})
-    else:
-        typer.echo(_describe(final))
-    if extra["deferred"]:
+    if done.interrupted:
         typer.echo(
-            f"{extra['deferred']} item(s) left pending for the next run: their services could "
-            "not be reached",
+            "interrupted: the items in hand were finished and saved; "
+            "`musicwb enrich run` carries on",
             err=True,
         )
-    echo_failure_reasons(Counter(extra["failure_reasons"]).elements())
+        echo_failure_reasons(Counter(done.failure_reasons).elements())
+        raise typer.Exit(130)
+    deferred = (
+        f"{done.deferred} item(s) left pending for the next run: their services could "
+        "not be reached"
+    )
+    echo_job_result(
+        as_json=as_json,
+        data=done.as_dict(),
+        text=_describe(done.progress),
+        warning=deferred if done.deferred else None,
+        failure_reasons=done.failure_reasons,
+    )
 
 
-def _describe(progress) -> str:
+def _describe(progress: Progress) -> str:
     rate = "" if progress.rate_per_s is None else f", {progress.rate_per_s:.2f} tracks/s"
     eta = (
         "" if progress.eta_s is None or not progress.remaining else f", ETA {progress.eta_s:.0f} s"

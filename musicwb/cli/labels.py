@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -65,14 +65,33 @@ def hunt_labels(
         except KeyboardInterrupt:
             typer.echo("interrupted: finished tracks are saved; run it again to go on", err=True)
             raise typer.Exit(130) from None
+    failed = (
+        f"{summary.failed} track(s) failed at a source; see the label_hunts table "
+        "(status 'failed') or the label_hunting notebook."
+    )
+    echo_job_result(
+        as_json=as_json,
+        data=summary.as_dict(),
+        text=summary.describe(),
+        warning=failed if summary.failed else None,
+        failure_reasons=summary.failure_reasons,
+    )
+
+
+def echo_job_result(
+    *,
+    as_json: bool,
+    data: dict[str, Any],
+    text: str,
+    warning: str | None,
+    failure_reasons: dict[str, int],
+) -> None:
+    """Print a label job's result: its JSON or its text on stdout, then on stderr the warning
+    (if any) and the most common failure reasons."""
     if as_json:
-        print_json(summary.as_dict())
+        print_json(data)
     else:
-        typer.echo(summary.describe())
-    if summary.failed:
-        typer.echo(
-            f"{summary.failed} track(s) failed at a source; see the label_hunts table "
-            "(status 'failed') or the label_hunting notebook.",
-            err=True,
-        )
-    echo_failure_reasons(Counter(summary.failure_reasons).elements())
+        typer.echo(text)
+    if warning:
+        typer.echo(warning, err=True)
+    echo_failure_reasons(Counter(failure_reasons).elements())

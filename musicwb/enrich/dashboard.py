@@ -13,7 +13,7 @@ jitter visible as a spread around each strategy's delay.
 
 Examples
 --------
->>> from musicwb.enrich.queue import Worker       # doctest: +SKIP
+>>> from musicwb.enrich.worker import Worker      # doctest: +SKIP
 >>> board = Dashboard(Worker(store, hunter))       # doctest: +SKIP
 >>> board                                          # doctest: +SKIP
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import threading
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,9 @@ import altair as alt
 import pandas as pd
 
 from musicwb.enrich import cooldown
-from musicwb.enrich.queue import Progress, Worker, queue_progress
+from musicwb.enrich.outcomes import Hunter
+from musicwb.enrich.queue import Progress, queue_progress
+from musicwb.enrich.worker import Worker
 from musicwb.errors import ParameterError, StoreError
 from musicwb.store import Store
 
@@ -64,7 +67,7 @@ def describe(progress: Progress) -> str:
 
 
 class Dashboard:
-    """Live widgets for a :class:`~musicwb.enrich.queue.Worker`.
+    """Live widgets for a :class:`~musicwb.enrich.worker.Worker`.
 
     Parameters
     ----------
@@ -167,7 +170,7 @@ def run_for_budget(
     *,
     budget_s: float,
     limit: int | None = None,
-    hunter: Any = None,
+    hunter: Hunter | None = None,
     **worker_options: Any,
 ) -> Progress:
     """Run the worker for a time budget (a batch report's enrichment step), return its state.
@@ -184,7 +187,7 @@ def run_for_budget(
     hunter : object, optional
         For a store or path: default :func:`musicwb.enrich.labels.make_hunter` on the store.
     **worker_options
-        For a store or path: passed to :class:`~musicwb.enrich.queue.Worker` (``threads``,
+        For a store or path: passed to :class:`~musicwb.enrich.worker.Worker` (``threads``,
         ``strategy``, ...).
 
     Returns
@@ -210,8 +213,7 @@ def run_for_budget(
             raise ParameterError("give a worker, or a store with the worker's options, not both")
         if budget_s == 0:
             return target.progress()
-        target.budget_s = budget_s
-        target.limit = limit
+        target.options = replace(target.options, budget_s=budget_s, limit=limit)
         return target.run()
     if not isinstance(target, Store):
         # opened per statement: other processes read (and write) between the worker's commits

@@ -7,22 +7,25 @@ the user's own: an empty label, or one an earlier hunt wrote (``label_source`` s
 
 Examples
 --------
+>>> import tempfile
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:               # doctest: +SKIP
-...     findings_frame(store).head()
+>>> with Store(f"{tempfile.mkdtemp()}/findings.duckdb") as store:
+...     list(findings_frame(store).columns[:4]), tracks_to_hunt(store)
+(['track_id', 'artist', 'title', 'label'], [])
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import pandas as pd
 
 from musicwb.enrich.outcomes import HuntOutcome
 from musicwb.enrich.tiers import LibraryKnowledge
 from musicwb.store import Store
+from musicwb.store.tables import enrich as tables
+from musicwb.store.tables.enrich import HUNTER_SOURCE_PREFIX, HuntTrack
 
 __all__ = [
     "HUNTER_SOURCE_PREFIX",
@@ -33,9 +36,6 @@ __all__ = [
     "tracks_to_hunt",
 ]
 
-HUNTER_SOURCE_PREFIX = "hunt:"
-TRACK_COLUMNS = "id, path, artist, title, album, label, label_source, duration, added_at, added_run"
-
 
 def tracks_to_hunt(
     store: Store,
@@ -43,7 +43,7 @@ def tracks_to_hunt(
     limit: int | None = None,
     skip_with_labels: bool = False,
     track_ids: Sequence[int] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[HuntTrack]:
     """The tracks a hunt works on, in id order.
 
     Parameters
@@ -58,35 +58,20 @@ def tracks_to_hunt(
 
     Returns
     -------
-    list of dict
-        Keys ``id``, ``path``, ``artist``, ``title``, ``album``, ``label``, ``label_source``,
+    list of HuntTrack
+        ``id``, ``path``, ``artist``, ``title``, ``album``, ``label``, ``label_source``,
         ``duration``, ``added_at``, ``added_run``.
     """
-    where, params = [], []
-    if skip_with_labels:
-        where.append("label IS NULL")
-    if track_ids is not None:
-        where.append("list_contains(?, id)")
-        params.append([int(track_id) for track_id in track_ids])
-    sql = f"SELECT {TRACK_COLUMNS} FROM tracks"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY id"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    frame = store.df(sql, params or None)
+    frame = tables.tracks_for_hunt(
+        store=store, limit=limit, skip_with_labels=skip_with_labels, track_ids=track_ids
+    )
     frame = frame.astype(object).where(frame.notna(), None)
-    return frame.to_dict("records")
+    return [HuntTrack(**record) for record in frame.to_dict("records")]
 
 
 def library_knowledge(store: Store) -> LibraryKnowledge:
     """The user's own labels (not the hunter's) by album and artist."""
-    frame = store.df(
-        "SELECT id, artist, album, label FROM tracks WHERE label IS NOT NULL "
-        "AND coalesce(label_source, '') NOT LIKE ?",
-        [HUNTER_SOURCE_PREFIX + "%"],
-    )
-    return LibraryKnowledge.from_frame(frame)
+    return LibraryKnowledge.from_frame(tables.user_labels(store=store))
 
 
 def _finding_rows(outcomes: Iterable[HuntOutcome], run_id: str | None) -> pd.DataFrame:
@@ -152,18 +137,13 @@ def record_outcomes(
         return 0
     findings = _finding_rows(outcomes, run_id)
     with store.transaction():
-        store.insert("label_hunts", _hunt_rows(outcomes, run_id))
+        tables.insert_hunts(store=store, rows=_hunt_rows(outcomes, run_id))
         if findings.empty:
             return 0
         accepted = findings[findings["accepted"]]
         applied = 0
         if not accepted.empty:
-            current = store.df(
-                "SELECT t.id AS track_id, t.label AS current_label, t.label_source AS "
-                "current_source, t.label_confidence AS current_confidence FROM tracks t "
-                "JOIN (SELECT unnest(?) AS id) AS wanted ON wanted.id = t.id",
-                [accepted["track_id"].astype("int64").tolist()],
-            )
+            current = tables.current_labels(store=store, track_ids=accepted["track_id"])
             joined = accepted.merge(current, on="track_id", how="inner")
             ours = joined["current_source"].fillna("").str.startswith(HUNTER_SOURCE_PREFIX)
             empty = joined["current_label"].isna()
@@ -172,9 +152,9 @@ def record_outcomes(
             if not fill.empty:
                 now = pd.Timestamp.now(tz="UTC").tz_localize(None)
                 sources = HUNTER_SOURCE_PREFIX + fill["source"]
-                store.update(
-                    "tracks",
-                    pd.DataFrame(
+                tables.apply_labels(
+                    store=store,
+                    rows=pd.DataFrame(
                         {
                             "id": fill["track_id"].to_numpy(),
                             "label": fill["label"].to_numpy(),
@@ -183,35 +163,22 @@ def record_outcomes(
                             "updated_at": now,
                         }
                     ),
-                    key=["id"],
                 )
                 with_catalog = fill[fill["catalog"].notna()]
                 if not with_catalog.empty:
-                    store.execute(
-                        "UPDATE tracks SET catalog_number = c.catalog, catalog_number_source = c.src, "
-                        "catalog_number_confidence = c.conf FROM (SELECT unnest(?) AS id, unnest(?) AS "
-                        "catalog, unnest(?) AS src, unnest(?) AS conf) AS c WHERE tracks.id = c.id "
-                        "AND (tracks.catalog_number IS NULL OR tracks.catalog_number_source LIKE 'hunt:%')",
-                        [
-                            with_catalog["track_id"].astype("int64").tolist(),
-                            with_catalog["catalog"].tolist(),
-                            (HUNTER_SOURCE_PREFIX + with_catalog["source"]).tolist(),
-                            with_catalog["confidence"].astype(float).tolist(),
-                        ],
+                    tables.apply_catalog_numbers(
+                        store=store,
+                        track_ids=with_catalog["track_id"],
+                        catalogs=with_catalog["catalog"].tolist(),
+                        sources=(HUNTER_SOURCE_PREFIX + with_catalog["source"]).tolist(),
+                        confidences=with_catalog["confidence"].tolist(),
                     )
                 findings.loc[
                     findings["accepted"] & findings["track_id"].isin(fill["track_id"]), "applied"
                 ] = True
                 applied = len(fill)
-        store.insert("label_findings", findings)
+        tables.insert_findings(store=store, rows=findings)
     return applied
-
-
-def _equal_filters(conditions: dict[str, Any]) -> tuple[str, list[Any]]:
-    """``WHERE a = ? AND b = ?`` for the columns whose value is given (None: no filter)."""
-    given = {column: value for column, value in conditions.items() if value is not None}
-    clause = " AND ".join(f"{column} = ?" for column in given)
-    return (f"WHERE {clause}" if clause else ""), list(given.values())
 
 
 def findings_frame(
@@ -226,24 +193,11 @@ def findings_frame(
     accepted : bool, optional
         Only accepted (True) or only below-threshold (False) findings.
     """
-    clause, params = _equal_filters({"f.run_id": run_id, "f.accepted": accepted})
-    return store.df(
-        "SELECT f.track_id, t.artist, t.title, f.label, f.catalog, f.source, f.confidence, "
-        "f.accepted, f.applied, f.evidence, f.parts, f.found_at, f.run_id "
-        f"FROM label_findings f LEFT JOIN tracks t ON t.id = f.track_id {clause} "
-        "ORDER BY f.found_at DESC, f.track_id",
-        params or None,
-    )
+    return tables.findings(store=store, run_id=run_id, accepted=accepted)
 
 
 def hunts_frame(
     store: Store, *, run_id: str | None = None, status: str | None = None
 ) -> pd.DataFrame:
     """Hunt outcomes with the track's artist and title (``status='failed'``: the error table)."""
-    clause, params = _equal_filters({"h.run_id": run_id, "h.status": status})
-    return store.df(
-        "SELECT h.track_id, t.artist, t.title, h.status, h.tried, h.error, h.elapsed_s, "
-        f"h.hunted_at, h.run_id FROM label_hunts h LEFT JOIN tracks t ON t.id = h.track_id {clause} "
-        "ORDER BY h.hunted_at DESC, h.track_id",
-        params or None,
-    )
+    return tables.hunts(store=store, run_id=run_id, status=status)

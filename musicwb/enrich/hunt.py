@@ -8,11 +8,13 @@ services' answers are cached in the store, so running the same hunt again makes 
 
 Examples
 --------
+>>> import tempfile
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:                          # doctest: +SKIP
-...     summary = hunt_labels(store, limit=100, mode="fast", sources=["library", "title"])
->>> summary.as_dict()["labels_found"]                                  # doctest: +SKIP
-41
+>>> with Store(f"{tempfile.mkdtemp()}/hunt.duckdb") as store:  # an empty library
+...     summary = hunt_labels(store, limit=100, mode="fast", sources=["library", "title"],
+...                           progress=False)
+>>> summary.as_dict()["processed"], summary.run_id.split("-")[2]
+(0, 'hunt_labels')
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from musicwb.config import Settings
 from musicwb.enrich.findings import record_outcomes, tracks_to_hunt
 from musicwb.enrich.labels import LabelHunter, make_hunter
-from musicwb.enrich.match import MIN_CONFIDENCE
+from musicwb.enrich.match import MIN_CONFIDENCE, Mode
+from musicwb.enrich.outcomes import HuntOutcome
 from musicwb.errors import ParameterError
 from musicwb.store import Store
-from musicwb.store.runs import finish_run, start_run
+from musicwb.store.runs import recorded_run
 
 __all__ = ["HuntSummary", "hunt_labels"]
 
@@ -74,6 +78,19 @@ class HuntSummary:
     llm_fallbacks: int = 0
     failure_reasons: dict[str, int] = field(default_factory=dict)
 
+    def count(self, outcome: HuntOutcome) -> None:
+        """Count one track's outcome (not its source or failure reasons)."""
+        self.processed += 1
+        self.llm_fallbacks += outcome.llm_fallbacks
+        if outcome.status == "found":
+            self.labels_found += 1
+        elif outcome.status == "failed":
+            self.failed += 1
+        else:
+            self.not_found += 1
+        if outcome.finding is not None and not outcome.finding.accepted:
+            self.below_threshold += 1
+
     @property
     def success_rate(self) -> float:
         """labels_found / processed (0 for an empty hunt)."""
@@ -113,12 +130,12 @@ def hunt_labels(
     *,
     limit: int | None = None,
     skip_with_labels: bool = False,
-    mode: str = "balanced",
+    mode: Mode = "balanced",
     sources: Sequence[str] | None = None,
     min_confidence: float = MIN_CONFIDENCE,
     track_ids: Sequence[int] | None = None,
     hunter: LabelHunter | None = None,
-    settings: Any = None,
+    settings: Settings | None = None,
     progress: bool = True,
     commit_every_s: float = 1.0,
     **service_locations: Any,
@@ -181,12 +198,11 @@ def hunt_labels(
         "sources": hunter.tier_names,
         "min_confidence": hunter.min_confidence,
     }
-    summary = HuntSummary(run_id=start_run(store, kind="hunt_labels", parameters=parameters))
+    summary = HuntSummary()
     by_source: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     hunter.new_run()
-    status = "ok"
-    finished: list[Any] = []
+    finished: list[HuntOutcome] = []
     last_write = time.monotonic()
 
     def write() -> None:
@@ -196,34 +212,24 @@ def hunt_labels(
             finished.clear()
         last_write = time.monotonic()
 
-    try:
-        for track in tqdm(tracks, desc="hunting labels", unit="track", disable=not progress):
-            outcome = hunter.hunt(track)
-            finished.append(outcome)
-            if time.monotonic() - last_write >= commit_every_s:
-                write()
-            summary.processed += 1
-            summary.llm_fallbacks += outcome.llm_fallbacks
-            reasons.update(outcome.reasons)
-            if outcome.status == "found":
-                summary.labels_found += 1
-                by_source[outcome.finding.source] += 1
-            elif outcome.status == "failed":
-                summary.failed += 1
-            else:
-                summary.not_found += 1
-            if outcome.finding is not None and not outcome.finding.accepted:
-                summary.below_threshold += 1
-    except KeyboardInterrupt:
-        summary.interrupted, status = True, "interrupted"
-        raise
-    finally:
-        write()  # what was finished stays finished, even when interrupted
-        summary.by_source = dict(by_source)
-        summary.failure_reasons = dict(reasons.most_common())
-        for tier in hunter.tiers:
-            cache = getattr(getattr(tier, "source", None), "cache", None)
-            if cache is not None:
-                cache.flush()
-        finish_run(store, summary.run_id, status=status, summary=summary.as_dict())
+    with recorded_run(store, kind="hunt_labels", parameters=parameters) as run:
+        summary.run_id = run.run_id
+        run.summary = summary.as_dict
+        try:
+            for track in tqdm(tracks, desc="hunting labels", unit="track", disable=not progress):
+                outcome = hunter.hunt(track)
+                finished.append(outcome)
+                if time.monotonic() - last_write >= commit_every_s:
+                    write()
+                summary.count(outcome)
+                by_source.update([outcome.finding.source] if outcome.status == "found" else [])
+                reasons.update(outcome.reasons)
+        except KeyboardInterrupt:
+            summary.interrupted = True
+            raise
+        finally:
+            write()  # what was finished stays finished, even when interrupted
+            summary.by_source = dict(by_source)
+            summary.failure_reasons = dict(reasons.most_common())
+            hunter.flush_caches()
     return summary

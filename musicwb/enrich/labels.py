@@ -19,12 +19,16 @@ labels; every failure of it falls back to the deterministic path and is counted.
 
 Examples
 --------
+>>> import tempfile
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:                       # doctest: +SKIP
-...     hunter = make_hunter(store, mode="balanced")
-...     track = tracks_to_hunt(store, limit=1)[0]
-...     outcome = hunter.hunt(track)
-...     record_outcomes(store, [outcome])
+>>> with Store(f"{tempfile.mkdtemp()}/hunter.duckdb") as store:
+...     hunter = make_hunter(store, sources=["title"], llm=None)
+...     outcome = hunter.hunt({"id": 1, "artist": "Trevino",
+...                            "title": "Sombre Tones [Klockworks - KW 20]"})
+>>> outcome.status, outcome.finding.label, outcome.finding.catalog
+('not_found', 'Klockworks', 'KW 20')
+>>> outcome.finding.confidence  # a title alone is below the threshold: kept for review
+0.65
 """
 
 from __future__ import annotations
@@ -32,11 +36,17 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal, get_args
 
+from musicwb.config import Settings, get_settings
 from musicwb.enrich.findings import library_knowledge, record_outcomes, tracks_to_hunt
-from musicwb.enrich.match import MIN_CONFIDENCE, query_from_track
+from musicwb.enrich.llm.answers import Assist
+from musicwb.enrich.llm.assist import LlmAssist
+from musicwb.enrich.llm.transport import LlmError
+from musicwb.enrich.match import MIN_CONFIDENCE, Mode, query_from_track
 from musicwb.enrich.outcomes import HuntOutcome, LabelFinding, merge_agreeing
+from musicwb.enrich.sources import make_sources
+from musicwb.enrich.sources.base import Source
 from musicwb.enrich.sources.http import SourceUnreachable
 from musicwb.enrich.tiers import (
     LibraryKnowledge,
@@ -49,6 +59,7 @@ from musicwb.enrich.tiers import (
     tier_reason,
 )
 from musicwb.errors import ParameterError, SourceError
+from musicwb.store import Store
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -63,7 +74,7 @@ __all__ = [
     "tracks_to_hunt",
 ]
 
-MODES = ("fast", "balanced", "accurate")
+MODES: tuple[Mode, ...] = get_args(Mode)
 DEFAULT_TIERS = ("library", "title", "musicbrainz", "discogs")
 PLUGIN_GROUP = "musicwb.label_sources"
 
@@ -91,10 +102,10 @@ class LabelHunter:
     def __init__(
         self,
         *,
-        tiers: Sequence[Any],
-        mode: str = "balanced",
+        tiers: Sequence[Tier],
+        mode: Mode = "balanced",
         min_confidence: float = MIN_CONFIDENCE,
-        llm: Any = None,
+        llm: Assist | None = None,
     ) -> None:
         if mode not in MODES:
             raise ParameterError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -120,7 +131,6 @@ class LabelHunter:
         """One tier's finding, with the LLM assist if any; (finding, LLM fallbacks)."""
         if self.llm is None or not isinstance(tier, SourceTier):
             return tier.find(track, query=query, mode=self.mode, assist=None), 0
-        from musicwb.enrich.llm import LlmError
 
         try:
             return tier.find(track, query=query, mode=self.mode, assist=self.llm), 0
@@ -135,6 +145,13 @@ class LabelHunter:
             reset = getattr(policy, "reset_unreachable", None)
             if reset is not None:
                 reset()
+
+    def flush_caches(self) -> None:
+        """Write the services' pending cached answers to the store."""
+        for tier in self.tiers:
+            cache = getattr(getattr(tier, "source", None), "cache", None)
+            if cache is not None:
+                cache.flush()
 
     def hunt(self, track: Mapping[str, Any]) -> HuntOutcome:
         """Hunt one track's label.
@@ -216,16 +233,16 @@ def _check_sources(names: Sequence[str]) -> list[str]:
 
 
 def make_hunter(
-    store: Any,
+    store: Store,
     *,
-    settings: Any = None,
-    mode: str = "balanced",
+    settings: Settings | None = None,
+    mode: Mode = "balanced",
     sources: Sequence[str] | None = None,
     min_confidence: float = MIN_CONFIDENCE,
     musicbrainz_host: str | None = None,
     musicbrainz_https: bool | None = None,
     discogs_base_url: str | None = None,
-    llm: Any = "auto",
+    llm: Assist | Literal["auto"] | None = "auto",
     knowledge: LibraryKnowledge | None = None,
 ) -> LabelHunter:
     """A hunter over the store's library knowledge and the configured services.
@@ -259,19 +276,15 @@ def make_hunter(
         An unknown mode or source name.
     """
     if settings is None:
-        from musicwb.config import get_settings
-
         settings = get_settings()
     if isinstance(sources, str):
         sources = [name.strip() for name in sources.split(",") if name.strip()]
     names = _check_sources(list(sources) if sources is not None else list(DEFAULT_TIERS))
     if knowledge is None:
         knowledge = library_knowledge(store) if {"library", "title"} & set(names) else None
-    tiers: list[Any] = []
-    services: dict[str, Any] = {}
+    tiers: list[Tier] = []
+    services: dict[str, Source] = {}
     if {"musicbrainz", "discogs"} & set(names):
-        from musicwb.enrich.sources import make_sources
-
         musicbrainz, discogs = make_sources(
             settings,
             store=store,
@@ -291,7 +304,5 @@ def make_hunter(
         else:
             tiers.append(SourceTier(plugins[name].load()(settings)))
     if llm == "auto":
-        from musicwb.enrich.llm import LlmAssist
-
         llm = LlmAssist.from_settings(settings)
     return LabelHunter(tiers=tiers, mode=mode, min_confidence=min_confidence, llm=llm)

@@ -29,7 +29,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
@@ -41,6 +41,7 @@ __all__ = [
     "MIN_CONFIDENCE",
     "WEIGHTS",
     "MatchScore",
+    "Mode",
     "TrackQuery",
     "best_label",
     "query_from_track",
@@ -51,6 +52,8 @@ __all__ = [
     "split_mix",
 ]
 
+Mode = Literal["fast", "balanced", "accurate"]
+"""How hard the hunter searches: 1, 2 or 3 query variants (accurate also reads release details)."""
 MIN_CONFIDENCE = 0.7
 WEIGHTS: Mapping[str, float] = {"artist": 0.4, "title": 0.4, "mix": 0.1, "duration": 0.1}
 GATE = 0.7
@@ -177,7 +180,7 @@ label_hint='Klockworks', catalog_hint='KW 20')
     )
 
 
-def query_variants(query: TrackQuery, *, mode: str) -> list[tuple[str, str]]:
+def query_variants(query: TrackQuery, *, mode: Mode) -> list[tuple[str, str]]:
     """The (artist, title) searches a mode makes: 1 (fast), 2 (balanced) or 3 (accurate).
 
     Variants: as tagged with the mix; the main artist (featured artists dropped) and the title

@@ -2,9 +2,12 @@
 
 Examples
 --------
+>>> import tempfile
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb", read_only=True) as store:   # doctest: +SKIP
+>>> with Store(f"{tempfile.mkdtemp()}/coverage.duckdb") as store:
 ...     before = coverage_counts(store)
+>>> coverage_change(before, {"tracks": 4, "with_label": 3, "by_hunter": 3})["coverage"].tolist()
+[0.0, 0.75]
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import pandas as pd
 
 from musicwb import charts
 from musicwb.store import Store
+from musicwb.store.tables import enrich as tables
 
 __all__ = [
     "CONFIDENCE_BINS",
@@ -37,11 +41,8 @@ def coverage_counts(store: Store) -> dict[str, int]:
     dict
         ``tracks``, ``with_label``, ``by_hunter``.
     """
-    tracks, with_label, by_hunter = store.rows(
-        "SELECT count(*), count(nullif(trim(label), '')), "
-        "count(*) FILTER (WHERE label_source LIKE 'hunt:%') FROM tracks"
-    )[0]
-    return {"tracks": int(tracks), "with_label": int(with_label), "by_hunter": int(by_hunter)}
+    tracks, with_label, by_hunter = tables.coverage(store=store)
+    return {"tracks": tracks, "with_label": with_label, "by_hunter": by_hunter}
 
 
 def coverage_change(before: dict[str, int], after: dict[str, int]) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""What a label hunt produces: findings and per-track outcomes (plain values, no I/O).
+"""What a label hunt produces: findings and per-track outcomes (plain values, no I/O), and the
+protocols of the parts that produce and record them (:class:`Hunter`, :class:`Recorder`).
 
 Examples
 --------
@@ -10,13 +11,26 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, Protocol, get_args
 
-__all__ = ["HUNT_STATUSES", "HuntOutcome", "LabelFinding", "merge_agreeing"]
+from musicwb.store import Store
 
-HUNT_STATUSES = ("found", "not_found", "failed")
+__all__ = [
+    "HUNT_STATUSES",
+    "HuntOutcome",
+    "HuntStatus",
+    "Hunter",
+    "LabelFinding",
+    "Recorder",
+    "merge_agreeing",
+]
+
+HuntStatus = Literal["found", "not_found", "failed"]
+"""How a hunt ended: a label found, every tier answered without one, or a source failed."""
+HUNT_STATUSES: tuple[HuntStatus, ...] = get_args(HuntStatus)
 AGREEMENT_BONUS = 0.05
 MAX_CONFIDENCE = 0.99
 
@@ -95,7 +109,7 @@ class HuntOutcome:
     """
 
     track_id: int
-    status: str
+    status: HuntStatus
     finding: LabelFinding | None = None
     error: str | None = None
     tried: tuple[str, ...] = ()
@@ -140,3 +154,19 @@ def merge_agreeing(first: LabelFinding, second: LabelFinding) -> LabelFinding:
         evidence=f"{other.evidence} {surer.evidence} Both agree (+{AGREEMENT_BONUS}).",
         parts={**surer.parts, "agreement": AGREEMENT_BONUS, "agreeing_source": other.source},
     )
+
+
+class Hunter(Protocol):
+    """Finds the label of one track (thread-safe): :class:`~musicwb.enrich.labels.LabelHunter`
+    or a test's stand-in. A hunter may also have ``new_run()``, called when a run starts."""
+
+    def hunt(self, track: Mapping[str, Any]) -> HuntOutcome:
+        """The outcome for one track (keys ``id``, ``artist``, ``title``, ...)."""
+        ...
+
+
+class Recorder(Protocol):
+    """Writes outcomes to the store, returns the labels filled
+    (:func:`~musicwb.enrich.findings.record_outcomes`)."""
+
+    def __call__(self, store: Store, outcomes: Sequence[HuntOutcome], /) -> int: ...

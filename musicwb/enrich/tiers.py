@@ -29,14 +29,16 @@ Plug-ins
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pandas as pd
 
+from musicwb.enrich.llm.answers import Assist
 from musicwb.enrich.match import (
     MIN_CONFIDENCE,
+    Mode,
     TrackQuery,
     query_variants,
     rank_candidates,
@@ -55,10 +57,14 @@ __all__ = [
     "SourceTier",
     "Tier",
     "TitleTier",
+    "TrackRow",
     "same_label",
     "tier_error",
     "tier_reason",
 ]
+
+TrackRow = Mapping[str, Any]
+"""A track as the hunter reads it (a row of :func:`~musicwb.enrich.findings.tracks_to_hunt`)."""
 
 LLM_OVERRIDE_CAP = 0.84
 """The design's ceiling for a fuzzy API match, for a pick the string match did not make."""
@@ -76,7 +82,7 @@ class Tier(Protocol):
     name: str
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: str, assist: Any
+        self, track: TrackRow, *, query: TrackQuery | None, mode: Mode, assist: Assist | None
     ) -> LabelFinding | None:
         """The best finding of this tier for the track, or None."""
         ...
@@ -160,7 +166,7 @@ class LibraryTier:
         self.knowledge = knowledge
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: str, assist: Any
+        self, track: TrackRow, *, query: TrackQuery | None, mode: Mode, assist: Assist | None
     ) -> LabelFinding | None:
         track_id = int(track["id"])
         album = _album_key(track)
@@ -169,12 +175,10 @@ class LibraryTier:
             if found and found[1] / found[2] >= self.MIN_SHARE:
                 label, count, total = found
                 confidence = min(self.ALBUM_BASE + self.ALBUM_STEP * (count - 1), self.ALBUM_MAX)
-                return LabelFinding(
-                    track_id=track_id,
-                    label=label,
-                    catalog=None,
-                    source=self.name,
-                    confidence=round(confidence, 4),
+                return self._finding(
+                    track_id,
+                    label,
+                    confidence=confidence,
                     evidence=f"{count} of {total} other track(s) of the album "
                     f"'{track.get('album')}' by {track.get('artist')} carry {label}.",
                     parts={"album_tracks": count, "album_share": round(count / total, 4)},
@@ -189,17 +193,28 @@ class LibraryTier:
                     self.ARTIST_BASE
                     + self.ARTIST_SPAN * share * min(count, self.ARTIST_FULL) / self.ARTIST_FULL
                 )
-                return LabelFinding(
-                    track_id=track_id,
-                    label=label,
-                    catalog=None,
-                    source=self.name,
-                    confidence=round(confidence, 4),
+                return self._finding(
+                    track_id,
+                    label,
+                    confidence=confidence,
                     evidence=f"{count} of {total} other track(s) by {track.get('artist')} "
                     f"carry {label}.",
                     parts={"artist_tracks": count, "artist_share": round(share, 4)},
                 )
         return None
+
+    def _finding(
+        self, track_id: int, label: str, *, confidence: float, evidence: str, parts: dict
+    ) -> LabelFinding:
+        return LabelFinding(
+            track_id=track_id,
+            label=label,
+            catalog=None,
+            source=self.name,
+            confidence=round(confidence, 4),
+            evidence=evidence,
+            parts=parts,
+        )
 
 
 class TitleTier:
@@ -212,7 +227,7 @@ class TitleTier:
         self.knowledge = knowledge or LibraryKnowledge.empty()
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: str, assist: Any
+        self, track: TrackRow, *, query: TrackQuery | None, mode: Mode, assist: Assist | None
     ) -> LabelFinding | None:
         texts = []
         if track.get("title"):
@@ -277,7 +292,9 @@ class SourceTier:
         )
         self.search_limit = search_limit
 
-    def _variants(self, query: TrackQuery, *, mode: str, assist: Any) -> list[tuple[str, str]]:
+    def _variants(
+        self, query: TrackQuery, *, mode: Mode, assist: Assist | None
+    ) -> list[tuple[str, str]]:
         variants = query_variants(query, mode=mode)
         if assist is not None:
             extra = assist.query_variants(artist=query.artist, title=query.title)
@@ -287,7 +304,12 @@ class SourceTier:
                     variants.append(pair)
         return variants
 
-    def _search(self, variants: list[tuple[str, str]], *, search: Any = None) -> list[Candidate]:
+    def _search(
+        self,
+        variants: list[tuple[str, str]],
+        *,
+        search: Callable[..., list[Candidate]] | None = None,
+    ) -> list[Candidate]:
         search = search or self.source.search
         seen: dict[tuple[str, str, str], Candidate] = {}
         for artist, title in variants:
@@ -300,7 +322,7 @@ class SourceTier:
         return list(seen.values())
 
     def _label_of(
-        self, track: Mapping[str, Any], candidate: Candidate, *, mode: str, assist: Any
+        self, track: Mapping[str, Any], candidate: Candidate, *, mode: Mode, assist: Assist | None
     ) -> tuple[str | None, str | None, str]:
         """(label, catalogue, where it was read) for a candidate."""
         if mode != "accurate" and _is_real_label(candidate.label):
@@ -323,7 +345,7 @@ class SourceTier:
         return labels[0][0], labels[0][1], "release details"
 
     def find(
-        self, track: Mapping[str, Any], *, query: TrackQuery | None, mode: str, assist: Any
+        self, track: TrackRow, *, query: TrackQuery | None, mode: Mode, assist: Assist | None
     ) -> LabelFinding | None:
         if query is None:
             return None
@@ -349,8 +371,8 @@ class SourceTier:
         query: TrackQuery,
         candidates: list[Candidate],
         *,
-        mode: str,
-        assist: Any,
+        mode: Mode,
+        assist: Assist | None,
         adjust: float = 0.0,
     ) -> LabelFinding | None:
         ranked = rank_candidates(query, candidates)

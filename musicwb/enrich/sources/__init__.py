@@ -17,9 +17,9 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
+from musicwb.config import Settings, get_settings
 from musicwb.enrich.sources.base import (
     Candidate,
     LabelDetails,
@@ -41,33 +41,34 @@ from musicwb.enrich.sources.http import (
     policy_from_settings,
 )
 from musicwb.enrich.sources.musicbrainz import MusicBrainzSource
+from musicwb.store import Store
 
 __all__ = [
+    "DISCOGS_LIMIT_WITHOUT_TOKEN",
+    "DISCOGS_LIMIT_WITH_TOKEN",
+    "MUSICBRAINZ_LIMIT",
     "Candidate",
+    "DiscogsSource",
+    "Failure",
+    "HttpPolicy",
     "LabelDetails",
+    "MusicBrainzSource",
+    "RateLimit",
     "ReleaseDetails",
+    "ResponseCache",
     "Source",
     "Track",
-    "normalise_query",
-    "search_many",
-    "ResponseCache",
-    "HttpPolicy",
-    "RateLimit",
-    "Failure",
-    "policy_from_settings",
-    "MUSICBRAINZ_LIMIT",
-    "DISCOGS_LIMIT_WITH_TOKEN",
-    "DISCOGS_LIMIT_WITHOUT_TOKEN",
-    "MusicBrainzSource",
-    "DiscogsSource",
     "make_sources",
+    "normalise_query",
+    "policy_from_settings",
+    "search_many",
 ]
 
 
 def make_sources(
-    settings: Any = None,
+    settings: Settings | None = None,
     *,
-    store: Any = None,
+    store: Store | None = None,
     policy: HttpPolicy | None = None,
     musicbrainz_host: str | None = None,
     musicbrainz_https: bool | None = None,
@@ -93,8 +94,6 @@ def make_sources(
     (MusicBrainzSource, DiscogsSource)
     """
     if settings is None:
-        from musicwb.config import get_settings
-
         settings = get_settings()
     if musicbrainz_host is None:
         musicbrainz_host = settings.musicbrainz_host

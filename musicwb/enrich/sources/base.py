@@ -25,15 +25,18 @@ from typing import Any, Protocol, runtime_checkable
 import pandas as pd
 from tqdm.auto import tqdm
 
+from musicwb.enrich.sources.cache import ResponseCache
+from musicwb.enrich.sources.http import Failure, HttpPolicy, RateLimit
 from musicwb.errors import NotFound, SourceError
 from musicwb.text import fold_spaces
 
 __all__ = [
     "Candidate",
-    "ReleaseDetails",
-    "Track",
     "LabelDetails",
+    "ReleaseDetails",
+    "ServiceClient",
     "Source",
+    "Track",
     "ask_service",
     "normalise_query",
     "search_many",
@@ -196,19 +199,30 @@ class Source(Protocol):
         ...
 
 
+class ServiceClient(Protocol):
+    """What :func:`ask_service` needs of a source: its name, HTTP policy, cache, rate-limit key
+    and default limit (a source may also have ``display_name``, its name in failure reasons)."""
+
+    name: str
+    policy: HttpPolicy
+    cache: ResponseCache | None
+    rate_key: str
+    limit: RateLimit
+
+
 def ask_service(
-    source: Any,
+    source: ServiceClient,
     *,
     key: str,
     what: str,
     attempt: Callable[[], Any],
-    classify: Callable[[BaseException], Any],
+    classify: Callable[[BaseException], Failure | None],
 ) -> Any:
     """One question to a service: from the cache when fresh, else through the HTTP policy.
 
     Parameters
     ----------
-    source
+    source : ServiceClient
         A source with ``name``, ``policy``, ``cache`` (or None), ``rate_key`` and ``limit``
         (and optionally ``display_name``, the service's name in failure reasons).
     key : str

@@ -32,17 +32,20 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Self
 
 import pandas as pd
 
 from musicwb.errors import NotFound, ParameterError
 from musicwb.store import Store
+from musicwb.store.tables import enrich as tables
 
-__all__ = ["CacheEntry", "ResponseCache", "STATUS_OK", "STATUS_NOT_FOUND"]
+__all__ = ["STATUS_NOT_FOUND", "STATUS_OK", "CacheEntry", "CacheStatus", "ResponseCache"]
 
-STATUS_OK = "ok"
-STATUS_NOT_FOUND = "not_found"
+CacheStatus = Literal["ok", "not_found"]
+"""A cached answer: the service's response, or that it has nothing."""
+STATUS_OK: CacheStatus = "ok"
+STATUS_NOT_FOUND: CacheStatus = "not_found"
 
 
 def _utcnow() -> dt.datetime:
@@ -53,7 +56,7 @@ def _utcnow() -> dt.datetime:
 class CacheEntry:
     """One cached answer: its status, the response (``None`` for ``not_found``) and its age."""
 
-    status: str
+    status: CacheStatus
     response: Any
     fetched_at: dt.datetime
 
@@ -99,7 +102,7 @@ class ResponseCache:
         self._fetching: dict[tuple[str, str], threading.Lock] = {}
         self.stats: Counter[str] = Counter()
 
-    def __enter__(self) -> ResponseCache:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -111,21 +114,19 @@ class ResponseCache:
             pending = self._pending.get((source, query_key))
         if pending is not None:
             return pending
-        rows = self.store.rows(
-            "SELECT status, response, fetched_at FROM source_cache "
-            "WHERE source = ? AND query_key = ? AND fetched_at >= ?",
-            [source, query_key, self._now() - self.ttl],
+        row = tables.cache_entry(
+            store=self.store, source=source, query_key=query_key, fresh_since=self._now() - self.ttl
         )
-        if not rows:
+        if row is None:
             return None
-        status, response, fetched_at = rows[0]
+        status, response, fetched_at = row
         return CacheEntry(
             status=status,
             response=None if response is None else json.loads(response),
             fetched_at=fetched_at,
         )
 
-    def put(self, source: str, query_key: str, *, status: str, response: Any = None) -> Any:
+    def put(self, source: str, query_key: str, *, status: CacheStatus, response: Any = None) -> Any:
         """Store (or replace) the answer to one query.
 
         Returns
@@ -164,7 +165,7 @@ class ResponseCache:
                     "fetched_at": pd.to_datetime([entry.fetched_at for _, entry in items]),
                 }
             )
-            self.store.upsert("source_cache", frame, key=["source", "query_key"])
+            tables.upsert_cache(store=self.store, rows=frame)
             self._pending.clear()
             self.stats["writes"] += len(items)
             return len(items)
@@ -218,7 +219,4 @@ class ResponseCache:
     def frame(self, source: str | None = None) -> pd.DataFrame:
         """The cached entries (``source``, ``query_key``, ``status``, ``fetched_at``)."""
         self.flush()
-        sql = "SELECT source, query_key, status, fetched_at FROM source_cache"
-        if source is None:
-            return self.store.df(sql + " ORDER BY source, query_key")
-        return self.store.df(sql + " WHERE source = ? ORDER BY query_key", [source])
+        return tables.cache_entries(store=self.store, source=source)

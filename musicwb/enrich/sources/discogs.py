@@ -45,17 +45,18 @@ from musicwb.enrich.sources.http import (
     HttpPolicy,
     RateLimit,
     expected_remaining,
+    http_failure,
     unreachable_cause,
 )
-from musicwb.errors import AuthError, NotFound, ParameterError, RateLimited, SourceError
+from musicwb.errors import ParameterError, SourceError
 
 __all__ = [
+    "DEFAULT_BASE_URL",
     "DiscogsSource",
     "DiscogsTransportError",
-    "classify_discogs_error",
     "candidates_from_discogs_search",
+    "classify_discogs_error",
     "release_details_from_discogs",
-    "DEFAULT_BASE_URL",
 ]
 
 DEFAULT_BASE_URL = "https://api.discogs.com"
@@ -80,7 +81,7 @@ def classify_discogs_error(exc: BaseException) -> Failure | None:
 
     >>> from discogs_client.exceptions import HTTPError
     >>> classify_discogs_error(HTTPError("You are making requests too quickly.", 429))
-    Failure(reason='HTTP 429', retry=True, error=<class 'musicwb.errors.RateLimited'>)
+    Failure(reason='HTTP 429', retry=True, error=<class 'musicwb.errors.RateLimited'>, unreachable=False)
     """
     if isinstance(exc, DiscogsTransportError) and exc.unreachable:
         return Failure(exc.unreachable, retry=True, unreachable=True)
@@ -88,27 +89,13 @@ def classify_discogs_error(exc: BaseException) -> Failure | None:
         return Failure("timeout" if exc.timeout else f"connection failed ({exc})", retry=True)
     if isinstance(exc, MalformedResponseError):
         if exc.status_code == 429 or exc.status_code >= 500:
-            return _http_failure(exc.status_code)
+            return http_failure(exc.status_code)
         return Failure("truncated or malformed JSON", retry=True)
     if isinstance(exc, HTTPError):
-        return _http_failure(exc.status_code)
+        return http_failure(exc.status_code)
     if isinstance(exc, DiscogsAPIError):
         return Failure(f"{type(exc).__name__}", retry=False)
     return None
-
-
-def _http_failure(code: int) -> Failure:
-    if code == 404:
-        return Failure("HTTP 404", retry=False, error=NotFound)
-    if code in (401, 403):
-        return Failure(f"HTTP {code}", retry=False, error=AuthError)
-    if code == 429:
-        return Failure("HTTP 429", retry=True, error=RateLimited)
-    if code >= 500:
-        return Failure(
-            f"HTTP {code}", retry=True, error=RateLimited if code == 503 else SourceError
-        )
-    return Failure(f"HTTP {code}", retry=False)
 
 
 class DiscogsSource:

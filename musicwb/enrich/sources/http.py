@@ -51,6 +51,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NoReturn, TypeVar
 
+import requests
 from pyrate_limiter import Limiter, Rate
 from pyrate_limiter.abstracts import AbstractClock, RateItem
 from pyrate_limiter.buckets import InMemoryBucket
@@ -63,22 +64,32 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from musicwb.errors import ParameterError, SourceError, SourceUnreachable
+from musicwb._version import __version__
+from musicwb.config import Settings, get_settings
+from musicwb.errors import (
+    AuthError,
+    NotFound,
+    ParameterError,
+    RateLimited,
+    SourceError,
+    SourceUnreachable,
+)
 
 __all__ = [
-    "RateLimit",
-    "Failure",
-    "SourceUnreachable",
-    "failure_reason",
-    "unreachable_cause",
-    "HttpPolicy",
-    "HostLimiter",
-    "MUSICBRAINZ_LIMIT",
-    "DISCOGS_LIMIT_WITH_TOKEN",
     "DISCOGS_LIMIT_WITHOUT_TOKEN",
-    "policy_from_settings",
+    "DISCOGS_LIMIT_WITH_TOKEN",
+    "MUSICBRAINZ_LIMIT",
+    "Failure",
+    "HostLimiter",
+    "HttpPolicy",
+    "RateLimit",
+    "SourceUnreachable",
     "answered",
     "expected_remaining",
+    "failure_reason",
+    "http_failure",
+    "policy_from_settings",
+    "unreachable_cause",
 ]
 
 T = TypeVar("T")
@@ -130,6 +141,26 @@ class Failure:
     retry: bool
     error: type[SourceError] = SourceError
     unreachable: bool = False
+
+
+def http_failure(code: int) -> Failure:
+    """How a service's HTTP error status is judged: 404 not found and 401/403 refused at once;
+    429 and 503 (load) retried, then :class:`~musicwb.errors.RateLimited`; other 5xx retried.
+
+    Examples
+    --------
+    >>> http_failure(503)
+    Failure(reason='HTTP 503', retry=True, error=<class 'musicwb.errors.RateLimited'>, unreachable=False)
+    >>> http_failure(404).error.__name__
+    'NotFound'
+    """
+    if code == 404:
+        return Failure("HTTP 404", retry=False, error=NotFound)
+    if code in (401, 403):
+        return Failure(f"HTTP {code}", retry=False, error=AuthError)
+    if code in (429, 503):
+        return Failure(f"HTTP {code}", retry=True, error=RateLimited)
+    return Failure(f"HTTP {code}", retry=code >= 500)
 
 
 def failure_reason(exc: BaseException, *, prefix: str | None = None) -> str:
@@ -424,10 +455,8 @@ class HttpPolicy:
             raise ParameterError(f"max_tries must be at least 1, got {max_tries}")
         if not timeout_s > 0:
             raise ParameterError(f"timeout_s must be positive, got {timeout_s}")
-        if version is None:
-            from musicwb._version import __version__ as version
         self.app = app
-        self.version = version
+        self.version = __version__ if version is None else version
         self.contact = contact.strip()
         self.timeout_s = float(timeout_s)
         self.max_tries = max_tries
@@ -446,6 +475,22 @@ class HttpPolicy:
     def user_agent(self) -> str:
         """``musicwb/<version> ( <contact> )``."""
         return f"{self.app}/{self.version} ( {self.contact} )"
+
+    def session(self) -> requests.Session:
+        """A new HTTP session for a service reached with :mod:`requests` directly (the LLM
+        endpoint): it sends the policy's User-Agent and asks for JSON.
+
+        Send its requests with ``timeout=policy.timeout_s`` inside :meth:`call`, so they get
+        the rate limit and the retries like every other source's.
+
+        Examples
+        --------
+        >>> HttpPolicy(contact="dj@example.org").session().headers["User-Agent"][:8]
+        'musicwb/'
+        """
+        session = requests.Session()
+        session.headers.update({"User-Agent": self.user_agent, "Accept": "application/json"})
+        return session
 
     def limiter(self, key: str, *, default: RateLimit) -> HostLimiter:
         """The limiter of ``key`` (``"<source>@<host>"``), created on first use.
@@ -611,7 +656,7 @@ def _tagged(error: SourceError, reason: str) -> SourceError:
     return error
 
 
-def policy_from_settings(settings: object | None = None, **overrides: object) -> HttpPolicy:
+def policy_from_settings(settings: Settings | None = None, **overrides: object) -> HttpPolicy:
     """An :class:`HttpPolicy` with the contact and timeout of the settings.
 
     Parameters
@@ -622,15 +667,13 @@ def policy_from_settings(settings: object | None = None, **overrides: object) ->
         Passed on to :class:`HttpPolicy` (``limits``, ``max_tries``, ...).
     """
     if settings is None:
-        from musicwb.config import get_settings
-
         settings = get_settings()
     arguments: dict[str, object] = {
-        "contact": settings.contact,  # type: ignore[attr-defined]
-        "timeout_s": settings.http_timeout_s,  # type: ignore[attr-defined]
-        "max_tries": settings.http_max_tries,  # type: ignore[attr-defined]
-        "backoff_initial_s": settings.http_backoff_initial_s,  # type: ignore[attr-defined]
-        "backoff_max_s": settings.http_backoff_max_s,  # type: ignore[attr-defined]
+        "contact": settings.contact,
+        "timeout_s": settings.http_timeout_s,
+        "max_tries": settings.http_max_tries,
+        "backoff_initial_s": settings.http_backoff_initial_s,
+        "backoff_max_s": settings.http_backoff_max_s,
     }
     arguments.update(overrides)
     return HttpPolicy(**arguments)  # type: ignore[arg-type]

@@ -33,7 +33,7 @@ import threading
 import urllib.error
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
 
@@ -55,18 +55,19 @@ from musicwb.enrich.sources.http import (
     HttpPolicy,
     RateLimit,
     answered,
+    http_failure,
     unreachable_cause,
 )
-from musicwb.errors import AuthError, NotFound, ParameterError, RateLimited, SourceError
+from musicwb.errors import AuthError, ParameterError, SourceError
 
 __all__ = [
+    "RELEASE_INCLUDES",
     "MusicBrainzSource",
-    "classify_musicbrainz_error",
     "candidates_from_recordings",
     "candidates_from_releases",
-    "release_details_from_musicbrainz",
+    "classify_musicbrainz_error",
     "label_details_from_musicbrainz",
-    "RELEASE_INCLUDES",
+    "release_details_from_musicbrainz",
 ]
 
 T = TypeVar("T")
@@ -106,14 +107,14 @@ def classify_musicbrainz_error(exc: BaseException) -> Failure | None:
     >>> import urllib.error
     >>> cause = urllib.error.HTTPError("http://x/ws/2/release/1", 503, "busy", {}, None)
     >>> classify_musicbrainz_error(musicbrainzngs.ResponseError(cause=cause))
-    Failure(reason='HTTP 503', retry=True, error=<class 'musicwb.errors.RateLimited'>)
+    Failure(reason='HTTP 503', retry=True, error=<class 'musicwb.errors.RateLimited'>, unreachable=False)
     """
     if isinstance(exc, musicbrainzngs.AuthenticationError):
         return Failure("authentication refused", retry=False, error=AuthError)
     if isinstance(exc, (musicbrainzngs.ResponseError, musicbrainzngs.NetworkError)):
         cause = exc.cause
         if isinstance(cause, urllib.error.HTTPError):
-            return _http_failure(cause.code)
+            return http_failure(cause.code)
         unreachable = unreachable_cause(cause)
         if unreachable is not None:  # DNS failure, connection refused: fail fast
             return Failure(unreachable, retry=True, unreachable=True)
@@ -129,18 +130,6 @@ def classify_musicbrainz_error(exc: BaseException) -> Failure | None:
     if isinstance(exc, json.JSONDecodeError):
         return Failure("truncated or malformed JSON", retry=True)
     return None
-
-
-def _http_failure(code: int) -> Failure:
-    if code == 404:
-        return Failure("HTTP 404", retry=False, error=NotFound)
-    if code in (401, 403):
-        return Failure(f"HTTP {code}", retry=False, error=AuthError)
-    if code in (429, 503):
-        return Failure(f"HTTP {code}", retry=True, error=RateLimited)
-    if code >= 500:
-        return Failure(f"HTTP {code}", retry=True)
-    return Failure(f"HTTP {code}", retry=False)
 
 
 class MusicBrainzSource:
@@ -171,7 +160,7 @@ class MusicBrainzSource:
         cache: ResponseCache | None = None,
         host: str = "musicbrainz.org",
         use_https: bool = True,
-        ws_format: str = "xml",
+        ws_format: Literal["xml", "json"] = "xml",
         limit: RateLimit = MUSICBRAINZ_LIMIT,
     ) -> None:
         if ws_format not in ("xml", "json"):
@@ -204,14 +193,7 @@ class MusicBrainzSource:
         list of Candidate
             Best first, as MusicBrainz scores them; empty when nothing matches.
         """
-        fields = _search_fields(artist=artist, recording=title)
-        response = self._ask(
-            "recording-search",
-            f"MusicBrainz recording search {artist!r} - {title!r}",
-            lambda: musicbrainzngs.search_recordings(limit=limit, **fields),
-            limit=limit,
-            **fields,
-        )
+        response = self._search("recording", artist=artist, title=title, limit=limit)
         return candidates_from_recordings(response)
 
     def lookup(self, source_id: str) -> ReleaseDetails:
@@ -235,14 +217,7 @@ class MusicBrainzSource:
 
     def search_releases(self, artist: str, title: str, *, limit: int = 25) -> list[Candidate]:
         """Releases matching artist and release title; these answers carry label-info."""
-        fields = _search_fields(artist=artist, release=title)
-        response = self._ask(
-            "release-search",
-            f"MusicBrainz release search {artist!r} - {title!r}",
-            lambda: musicbrainzngs.search_releases(limit=limit, **fields),
-            limit=limit,
-            **fields,
-        )
+        response = self._search("release", artist=artist, title=title, limit=limit)
         return candidates_from_releases(response)
 
     def lookup_label(self, label_id: str) -> LabelDetails:
@@ -257,6 +232,23 @@ class MusicBrainzSource:
         return label_details_from_musicbrainz(response)
 
     # -- plumbing ----------------------------------------------------------------------------
+
+    def _search(
+        self, entity: Literal["recording", "release"], *, artist: str, title: str, limit: int
+    ) -> Any:
+        """A recording or release search (the raw answer), cached by its query."""
+        fields = _search_fields(artist=artist, **{entity: title})
+        search = {
+            "recording": musicbrainzngs.search_recordings,
+            "release": musicbrainzngs.search_releases,
+        }[entity]
+        return self._ask(
+            f"{entity}-search",
+            f"MusicBrainz {entity} search {artist!r} - {title!r}",
+            lambda: search(limit=limit, **fields),
+            limit=limit,
+            **fields,
+        )
 
     def _ask(self, kind: str, what: str, call: Callable[[], Any], **fields: object) -> Any:
         return ask_service(

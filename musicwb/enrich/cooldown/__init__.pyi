@@ -1,0 +1,9 @@
+from .parking import due_frame as due_frame
+from .parking import last_failure_reasons as last_failure_reasons
+from .parking import migrate as migrate
+from .parking import park as park
+from .parking import process as process
+from .parking import process_due as process_due
+from .parking import stats as stats
+from .parking import summary_frame as summary_frame
+from .parking import write_parking as write_parking
