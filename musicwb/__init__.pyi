@@ -8,7 +8,7 @@ from .enrich.labels import LabelHunter as LabelHunter
 from .enrich.labels import make_hunter as make_hunter
 from .enrich.llm import LlmAssist as LlmAssist
 from .enrich.llm import LlmError as LlmError
-from .enrich.queue import Worker as Worker
+from .enrich.worker import Worker as Worker
 from .enrich.queue import enqueue_missing_labels as enqueue_missing_labels
 from .enrich.queue import queue_progress as queue_progress
 from .errors import AudioError as AudioError
