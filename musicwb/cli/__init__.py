@@ -17,7 +17,6 @@ import typer
 
 from musicwb.cli import (  # noqa: F401  (importing a module registers its commands)
     enrich,
-    labels,
     library,
     linkage,
     playlist,

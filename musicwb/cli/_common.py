@@ -12,7 +12,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.models import OptionInfo
@@ -139,3 +139,22 @@ def echo_failure_reasons(reasons: Iterable[object], *, top: int = 5) -> None:
     rest = sum(counts.values()) - sum(count for _, count in counts.most_common(top))
     if rest:
         typer.echo(f"  {rest:>5} × (other reasons)", err=True)
+
+
+def echo_job_result(
+    *,
+    as_json: bool,
+    data: dict[str, Any],
+    text: str,
+    warning: str | None,
+    failure_reasons: dict[str, int],
+) -> None:
+    """Print a label job's result: its JSON or its text on stdout, then on stderr the warning
+    (if any) and the most common failure reasons."""
+    if as_json:
+        print_json(data)
+    else:
+        typer.echo(text)
+    if warning:
+        typer.echo(warning, err=True)
+    echo_failure_reasons(Counter(failure_reasons).elements())

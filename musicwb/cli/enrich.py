@@ -1,4 +1,4 @@
-"""Background enrichment commands: ``musicwb enrich queue|run|status`` and
+"""Enrichment commands: ``musicwb hunt-labels``, ``musicwb enrich queue|run|status`` and
 ``musicwb cooldown migrate|process|stats``.
 
 ``enrich run`` works through the queue in a background thread (the label hunter, rate limited
@@ -23,12 +23,12 @@ from musicwb.cli._common import (
     StoreOption,
     app,
     echo_failure_reasons,
+    echo_job_result,
     print_frame,
     print_json,
     split_names,
     store_path,
 )
-from musicwb.cli.labels import echo_job_result
 from musicwb.errors import ParameterError
 
 if TYPE_CHECKING:  # the commands import the library when they run, so --help stays fast
@@ -268,3 +268,64 @@ def cooldown_stats(store: StoreOption = None, as_json: JsonOption = False) -> No
         f"{stats['next_retry_at'] or '-'}; average retries {stats['average_retries']}"
     )
     print_frame(pd.DataFrame(stats["strategies"]), as_json=False)
+
+
+# ``musicwb hunt-labels``: the label hunter over the library, in the foreground.
+
+WRITER_LOCK_WAIT_S = 60.0
+"""How long a write waits for readers of the store (each holds it for a moment)."""
+
+
+@app.command("hunt-labels")
+def hunt_labels(
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N tracks.")] = None,
+    skip_with_labels: Annotated[
+        bool, typer.Option("--skip-with-labels", help="Leave out tracks that have a label.")
+    ] = False,
+    mode: ModeOption = "balanced",
+    sources: SourcesOption = None,
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", help="A finding needs this to be accepted.")
+    ] = 0.7,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find record labels: library knowledge, title brackets, MusicBrainz, Discogs.
+
+    Every finding is stored with its source, confidence and evidence; a label is filled in only
+    where the track has none of the user's own. Ctrl-C keeps what was finished. The store is
+    opened only while a result is written, so other commands can read it meanwhile; a service
+    that cannot be reached is asked no more in this run, and the summary ends with the most
+    common failure reasons.
+    """
+    from musicwb.config import get_settings
+    from musicwb.enrich.hunt import hunt_labels as run_hunt
+    from musicwb.store import Store
+
+    settings = get_settings(store=store)
+    with Store(store_path(store), hold_open=False, lock_wait_s=WRITER_LOCK_WAIT_S) as opened:
+        try:
+            summary = run_hunt(
+                opened,
+                limit=limit,
+                skip_with_labels=skip_with_labels,
+                mode=mode,
+                sources=split_names(sources, option="--sources"),
+                min_confidence=min_confidence,
+                settings=settings,
+                progress=not as_json,
+            )
+        except KeyboardInterrupt:
+            typer.echo("interrupted: finished tracks are saved; run it again to go on", err=True)
+            raise typer.Exit(130) from None
+    failed = (
+        f"{summary.failed} track(s) failed at a source; see the label_hunts table "
+        "(status 'failed') or the label_hunting notebook."
+    )
+    echo_job_result(
+        as_json=as_json,
+        data=summary.as_dict(),
+        text=summary.describe(),
+        warning=failed if summary.failed else None,
+        failure_reasons=summary.failure_reasons,
+    )
