@@ -38,12 +38,12 @@ import soxr
 from musicwb.errors import AudioError, ParameterError, UnsupportedFormatError
 
 __all__ = [
-    "Audio",
-    "AudioInfo",
     "BLOCK_FRAMES",
     "DEFAULT_SR",
-    "TRUNCATION_TOLERANCE",
     "SOUNDFILE_EXTENSIONS",
+    "TRUNCATION_TOLERANCE",
+    "Audio",
+    "AudioInfo",
     "probe_audio",
     "read_audio",
 ]

@@ -35,6 +35,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -43,27 +44,30 @@ from musicwb.text.camelot import MAJOR_PROFILE, MINOR_PROFILE
 
 __all__ = [
     "EXTRACTOR_VERSION",
-    "SEGMENTS",
-    "SEGMENT_S",
-    "SHORT_TRACK_S",
     "GRID_S",
     "MIN_BEATS",
     "PITCH_CLASSES",
+    "SEGMENTS",
+    "SEGMENT_S",
+    "SHORT_TRACK_S",
+    "Segment",
     "TrackFeatures",
-    "feature_names",
-    "feature_groups",
-    "tower_slices",
-    "rhythm_tower",
-    "timbre_tower",
-    "harmony_tower",
-    "segment_bounds",
     "beat_synchronous",
-    "extract_features",
     "configure_worker",
+    "extract_features",
+    "feature_groups",
+    "feature_names",
+    "harmony_tower",
+    "rhythm_tower",
+    "segment_bounds",
+    "timbre_tower",
+    "tower_slices",
 ]
 
 EXTRACTOR_VERSION = "beat3tower-1.0"
-SEGMENTS = ("full", "start", "mid", "end")
+Segment = Literal["full", "start", "mid", "end"]
+"""A part of a track: all of it, or its first, middle or last 30 seconds."""
+SEGMENTS: tuple[Segment, ...] = get_args(Segment)
 SEGMENT_S = 30.0
 SHORT_TRACK_S = 60.0
 GRID_S = 0.5
@@ -573,7 +577,7 @@ def extract_features(y: np.ndarray, *, sr: int, hop_length: int = 512) -> TrackF
         },
         fixed_grid=fixed_grid,
         duration_s=float(duration_s),
-        n_beats=int(len(beats)),
+        n_beats=len(beats),
     )
 
 

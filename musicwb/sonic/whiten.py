@@ -39,9 +39,9 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -55,12 +55,18 @@ __all__ = [
     "WHITENINGS",
     "Preprocessor",
     "TowerTransform",
+    "Variant",
+    "Whitening",
     "fit_preprocessor",
     "l2_normalise",
 ]
 
-VARIANTS = ("raw", "zscore", "robust_whiten")
-WHITENINGS = ("within_track", "pca")
+Variant = Literal["raw", "zscore", "robust_whiten"]
+"""A preprocessing variant: raw features, z-scored, or robust and whitened."""
+Whitening = Literal["within_track", "pca"]
+"""How robust_whiten whitens a tower."""
+VARIANTS: tuple[Variant, ...] = get_args(Variant)
+WHITENINGS: tuple[Whitening, ...] = get_args(Whitening)
 MIN_WITHIN_TRACKS = 3  # tracks with distinct segments needed to estimate within-track spread
 MAX_WITHIN_TRACKS = 4000  # tracks the within-track covariance is estimated from, at most
 
@@ -190,7 +196,7 @@ class Preprocessor:
         Per tower, ``within_track`` or ``pca`` (robust_whiten; see :func:`fit_preprocessor`).
     """
 
-    variant: str
+    variant: Variant
     towers: dict[str, TowerTransform]
     settings: dict[str, Any]
     n_fit: int
@@ -254,7 +260,7 @@ class Preprocessor:
         return arrays
 
     @classmethod
-    def from_arrays(cls, arrays: Any) -> Preprocessor:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> Preprocessor:
         """Rebuild from :meth:`to_arrays` output (a dict or a loaded ``.npz``)."""
         meta = json.loads(str(np.asarray(arrays["prep_meta"])))
         towers = {}
@@ -336,7 +342,7 @@ def _robust_tower(
     group_weights: np.ndarray,
     variance: float,
     clip: float,
-    whitening: str,
+    whitening: Whitening,
     within_reg: float,
     whiten_power: float,
     weight: float,
@@ -391,11 +397,11 @@ def _robust_tower(
 def fit_preprocessor(
     full: np.ndarray,
     *,
-    variant: str = "robust_whiten",
+    variant: Variant = "robust_whiten",
     segments: Sequence[np.ndarray] | None = None,
     variance: float = DEFAULT_SETTINGS["variance"],
     clip: float = DEFAULT_SETTINGS["clip"],
-    whitening: str = DEFAULT_SETTINGS["whitening"],
+    whitening: Whitening = DEFAULT_SETTINGS["whitening"],
     within_reg: float = DEFAULT_SETTINGS["within_reg"],
     whiten_power: float = DEFAULT_SETTINGS["whiten_power"],
     group_weights: bool = DEFAULT_SETTINGS["group_weights"],
