@@ -35,12 +35,22 @@ artifact cheap to open.
 
 Examples
 --------
->>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:                   # doctest: +SKIP
-...     path = build_artifact(store)                # data/musicwb.artifact.npz
->>> artifact = load_artifact(path)                                # doctest: +SKIP
->>> artifact.variant, artifact["embedded_full"].shape             # doctest: +SKIP
-('robust_whiten', (64, 41))
+The arrays of an artifact, from a feature set made by hand (:func:`build_artifact` reads it
+from the store and writes the file):
+
+>>> rng = np.random.default_rng(0)
+>>> features = FeatureSet(
+...     track_ids=np.arange(1, 7),
+...     matrices={s: rng.normal(size=(6, 137)).astype(np.float32) for s in SEGMENTS},
+...     artists=np.array(["A", "B"] * 3, dtype=object),
+...     artist_keys=np.array(["a", "b"] * 3, dtype=object),
+...     albums=np.array([None] * 6, dtype=object),
+...     genres=[["techno"]] * 6,
+...     extractor_versions=[EXTRACTOR_VERSION],
+... )
+>>> arrays = build_artifact_arrays(features, variant="zscore")
+>>> arrays["embedded_full"].shape[0], arrays["raw_end_timbre"].shape, arrays["genre_vocab"]
+(6, (6, 83), array(['techno'], dtype='<U6'))
 """
 
 from __future__ import annotations
@@ -305,14 +315,11 @@ def _source_meta(features: FeatureSet) -> dict[str, Any]:
     """What ``meta`` records of the store and features an artifact was built from."""
     source = features.source
     return {
-        "store": None
-        if source is None
-        else {"id": source.store_id, "path": source.store_path},
+        "store": None if source is None else {"id": source.store_id, "path": source.store_path},
         "features": None if source is None else source.features.as_dict(),
         "include_flagged": bool(source.include_flagged) if source is not None else None,
         "left_out": features.left_out.as_dict(),
     }
-
 
 
 def build_artifact(

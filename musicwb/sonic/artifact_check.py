@@ -131,4 +131,3 @@ def check_artifact(
         not_in_artifact=not_in_artifact(store, ids, include_flagged=include_flagged),
         rebuild=command,
     )
-

@@ -13,13 +13,14 @@ what is there.
 
 Examples
 --------
+>>> import tempfile, pathlib
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:                      # doctest: +SKIP
+>>> with Store(pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb") as store:
 ...     info = backup_features(store, name="before-retune")
 ...     plan = restore_features(store, "before-retune")              # dry run
 ...     latest = restore_features(store)              # the newest complete backup, dry run
-...     plan["would_restore"], plan["applied"]
-(64, False)
+>>> info["complete"], plan["would_restore"], plan["applied"], latest["name"]
+(True, 0, False, 'before-retune')
 """
 
 from __future__ import annotations

@@ -36,11 +36,12 @@ the work list and to commit each batch, and other processes use it in between.
 
 Examples
 --------
+>>> import tempfile, pathlib
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:                    # doctest: +SKIP
-...     summary = extract_library(store, workers=2)
->>> summary.analysed, summary.failed                               # doctest: +SKIP
-(64, 0)
+>>> with Store(pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb") as store:
+...     summary = extract_library(store, workers=2, progress=False)
+>>> summary.analysed, summary.failed, summary.mode
+(0, 0, 'loky')
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +122,11 @@ class LeftOut:
 
     def as_dict(self) -> dict[str, Any]:
         return {"missing": self.missing, "flagged": dict(self.flagged), "total": self.total}
+
+    @classmethod
+    def from_dict(cls, recorded: Mapping[str, Any]) -> LeftOut:
+        """Back from :meth:`as_dict` (as an artifact's ``meta`` or a report records it)."""
+        return cls(missing=recorded.get("missing", 0), flagged=recorded.get("flagged", {}))
 
     def describe(self) -> str:
         """``"left out 3 analysed track(s): 1 missing file, 2 silence"``, or ``""``."""
@@ -343,5 +348,3 @@ def load_feature_set(
         left_out=left_out,
         source=source,
     )
-
-

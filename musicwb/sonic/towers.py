@@ -39,7 +39,20 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from musicwb.config import get_settings
 from musicwb.errors import ParameterError
+from musicwb.sonic.frames import compute_frames
+from musicwb.sonic.numba_cache import acquire_slot
+from musicwb.sonic.tempo import (
+    MAX_BPM,
+    MIN_BPM,
+    bpm_agrees,
+    estimate_tempo,
+    local_bpm,
+    onset_autocorrelation,
+    refine_with_beats,
+    track_beats,
+)
 from musicwb.text.camelot import MAJOR_PROFILE, MINOR_PROFILE
 
 __all__ = [
@@ -282,7 +295,6 @@ def _normalised_entropy(weights: np.ndarray) -> float:
 
 def _acf_peaks(acf: np.ndarray, fps: float) -> tuple[list[int], np.ndarray]:
     """Local maxima of the autocorrelation in the tempo range, strongest first."""
-    from musicwb.sonic.tempo import MAX_BPM, MIN_BPM
 
     lags = np.arange(acf.size)
     lo, hi = int(np.ceil(60 * fps / MAX_BPM)), int(np.floor(60 * fps / MIN_BPM))
@@ -324,7 +336,6 @@ def rhythm_tower(
     -------
     numpy.ndarray, shape (21,)
     """
-    from musicwb.sonic.tempo import bpm_agrees, onset_autocorrelation
 
     fps = sr / hop_length
     onset = np.asarray(onset, dtype=np.float64)
@@ -523,8 +534,6 @@ def extract_features(y: np.ndarray, *, sr: int, hop_length: int = 512) -> TrackF
         ``y`` is not one-dimensional, holds NaN or infinity, or ``sr``/``hop_length`` is not
         positive.
     """
-    from musicwb.sonic.frames import compute_frames
-    from musicwb.sonic.tempo import estimate_tempo, local_bpm, refine_with_beats, track_beats
 
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
@@ -594,7 +603,6 @@ def _onset_peaks(onset: np.ndarray, *, sr: int, hop_length: int) -> np.ndarray:
 
 def _segment_vector(frames, a: int, b: int, *, beats, onset_peaks, local, track_tempo):
     """One segment's 137-vector, its fixed-grid flag and its tempo stability."""
-    from musicwb.sonic.tempo import estimate_tempo, refine_with_beats
 
     sr, hop = frames.sr, frames.hop_length
     onset = frames.onset[a:b]
@@ -682,7 +690,6 @@ def configure_worker(
     >>> configure_worker(numba_cache="/tmp/musicwb-data/lib.cache/numba")  # doctest: +SKIP
     PosixPath('/tmp/musicwb-data/lib.cache/numba')
     """
-    from musicwb.sonic.numba_cache import acquire_slot
 
     if blas_threads < 1:
         raise ParameterError(f"blas_threads must be at least 1, got {blas_threads!r}")
@@ -693,8 +700,6 @@ def configure_worker(
         root = Path(numba_cache)
     else:
         if data_dir is None:
-            from musicwb.config import get_settings
-
             data_dir = get_settings().data_dir
         root = Path(data_dir).resolve() / "cache" / "numba"
     cache_dir = acquire_slot(root)

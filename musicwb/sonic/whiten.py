@@ -46,6 +46,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from musicwb.errors import ParameterError
+from musicwb.sonic.towers import feature_groups, tower_slices
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -67,6 +68,8 @@ Whitening = Literal["within_track", "pca"]
 """How robust_whiten whitens a tower."""
 VARIANTS: tuple[Variant, ...] = get_args(Variant)
 WHITENINGS: tuple[Whitening, ...] = get_args(Whitening)
+_TOWER_ARRAYS = ("columns", "center", "scale", "pca_mean", "components", "component_scale")
+"""The array attributes of a :class:`TowerTransform`, saved as ``prep_<tower>_<attribute>``."""
 MIN_WITHIN_TRACKS = 3  # tracks with distinct segments needed to estimate within-track spread
 MAX_WITHIN_TRACKS = 4000  # tracks the within-track covariance is estimated from, at most
 
@@ -77,8 +80,6 @@ def _size_weights() -> dict[str, float]:
     After each tower's L2 normalisation, these give every one of the 137 features the same
     expected share of the combined similarity, as in the undivided vector (21:83:33).
     """
-    from musicwb.sonic.towers import tower_slices
-
     sizes = {name: part.stop - part.start for name, part in tower_slices().items()}
     return {
         name: round(float(np.sqrt(size / max(sizes.values()))), 4) for name, size in sizes.items()
@@ -248,14 +249,7 @@ class Preprocessor:
             )
         }
         for name, t in self.towers.items():
-            for attribute in (
-                "columns",
-                "center",
-                "scale",
-                "pca_mean",
-                "components",
-                "component_scale",
-            ):
+            for attribute in _TOWER_ARRAYS:
                 arrays[f"prep_{name}_{attribute}"] = np.asarray(getattr(t, attribute))
         return arrays
 
@@ -268,14 +262,7 @@ class Preprocessor:
             towers[name] = TowerTransform(
                 **{
                     attribute: np.asarray(arrays[f"prep_{name}_{attribute}"])
-                    for attribute in (
-                        "columns",
-                        "center",
-                        "scale",
-                        "pca_mean",
-                        "components",
-                        "component_scale",
-                    )
+                    for attribute in _TOWER_ARRAYS
                 },
                 clip=float(extra["clip"]),
                 weight=float(extra["weight"]),
@@ -456,8 +443,6 @@ def fit_preprocessor(
     {'rhythm': 'within_track', 'timbre': 'within_track', 'harmony': 'within_track'}
     """
     from sklearn.preprocessing import StandardScaler
-
-    from musicwb.sonic.towers import feature_groups, tower_slices
 
     full = np.asarray(full, dtype=np.float64)
     if variant not in VARIANTS:

@@ -21,12 +21,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from musicwb.store.database import Store
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "BackupDiff",
@@ -137,8 +140,7 @@ def track_coverage(store: Store) -> Coverage:
 def content_flag_of(store: Store, *, track_id: int) -> str | None:
     """The content flag of a track's features (``silence``, ...), None for music or no row."""
     found = store.rows(
-        "SELECT content_flag FROM sonic_features WHERE track_id = ? "
-        "AND content_flag IS NOT NULL",
+        "SELECT content_flag FROM sonic_features WHERE track_id = ? AND content_flag IS NOT NULL",
         [track_id],
     )
     return str(found[0][0]) if found else None
@@ -258,8 +260,7 @@ def count_not_in(
 def left_out_counts(store: Store) -> list[tuple[bool, str | None, int]]:
     """Analysed tracks counted by (file missing, content flag)."""
     counts = store.rows(
-        "SELECT t.missing_since IS NOT NULL, f.content_flag, count(*) "
-        f"FROM {_JOINED} GROUP BY ALL"
+        f"SELECT t.missing_since IS NOT NULL, f.content_flag, count(*) FROM {_JOINED} GROUP BY ALL"
     )
     return [(bool(gone), flag, int(n)) for gone, flag, n in counts]
 
@@ -314,7 +315,7 @@ def pending_tracks(
 def write_feature_batch(
     store: Store,
     *,
-    features: Any,
+    features: pa.Table | pd.DataFrame,
     errors: pd.DataFrame,
     batch_ids: Sequence[int],
     replaced_ids: Sequence[int],
