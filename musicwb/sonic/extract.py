@@ -6,9 +6,10 @@ so a re-run after an interruption resumes where it stopped, and a re-run on an u
 library does no audio work at all. Results are written in bulk batches as they complete: a
 killed run loses at most the batch in hand.
 
-Three ways to run the same per-file function, :func:`analyse_track`:
+Three ways to run the same per-file function,
+:func:`~musicwb.sonic.analysis.analyse_track` (the runners are in :mod:`musicwb.sonic.executors`):
 
-- ``workers=1``: in this process;
+- ``workers=1``: in this process (or, ``isolated``, in one worker process);
 - ``workers=N``: N local processes (joblib's loky backend), results taken as they finish;
 - ``scheduler="tcp://host:8786"``: on a Dask cluster (``pip install 'musicwb[dask]'``).
 
