@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -47,9 +47,7 @@ def extract(
     as_json: JsonOption = False,
 ) -> None:
     """Analyse every track without beat3tower features (resumable; failures recorded)."""
-    from musicwb.sonic.extract import extract_library
-    from musicwb.store import Store
-    from musicwb.store.runs import finish_run, start_run
+    from musicwb.sonic.jobs import recorded_extract
 
     if force and not yes:
         if as_json or not sys.stdin.isatty():
@@ -60,36 +58,21 @@ def extract(
             err=True,
         )
         yes = True
-    parameters = {
-        "workers": workers,
-        "in_process": in_process,
-        "scheduler": scheduler,
-        "force": force,
-        "retry_errors": retry_errors,
-    }
-    # Opened per batch (hold_open=False): `tracks`, `playlist`, `enrich status` ... use the
-    # store between two commits; a commit waits up to a minute for a reader to finish.
-    with Store(store_path(store), hold_open=False, lock_wait_s=60.0) as opened:
-        run_id = start_run(opened, kind="extract", parameters=parameters)
-        try:
-            summary = extract_library(
-                opened,
-                workers=workers,
-                isolated=not in_process,
-                scheduler=scheduler,
-                force=force,
-                confirmed=yes,
-                retry_errors=retry_errors,
-                progress=not as_json,
-            )
-        except KeyboardInterrupt:
-            finish_run(opened, run_id, status="interrupted", summary={})
-            typer.echo("interrupted: finished batches are saved; run it again to resume", err=True)
-            raise typer.Exit(130) from None
-        except BaseException as exc:
-            finish_run(opened, run_id, status="failed", summary={"error": str(exc)})
-            raise
-        finish_run(opened, run_id, status="ok", summary=summary.as_dict())
+    try:
+        done = recorded_extract(
+            store_path(store),
+            workers=workers,
+            in_process=in_process,
+            scheduler=scheduler,
+            force=force,
+            confirmed=yes,
+            retry_errors=retry_errors,
+            progress=not as_json,
+        )
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished batches are saved; run it again to resume", err=True)
+        raise typer.Exit(130) from None
+    summary, run_id = done.summary, done.run_id
     if as_json:
         print_json({**summary.as_dict(), "run_id": run_id})
     else:
@@ -205,13 +188,11 @@ def artifact_build(
 
     Tracks whose files are missing, and flagged tracks unless --include-flagged, are left out.
     """
-    from musicwb.sonic.artifact import LeftOut, build_artifact, load_artifact
+    from musicwb.sonic.artifact import build_artifact, load_artifact
     from musicwb.store import Store
 
     with Store(store_path(store), read_only=True, hold_open=False) as opened:
-        path = build_artifact(
-            opened, out=out, variant=variant, include_flagged=include_flagged
-        )
+        path = build_artifact(opened, out=out, variant=variant, include_flagged=include_flagged)
     meta = load_artifact(path).meta
     if as_json:
         print_json({"path": str(path), **meta})
@@ -219,10 +200,7 @@ def artifact_build(
         typer.echo(
             f"{path}: {meta['n_tracks']} track(s), variant {meta['variant']} ({meta['variant_source']})"
         )
-        left = meta.get("left_out") or {}
-        line = LeftOut(missing=left.get("missing", 0), flagged=left.get("flagged", {})).describe()
-        if line:
-            typer.echo(line)
+        _echo_left_out(meta.get("left_out"))
 
 
 @app.command()
@@ -241,27 +219,28 @@ def validate(
 
     Tracks flagged as silence, near-silence or steady tone are left out unless --include-flagged.
     """
-    from musicwb.sonic.validation import validate_store
-
-    with_store = store_path(store)
+    from musicwb.sonic.validation import report_frame, validate_store
     from musicwb.store import Store
 
-    with Store(with_store, read_only=variant != "all", hold_open=False) as opened:
+    with Store(store_path(store), read_only=variant != "all", hold_open=False) as opened:
         report = validate_store(
             opened, variant=variant, seed_track=seed_track, include_flagged=include_flagged
         )
     if as_json:
         print_json(report)
         return
-    from musicwb.sonic.artifact import LeftOut
-    from musicwb.sonic.validation import report_frame
-
     typer.echo(report_frame(report).to_string(index=False))
-    left = report.get("left_out") or {}
-    line = LeftOut(missing=left.get("missing", 0), flagged=left.get("flagged", {})).describe()
-    if line:
-        typer.echo(line)
+    _echo_left_out(report.get("left_out"))
     for note in report.get("notes") or []:
         typer.echo(f"note: {note}")
     if "best_variant" in report:
         typer.echo(f"best variant: {report['best_variant']} (artifact build uses it)")
+
+
+def _echo_left_out(recorded: dict[str, Any] | None) -> None:
+    """The line saying which analysed tracks were left out, from a ``left_out`` record."""
+    from musicwb.sonic.feature_set import LeftOut
+
+    line = LeftOut.from_dict(recorded or {}).describe()
+    if line:
+        typer.echo(line)

@@ -13,27 +13,32 @@ what is there.
 
 Examples
 --------
+>>> import tempfile, pathlib
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:                      # doctest: +SKIP
+>>> with Store(pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb") as store:
 ...     info = backup_features(store, name="before-retune")
 ...     plan = restore_features(store, "before-retune")              # dry run
 ...     latest = restore_features(store)              # the newest complete backup, dry run
-...     plan["would_restore"], plan["applied"]
-(64, False)
+>>> info["complete"], plan["would_restore"], plan["applied"], latest["name"]
+(True, 0, False, 'before-retune')
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from musicwb.config import get_settings
 from musicwb.errors import ParameterError, StoreError
 from musicwb.store import Store
+from musicwb.store.paths import StorePaths
+from musicwb.store.tables import sonic as sonic_tables
 
 __all__ = [
     "backup_dir_for",
@@ -44,7 +49,7 @@ __all__ = [
 ]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_TABLES = {"features": "sonic_features", "errors": "sonic_errors"}
+_FILES = ("features", "errors")
 
 
 def backup_dir_for(
@@ -54,11 +59,7 @@ def backup_dir_for(
     (``<stem>.backups/``), else beside the configured store."""
     if backup_dir is not None:
         return Path(backup_dir)
-    from musicwb.store.paths import StorePaths
-
     if store is None:
-        from musicwb.config import get_settings
-
         store = get_settings().store
     return StorePaths.of(store.path if isinstance(store, Store) else store).backups
 
@@ -71,8 +72,9 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _sql_path(path: Path) -> str:
-    return str(path.resolve()).replace("'", "''")
+def _files(folder: Path) -> dict[str, Path]:
+    """``features`` and ``errors``: the parquet files of the backup in ``folder``."""
+    return {stem: folder / f"{stem}.parquet" for stem in _FILES}
 
 
 def backup_features(
@@ -112,32 +114,21 @@ def backup_features(
     if folder.exists():
         raise ParameterError(f"backup {name!r} exists already at {folder}: choose another name")
     folder.mkdir(parents=True)
-    for stem, table in _TABLES.items():
-        target = _sql_path(folder / f"{stem}.parquet")
-        store.execute(
-            f"COPY (SELECT * FROM {table} ORDER BY track_id) TO '{target}' "
-            "(FORMAT parquet, COMPRESSION zstd)"
-        )
-    versions = store.df(
-        "SELECT extractor_version, count(*) AS n FROM sonic_features GROUP BY 1 ORDER BY 1"
+    files = _files(folder)
+    sonic_tables.export_features(
+        store, features_file=files["features"], errors_file=files["errors"]
     )
-    tracks = int(store.scalar("SELECT count(*) FROM tracks"))
-    covered = int(
-        store.scalar(
-            "SELECT count(*) FROM tracks t WHERE EXISTS (SELECT 1 FROM sonic_features f "
-            "WHERE f.track_id = t.id) OR EXISTS (SELECT 1 FROM sonic_errors e "
-            "WHERE e.track_id = t.id)"
-        )
-    )
+    tracks = sonic_tables.count_tracks(store)
+    covered = sonic_tables.count_covered(store)
     meta = {
         "name": name,
         "created_at": created.isoformat(timespec="microseconds"),
-        "count": int(store.scalar("SELECT count(*) FROM sonic_features")),
-        "errors": int(store.scalar("SELECT count(*) FROM sonic_errors")),
+        "count": sonic_tables.count_features(store),
+        "errors": sonic_tables.count_errors(store),
         "tracks": tracks,
         "covered": covered,
         "complete": covered >= tracks,
-        "extractor_versions": dict(zip(versions["extractor_version"], versions["n"].astype(int))),
+        "extractor_versions": sonic_tables.extractor_version_counts(store),
         "store": str(store.path),
         "reason": reason,
     }
@@ -275,36 +266,15 @@ def restore_features(
     if name is None:
         name = newest_complete_backup(backup_dir=backup_dir, store=store)
     folder = backup_dir_for(backup_dir, store=store) / _check_name(name)
-    files = {stem: folder / f"{stem}.parquet" for stem in _TABLES}
+    files = _files(folder)
     if not (folder / "meta.json").is_file() or not all(p.is_file() for p in files.values()):
         raise ParameterError(
             f"no complete backup {name!r} in {folder.parent} (see `musicwb features list-backups`)"
         )
-    features = f"read_parquet('{_sql_path(files['features'])}')"
-    errors = f"read_parquet('{_sql_path(files['errors'])}')"
-    in_library = "track_id IN (SELECT id FROM tracks)"
-    plan = {
-        "name": name,
-        "applied": False,
-        "current": int(store.scalar("SELECT count(*) FROM sonic_features")),
-        "would_restore": int(store.scalar(f"SELECT count(*) FROM {features} WHERE {in_library}")),
-        "orphaned": int(store.scalar(f"SELECT count(*) FROM {features} WHERE NOT {in_library}")),
-        "would_drop": int(
-            store.scalar(
-                f"SELECT count(*) FROM sonic_features WHERE track_id NOT IN "
-                f"(SELECT track_id FROM {features})"
-            )
-        ),
-        "changed": int(
-            store.scalar(
-                f"SELECT count(*) FROM sonic_features f JOIN {features} b USING (track_id) "
-                "WHERE f.vec_full IS DISTINCT FROM b.vec_full OR f.vec_start IS DISTINCT FROM "
-                "b.vec_start OR f.vec_mid IS DISTINCT FROM b.vec_mid OR f.vec_end IS DISTINCT "
-                "FROM b.vec_end OR f.extractor_version <> b.extractor_version"
-            )
-        ),
-        "errors": int(store.scalar(f"SELECT count(*) FROM {errors} WHERE {in_library}")),
-    }
+    diff = sonic_tables.backup_diff(
+        store, features_file=files["features"], errors_file=files["errors"]
+    )
+    plan: dict[str, Any] = {"name": name, "applied": False, **asdict(diff)}
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     listed = list_backups(backup_dir=folder.parent)
     plan["status"] = str(listed.loc[listed["name"] == name, "status"].iloc[0])
@@ -312,20 +282,14 @@ def restore_features(
     if not apply:
         return plan
     plan["backup"] = None
-    if plan["current"] or store.scalar("SELECT count(*) FROM sonic_errors"):
+    if plan["current"] or sonic_tables.count_errors(store):
         plan["backup"] = backup_features(
             store, backup_dir=folder.parent, reason=f"before restore of {name}"
         )["name"]
     try:
-        with store.transaction():
-            store.execute("DELETE FROM sonic_features")
-            store.execute("DELETE FROM sonic_errors")
-            store.execute(
-                f"INSERT INTO sonic_features BY NAME SELECT * FROM {features} WHERE {in_library}"
-            )
-            store.execute(
-                f"INSERT INTO sonic_errors BY NAME SELECT * FROM {errors} WHERE {in_library}"
-            )
+        sonic_tables.replace_from_backup(
+            store, features_file=files["features"], errors_file=files["errors"]
+        )
     except StoreError as exc:
         raise StoreError(f"restore of backup {name!r} failed and was rolled back: {exc}") from exc
     return {**plan, "applied": True}

@@ -51,13 +51,13 @@ __all__ = [
     "ACTIVE_DBFS",
     "ACTIVE_SHARE_MIN",
     "CONTENT_FLAGS",
-    "ContentCheck",
-    "ContentFlag",
     "NEAR_SILENCE_RMS_DBFS",
     "SILENCE_PEAK_DBFS",
     "STEADY_LEVEL_SPREAD_DB",
     "STEADY_SIMILARITY",
     "TONAL_FLATNESS",
+    "ContentCheck",
+    "ContentFlag",
     "classify_content",
 ]
 

@@ -6,9 +6,10 @@ so a re-run after an interruption resumes where it stopped, and a re-run on an u
 library does no audio work at all. Results are written in bulk batches as they complete: a
 killed run loses at most the batch in hand.
 
-Three ways to run the same per-file function, :func:`analyse_track`:
+Three ways to run the same per-file function,
+:func:`~musicwb.sonic.analysis.analyse_track` (the runners are in :mod:`musicwb.sonic.executors`):
 
-- ``workers=1``: in this process;
+- ``workers=1``: in this process (or, ``isolated``, in one worker process);
 - ``workers=N``: N local processes (joblib's loky backend), results taken as they finish;
 - ``scheduler="tcp://host:8786"``: on a Dask cluster (``pip install 'musicwb[dask]'``).
 
@@ -36,35 +37,55 @@ the work list and to commit each batch, and other processes use it in between.
 
 Examples
 --------
+>>> import tempfile, pathlib
 >>> from musicwb.store import Store
->>> with Store("data/musicwb.duckdb") as store:                    # doctest: +SKIP
-...     summary = extract_library(store, workers=2)
->>> summary.analysed, summary.failed                               # doctest: +SKIP
-(64, 0)
+>>> with Store(pathlib.Path(tempfile.mkdtemp()) / "lib.duckdb") as store:
+...     summary = extract_library(store, workers=2, progress=False)
+>>> summary.analysed, summary.failed, summary.mode
+(0, 0, 'loky')
 """
 
 from __future__ import annotations
 
-import os
-import re
-import resource
-import signal
-import sys
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from tqdm.auto import tqdm
 
-from musicwb.errors import MusicwbError, ParameterError
-from musicwb.sonic.towers import EXTRACTOR_VERSION, SEGMENTS, feature_names
+from musicwb.errors import ParameterError
+from musicwb.sonic.analysis import (
+    CRASH_HOOK_VARIABLE,
+    Analysed,
+    Failed,
+    TrackJob,
+    TrackResult,
+    analyse_track,
+    as_result,
+)
+from musicwb.sonic.backups import backup_features
+from musicwb.sonic.executors import (
+    CacheOptions,
+    ExecutionMode,
+    connect_dask,
+    run_dask,
+    run_local,
+    run_loky,
+)
+from musicwb.sonic.towers import EXTRACTOR_VERSION, SEGMENTS, Segment, feature_names
 from musicwb.store import Store
 from musicwb.store.paths import StorePaths
+from musicwb.store.tables import sonic as sonic_tables
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 __all__ = [
     "CRASH_HOOK_VARIABLE",
@@ -79,10 +100,6 @@ __all__ = [
 N_FEATURES = 137
 DEFAULT_BATCH = 8
 MAX_ERRORS_KEPT = 100  # failures listed in the summary; sonic_errors has them all
-CRASH_HOOK_VARIABLE = "MUSICWB_TEST_CRASH_PATHS"
-"""Test-only: a worker analysing a file whose path contains one of these (``os.pathsep``-separated)
-parts kills itself with SIGSEGV, the way a crash in native code does."""
-_WORKER_READY: dict[str, Path] = {}
 
 
 @dataclass
@@ -124,7 +141,7 @@ class ExtractSummary:
     failed: int = 0
     up_to_date: int = 0
     seconds: float = 0.0
-    mode: str = "local"
+    mode: ExecutionMode = "local"
     workers: int = 1
     extractor_version: str = EXTRACTOR_VERSION
     backup: str | None = None
@@ -179,107 +196,27 @@ def pending_tracks(
     pandas.DataFrame
         Columns ``id``, ``path``, ``content_hash``, ordered by id.
     """
-    if everything:
-        return store.df("SELECT id, path, content_hash FROM tracks ORDER BY id")
-    error_filter = (
-        ""
-        if retry_errors
-        else "AND NOT EXISTS (SELECT 1 FROM sonic_errors e WHERE e.track_id = t.id "
-        "AND e.content_hash = t.content_hash AND e.extractor_version = ?)"
+    return sonic_tables.pending_tracks(
+        store,
+        extractor_version=EXTRACTOR_VERSION,
+        retry_errors=retry_errors,
+        everything=everything,
     )
-    return store.df(
-        "SELECT t.id, t.path, t.content_hash FROM tracks t WHERE NOT EXISTS ("
-        "SELECT 1 FROM sonic_features f WHERE f.track_id = t.id "
-        f"AND f.content_hash = t.content_hash) {error_filter} ORDER BY t.id",
-        [] if retry_errors else [EXTRACTOR_VERSION],
-    )
-
-
-# ---------------------------------------------------------------- one file (runs in workers)
-
-
-def analyse_track(
-    track_id: int,
-    path: str,
-    content_hash: str,
-    *,
-    data_dir: str | None = None,
-    numba_cache: str | None = None,
-) -> dict[str, Any]:
-    """Analyse one file; never raises for a bad file, returns an error record instead.
-
-    Runs in worker processes (loky or Dask), so it takes and returns plain picklable values.
-
-    Parameters
-    ----------
-    track_id : int
-    path : str
-    content_hash : str
-        The track's hash, kept with the result so that a later change of the file is seen.
-    data_dir : str, optional
-        Legacy: the numba cache is ``<data_dir>/cache/numba`` when ``numba_cache`` is not given.
-    numba_cache : str, optional
-        The numba cache folder; this process takes its own slot of it (see
-        :func:`~musicwb.sonic.towers.configure_worker`).
-
-    Returns
-    -------
-    dict
-        ``{"track_id", "content_hash", "path", "ok": True, "matrix": ndarray (4, 137) float32,
-        "bpm_info", "fixed_grid", "duration_s", "n_beats", "content_flag", "content_reason",
-        "seconds", "peak_rss_mb", "pid"}`` (the peak resident memory so far of the process that
-        ran it, and its id), or ``{..., "ok": False, "reason": "error:<Type>: message"}``.
-    """
-    from musicwb.sonic.numba_cache import busy
-    from musicwb.sonic.towers import configure_worker, extract_features
-
-    key = f"{numba_cache}|{data_dir}"
-    if key not in _WORKER_READY:
-        _WORKER_READY[key] = configure_worker(data_dir, numba_cache=numba_cache)
-    from musicwb.sonic.content import classify_content
-    from musicwb.sonic.io import read_audio
-
-    started = time.perf_counter()
-    base = {"track_id": int(track_id), "path": str(path), "content_hash": str(content_hash)}
-    with busy(_WORKER_READY[key], what=str(path)):
-        crash_on = os.environ.get(CRASH_HOOK_VARIABLE, "")
-        if any(part and part in str(path) for part in crash_on.split(os.pathsep)):
-            os.kill(os.getpid(), signal.SIGSEGV)  # test-only: a crash in native code
-        try:
-            audio = read_audio(path)
-            content = classify_content(audio.samples, sr=audio.sr)
-            features = extract_features(audio.samples, sr=audio.sr)
-        except MusicwbError as exc:  # unreadable, corrupt or unsupported file: recorded
-            return {**base, "ok": False, "reason": f"error:{type(exc).__name__}: {exc}"}
-        except (ValueError, RuntimeError, MemoryError, OSError) as exc:  # decoder/librosa
-            return {**base, "ok": False, "reason": f"error:{type(exc).__name__}: {path}: {exc}"}
-    return {
-        **base,
-        "ok": True,
-        "matrix": features.matrix(),
-        "bpm_info": dict(features.bpm_info),
-        "fixed_grid": dict(features.fixed_grid),
-        "duration_s": features.duration_s,
-        "n_beats": features.n_beats,
-        "version": features.version,
-        "content_flag": content.flag,
-        "content_reason": content.reason,
-        "seconds": time.perf_counter() - started,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "pid": os.getpid(),
-    }
 
 
 # ---------------------------------------------------------------- results to tables
 
 
-def results_to_tables(results: list[dict[str, Any]]) -> tuple[Any, pd.DataFrame]:
+def results_to_tables(
+    results: Sequence[TrackResult | Mapping[str, Any]],
+) -> tuple[pa.Table, pd.DataFrame]:
     """Turn worker results into one Arrow table of features and one DataFrame of errors.
 
     Parameters
     ----------
-    results : list of dict
-        As :func:`analyse_track` returns them.
+    results : sequence of Analysed or Failed
+        As :func:`analyse_track` returns them (dict records with an ``"ok"`` flag and the same
+        keys are taken too).
 
     Returns
     -------
@@ -288,27 +225,26 @@ def results_to_tables(results: list[dict[str, Any]]) -> tuple[Any, pd.DataFrame]
     errors : pandas.DataFrame
         Columns of ``sonic_errors``.
     """
-    import pyarrow as pa
-
     now = datetime.now(UTC).replace(tzinfo=None)
-    good = [r for r in results if r["ok"]]
-    bad = [r for r in results if not r["ok"]]
-    columns: dict[str, Any] = {
-        "track_id": pa.array([r["track_id"] for r in good], pa.int64()),
-        "content_hash": pa.array([r["content_hash"] for r in good], pa.string()),
-        "extractor_version": pa.array([r["version"] for r in good], pa.string()),
-        "duration_s": pa.array([r["duration_s"] for r in good], pa.float64()),
-        "n_beats": pa.array([r["n_beats"] for r in good], pa.int32()),
-        "bpm": pa.array([r["bpm_info"]["bpm"] for r in good], pa.float64()),
-        "half_tempo_likely": pa.array([bool(r["bpm_info"]["half_tempo_likely"]) for r in good]),
-        "double_tempo_likely": pa.array([bool(r["bpm_info"]["double_tempo_likely"]) for r in good]),
-        "tempo_stability": pa.array([r["bpm_info"]["tempo_stability"] for r in good], pa.float64()),
-        "pulse_clarity": pa.array([r["bpm_info"]["pulse_clarity"] for r in good], pa.float64()),
+    typed = [as_result(r) for r in results]
+    good = [r for r in typed if isinstance(r, Analysed)]
+    bad = [r for r in typed if isinstance(r, Failed)]
+    columns: dict[str, pa.Array] = {
+        "track_id": pa.array([r.track_id for r in good], pa.int64()),
+        "content_hash": pa.array([r.content_hash for r in good], pa.string()),
+        "extractor_version": pa.array([r.version for r in good], pa.string()),
+        "duration_s": pa.array([r.duration_s for r in good], pa.float64()),
+        "n_beats": pa.array([r.n_beats for r in good], pa.int32()),
+        "bpm": pa.array([r.bpm_info["bpm"] for r in good], pa.float64()),
+        "half_tempo_likely": pa.array([bool(r.bpm_info["half_tempo_likely"]) for r in good]),
+        "double_tempo_likely": pa.array([bool(r.bpm_info["double_tempo_likely"]) for r in good]),
+        "tempo_stability": pa.array([r.bpm_info["tempo_stability"] for r in good], pa.float64()),
+        "pulse_clarity": pa.array([r.bpm_info["pulse_clarity"] for r in good], pa.float64()),
     }
     for segment in SEGMENTS:
-        columns[f"grid_{segment}"] = pa.array([bool(r["fixed_grid"][segment]) for r in good])
+        columns[f"grid_{segment}"] = pa.array([bool(r.fixed_grid[segment]) for r in good])
     stacked = (
-        np.stack([r["matrix"] for r in good]).astype(np.float32)
+        np.stack([r.matrix for r in good]).astype(np.float32)
         if good
         else np.zeros((0, len(SEGMENTS), N_FEATURES), np.float32)
     )
@@ -316,15 +252,15 @@ def results_to_tables(results: list[dict[str, Any]]) -> tuple[Any, pd.DataFrame]
         flat = pa.array(np.ascontiguousarray(stacked[:, index, :]).ravel(), pa.float32())
         columns[f"vec_{segment}"] = pa.FixedSizeListArray.from_arrays(flat, N_FEATURES)
     columns["extracted_at"] = pa.array([now] * len(good), pa.timestamp("us"))
-    columns["content_flag"] = pa.array([r.get("content_flag") for r in good], pa.string())
-    columns["content_reason"] = pa.array([r.get("content_reason") for r in good], pa.string())
+    columns["content_flag"] = pa.array([r.content_flag for r in good], pa.string())
+    columns["content_reason"] = pa.array([r.content_reason for r in good], pa.string())
     errors = pd.DataFrame(
         {
-            "track_id": [r["track_id"] for r in bad],
-            "path": [r["path"] for r in bad],
-            "content_hash": [r["content_hash"] for r in bad],
+            "track_id": [r.track_id for r in bad],
+            "path": [r.path for r in bad],
+            "content_hash": [r.content_hash for r in bad],
             "extractor_version": EXTRACTOR_VERSION,
-            "reason": [r["reason"] for r in bad],
+            "reason": [r.reason for r in bad],
             "recorded_at": now,
         },
         columns=["track_id", "path", "content_hash", "extractor_version", "reason", "recorded_at"],
@@ -333,7 +269,7 @@ def results_to_tables(results: list[dict[str, Any]]) -> tuple[Any, pd.DataFrame]
 
 
 def _write_batch(
-    store: Store, results: list[dict[str, Any]], *, keep_features_on_failure: bool = False
+    store: Store, results: Sequence[TrackResult], *, keep_features_on_failure: bool = False
 ) -> tuple[int, int]:
     """One transaction: each result replaces what the store held for its track.
 
@@ -341,196 +277,19 @@ def _write_batch(
     keeps its old features beside the new error row, so no track is left without features.
     """
     features, errors = results_to_tables(results)
-    replaced = pd.DataFrame(
-        {
-            "track_id": [
-                r["track_id"] for r in results if r["ok"] or not keep_features_on_failure
-            ]
-        },
-        dtype="int64",
+    sonic_tables.write_feature_batch(
+        store,
+        features=features,
+        errors=errors,
+        batch_ids=[r.track_id for r in results],
+        replaced_ids=[r.track_id for r in results if r.ok or not keep_features_on_failure],
     )
-    ids = pd.DataFrame({"track_id": [r["track_id"] for r in results]}, dtype="int64")
-    with store.transaction():
-        store.execute("CREATE OR REPLACE TEMP TABLE _sonic_batch_ids (track_id BIGINT)")
-        store.execute("CREATE OR REPLACE TEMP TABLE _sonic_replaced_ids (track_id BIGINT)")
-        store.insert("_sonic_batch_ids", ids)
-        store.insert("_sonic_replaced_ids", replaced)
-        store.execute(
-            "DELETE FROM sonic_features "
-            "WHERE track_id IN (SELECT track_id FROM _sonic_replaced_ids)"
-        )
-        store.execute(
-            "DELETE FROM sonic_errors WHERE track_id IN (SELECT track_id FROM _sonic_batch_ids)"
-        )
-        store.insert("sonic_features", features)
-        store.insert("sonic_errors", errors)
-        store.execute("DROP TABLE _sonic_batch_ids")
-        store.execute("DROP TABLE _sonic_replaced_ids")
     return features.num_rows, len(errors)
 
 
 def _generic_reason(reason: str, path: str) -> str:
     """A failure reason with the file's path taken out, so equal causes count together."""
     return reason.replace(path, "<file>") if path else reason
-
-
-# ---------------------------------------------------------------- executors
-
-
-def _run_local(jobs: list[tuple], cache: dict[str, str | None]) -> Iterator[dict[str, Any]]:
-    for job in jobs:
-        yield analyse_track(*job, **cache)
-
-
-def _exit_signals(exc: BaseException) -> str:
-    """``SIGSEGV`` (or ``SIGKILL, SIGSEGV``) from loky's message about terminated workers."""
-    found = re.search(r"exit codes of the workers are \{(.*?)\}", str(exc))
-    names = sorted(set(re.findall(r"(SIG[A-Z0-9]+)", found.group(1)))) if found else []
-    if names:
-        return ", ".join(names)
-    codes = re.findall(r"-?\d+", found.group(1)) if found else []
-    return f"exit code {', '.join(codes)}" if codes else "killed"
-
-
-def _crash_record(job: tuple, reason: str) -> dict[str, Any]:
-    track_id, path, content_hash = job
-    return {
-        "track_id": int(track_id),
-        "path": str(path),
-        "content_hash": str(content_hash),
-        "ok": False,
-        "reason": f"error:WorkerCrashed: {reason}",
-        "worker_crash": True,
-    }
-
-
-def _die_with_parent(parent: int) -> None:
-    """Loky initializer: the worker is killed when the process that started it dies.
-
-    A command killed with SIGKILL cannot stop its workers; without this they would go on
-    analysing (and holding their numba cache slot and the command's output pipes) as orphans.
-    Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere a worker ends when its queue closes.
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _pool(workers: int) -> Any:
-    from joblib.externals.loky import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(
-        max_workers=workers, initializer=_die_with_parent, initargs=(os.getpid(),)
-    )
-
-
-def _retry_alone(job: tuple, cache: dict[str, str | None], first: BaseException, in_flight: int):
-    """Run one track again in a fresh process of its own; a second crash is its error row."""
-    from joblib.externals.loky.process_executor import BrokenProcessPool
-
-    executor = _pool(1)
-    try:
-        return executor.submit(analyse_track, *job, **cache).result()
-    except BrokenProcessPool as exc:
-        return _crash_record(
-            job,
-            f"worker crashed ({_exit_signals(first)}) with {in_flight} track(s) in hand, then "
-            f"again ({_exit_signals(exc)}) on this track alone in a fresh process",
-        )
-    finally:
-        executor.shutdown(wait=False, kill_workers=True)
-
-
-def _run_loky(
-    jobs: list[tuple], cache: dict[str, str | None], workers: int, on_crash: Callable[[], None]
-) -> Iterator[dict[str, Any]]:
-    """Run the jobs on ``workers`` local processes, at most one track in hand per process.
-
-    When a process dies, the pool is broken and every track in hand fails with it: each is run
-    again alone in a fresh process (:func:`_retry_alone`), then a new pool takes the rest.
-    """
-    from concurrent.futures import FIRST_COMPLETED, Future, wait
-
-    from joblib.externals.loky.process_executor import BrokenProcessPool
-
-    queue = deque(jobs)
-    while queue:
-        executor = _pool(min(workers, len(queue)))
-        running: dict[Future, tuple] = {}
-        crash: BaseException | None = None
-        suspects: list[tuple] = []
-        clean = False
-        try:
-            while queue or running:
-                while queue and crash is None and len(running) < workers:
-                    job = queue.popleft()
-                    try:
-                        running[executor.submit(analyse_track, *job, **cache)] = job
-                    except BrokenProcessPool as exc:
-                        queue.appendleft(job)
-                        crash = exc
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = running.pop(future)
-                    error = future.exception()
-                    if error is None:
-                        yield future.result()
-                    elif isinstance(error, BrokenProcessPool):
-                        crash = crash or error
-                        suspects.append(job)
-                    else:  # e.g. a result that cannot be pickled: recorded like any failure
-                        yield {
-                            **_crash_record(job, ""),
-                            "reason": f"error:{type(error).__name__}: {job[1]}: {error}",
-                            "worker_crash": False,
-                        }
-            clean = crash is None
-        finally:
-            executor.shutdown(wait=clean, kill_workers=not clean)
-        if crash is not None:
-            on_crash()
-            for job in suspects:
-                yield _retry_alone(job, cache, crash, len(suspects))
-
-
-def _connect_dask(scheduler: str) -> Any:
-    try:
-        from distributed import Client
-    except ImportError as exc:
-        raise ParameterError(
-            "--scheduler needs Dask: pip install 'musicwb[dask]' (dask[distributed])"
-        ) from exc
-    try:
-        return Client(scheduler, timeout="10s")
-    except OSError as exc:
-        raise ParameterError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from exc
-
-
-def _run_dask(
-    jobs: list[tuple], cache: dict[str, str | None], client: Any, on_crash: Callable[[], None]
-) -> Iterator[dict[str, Any]]:
-    """Run the jobs on a Dask cluster. The scheduler itself re-runs the task of a worker that
-    died (``distributed.scheduler.allowed-failures`` times); after that the task raises
-    ``KilledWorker``, which becomes that track's error row."""
-    from distributed import KilledWorker, as_completed
-
-    futures = {client.submit(analyse_track, *job, **cache, pure=False): job for job in jobs}
-    try:
-        for future in as_completed(list(futures)):
-            try:
-                yield future.result()
-            except KilledWorker as exc:
-                on_crash()
-                yield _crash_record(
-                    futures[future], f"Dask worker died on every try of this track: {exc}"
-                )
-    finally:
-        client.cancel(list(futures))
 
 
 # ---------------------------------------------------------------- the batch
@@ -550,7 +309,7 @@ def extract_library(
     data_dir: str | Path | None = None,
     numba_cache: str | Path | None = None,
     backup_dir: str | Path | None = None,
-    on_result: Callable[[dict[str, Any]], None] | None = None,
+    on_result: Callable[[TrackResult], None] | None = None,
 ) -> ExtractSummary:
     """Analyse every track of the store that has no features yet, writing results in batches.
 
@@ -622,7 +381,7 @@ def extract_library(
         workers=workers,
         numba_cache=str(Path(numba_cache).absolute()),
     )
-    client = _connect_dask(scheduler) if scheduler else None  # fail before changing anything
+    client = connect_dask(scheduler) if scheduler else None  # fail before changing anything
     try:
         return _extract(
             store,
@@ -647,7 +406,7 @@ def _extract(
     store: Store,
     summary: ExtractSummary,
     *,
-    client: Any,
+    client: Client | None,
     workers: int,
     force: bool,
     retry_errors: bool,
@@ -655,41 +414,42 @@ def _extract(
     progress: bool,
     numba_cache: Path,
     backup_dir: Path,
-    on_result: Callable[[dict[str, Any]], None] | None,
+    on_result: Callable[[TrackResult], None] | None,
     started: float,
 ) -> ExtractSummary:
-    if force and store.scalar("SELECT count(*) FROM sonic_features"):
-        from musicwb.sonic.backups import backup_features
-
+    if force and sonic_tables.count_features(store):
         info = backup_features(
             store, name=None, backup_dir=backup_dir, reason="before extract --force"
         )
         summary.backup = info["name"]
 
     todo = pending_tracks(store, retry_errors=retry_errors, everything=force)
-    total = int(store.scalar("SELECT count(*) FROM tracks"))
+    total = sonic_tables.count_tracks(store)
     summary.pending = len(todo)
     summary.up_to_date = total - len(todo)
-    jobs = list(todo[["id", "path", "content_hash"]].itertuples(index=False, name=None))
+    jobs = [
+        TrackJob(int(track_id), str(path), str(content_hash))
+        for track_id, path, content_hash in todo[["id", "path", "content_hash"]].itertuples(
+            index=False, name=None
+        )
+    ]
     if not jobs:
         summary.seconds = time.perf_counter() - started
         return summary
 
-    cache: dict[str, str | None] = {"numba_cache": str(numba_cache)}
+    cache: CacheOptions = {"numba_cache": str(numba_cache)}
 
     def crashed() -> None:
         summary.worker_crashes += 1
 
     if client is not None:
-        results: Iterable[dict[str, Any]] = _run_dask(jobs, cache, client, crashed)
+        results: Iterable[TrackResult] = run_dask(jobs, cache, client=client, on_crash=crashed)
     elif summary.mode == "loky":
-        results = _run_loky(jobs, cache, workers, crashed)
+        results = run_loky(jobs, cache, workers=workers, on_crash=crashed)
     else:
-        results = _run_local(jobs, cache)
+        results = run_local(jobs, cache)
 
-    from tqdm.auto import tqdm
-
-    buffer: list[dict[str, Any]] = []
+    buffer: list[TrackResult] = []
     reasons: Counter[str] = Counter()
     flagged: Counter[str] = Counter()
 
@@ -699,12 +459,14 @@ def _extract(
             summary.analysed += ok
             summary.failed += bad
             failures = [
-                {"track_id": r["track_id"], "path": r["path"], "reason": r["reason"]}
+                {"track_id": r.track_id, "path": r.path, "reason": r.reason}
                 for r in buffer
-                if not r["ok"]
+                if isinstance(r, Failed)
             ]
             reasons.update(_generic_reason(f["reason"], f["path"]) for f in failures)
-            flagged.update(r["content_flag"] for r in buffer if r["ok"] and r["content_flag"])
+            flagged.update(
+                r.content_flag for r in buffer if isinstance(r, Analysed) and r.content_flag
+            )
             summary.failure_reasons = dict(reasons.most_common())
             summary.flagged = dict(sorted(flagged.items()))
             summary.errors.extend(failures[: max(0, MAX_ERRORS_KEPT - len(summary.errors))])
@@ -737,7 +499,7 @@ def _extract(
 # ---------------------------------------------------------------- reading back
 
 
-def features_frame(store: Store, *, segment: str = "full") -> pd.DataFrame:
+def features_frame(store: Store, *, segment: Segment = "full") -> pd.DataFrame:
     """Features of one segment as a wide DataFrame: ``track_id`` then the 137 named columns.
 
     Parameters
@@ -752,6 +514,4 @@ def features_frame(store: Store, *, segment: str = "full") -> pd.DataFrame:
     """
     if segment not in SEGMENTS:
         raise ParameterError(f"segment must be one of {SEGMENTS}, got {segment!r}")
-    names = feature_names()
-    select = ", ".join(f'vec_{segment}[{i + 1}] AS "{name}"' for i, name in enumerate(names))
-    return store.df(f"SELECT track_id, {select} FROM sonic_features ORDER BY track_id")
+    return sonic_tables.segment_columns(store, segment=segment, names=feature_names())

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Frames", "compute_frames", "CHUNK_FRAMES", "N_FFT", "N_MELS", "N_MFCC"]
+__all__ = ["CHUNK_FRAMES", "N_FFT", "N_MELS", "N_MFCC", "Frames", "compute_frames"]
 
 N_FFT = 2048
 N_MELS = 128

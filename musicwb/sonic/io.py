@@ -15,10 +15,15 @@ Use ``max_duration`` to read only the start of a file.
 
 Examples
 --------
->>> from musicwb.sonic.io import read_audio
->>> audio = read_audio("track.flac", sr=22050)            # doctest: +SKIP
->>> audio.samples.shape, audio.original_sr, audio.channels  # doctest: +SKIP
-((6615000,), 44100, 2)
+>>> import tempfile, pathlib
+>>> import numpy as np, soundfile as sf
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "track.flac"
+>>> sf.write(path, np.zeros((44100 * 3, 2), dtype=np.float32), 44100)   # 3 s of stereo
+>>> audio = read_audio(path, sr=22050)
+>>> audio.samples.shape, audio.original_sr, audio.channels
+((66150,), 44100, 2)
+>>> round(probe_audio(path).duration_s, 1)
+3.0
 """
 
 from __future__ import annotations
@@ -38,12 +43,12 @@ import soxr
 from musicwb.errors import AudioError, ParameterError, UnsupportedFormatError
 
 __all__ = [
-    "Audio",
-    "AudioInfo",
     "BLOCK_FRAMES",
     "DEFAULT_SR",
-    "TRUNCATION_TOLERANCE",
     "SOUNDFILE_EXTENSIONS",
+    "TRUNCATION_TOLERANCE",
+    "Audio",
+    "AudioInfo",
     "probe_audio",
     "read_audio",
 ]

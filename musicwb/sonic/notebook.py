@@ -27,15 +27,18 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from musicwb.errors import ParameterError
-from musicwb.sonic.validation import MIN_TRACKS, RETRIEVAL_LIFT
-from musicwb.sonic.whiten import VARIANTS, fit_preprocessor, l2_normalise
+from musicwb.sonic.validation import MIN_TRACKS, RETRIEVAL_LIFT, TrackIds
+from musicwb.sonic.whiten import VARIANTS, Variant, fit_preprocessor, l2_normalise
 from musicwb.store import Store
+from musicwb.store.tables import sonic as sonic_tables
+from musicwb.text import artist_key, fold
 
 __all__ = [
     "MIN_TRACKS",
@@ -71,16 +74,12 @@ def analysed_labels(store: Store, *, include_flagged: bool = False) -> pd.DataFr
         Columns ``track_id``, ``artist``, ``title``, ``album`` (as tagged, may be missing);
         no rows when nothing has been analysed yet.
     """
-    from musicwb.sonic.artifact import feature_filter
-
-    where = feature_filter(include_flagged=include_flagged, include_missing=True)
-    return store.df(
-        "SELECT f.track_id, t.artist, t.title, t.album FROM sonic_features f "
-        f"JOIN tracks t ON t.id = f.track_id WHERE {where} ORDER BY f.track_id"
+    return sonic_tables.analysed_labels(
+        store, include_flagged=include_flagged, include_missing=True
     )
 
 
-def variants_to_compare(variant: str) -> tuple[str, ...]:
+def variants_to_compare(variant: Variant | Literal["all"]) -> tuple[Variant, ...]:
     """The variants to fit for the notebook's ``variant`` parameter.
 
     Parameters
@@ -165,7 +164,10 @@ def verdict_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def embed_variants(
-    full: np.ndarray, results: dict[str, dict[str, Any]], *, segments: Any = None
+    full: np.ndarray,
+    results: dict[str, dict[str, Any]],
+    *,
+    segments: Sequence[np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Embed the tracks with each variant, refitted with the settings its validation used.
 
@@ -193,7 +195,7 @@ def embed_variants(
     }
 
 
-def seed_row(track_ids: Any, seed_track: int) -> int:
+def seed_row(track_ids: TrackIds, seed_track: int) -> int:
     """The row of ``seed_track`` among the analysed tracks (0: the first one).
 
     Parameters
@@ -236,8 +238,6 @@ def _check_rows(embedded: np.ndarray, labels: pd.DataFrame, seed: int | None = N
 
 def _same_as_seed(labels: pd.DataFrame, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Same artist / same album as the seed, by the keys validation uses (never for unknowns)."""
-    from musicwb.text import artist_key, fold
-
     artists = [artist_key(a) if isinstance(a, str) else None for a in labels["artist"]]
     albums = [fold(a) or None if isinstance(a, str) else None for a in labels["album"]]
     same = []
@@ -333,8 +333,6 @@ def similarity_histogram(similarities: pd.DataFrame, *, bins: int = 40) -> pd.Da
 
 def _artist_names(credits: pd.Series) -> pd.Series:
     """Each credit's main-artist name: the most frequent credit sharing its artist key."""
-    from musicwb.text import artist_key
-
     keys = pd.Series([artist_key(c) if isinstance(c, str) else None for c in credits])
     named = pd.DataFrame({"key": keys, "credit": credits.to_numpy()}).dropna()
     most_frequent = (
@@ -368,7 +366,7 @@ def projection_frame(
         so "A feat. B" is coloured as A; ``(no artist)`` when unknown) and ``credit`` the
         artist as tagged.
     """
-    from sklearn.decomposition import PCA
+    from sklearn.decomposition import PCA  # scikit-learn takes a second to import: only here
 
     _check_rows(embedded, labels)
     if len(labels) < 3:

@@ -31,20 +31,20 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "MIN_BPM",
     "MAX_BPM",
+    "MIN_BPM",
+    "MIN_PULSE_CLARITY",
     "PRIOR_CENTER_BPM",
     "PRIOR_OCTAVES",
-    "MIN_PULSE_CLARITY",
     "TEMPOGRAM_WIN",
     "TempoEstimate",
-    "estimate_tempo",
-    "onset_autocorrelation",
-    "significance_threshold",
-    "local_bpm",
-    "track_beats",
-    "refine_with_beats",
     "bpm_agrees",
+    "estimate_tempo",
+    "local_bpm",
+    "onset_autocorrelation",
+    "refine_with_beats",
+    "significance_threshold",
+    "track_beats",
 ]
 
 MIN_BPM = 40.0

@@ -35,35 +35,52 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
+from musicwb.config import get_settings
 from musicwb.errors import ParameterError
+from musicwb.sonic.frames import compute_frames
+from musicwb.sonic.numba_cache import acquire_slot
+from musicwb.sonic.tempo import (
+    MAX_BPM,
+    MIN_BPM,
+    bpm_agrees,
+    estimate_tempo,
+    local_bpm,
+    onset_autocorrelation,
+    refine_with_beats,
+    track_beats,
+)
 from musicwb.text.camelot import MAJOR_PROFILE, MINOR_PROFILE
 
 __all__ = [
     "EXTRACTOR_VERSION",
-    "SEGMENTS",
-    "SEGMENT_S",
-    "SHORT_TRACK_S",
     "GRID_S",
     "MIN_BEATS",
     "PITCH_CLASSES",
+    "SEGMENTS",
+    "SEGMENT_S",
+    "SHORT_TRACK_S",
+    "Segment",
     "TrackFeatures",
-    "feature_names",
-    "feature_groups",
-    "tower_slices",
-    "rhythm_tower",
-    "timbre_tower",
-    "harmony_tower",
-    "segment_bounds",
     "beat_synchronous",
-    "extract_features",
     "configure_worker",
+    "extract_features",
+    "feature_groups",
+    "feature_names",
+    "harmony_tower",
+    "rhythm_tower",
+    "segment_bounds",
+    "timbre_tower",
+    "tower_slices",
 ]
 
 EXTRACTOR_VERSION = "beat3tower-1.0"
-SEGMENTS = ("full", "start", "mid", "end")
+Segment = Literal["full", "start", "mid", "end"]
+"""A part of a track: all of it, or its first, middle or last 30 seconds."""
+SEGMENTS: tuple[Segment, ...] = get_args(Segment)
 SEGMENT_S = 30.0
 SHORT_TRACK_S = 60.0
 GRID_S = 0.5
@@ -278,7 +295,6 @@ def _normalised_entropy(weights: np.ndarray) -> float:
 
 def _acf_peaks(acf: np.ndarray, fps: float) -> tuple[list[int], np.ndarray]:
     """Local maxima of the autocorrelation in the tempo range, strongest first."""
-    from musicwb.sonic.tempo import MAX_BPM, MIN_BPM
 
     lags = np.arange(acf.size)
     lo, hi = int(np.ceil(60 * fps / MAX_BPM)), int(np.floor(60 * fps / MIN_BPM))
@@ -320,7 +336,6 @@ def rhythm_tower(
     -------
     numpy.ndarray, shape (21,)
     """
-    from musicwb.sonic.tempo import bpm_agrees, onset_autocorrelation
 
     fps = sr / hop_length
     onset = np.asarray(onset, dtype=np.float64)
@@ -519,8 +534,6 @@ def extract_features(y: np.ndarray, *, sr: int, hop_length: int = 512) -> TrackF
         ``y`` is not one-dimensional, holds NaN or infinity, or ``sr``/``hop_length`` is not
         positive.
     """
-    from musicwb.sonic.frames import compute_frames
-    from musicwb.sonic.tempo import estimate_tempo, local_bpm, refine_with_beats, track_beats
 
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
@@ -573,7 +586,7 @@ def extract_features(y: np.ndarray, *, sr: int, hop_length: int = 512) -> TrackF
         },
         fixed_grid=fixed_grid,
         duration_s=float(duration_s),
-        n_beats=int(len(beats)),
+        n_beats=len(beats),
     )
 
 
@@ -590,7 +603,6 @@ def _onset_peaks(onset: np.ndarray, *, sr: int, hop_length: int) -> np.ndarray:
 
 def _segment_vector(frames, a: int, b: int, *, beats, onset_peaks, local, track_tempo):
     """One segment's 137-vector, its fixed-grid flag and its tempo stability."""
-    from musicwb.sonic.tempo import estimate_tempo, refine_with_beats
 
     sr, hop = frames.sr, frames.hop_length
     onset = frames.onset[a:b]
@@ -678,7 +690,6 @@ def configure_worker(
     >>> configure_worker(numba_cache="/tmp/musicwb-data/lib.cache/numba")  # doctest: +SKIP
     PosixPath('/tmp/musicwb-data/lib.cache/numba')
     """
-    from musicwb.sonic.numba_cache import acquire_slot
 
     if blas_threads < 1:
         raise ParameterError(f"blas_threads must be at least 1, got {blas_threads!r}")
@@ -689,8 +700,6 @@ def configure_worker(
         root = Path(numba_cache)
     else:
         if data_dir is None:
-            from musicwb.config import get_settings
-
             data_dir = get_settings().data_dir
         root = Path(data_dir).resolve() / "cache" / "numba"
     cache_dir = acquire_slot(root)

@@ -33,13 +33,18 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from musicwb.errors import ParameterError
-from musicwb.sonic.whiten import VARIANTS, fit_preprocessor, l2_normalise
+from musicwb.sonic.feature_set import FeatureSet, LeftOut, load_feature_set
+from musicwb.sonic.whiten import VARIANTS, Variant, fit_preprocessor, l2_normalise
+from musicwb.store import Store
+from musicwb.store.runs import recorded_run
+from musicwb.store.tables import sonic as sonic_tables
 
 __all__ = [
     "METRICS",
@@ -67,6 +72,10 @@ N_SHUFFLES = 20
 MIN_TRACKS = 12
 """Validation needs this many analysed tracks: a seed's 10 nearest must leave others to rank."""
 
+Labels = np.ndarray | pd.Series | Sequence[str | None]
+"""One label (artist key, album) per track, None when unknown."""
+TrackIds = np.ndarray | Sequence[int]
+
 
 def similarity_matrix(embedded: np.ndarray) -> np.ndarray:
     """Cosine similarity between all rows, shape (n, d) -> (n, n)."""
@@ -74,7 +83,7 @@ def similarity_matrix(embedded: np.ndarray) -> np.ndarray:
     return unit @ unit.T
 
 
-def _labels(values: Any, n: int, name: str) -> np.ndarray:
+def _labels(values: Labels, n: int, name: str) -> np.ndarray:
     array = np.asarray(pd.Series(list(values), dtype=object).where(lambda s: s.notna(), None))
     if array.shape != (n,):
         raise ParameterError(f"{name} must have one entry per track ({n}), got {array.shape}")
@@ -95,8 +104,8 @@ def seed_metrics(
     similarities: np.ndarray,
     *,
     seed: int,
-    artists: Any,
-    albums: Any,
+    artists: Labels,
+    albums: Labels,
     rng: np.random.Generator,
     n_top: int = N_TOP,
     n_random: int = N_RANDOM,
@@ -164,10 +173,10 @@ def seed_metrics(
 def seed_table(
     embedded: np.ndarray,
     *,
-    artists: Any,
-    albums: Any,
-    track_ids: Any = None,
-    seeds: Any = None,
+    artists: Labels,
+    albums: Labels,
+    track_ids: TrackIds | None = None,
+    seeds: TrackIds | None = None,
     random_state: int = 0,
 ) -> pd.DataFrame:
     """The metrics of every seed (or of the given seeds), one row each.
@@ -255,12 +264,12 @@ def summarise(table: pd.DataFrame) -> dict[str, Any]:
 def validate_variant(
     full: np.ndarray,
     *,
-    variant: str,
-    artists: Any,
-    albums: Any,
-    track_ids: Any = None,
-    seed_track: Any = None,
-    segments: Any = None,
+    variant: Variant,
+    artists: Labels,
+    albums: Labels,
+    track_ids: TrackIds | None = None,
+    seed_track: int | None = None,
+    segments: Sequence[np.ndarray] | None = None,
     random_state: int = 0,
     **settings: Any,
 ) -> dict[str, Any]:
@@ -337,11 +346,11 @@ def best_variant(results: dict[str, dict[str, Any]]) -> str:
 def compare_variants(
     full: np.ndarray,
     *,
-    artists: Any,
-    albums: Any,
-    track_ids: Any = None,
-    variants: tuple[str, ...] = VARIANTS,
-    segments: Any = None,
+    artists: Labels,
+    albums: Labels,
+    track_ids: TrackIds | None = None,
+    variants: tuple[Variant, ...] = VARIANTS,
+    segments: Sequence[np.ndarray] | None = None,
     random_state: int = 0,
     settings: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, str, dict[str, dict[str, Any]]]:
@@ -407,7 +416,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def too_few_tracks(store: Any, *, usable: int, left_out: Any) -> str:
+def too_few_tracks(store: Store, *, usable: int, left_out: LeftOut) -> str:
     """Why the store cannot be validated yet, for a person: the rule, the counts and what to do.
 
     Parameters
@@ -422,14 +431,8 @@ def too_few_tracks(store: Any, *, usable: int, left_out: Any) -> str:
     -------
     str
     """
-    tracks, waiting, failed = store.rows(
-        "SELECT count(*), "
-        "count(*) FILTER (WHERE f.track_id IS NULL AND e.track_id IS NULL "
-        "AND t.missing_since IS NULL), "
-        "count(*) FILTER (WHERE f.track_id IS NULL AND e.track_id IS NOT NULL) "
-        "FROM tracks t LEFT JOIN sonic_features f ON f.track_id = t.id "
-        "LEFT JOIN sonic_errors e ON e.track_id = t.id"
-    )[0]
+    coverage = sonic_tables.track_coverage(store)
+    tracks, waiting, failed = coverage.tracks, coverage.waiting, coverage.failed
     text = (
         f"validation needs at least {MIN_TRACKS} analysed tracks (each track is compared with "
         f"its 10 nearest, with random others and with its artist's and album's other tracks); "
@@ -451,7 +454,7 @@ def too_few_tracks(store: Any, *, usable: int, left_out: Any) -> str:
     )
 
 
-def _notes(features: Any) -> list[str]:
+def _notes(features: FeatureSet) -> list[str]:
     """What limits the metrics on this library (e.g. no artist with two tracks)."""
     keys = pd.Series(features.artist_keys, dtype=object).dropna()
     counts = keys.value_counts()
@@ -470,10 +473,10 @@ def _notes(features: Any) -> list[str]:
 
 
 def validate_store(
-    store: Any,
+    store: Store,
     *,
-    variant: str = "all",
-    seed_track: Any = None,
+    variant: Variant | Literal["all"] = "all",
+    seed_track: int | None = None,
     random_state: int = 0,
     include_flagged: bool = False,
 ) -> dict[str, Any]:
@@ -510,8 +513,6 @@ def validate_store(
         Fewer than :data:`MIN_TRACKS` usable tracks: the message gives the counts and the real
         reason (not analysed yet, failed, flagged, or a library too small).
     """
-    from musicwb.sonic.artifact import load_feature_set
-
     if variant != "all" and variant not in VARIANTS:
         raise ParameterError(f"variant must be 'all' or one of {VARIANTS}, got {variant!r}")
     features = load_feature_set(store, include_flagged=include_flagged, include_missing=True)
@@ -520,14 +521,10 @@ def validate_store(
             too_few_tracks(store, usable=len(features), left_out=features.left_out)
         )
     if seed_track is not None and seed_track not in set(features.track_ids.tolist()):
-        flagged = store.rows(
-            "SELECT content_flag FROM sonic_features WHERE track_id = ? "
-            "AND content_flag IS NOT NULL",
-            [seed_track],
-        )
-        if flagged:
+        flag = sonic_tables.content_flag_of(store, track_id=seed_track)
+        if flag:
             raise ParameterError(
-                f"seed track {seed_track} is flagged {flagged[0][0]} (not music), so it is left "
+                f"seed track {seed_track} is flagged {flag} (not music), so it is left "
                 "out of validation: choose another seed, or pass --include-flagged"
             )
     left_out = features.left_out.as_dict()
@@ -558,9 +555,6 @@ def validate_store(
     if variant != "all":
         return {**reports[variant], "left_out": left_out, "notes": notes}
     best = best_variant({name: {"summary": r} for name, r in reports.items()})
-    from musicwb.store.runs import finish_run, start_run
-
-    run_id = start_run(store, kind="sonic_validation", parameters={"random_state": random_state})
     combined = {
         "variants": reports,
         "best_variant": best,
@@ -569,8 +563,11 @@ def validate_store(
         "left_out": left_out,
         "notes": notes,
     }
-    finish_run(store, run_id, status="ok", summary=combined)
-    return {**combined, "run_id": run_id}
+    with recorded_run(
+        store, kind="sonic_validation", parameters={"random_state": random_state}
+    ) as run:
+        run.summary = lambda: combined
+    return {**combined, "run_id": run.run_id}
 
 
 def report_frame(report: dict[str, Any]) -> pd.DataFrame:

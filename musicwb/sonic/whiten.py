@@ -39,13 +39,14 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from musicwb.errors import ParameterError
+from musicwb.sonic.towers import feature_groups, tower_slices
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -55,12 +56,20 @@ __all__ = [
     "WHITENINGS",
     "Preprocessor",
     "TowerTransform",
+    "Variant",
+    "Whitening",
     "fit_preprocessor",
     "l2_normalise",
 ]
 
-VARIANTS = ("raw", "zscore", "robust_whiten")
-WHITENINGS = ("within_track", "pca")
+Variant = Literal["raw", "zscore", "robust_whiten"]
+"""A preprocessing variant: raw features, z-scored, or robust and whitened."""
+Whitening = Literal["within_track", "pca"]
+"""How robust_whiten whitens a tower."""
+VARIANTS: tuple[Variant, ...] = get_args(Variant)
+WHITENINGS: tuple[Whitening, ...] = get_args(Whitening)
+_TOWER_ARRAYS = ("columns", "center", "scale", "pca_mean", "components", "component_scale")
+"""The array attributes of a :class:`TowerTransform`, saved as ``prep_<tower>_<attribute>``."""
 MIN_WITHIN_TRACKS = 3  # tracks with distinct segments needed to estimate within-track spread
 MAX_WITHIN_TRACKS = 4000  # tracks the within-track covariance is estimated from, at most
 
@@ -71,8 +80,6 @@ def _size_weights() -> dict[str, float]:
     After each tower's L2 normalisation, these give every one of the 137 features the same
     expected share of the combined similarity, as in the undivided vector (21:83:33).
     """
-    from musicwb.sonic.towers import tower_slices
-
     sizes = {name: part.stop - part.start for name, part in tower_slices().items()}
     return {
         name: round(float(np.sqrt(size / max(sizes.values()))), 4) for name, size in sizes.items()
@@ -190,7 +197,7 @@ class Preprocessor:
         Per tower, ``within_track`` or ``pca`` (robust_whiten; see :func:`fit_preprocessor`).
     """
 
-    variant: str
+    variant: Variant
     towers: dict[str, TowerTransform]
     settings: dict[str, Any]
     n_fit: int
@@ -242,19 +249,12 @@ class Preprocessor:
             )
         }
         for name, t in self.towers.items():
-            for attribute in (
-                "columns",
-                "center",
-                "scale",
-                "pca_mean",
-                "components",
-                "component_scale",
-            ):
+            for attribute in _TOWER_ARRAYS:
                 arrays[f"prep_{name}_{attribute}"] = np.asarray(getattr(t, attribute))
         return arrays
 
     @classmethod
-    def from_arrays(cls, arrays: Any) -> Preprocessor:
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> Preprocessor:
         """Rebuild from :meth:`to_arrays` output (a dict or a loaded ``.npz``)."""
         meta = json.loads(str(np.asarray(arrays["prep_meta"])))
         towers = {}
@@ -262,14 +262,7 @@ class Preprocessor:
             towers[name] = TowerTransform(
                 **{
                     attribute: np.asarray(arrays[f"prep_{name}_{attribute}"])
-                    for attribute in (
-                        "columns",
-                        "center",
-                        "scale",
-                        "pca_mean",
-                        "components",
-                        "component_scale",
-                    )
+                    for attribute in _TOWER_ARRAYS
                 },
                 clip=float(extra["clip"]),
                 weight=float(extra["weight"]),
@@ -336,7 +329,7 @@ def _robust_tower(
     group_weights: np.ndarray,
     variance: float,
     clip: float,
-    whitening: str,
+    whitening: Whitening,
     within_reg: float,
     whiten_power: float,
     weight: float,
@@ -391,11 +384,11 @@ def _robust_tower(
 def fit_preprocessor(
     full: np.ndarray,
     *,
-    variant: str = "robust_whiten",
+    variant: Variant = "robust_whiten",
     segments: Sequence[np.ndarray] | None = None,
     variance: float = DEFAULT_SETTINGS["variance"],
     clip: float = DEFAULT_SETTINGS["clip"],
-    whitening: str = DEFAULT_SETTINGS["whitening"],
+    whitening: Whitening = DEFAULT_SETTINGS["whitening"],
     within_reg: float = DEFAULT_SETTINGS["within_reg"],
     whiten_power: float = DEFAULT_SETTINGS["whiten_power"],
     group_weights: bool = DEFAULT_SETTINGS["group_weights"],
@@ -450,8 +443,6 @@ def fit_preprocessor(
     {'rhythm': 'within_track', 'timbre': 'within_track', 'harmony': 'within_track'}
     """
     from sklearn.preprocessing import StandardScaler
-
-    from musicwb.sonic.towers import feature_groups, tower_slices
 
     full = np.asarray(full, dtype=np.float64)
     if variant not in VARIANTS:
