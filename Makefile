@@ -34,10 +34,10 @@ demo: install
 	$(DEMO_ENV) $(BIN)/musicwb batch --config batch.demo.toml
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest --nbval-lax tests notebooks
+	$(BIN)/python -m pytest --nbval-lax --doctest-modules musicwb tests notebooks
 
 test-fast: $(TEST_STAMP)
-	$(BIN)/python -m pytest -m "not slow and not browser" tests
+	$(BIN)/python -m pytest -m "not slow and not browser" --doctest-modules musicwb tests
 
 bench: install
 	$(BIN)/python bench/run.py

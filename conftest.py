@@ -135,5 +135,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = outcome.get_result()
     if os.environ.get("MUSICWB_STRICT_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        if isinstance(item, pytest.DoctestItem) and "+SKIP" in str(reason):
+            # A docstring example marked +SKIP illustrates a call that needs the network, a
+            # kernel or a large real data set; the tests exercise those calls. It is not a
+            # test that lost its data.
+            return
         report.outcome = "failed"
         report.longrepr = f"skipped, which CI does not allow (MUSICWB_STRICT_SKIPS=1): {reason}"

@@ -1,0 +1,208 @@
+"""Where things live: rooms import only rooms below them, no import circles, and the SQL that
+names the store's tables lives under ``musicwb/store/`` only.
+
+The floors, from the bottom up (README, "Layout"):
+
+0. ``errors``, ``_version``, ``config``, ``text``, ``genres``, ``titles``, ``charts``, ``store``
+   (they may use one another, without circles);
+1. ``library``;
+2. the jobs ``enrich``, ``linkage``, ``sonic`` (none imports another);
+3. ``playlist`` (it builds on sonic features);
+4. ``demo``, ``overview``;
+5. ``reports``;
+6. ``cli``.
+
+Imports inside functions count: a circle hidden in a function is still a circle.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "musicwb"
+
+FLOORS = {
+    "errors": 0,
+    "_version": 0,
+    "config": 0,
+    "text": 0,
+    "genres": 0,
+    "titles": 0,
+    "charts": 0,
+    "store": 0,
+    "library": 1,
+    "enrich": 2,
+    "linkage": 2,
+    "sonic": 2,
+    "playlist": 3,
+    "demo": 4,
+    "overview": 4,
+    "reports": 5,
+    "cli": 6,
+}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _resolve(name: str) -> str | None:
+    while name and name not in MODULES:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    """The package's modules that ``module`` imports, wherever the import statement stands."""
+    is_package = path.name == "__init__.py"
+    targets: set[str | None] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets |= {_resolve(a.name) for a in node.names if a.name.startswith("musicwb")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = module.split(".") if is_package else module.split(".")[:-1]
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+            else:
+                base = node.module or ""
+            if base.startswith("musicwb"):
+                for alias in node.names:
+                    submodule = f"{base}.{alias.name}"
+                    targets.add(submodule if submodule in MODULES else _resolve(base))
+    targets.discard(None)
+    targets.discard(module)
+    return {target for target in targets if target is not None}
+
+
+EDGES = {module: _imports(module, path) for module, path in MODULES.items()}
+
+
+def _room(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def _circles() -> list[list[str]]:
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in EDGES[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            found.append(sorted(component))
+
+    for node in EDGES:
+        if node not in index:
+            visit(node)
+    faces = {m for m, p in MODULES.items() if p.name == "__init__.py"}
+    # A package face re-exports its modules; a circle through the face alone is not a circle.
+    return [c for c in found if len([m for m in c if m not in faces]) > 1]
+
+
+def test_every_room_has_a_floor() -> None:
+    rooms = {_room(module) for module in MODULES} - {None}
+    assert rooms <= set(FLOORS), f"rooms without a floor: {sorted(rooms - set(FLOORS))}"
+
+
+def test_no_import_circles() -> None:
+    assert _circles() == []
+
+
+def test_no_import_runs_up_a_floor_or_sideways() -> None:
+    wrong = []
+    for module, targets in EDGES.items():
+        room = _room(module)
+        if room is None:  # the package face lists everything
+            continue
+        for target in targets:
+            other = _room(target)
+            if other is None:
+                wrong.append(f"{module} -> {target} (the package face)")
+            elif other != room and not (
+                FLOORS[other] < FLOORS[room] or FLOORS[other] == FLOORS[room] == 0
+            ):
+                wrong.append(f"{module} (floor {FLOORS[room]}) -> {target} (floor {FLOORS[other]})")
+    assert wrong == []
+
+
+def _schema_tables() -> set[str]:
+    pattern = re.compile(
+        r"create\s+(?:or\s+replace\s+)?(?:table|view)\s+(?:if\s+not\s+exists\s+)?([a-z_][a-z0-9_]*)",
+        re.IGNORECASE,
+    )
+    tables = set()
+    for path in (PACKAGE / "store" / "migrations").glob("*.sql"):
+        tables |= {name.lower() for name in pattern.findall(path.read_text(encoding="utf-8"))}
+    return tables
+
+
+def test_sql_naming_a_schema_table_lives_under_store() -> None:
+    tables = _schema_tables()
+    assert {"tracks", "runs", "sonic_features"} <= tables
+    naming = re.compile(
+        r"\b(?:from|join|into|update|table)\s+("
+        + "|".join(sorted(tables, key=len, reverse=True))
+        + r")\b",
+        re.IGNORECASE,
+    )
+    outside = {}
+    for module, path in MODULES.items():
+        if module == "musicwb.store" or module.startswith("musicwb.store."):
+            continue
+        hits = naming.findall(path.read_text(encoding="utf-8"))
+        if hits:
+            outside[str(path.relative_to(PACKAGE.parent))] = sorted(set(hits))
+    assert outside == {}
+
+
+def test_only_the_store_imports_duckdb() -> None:
+    importers = sorted(
+        module
+        for module, path in MODULES.items()
+        if re.search(r"^\s*(?:import duckdb|from duckdb\b)", path.read_text(encoding="utf-8"), re.M)
+    )
+    assert importers == ["musicwb.store.database"]
+
+
+@pytest.mark.parametrize(
+    "face", sorted(m for m, p in MODULES.items() if p.name == "__init__.py"), ids=str
+)
+def test_package_faces_are_lazy_stubs_or_plain(face: str) -> None:
+    """A face that exports lazily does it with lazy_loader and its ``.pyi`` stub, one style."""
+    path = MODULES[face]
+    text = path.read_text(encoding="utf-8")
+    if "__getattr__" in text:
+        assert "lazy.attach_stub(__name__, __file__)" in text
+        assert path.with_suffix(".pyi").exists()
