@@ -26,7 +26,7 @@ import contextlib
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -283,7 +283,9 @@ class Store:
         with self._connection() as con, self._errors(sql):
             con.execute(sql, parameters)
 
-    def df(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+    def df(
+        self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         """Run a query and return its result as a DataFrame."""
         with self._connection() as con, self._errors(sql):
             return con.execute(sql, parameters).df()
@@ -337,7 +339,9 @@ class Store:
                 arrays[name] = column.to_numpy(zero_copy_only=False)
         return arrays
 
-    def rows(self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
+    def rows(
+        self, sql: str, parameters: Sequence[Any] | dict[str, Any] | None = None
+    ) -> list[tuple]:
         """Run a query and return its rows as tuples."""
         with self._connection() as con, self._errors(sql):
             return con.execute(sql, parameters).fetchall()
@@ -365,12 +369,11 @@ class Store:
         table = _check_identifier(table)
         if len(frame) == 0:
             return 0
-        with (
-            self._connection() as con,
-            self._registered(con, frame) as view,
-            self._errors(f"INSERT INTO {table}"),
-        ):
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {view}")
+        self._execute_over(
+            frame,
+            what=f"INSERT INTO {table}",
+            sql=lambda view: f"INSERT INTO {table} BY NAME SELECT * FROM {view}",
+        )
         return len(frame)
 
     def update(self, table: str, frame: Any, *, key: Sequence[str]) -> int:
@@ -390,12 +393,13 @@ class Store:
             return 0
         assignments = ", ".join(f"{column} = src.{column}" for column in values)
         condition = " AND ".join(f"{table}.{column} = src.{column}" for column in key)
-        with (
-            self._connection() as con,
-            self._registered(con, frame) as view,
-            self._errors(f"UPDATE {table}"),
-        ):
-            con.execute(f"UPDATE {table} SET {assignments} FROM {view} AS src WHERE {condition}")
+        self._execute_over(
+            frame,
+            what=f"UPDATE {table}",
+            sql=lambda view: (
+                f"UPDATE {table} SET {assignments} FROM {view} AS src WHERE {condition}"
+            ),
+        )
         return len(frame)
 
     def upsert(self, table: str, frame: Any, *, key: Sequence[str]) -> int:
@@ -452,6 +456,15 @@ class Store:
 
     # -- helpers ---------------------------------------------------------------------------
 
+    def _execute_over(self, frame: Any, *, what: str, sql: Callable[[str], str]) -> None:
+        """Run one statement that reads ``frame`` as a view; ``sql`` gets the view's name."""
+        with (
+            self._connection() as con,
+            self._registered(con, frame) as view,
+            self._errors(what),
+        ):
+            con.execute(sql(view))
+
     @contextlib.contextmanager
     def _registered(self, con: Any, frame: Any) -> Iterator[str]:
         name = f"_musicwb_frame_{threading.get_ident()}"
@@ -467,7 +480,9 @@ class Store:
             yield
         except duckdb.Error as exc:
             statement = " ".join(sql.split())[:120]
-            raise StoreError(f"store {self.path}: {type(exc).__name__}: {exc} [in: {statement}]") from exc
+            raise StoreError(
+                f"store {self.path}: {type(exc).__name__}: {exc} [in: {statement}]"
+            ) from exc
 
 
 def _close(con: Any) -> None:
