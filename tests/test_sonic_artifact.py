@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from musicwb.cli import app
 from musicwb.errors import ParameterError
+from musicwb.sonic.analysis import Analysed
 from musicwb.sonic.artifact import build_artifact, load_artifact, load_feature_set
 from musicwb.sonic.backups import backup_features, list_backups, restore_features
 from musicwb.sonic.extract import features_frame, pending_tracks, results_to_tables
@@ -38,24 +39,23 @@ def synthetic_results(n: int, *, n_artists: int = 8, seed: int = 0) -> list[dict
         )
         matrix[0] = full
         results.append(
-            {
-                "track_id": i + 1,
-                "path": f"/music/{i + 1}.ogg",
-                "content_hash": f"h{i + 1}",
-                "ok": True,
-                "matrix": matrix,
-                "version": "beat3tower-1.0",
-                "duration_s": 180.0,
-                "n_beats": 300,
-                "bpm_info": {
+            Analysed(
+                track_id=i + 1,
+                path=f"/music/{i + 1}.ogg",
+                content_hash=f"h{i + 1}",
+                matrix=matrix,
+                version="beat3tower-1.0",
+                duration_s=180.0,
+                n_beats=300,
+                bpm_info={
                     "bpm": 120.0,
                     "half_tempo_likely": False,
                     "double_tempo_likely": i % 5 == 0,
                     "tempo_stability": 0.9,
                     "pulse_clarity": 0.5,
                 },
-                "fixed_grid": {s: i % 7 == 0 for s in SEGMENTS},
-            }
+                fixed_grid={s: i % 7 == 0 for s in SEGMENTS},
+            )
         )
     return results
 
@@ -95,7 +95,7 @@ def test_rows_written_like_the_batch_read_back_exactly(store_path):
         frame = features_frame(store, segment="end")
         assert list(frame.columns[1:]) == feature_names()
         np.testing.assert_array_equal(
-            frame.iloc[5, 1:].to_numpy(np.float32), expected[5]["matrix"][3]
+            frame.iloc[5, 1:].to_numpy(np.float32), expected[5].matrix[3]
         )
         assert pending_tracks(store).empty  # every track has features for its content
         store.execute("UPDATE tracks SET content_hash = 'changed' WHERE id = 7")
@@ -243,7 +243,7 @@ def test_feature_set_is_in_track_order_whatever_the_write_order(tmp_path):
         store.insert("sonic_features", features)
         fs = load_feature_set(store)
     assert fs.track_ids.tolist() == list(range(1, 31))
-    np.testing.assert_array_equal(fs.matrices["mid"][4], results[4]["matrix"][2])
+    np.testing.assert_array_equal(fs.matrices["mid"][4], results[4].matrix[2])
     assert fs.artists[4] == "Artist 4"
 
 
@@ -265,10 +265,9 @@ def test_npz_writer_writes_what_savez_writes_and_nothing_when_interrupted(tmp_pa
         for name in arrays:
             np.testing.assert_array_equal(ours[name], theirs[name])
     before = out.read_bytes()
-    with pytest.raises(KeyboardInterrupt):
-        with NpzWriter(out) as writer:
-            writer.add("matrix", np.zeros((1000, 137), np.float32))
-            raise KeyboardInterrupt  # e.g. Ctrl-C while the preprocessing is fitted
+    with pytest.raises(KeyboardInterrupt), NpzWriter(out) as writer:
+        writer.add("matrix", np.zeros((1000, 137), np.float32))
+        raise KeyboardInterrupt  # e.g. Ctrl-C while the preprocessing is fitted
     assert out.read_bytes() == before  # the previous artifact is kept whole
     assert not any(p.name.endswith(".partial") for p in out.parent.iterdir())
     with pytest.raises(ParameterError, match="added twice"):

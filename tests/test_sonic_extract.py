@@ -116,7 +116,7 @@ def test_an_interrupted_run_keeps_finished_batches_and_the_next_run_resumes(stor
     seen = []
 
     def stop_after_two(result):
-        seen.append(result["track_id"])
+        seen.append(result.track_id)
         if len(seen) == 2:
             raise KeyboardInterrupt
 

@@ -7,7 +7,7 @@ worker processes (loky or Dask): it takes and returns plain picklable values.
 Examples
 --------
 >>> failed = Failed(track_id=3, path="/music/a.ogg", content_hash="h3", reason="error:X: bad")
->>> failed.ok, failed["reason"]
+>>> failed.ok, failed.reason
 (False, 'error:X: bad')
 >>> crashed = Failed.crashed(TrackJob(4, "/music/b.ogg", "h4"), reason="worker crashed")
 >>> crashed.reason, crashed.worker_crash
@@ -20,8 +20,7 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -38,7 +37,6 @@ __all__ = [
     "TrackJob",
     "TrackResult",
     "analyse_track",
-    "as_result",
 ]
 
 CRASH_HOOK_VARIABLE = "MUSICWB_TEST_CRASH_PATHS"
@@ -55,17 +53,8 @@ class TrackJob(NamedTuple):
     content_hash: str
 
 
-class _ByKey:
-    """Read access by key (``result["track_id"]``), as the dict records results once were."""
-
-    def __getitem__(self, key: str) -> Any:
-        if key != "ok" and key not in {f.name for f in fields(self)}:  # type: ignore[arg-type]
-            raise KeyError(key)
-        return getattr(self, key)
-
-
 @dataclass(frozen=True)
-class Analysed(_ByKey):
+class Analysed:
     """A track analysed.
 
     Attributes
@@ -114,7 +103,7 @@ class Analysed(_ByKey):
 
 
 @dataclass(frozen=True)
-class Failed(_ByKey):
+class Failed:
     """A track that could not be analysed.
 
     Attributes
@@ -152,15 +141,6 @@ class Failed(_ByKey):
 
 TrackResult = Analysed | Failed
 """What :func:`analyse_track` returns."""
-
-
-def as_result(record: TrackResult | Mapping[str, Any]) -> TrackResult:
-    """A result, from itself or from a dict record with an ``"ok"`` flag (as tests write them)."""
-    if isinstance(record, Analysed | Failed):
-        return record
-    kind = Analysed if record["ok"] else Failed
-    names = {f.name for f in fields(kind)}
-    return kind(**{key: value for key, value in record.items() if key in names})
 
 
 def analyse_track(

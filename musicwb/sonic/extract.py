@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,7 +68,6 @@ from musicwb.sonic.analysis import (
     TrackJob,
     TrackResult,
     analyse_track,
-    as_result,
 )
 from musicwb.sonic.backups import backup_features
 from musicwb.sonic.executors import (
@@ -208,15 +207,14 @@ def pending_tracks(
 
 
 def results_to_tables(
-    results: Sequence[TrackResult | Mapping[str, Any]],
+    results: Sequence[TrackResult],
 ) -> tuple[pa.Table, pd.DataFrame]:
     """Turn worker results into one Arrow table of features and one DataFrame of errors.
 
     Parameters
     ----------
     results : sequence of Analysed or Failed
-        As :func:`analyse_track` returns them (dict records with an ``"ok"`` flag and the same
-        keys are taken too).
+        As :func:`analyse_track` returns them.
 
     Returns
     -------
@@ -226,9 +224,8 @@ def results_to_tables(
         Columns of ``sonic_errors``.
     """
     now = datetime.now(UTC).replace(tzinfo=None)
-    typed = [as_result(r) for r in results]
-    good = [r for r in typed if isinstance(r, Analysed)]
-    bad = [r for r in typed if isinstance(r, Failed)]
+    good = [r for r in results if isinstance(r, Analysed)]
+    bad = [r for r in results if isinstance(r, Failed)]
     columns: dict[str, pa.Array] = {
         "track_id": pa.array([r.track_id for r in good], pa.int64()),
         "content_hash": pa.array([r.content_hash for r in good], pa.string()),
