@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from musicwb.errors import ParameterError
-from musicwb.linkage import diagnostics, evaluate, matches_truth
+from musicwb.linkage import evaluate, matches_truth
 from musicwb.linkage.proposals import propose
 from musicwb.linkage.tracklists import entries_frame
+from musicwb.notebook import match_diagnostics as diagnostics
 from musicwb.store import Store
 
 

@@ -19,7 +19,7 @@ from drawn_features import add_drawn_features
 from live_notebook import run_cells_then_write
 
 from musicwb.errors import ParameterError
-from musicwb.playlist import notebook as tuning
+from musicwb.notebook import playlist_tuning as tuning
 from musicwb.playlist.build import make_playlist, playlist_context
 from musicwb.playlist.params import PlaylistParams
 from musicwb.playlist.sweep import sweep

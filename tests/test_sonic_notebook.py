@@ -13,7 +13,7 @@ import pytest
 from live_notebook import run_cells_then_write
 
 from musicwb.errors import ParameterError
-from musicwb.sonic import notebook
+from musicwb.notebook import sonic_validation as notebook
 from musicwb.sonic.charts import projection_scatter, similarity_histogram_bars
 from musicwb.sonic.validation import compare_variants
 from musicwb.sonic.whiten import fit_preprocessor

@@ -11,7 +11,7 @@ Notebook entry points
   :func:`proposals_frame` reads the stored ones; :func:`propose` does the same on entries
   read from files (:func:`entries_from_files`), without a store.
 - :func:`weight_parts` → each comparison's share of a slot's match weights.
-- :mod:`musicwb.linkage.diagnostics` → the match_diagnostics notebook's tables and charts
+- :mod:`musicwb.notebook.match_diagnostics` → the match_diagnostics notebook's tables and charts
   (targets, threshold, calibration, splink's charts offline, waterfalls).
 - :func:`save_evaluation` / :func:`evaluations_frame` → evaluation runs in the store.
 - :func:`db_api_factory` → ``"duckdb"`` or ``"spark"`` as a splink backend.

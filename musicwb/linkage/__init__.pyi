@@ -1,4 +1,3 @@
-from . import diagnostics as diagnostics
 from .backends import BACKENDS as BACKENDS
 from .backends import Backend as Backend
 from .backends import DbApiFactory as DbApiFactory

@@ -85,7 +85,7 @@ class LinkageModel:
         "temp_directory": "/tmp/spill", "threads": "2"}``.
     diagnostics : bool, default False
         Keep the compared columns in the predictions, for splink's waterfall and accuracy
-        charts (:mod:`musicwb.linkage.diagnostics`).
+        charts (:mod:`musicwb.notebook.match_diagnostics`).
 
     Attributes
     ----------

@@ -17,7 +17,7 @@ At the edges (files and the store):
 - :mod:`musicwb.playlist.export`: :func:`write_m3u8` and :func:`write_csv`;
 - :mod:`musicwb.playlist.history`: the ``play_history`` table (:func:`record_plays`,
   :func:`recently_played`) behind the recently-played filter;
-- :mod:`musicwb.playlist.notebook`: ready tables, charts and the live sliders panel of the
+- :mod:`musicwb.notebook.playlist_tuning`: ready tables, charts and the live sliders panel of the
   ``playlist_tuning`` notebook.
 
 Importing this package does no work: the names below load their module on first use.

@@ -88,7 +88,7 @@ def similarity_histogram_bars(
     Parameters
     ----------
     frame : pandas.DataFrame
-        :func:`musicwb.sonic.notebook.similarity_histogram`: ``variant``, ``group``,
+        :func:`musicwb.notebook.sonic_validation.similarity_histogram`: ``variant``, ``group``,
         ``bin_start``, ``bin_end``, ``tracks``, ``share``.
     title : str
 
@@ -140,7 +140,7 @@ def projection_scatter(
     Parameters
     ----------
     frame : pandas.DataFrame
-        :func:`musicwb.sonic.notebook.projection_frame`: ``pc1``, ``pc2``, ``artist`` (the
+        :func:`musicwb.notebook.sonic_validation.projection_frame`: ``pc1``, ``pc2``, ``artist`` (the
         colour) and optionally ``credit``, ``title``, ``album``, ``track_id`` (the tooltip).
     title : str
 
