@@ -42,12 +42,12 @@ from musicwb.config import Settings, get_settings
 from musicwb.enrich.findings import library_knowledge, record_outcomes, tracks_to_hunt
 from musicwb.enrich.llm.answers import Assist
 from musicwb.enrich.llm.assist import LlmAssist
-from musicwb.enrich.llm.transport import LlmError
 from musicwb.enrich.match import MIN_CONFIDENCE, Mode, query_from_track
 from musicwb.enrich.outcomes import HuntOutcome, LabelFinding, merge_agreeing
 from musicwb.enrich.sources import make_sources
 from musicwb.enrich.sources.base import Source
 from musicwb.enrich.sources.http import SourceUnreachable
+from musicwb.enrich.sources.llm import LlmError
 from musicwb.enrich.tiers import (
     LibraryKnowledge,
     LibraryTier,

@@ -1,6 +1,7 @@
 """Optional LLM assist for the label hunter, through any OpenAI-compatible chat endpoint.
 
-- :mod:`.transport`: the endpoint, over the sources' HTTP policy and session; :class:`LlmError`;
+- :mod:`musicwb.enrich.sources.llm`: the endpoint's client, over the sources' HTTP policy and
+  session; :class:`LlmError` (HTTP stays in :mod:`musicwb.enrich.sources`);
 - :mod:`.prompts`: what the model is told and may see;
 - :mod:`.answers`: the strict answer schemas and their checks; the :class:`Assist` protocol;
 - :mod:`.assist`: :class:`LlmAssist`, the three questions.

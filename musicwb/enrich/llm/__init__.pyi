@@ -3,9 +3,9 @@ from .answers import LabelMapping as LabelMapping
 from .answers import QueryVariant as QueryVariant
 from .answers import Selection as Selection
 from .answers import response_format as response_format
+from .assist import DEFAULT_MAX_TRIES as DEFAULT_MAX_TRIES
+from .assist import DEFAULT_RATE_LIMIT as DEFAULT_RATE_LIMIT
+from .assist import DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S
 from .assist import LlmAssist as LlmAssist
+from .assist import LlmError as LlmError
 from .prompts import TRACK_FIELDS as TRACK_FIELDS
-from .transport import DEFAULT_MAX_TRIES as DEFAULT_MAX_TRIES
-from .transport import DEFAULT_RATE_LIMIT as DEFAULT_RATE_LIMIT
-from .transport import DEFAULT_TIMEOUT_S as DEFAULT_TIMEOUT_S
-from .transport import LlmError as LlmError

@@ -22,8 +22,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from musicwb.enrich.llm.transport import LlmError, short
 from musicwb.enrich.sources.base import Candidate, ReleaseDetails
+from musicwb.enrich.sources.llm import LlmError, short
 
 __all__ = [
     "Assist",

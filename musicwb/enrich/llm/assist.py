@@ -4,7 +4,7 @@
 - :meth:`LlmAssist.select_candidate`: which of a source's candidates is this track, if any;
 - :meth:`LlmAssist.map_release`: which of a release's labels (and catalogue numbers) released it.
 
-Each question is asked through :class:`~musicwb.enrich.llm.transport.ChatTransport`, with the
+Each question is asked through :class:`~musicwb.enrich.sources.llm.ChatTransport`, with the
 prompts and fields of :mod:`musicwb.enrich.llm.prompts` and the answer checked by
 :mod:`musicwb.enrich.llm.answers`; this module counts calls, fallbacks and tokens, and stops
 asking after too many failures in a row.
@@ -52,7 +52,9 @@ from musicwb.enrich.llm.prompts import (
     release_fields,
     track_fields,
 )
-from musicwb.enrich.llm.transport import (
+from musicwb.enrich.sources.base import Candidate, ReleaseDetails
+from musicwb.enrich.sources.http import HttpPolicy, RateLimit, policy_from_settings
+from musicwb.enrich.sources.llm import (
     DEFAULT_MAX_TRIES,
     DEFAULT_RATE_LIMIT,
     DEFAULT_TIMEOUT_S,
@@ -60,8 +62,6 @@ from musicwb.enrich.llm.transport import (
     LlmError,
     redacted_url,
 )
-from musicwb.enrich.sources.base import Candidate, ReleaseDetails
-from musicwb.enrich.sources.http import HttpPolicy, RateLimit, policy_from_settings
 from musicwb.errors import ParameterError
 from musicwb.text import fold_spaces
 

@@ -5,7 +5,9 @@
 - :mod:`.http`: :class:`HttpPolicy` (User-Agent, timeouts, per-host rate limits, retries).
 - :mod:`.cache`: :class:`ResponseCache` (table ``source_cache`` in the store).
 - :mod:`.musicbrainz` and :mod:`.discogs`: the two services, on musicbrainzngs and
-  python3-discogs-client.
+  python3-discogs-client;
+- :mod:`.llm`: the client of an OpenAI-compatible chat endpoint, for the optional LLM assist
+  (:mod:`musicwb.enrich.llm`).
 
 Examples
 --------

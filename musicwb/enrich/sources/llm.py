@@ -1,4 +1,4 @@
-"""The LLM assist's transport: one OpenAI-compatible chat endpoint, reached over HTTP through the
+"""The LLM client for the assist: one OpenAI-compatible chat endpoint, reached over HTTP through the
 sources' :class:`~musicwb.enrich.sources.http.HttpPolicy` (its session, timeouts, retries and
 rate limits), with the API key kept out of every message.
 
