@@ -23,9 +23,8 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-import requests
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from musicwb.config import Settings, get_settings
@@ -64,6 +63,9 @@ from musicwb.enrich.sources.llm import (
 )
 from musicwb.errors import ParameterError
 from musicwb.text import fold_spaces
+
+if TYPE_CHECKING:  # the session is made and used in enrich/sources/
+    import requests
 
 __all__ = ["LlmAssist"]
 
