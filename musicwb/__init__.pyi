@@ -31,7 +31,7 @@ from .playlist.build import make_playlist as make_playlist
 from .playlist.build import playlist_context as playlist_context
 from .playlist.export import write_m3u8 as write_m3u8
 from .playlist.params import PlaylistParams as PlaylistParams
-from .playlist.sweep import sweep as sweep
+from .playlist.sweeps import sweep as sweep
 from .reports import run_batch as run_batch
 from .sonic.artifact import build_artifact as build_artifact
 from .sonic.artifact import load_artifact as load_artifact

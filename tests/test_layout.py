@@ -207,3 +207,16 @@ def test_package_faces_are_lazy_stubs_or_plain(face: str) -> None:
     if "__getattr__" in text:
         assert "lazy.attach_stub(__name__, __file__)" in text
         assert path.with_suffix(".pyi").exists()
+
+
+@pytest.mark.parametrize(
+    "stub", sorted(PACKAGE.rglob("__init__.pyi")), ids=lambda p: str(p.parent.relative_to(PACKAGE))
+)
+def test_no_face_exports_a_name_its_submodule_has(stub: Path) -> None:
+    """Importing ``pkg.name`` as a module would replace the function ``pkg.name`` the face exports."""
+    package = stub.parent
+    submodules = {p.stem for p in package.glob("*.py")} | {
+        p.name for p in package.iterdir() if (p / "__init__.py").exists()
+    }
+    exported = set(re.findall(r"^from \.[\w.]* import (\w+) as \w+", stub.read_text(), re.M))
+    assert exported & submodules == set()

@@ -597,7 +597,7 @@ def test_a_playlist_seeded_on_real_silence_is_refused(shared_data, tmp_path):
 
 def test_the_library_functions_default_to_the_store_s_artifact(library, seed, tmp_path):
     from musicwb.playlist.build import make_playlist, playlist_context
-    from musicwb.playlist.sweep import sweep
+    from musicwb.playlist.sweeps import sweep
 
     with Store(library, read_only=True, hold_open=False) as store:
         playlist = make_playlist(playlist_context(store=store), seed_track_id=seed, length=6)

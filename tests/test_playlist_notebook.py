@@ -22,7 +22,7 @@ from musicwb.errors import ParameterError
 from musicwb.notebook import playlist_tuning as tuning
 from musicwb.playlist.build import make_playlist, playlist_context
 from musicwb.playlist.params import PlaylistParams
-from musicwb.playlist.sweep import sweep
+from musicwb.playlist.sweeps import sweep
 from musicwb.store import Store
 
 REPO = Path(__file__).resolve().parents[1]

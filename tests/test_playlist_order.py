@@ -441,7 +441,7 @@ def test_level_4_lifts_the_cap_only_for_the_least_played_artists():
 
 
 def test_sweep_gives_one_row_per_seed_and_value_and_shows_the_floor_cliff():
-    from musicwb.playlist.sweep import SWEEP_COLUMNS, sweep
+    from musicwb.playlist.sweeps import SWEEP_COLUMNS, sweep
 
     n = 30
     artifact = hand_made(

@@ -326,7 +326,7 @@ def sweep_summary(frame: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     frame : pandas.DataFrame
-        From :func:`musicwb.playlist.sweep.sweep`: one row per (seed, value) with ``parameter``,
+        From :func:`musicwb.playlist.sweeps.sweep`: one row per (seed, value) with ``parameter``,
         ``value`` and the columns of :data:`SWEEP_MEASURES`.
 
     Returns

@@ -8,7 +8,7 @@ The pure core (values and arrays in, values and arrays out):
   similarity, vectorised over the whole artifact;
 - :mod:`musicwb.playlist.order`: :func:`order_playlist`, the ordering under artist and
   transition rules with reported relaxations;
-- :mod:`musicwb.playlist.build` and :mod:`musicwb.playlist.sweep`: :func:`playlist_context`
+- :mod:`musicwb.playlist.build` and :mod:`musicwb.playlist.sweeps`: :func:`playlist_context`
   (the artifact and the store, read once), :func:`make_playlist` from a seed track, and
   :func:`sweep` over one parameter's values.
 

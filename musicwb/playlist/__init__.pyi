@@ -11,4 +11,4 @@ from .params import MODES as MODES
 from .params import Mode as Mode
 from .params import PlaylistParams as PlaylistParams
 from .pool import build_pool as build_pool
-from .sweep import sweep as sweep
+from .sweeps import sweep as sweep

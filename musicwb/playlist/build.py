@@ -142,7 +142,7 @@ class PlaylistContext:
     """Everything about one artifact (and store) that does not depend on the seed.
 
     Build it with :func:`playlist_context`; :func:`make_playlist` and
-    :func:`musicwb.playlist.sweep.sweep` accept it in place of an artifact.
+    :func:`musicwb.playlist.sweeps.sweep` accept it in place of an artifact.
 
     Attributes
     ----------

@@ -78,7 +78,8 @@ def migrations() -> list[Migration]:
     list of Migration
     """
     found = []
-    for entry in resources.files("musicwb.store.migrations").iterdir():
+    # A folder of data, not a package, so `musicwb.store.migrations` stays this function.
+    for entry in resources.files("musicwb.store").joinpath("migrations").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
