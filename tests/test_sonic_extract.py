@@ -332,6 +332,39 @@ def test_a_dask_worker_that_dies_gets_its_error_row_and_the_others_are_analysed(
 
 
 @pytest.mark.slow
+def test_tracks_a_dask_worker_held_beside_the_crashing_one_are_not_blamed_for_its_death(
+    store, numba_home, monkeypatch
+):
+    """One worker holds every task (saturation off) and a death is fatal to all it holds
+    (allowed-failures 0): the scheduler charges the tracks queued beside the crashing one with
+    its death. Run alone again, they are analysed (or fail for their own reason)."""
+    distributed = pytest.importorskip(
+        "distributed", reason="Dask is an optional extra: pip install 'musicwb[dask]'"
+    )
+    import dask
+
+    monkeypatch.setenv(CRASH_HOOK_VARIABLE, "Track 1.wav")
+    settings = {
+        "distributed.scheduler.allowed-failures": 0,
+        "distributed.scheduler.worker-saturation": float("inf"),
+    }
+    with (
+        dask.config.set(settings),
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+    ):
+        summary = extract_library(
+            store, scheduler=cluster.scheduler_address, progress=False, data_dir=numba_home
+        )
+    assert (summary.analysed, summary.failed, summary.worker_crashes) == (2, 2, 1)
+    errors = store.df("SELECT path, reason FROM sonic_errors ORDER BY path")
+    reasons = dict(zip(errors["path"].map(lambda p: Path(p).name), errors["reason"]))
+    assert reasons["Artist 1 - Track 1.wav"].startswith("error:WorkerCrashed: Dask worker died")
+    assert reasons["Artist 1 - Track 3.wav"].startswith("error:AudioError:")
+
+
+@pytest.mark.slow
 def test_the_command_isolates_even_one_worker_and_prints_the_failure_reasons(
     store, numba_home, monkeypatch
 ):

@@ -189,18 +189,34 @@ def run_dask(
 ) -> Iterator[TrackResult]:
     """Run the jobs on a Dask cluster. The scheduler itself re-runs the task of a worker that
     died (``distributed.scheduler.allowed-failures`` times); after that the task raises
-    ``KilledWorker``, which becomes that track's failure."""
+    ``KilledWorker``.
+
+    The scheduler charges a worker's death to every task the worker held, and it holds more than
+    the one it runs: a track that only sat beside the one that crashed can end in
+    ``KilledWorker`` too. So each such track runs once more, alone on the cluster, after the
+    rest; only a track whose worker dies again is that track's failure."""
     from distributed import KilledWorker, as_completed  # optional: only --scheduler needs Dask
 
+    suspects: list[tuple[TrackJob, KilledWorker]] = []
     futures = {client.submit(analyse_track, *job, **cache, pure=False): job for job in jobs}
     try:
         for future in as_completed(list(futures)):
             try:
                 yield future.result()
             except KilledWorker as exc:
-                on_crash()
-                yield Failed.crashed(
-                    futures[future], reason=f"Dask worker died on every try of this track: {exc}"
-                )
+                suspects.append((futures[future], exc))
     finally:
         client.cancel(list(futures))
+    for job, first in suspects:
+        alone = client.submit(analyse_track, *job, **cache, pure=False)
+        try:
+            yield alone.result()
+        except KilledWorker as exc:
+            on_crash()
+            yield Failed.crashed(
+                job,
+                reason=f"Dask worker died on every try of this track: {first}; "
+                f"then again with this track alone: {exc}",
+            )
+        finally:
+            client.cancel([alone])
