@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,29 @@ def test_scan_tracks_and_batch_end_to_end_on_the_demo_library(tmp_path: Path, de
         assert f"{name}.html" in page
         assert (index.parent / f"{name}.html").is_file()
         assert (index.parent / f"{name}.ipynb").is_file()
+
+
+HELP_PAGES = [
+    ["scan"], ["scan-errors"], ["tracks"], ["demo"], ["batch"], ["extract"], ["validate"],
+    ["artifact", "build"], ["features", "backup"], ["features", "list-backups"],
+    ["features", "restore"], ["playlist"], ["genres", "migrate"], ["hunt-labels"],
+    ["enrich", "queue"], ["enrich", "run"], ["enrich", "status"], ["cooldown", "process"],
+    ["tracklists", "import"], ["identify"], ["identify", "evaluate"], ["titles", "parse"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", HELP_PAGES, ids=" ".join)
+def test_help_pages_keep_their_bracketed_defaults(command: list[str]) -> None:
+    """Rich reads ``[default: ...]`` as a style tag and drops it ("The DuckDB store ."), unless
+    the bracket is escaped: every page says its defaults and has no word-less full stop."""
+    from typer.testing import CliRunner
+
+    from musicwb.cli import app
+
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "240"})
+    assert result.exit_code == 0, result.output
+    assert not re.search(r"\w \.(?=\s)", result.output)
+    if command == ["demo"]:  # the demo has its own store
+        assert "[default: the demo's own <data_dir>/demo.duckdb;" in result.output
+    elif command != ["titles", "parse"]:  # the one command without a store
+        assert "The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb]." in result.output

@@ -34,7 +34,7 @@ StoreOption = Annotated[
     Path | None,
     typer.Option(
         "--store",
-        help="The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb].",
+        help="The DuckDB store \\[default: $MUSICWB_STORE, else data/musicwb.duckdb].",
         show_default=False,
     ),
 ]
@@ -48,7 +48,7 @@ SourcesOption = Annotated[
     typer.Option(
         "--sources",
         help="Tiers in order, comma-separated or repeated: library, title, musicbrainz, "
-        "discogs, plug-ins [default: the first four].",
+        "discogs, plug-ins \\[default: the first four].",
     ),
 ]
 """The label hunter's tiers (``hunt-labels``, ``enrich run``); see :func:`split_names`."""

@@ -120,7 +120,7 @@ def tracks(
 @app.command()
 def demo(
     out: Annotated[
-        Path | None, option("--out", "Folder for the demo audio [default: <data_dir>/demo].")
+        Path | None, option("--out", "Folder for the demo audio \\[default: <data_dir>/demo].")
     ] = None,
     seed: Annotated[int, option("--seed", "Random seed of the demo library.")] = 7,
     force: Annotated[bool, flag("--force", "Rebuild even if it exists.")] = False,
@@ -128,7 +128,7 @@ def demo(
         Path | None,
         option(
             "--store",
-            "The store to build into [default: the demo's own <data_dir>/demo.duckdb; "
+            "The store to build into \\[default: the demo's own <data_dir>/demo.duckdb; "
             "$MUSICWB_STORE is not used, so a real library is never touched].",
             show_default=False,
         ),
@@ -174,7 +174,7 @@ def batch(
         Path | None,
         option(
             "--out",
-            "Reports folder [default: $MUSICWB_REPORTS_DIR, else <store-stem>.reports/ "
+            "Reports folder \\[default: $MUSICWB_REPORTS_DIR, else <store-stem>.reports/ "
             "beside the store].",
             show_default=False,
         ),

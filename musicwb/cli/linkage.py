@@ -34,7 +34,7 @@ def tracklists_import(
     encoding: Annotated[
         str,
         typer.Option(
-            "--encoding", help="The files' text encoding, e.g. cp1252 or latin-1 [default: utf-8]."
+            "--encoding", help="The files' text encoding, e.g. cp1252 or latin-1 \\[default: utf-8]."
         ),
     ] = "utf-8",
     strict: Annotated[
@@ -118,7 +118,7 @@ def identify_evaluate(
     ] = None,
     tracklists: Annotated[
         list[Path] | None,
-        typer.Option("--tracklists", help="Tracklist files [default: the store's tracklists]."),
+        typer.Option("--tracklists", help="Tracklist files \\[default: the store's tracklists]."),
     ] = None,
     fmt: FormatOption = "mixesdb",
     mask_fraction: Annotated[

@@ -90,7 +90,7 @@ BackupDirOption = Annotated[
     Path | None,
     typer.Option(
         "--dir",
-        help="Backup folder [default: <store stem>.backups beside the store].",
+        help="Backup folder \\[default: <store stem>.backups beside the store].",
         show_default=False,
     ),
 ]
@@ -98,7 +98,7 @@ BackupDirOption = Annotated[
 
 @features_app.command("backup")
 def features_backup(
-    name: Annotated[str | None, typer.Option("--name", help="Backup name [default: time].")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Backup name \\[default: time].")] = None,
     backup_dir: BackupDirOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
@@ -134,7 +134,7 @@ def features_list_backups(
 def features_restore(
     name: Annotated[
         str | None,
-        typer.Argument(help="A backup name (see list-backups) [default: the newest complete]."),
+        typer.Argument(help="A backup name (see list-backups) \\[default: the newest complete]."),
     ] = None,
     apply: Annotated[bool, typer.Option("--apply", help="Do it (default: dry run).")] = False,
     backup_dir: BackupDirOption = None,
@@ -171,13 +171,13 @@ def artifact_build(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Output .npz [default: <store stem>.artifact.npz beside the store]."
+            "--out", help="Output .npz \\[default: <store stem>.artifact.npz beside the store]."
         ),
     ] = None,
     variant: Annotated[
         str | None,
         typer.Option(
-            "--variant", help="raw, zscore or robust_whiten [default: best of the last validate]."
+            "--variant", help="raw, zscore or robust_whiten \\[default: best of the last validate]."
         ),
     ] = None,
     include_flagged: IncludeFlaggedOption = False,
