@@ -18,6 +18,13 @@ Formats
 ``csv``
     ``set_id, dj, position`` and either ``raw`` or ``artist, title`` (optional ``label``,
     ``set_title``).
+``djmix``
+    The DJ Mix Dataset's JSON as it is: a list of mixes ``{"id", "title", "url", "tracklist":
+    [{"id": YouTube id or null, "title": "[mm] Artist - Title (Mix) [Label - Cat]"}]}``; the
+    DJ, date, venue and show come from the mix title (:func:`mix_title_parts`).
+
+Sets of ``mixesdb`` and ``djmix`` carry the date, venue and show of their mix title
+(``set_date``, ``venue``, ``show_name``); the other formats leave them empty.
 
 Examples
 --------
@@ -36,6 +43,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,16 +58,19 @@ __all__ = [
     "ENTRY_COLUMNS",
     "FORMATS",
     "Format",
+    "MixTitle",
     "ParsedTracklists",
     "check_encoding",
     "check_format",
+    "mix_title_parts",
     "read_many",
     "read_tracklists",
 ]
 
-Format = Literal["mixesdb", "json", "csv"]
+Format = Literal["mixesdb", "json", "csv", "djmix"]
 FORMATS: tuple[Format, ...] = get_args(Format)
-SET_COLUMNS = ["set_id", "dj", "title", "source", "source_file"]
+SET_COLUMNS = ["set_id", "dj", "title", "source", "source_file", "set_date", "venue", "show_name"]
+_DETAIL_COLUMNS = ["set_date", "venue", "show_name"]
 ENTRY_COLUMNS = ["set_id", "position", "raw", "artist", "title", "label", "is_unknown"]
 ERROR_COLUMNS = ["file_path", "location", "line", "reason"]
 _MIXESDB_COLUMNS = ["mix_title", "mix_url", "part", "position", "timestamp", "artist", "title", "raw"]
@@ -75,6 +86,91 @@ class ParsedTracklists:
     sets: pd.DataFrame
     entries: pd.DataFrame
     errors: pd.DataFrame
+
+
+# "1988-06", "2002-07-04", "200X", "2016-06-1X": MixesDB writes unknown digits as X.
+_MIX_DATE = re.compile(r"^(?P<date>\d{3}[\dX](?:-[\dX]{2}){0,2})\s+-\s+(?P<rest>.*)$")
+_TRAILING_ROUND = re.compile(r"^(?P<head>.*?)\s*\((?P<inner>[^()]*)\)$")
+
+
+@dataclass(frozen=True, slots=True)
+class MixTitle:
+    """What a MixesDB mix title says: ``DATE - DJ @ Venue (Show)`` or ``DATE - DJ - Show``.
+
+    Attributes
+    ----------
+    date : str or None
+        As written: ``"2002-07-04"``, ``"1988-06"``, ``"1994"``, ``"200X"``.
+    dj : str
+        The DJ or DJs as written ("Luke Slater, Acid Kirk"); the whole title when nothing else
+        can be told apart, never empty for a non-empty title.
+    venue : str or None
+        After ``" @ "``, without a trailing parenthesised show or date.
+    show : str or None
+        The show after the DJ ("A State Of Trance 054"), or the parenthesised one after the
+        venue ("Test Pressing 354, 2014-06-13").
+    """
+
+    date: str | None
+    dj: str
+    venue: str | None
+    show: str | None
+
+
+def mix_title_parts(title: str) -> MixTitle:
+    """Split a MixesDB mix title into date, DJ, venue and show.
+
+    The DJ part runs from after ``"DATE - "`` to the first ``" @ "`` or ``" - "``, whichever
+    comes first; a trailing parenthesised group of the DJ part is dropped ("Armin van Buuren
+    (Godskitchen)" is Armin van Buuren).
+
+    Parameters
+    ----------
+    title : str
+        e.g. ``"2002-07-04 - Armin van Buuren - A State Of Trance 054"``.
+
+    Returns
+    -------
+    MixTitle
+
+    Examples
+    --------
+    >>> mix_title_parts("1988-06 - Paul Oakenfold @ Spectrum, London (Test Pressing 354, 2014-06-13)")
+    MixTitle(date='1988-06', dj='Paul Oakenfold', venue='Spectrum, London', show='Test Pressing 354, 2014-06-13')
+    >>> mix_title_parts("2002-07-04 - Armin van Buuren - A State Of Trance 054")
+    MixTitle(date='2002-07-04', dj='Armin van Buuren', venue=None, show='A State Of Trance 054')
+    >>> mix_title_parts("2003 - Armin van Buuren (Godskitchen) - Live").dj
+    'Armin van Buuren'
+    >>> mix_title_parts("Untitled mix")
+    MixTitle(date=None, dj='Untitled mix', venue=None, show=None)
+    """
+    whole = " ".join(title.split())
+    match = _MIX_DATE.match(whole)
+    date, rest = (match["date"], match["rest"]) if match else (None, whole)
+    at, dash = rest.find(" @ "), rest.find(" - ")
+    venue = show = None
+    if at >= 0 and (dash < 0 or at < dash):
+        dj, place = rest[:at], rest[at + 3:].strip()
+        found = _TRAILING_ROUND.match(place)
+        if found and found["head"]:
+            place, show = found["head"], found["inner"].strip() or None
+        venue = place.strip() or None
+    elif dash >= 0:
+        dj, show = rest[:dash], rest[dash + 3:].strip() or None
+    else:
+        dj = rest
+    found = _TRAILING_ROUND.match(dj.strip())
+    if found and found["head"]:
+        dj = found["head"]
+    return MixTitle(date=date, dj=dj.strip() or whole, venue=venue, show=show)
+
+
+def _title_details(title: str | None) -> dict[str, str | None]:
+    """``set_date, venue, show_name`` of a mix title (all None without a title)."""
+    if not title:
+        return dict.fromkeys(_DETAIL_COLUMNS)
+    parts = mix_title_parts(title)
+    return {"set_date": parts.date, "venue": parts.venue, "show_name": parts.show}
 
 
 def _file_hash(data: bytes) -> str:
@@ -226,8 +322,10 @@ def _rows_mixesdb(path: Path, text: str) -> tuple[list[dict], list[dict], list[d
         part = _clean(record.get("part"))
         set_id = _set_id("mixesdb", url, part)
         title = _clean(record.get("mix_title")) or url
-        sets.setdefault(set_id, {"set_id": set_id, "dj": dj,
-                                 "title": f"{title} / {part}" if part else title})
+        if set_id not in sets:
+            sets[set_id] = {"set_id": set_id, "dj": dj,
+                            "title": f"{title} / {part}" if part else title,
+                            **_title_details(_clean(record.get("mix_title")))}
         entries.append({"set_id": set_id, "position": position, "_line": line,
                         **_parsed_fields(raw)})
     return list(sets.values()), entries, errors
@@ -271,6 +369,58 @@ def _rows_json(path: Path, text: str) -> tuple[list[dict], list[dict], list[dict
     return sets, entries, errors
 
 
+def _mix_where(index: int, item: dict) -> str:
+    """``mix0042 "2003-01-01 - X @ Y"``: how an error names a mix of a djmix file."""
+    name = _clean(item.get("id")) or _clean(item.get("url")) or f"mixes[{index}]"
+    title = _clean(item.get("title"))
+    return f"{name} {json.dumps(title, ensure_ascii=False)}" if title else name
+
+
+def _rows_djmix(path: Path, text: str) -> tuple[list[dict], list[dict], list[dict]]:
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{path}: not a readable JSON file: {exc}") from exc
+    if not isinstance(items, list):
+        raise SourceError(f"{path}: not a DJ Mix Dataset file: expected a JSON list of mixes, "
+                          f"found a {type(items).__name__}")
+    sets, entries, errors = [], [], []
+    first_of: dict[str, str] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append({"location": f"mixes[{i}]", "line": None,
+                           "reason": f"a mix is an object, not a {type(item).__name__}"})
+            continue
+        where = _mix_where(i, item)
+        if not isinstance(item.get("tracklist"), list):
+            errors.append({"location": where, "line": None,
+                           "reason": "a mix needs a list 'tracklist'"})
+            continue
+        title = _clean(item.get("title"))
+        key = _clean(item.get("id")) or _clean(item.get("url"))
+        set_id = _set_id("djmix", key or f"{title}\x1f{i}")
+        if set_id in first_of:
+            errors.append({"location": where, "line": None,
+                           "reason": f"the mix id of {first_of[set_id]} again"})
+            continue
+        first_of[set_id] = where
+        parts = mix_title_parts(title) if title else None
+        sets.append({"set_id": set_id, "dj": parts.dj if parts else key or f"mixes[{i}]",
+                     "title": title or key,
+                     "set_date": parts and parts.date, "venue": parts and parts.venue,
+                     "show_name": parts and parts.show})
+        for j, entry in enumerate(item["tracklist"]):
+            raw = entry.get("title") if isinstance(entry, dict) else None
+            raw = _clean(raw) if isinstance(raw, str) else None
+            if raw is None:
+                errors.append({"location": f"{where} entry {j + 1}", "line": None,
+                               "reason": "entry without a string 'title'"})
+                continue
+            entries.append({"set_id": set_id, "position": j + 1, "_line": None,
+                            "_where": f"{where} entry {j + 1}", **_parsed_fields(raw)})
+    return sets, entries, errors
+
+
 def _rows_generic(path: Path, text: str) -> tuple[list[dict], list[dict], list[dict]]:
     columns, rows, errors = _read_csv(path, text)
     has_raw = "raw" in columns
@@ -306,7 +456,8 @@ def _rows_generic(path: Path, text: str) -> tuple[list[dict], list[dict], list[d
     return list(sets.values()), entries, errors
 
 
-_READERS = {"mixesdb": _rows_mixesdb, "json": _rows_json, "csv": _rows_generic}
+_READERS = {"mixesdb": _rows_mixesdb, "json": _rows_json, "csv": _rows_generic,
+            "djmix": _rows_djmix}
 
 
 def check_format(fmt: Format) -> None:
@@ -320,14 +471,15 @@ def read_tracklists(path: str | Path, *, fmt: Format, encoding: str = "utf-8") -
     Parameters
     ----------
     path : str or Path
-    fmt : {"mixesdb", "json", "csv"}
+    fmt : {"mixesdb", "json", "csv", "djmix"}
     encoding : str, default "utf-8"
         The file's text encoding (``cp1252``, ``latin-1``...); a UTF-8 BOM is allowed.
 
     Returns
     -------
     ParsedTracklists
-        ``sets`` (n_sets, 5), ``entries`` (n_entries, 7), ``errors`` (n_errors, 4) with
+        ``sets`` (n_sets, 8: ``set_id, dj, title, source, source_file, set_date, venue,
+        show_name``), ``entries`` (n_entries, 7), ``errors`` (n_errors, 4) with
         ``file_path, location, line, reason``.
 
     Raises
@@ -356,9 +508,9 @@ def read_tracklists(path: str | Path, *, fmt: Format, encoding: str = "utf-8") -
     entry_frame = entry_frame.loc[~duplicated, ENTRY_COLUMNS].astype(
         {"position": "int32", "is_unknown": bool}
     )
-    set_frame = pd.DataFrame(sets, columns=["set_id", "dj", "title"]).assign(
+    set_frame = pd.DataFrame(sets, columns=["set_id", "dj", "title", *_DETAIL_COLUMNS]).assign(
         source=fmt, source_file=str(path)
-    )
+    )[SET_COLUMNS].astype({name: object for name in _DETAIL_COLUMNS})
     set_frame = set_frame[set_frame.set_id.isin(entry_frame.set_id)]
     error_frame = pd.DataFrame(errors, columns=ERROR_COLUMNS[1:]).assign(file_path=str(path))
     error_frame["line"] = error_frame["line"].astype("Int64")

@@ -136,13 +136,13 @@ def entries_from_files(
     Parameters
     ----------
     paths : iterable of str or Path
-    fmt : {"mixesdb", "json", "csv"}
+    fmt : {"mixesdb", "json", "csv", "djmix"}
     encoding : str, default "utf-8"
 
     Returns
     -------
     pandas.DataFrame
-        Shape (n_entries, 11); nothing is written anywhere.
+        Shape (n_entries, 12); nothing is written anywhere.
     """
     parsed = read_many(paths, fmt=fmt, encoding=encoding)
     if not parsed:
@@ -173,7 +173,7 @@ def import_tracklists(
     store : Store
         Open for writing.
     paths : sequence of str or Path
-    fmt : {"mixesdb", "json", "csv"}
+    fmt : {"mixesdb", "json", "csv", "djmix"}
     encoding : str, default "utf-8"
         The files' text encoding (``cp1252``, ``latin-1``...).
     strict : bool, default False
@@ -271,16 +271,20 @@ def with_keys(entries: pd.DataFrame, sets: pd.DataFrame) -> pd.DataFrame:
     entries : pandas.DataFrame
         Store columns of ``tracklist_entries``.
     sets : pandas.DataFrame
-        ``set_id, dj, title``.
+        ``set_id, dj, title`` and, when known, ``set_date``.
 
     Returns
     -------
     pandas.DataFrame
         ``set_id, dj, set_title, position, raw, artist, label, is_unknown, artist_key,
-        label_key, dj_key``, sorted by set and position.
+        label_key, dj_key, set_date``, sorted by set and position (``set_date`` as the mix
+        title writes it, None when unknown).
     """
+    if "set_date" not in sets.columns:
+        sets = sets.assign(set_date=None)
     frame = entries.merge(
-        sets[["set_id", "dj", "title"]].rename(columns={"title": "set_title"}), on="set_id"
+        sets[["set_id", "dj", "title", "set_date"]].rename(columns={"title": "set_title"}),
+        on="set_id",
     )
     keys = {name: artist_key(name) for name in pd.unique(frame["artist"].dropna())}
     labels = {name: label_key(name) for name in pd.unique(frame["label"].dropna())}
@@ -291,7 +295,7 @@ def with_keys(entries: pd.DataFrame, sets: pd.DataFrame) -> pd.DataFrame:
         dj_key=frame["dj"].map(djs),
     )
     columns = ["set_id", "dj", "set_title", "position", "raw", "artist", "label", "is_unknown",
-               "artist_key", "label_key", "dj_key"]
+               "artist_key", "label_key", "dj_key", "set_date"]
     return frame[columns].sort_values(["set_id", "position"]).reset_index(drop=True)
 
 

@@ -117,8 +117,9 @@ def tracklist_entries(store: Store) -> pd.DataFrame:
 
 
 def tracklist_sets(store: Store) -> pd.DataFrame:
-    """Every stored set: ``set_id, dj, title``."""
-    return store.df("SELECT set_id, dj, title FROM tracklist_sets")
+    """Every stored set: ``set_id, dj, title, set_date, venue, show_name`` (the last three
+    from the mix title, None for formats without one)."""
+    return store.df("SELECT set_id, dj, title, set_date, venue, show_name FROM tracklist_sets")
 
 
 def replace_proposals(store: Store, *, slots: pd.DataFrame, proposals: pd.DataFrame) -> None:
