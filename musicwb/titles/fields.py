@@ -26,6 +26,11 @@ __all__ = ["TailFields", "classify_tail", "remixer_of", "split_featured", "split
 _HAS_DIGIT = re.compile(r"\d")
 # A bare catalogue number without a label: "[MUTED002]", "[HARDGROOVEDIGI018]".
 _CATALOG_ONLY = re.compile(r"^[A-Z]{2,}[A-Z0-9.\-]*\d[A-Z0-9.\-]*$")
+# A short all-caps name with a small number is a label, not a catalogue number: "[CR2]",
+# "[LOT49]", "[UVB-76]", "[DSCI4]"; catalogue numbers run longer or are zero-padded ("RDL01").
+_SHORT_LABEL = re.compile(r"^(?=.{2,6}$)[A-Z]{2,5}-?[1-9]\d?$")
+# "Media -MR 519", "Diynamic -021", "Figure- 07-6": a dash with a space on one side only.
+_LOOSE_DASH = re.compile(r"^(?P<left>.*\S)(?:\s+-(?=\S)|(?<=\S)-\s+)(?P<right>\S.*)$")
 _REMIXED_BY = re.compile(
     r"^(?:remixed|remix|mixed|edited|edit|reworked|rework)\s+by\s+(?P<name>.+)$", re.IGNORECASE
 )
@@ -58,8 +63,11 @@ class TailFields:
 def split_label_catalog(content: str) -> tuple[str | None, str | None]:
     """Split ``"Klockworks - KW 20"`` into label and catalogue number.
 
-    The split is at the last ``" - "`` and only when the right part carries a digit, so a
-    label that holds a dash ("Critical Presents - Modulations") stays whole.
+    The split is at the last ``" - "`` (or, failing that, a dash with a space on one side
+    only, "Media -MR 519") and only when the right part carries a digit, so a label that
+    holds a dash ("Critical Presents - Modulations", "UVB-76") stays whole. A short all-caps
+    name with a small number ("CR2", "LOT49") is a label; longer or zero-padded ones
+    ("MUTED002") are catalogue numbers.
 
     Returns
     -------
@@ -72,10 +80,17 @@ def split_label_catalog(content: str) -> tuple[str | None, str | None]:
     ('Klockworks', 'KW 20')
     >>> split_label_catalog("Armada")
     ('Armada', None)
+    >>> split_label_catalog("Media -MR 519"), split_label_catalog("LOT49")
+    (('Media', 'MR 519'), ('LOT49', None))
     """
     left, dash, right = content.rpartition(" - ")
     if dash and left.strip() and _HAS_DIGIT.search(right):
         return left.strip(), right.strip()
+    loose = _LOOSE_DASH.match(content)
+    if loose and _HAS_DIGIT.search(loose["right"]):
+        return loose["left"].strip(), loose["right"].strip()
+    if _SHORT_LABEL.match(content):
+        return content, None
     if _CATALOG_ONLY.match(content) and not content.isdigit():
         return None, content
     return content, None

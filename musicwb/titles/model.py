@@ -53,6 +53,9 @@ class ParsedTitle:
         without the label ("Transport (Carl Craig Remix) (DJ Deep & Roman Poncet Rework)").
     notes : tuple of str
         Non-label bracket notes: "Unreleased", "Free Download", "Premiere", "HD".
+    played_over : bool
+        A tracklist line marked ``w/`` ("w/ deadmau5 - Monophobia"): the track was played over
+        the one before it.
     """
 
     input: str
@@ -71,6 +74,7 @@ class ParsedTitle:
     main_artist: str | None = None
     title_with_mix: str | None = None
     notes: tuple[str, ...] = ()
+    played_over: bool = False
 
     @classmethod
     def manual(

@@ -69,6 +69,10 @@ _COLON = re.compile(r"^(?P<title>[^:]+?)\s*:\s+(?P<artist>[^:]+)$")
 _TRACK_NUMBER = re.compile(
     r"^(?:\d{1,3}\s*[.)]\s+|\d{1,3}\s+-\s+|0\d\s+|\d{1,3}_-_|\d{1,3}-(?=\S))"
 )
+# A tracklist's time or minute prefix: "[05]", "[114]", "[22:11]", "[1:02:03]", "[0??]", "[12.30]".
+_TIME_PREFIX = re.compile(r"^\[[\d?]{1,3}(?:[:.][\d?]{1,2}){0,2}\]\s*")
+# "w/ Artist - Title": played over the track before (a mash-up or an acapella on top).
+_PLAYED_OVER = re.compile(r"^w/\s*", re.IGNORECASE)
 _UNKNOWN_START = re.compile(r"^\?+(?:\s|$)")
 _PATH_SEPARATORS = re.compile(r"[\\/]")
 _WORD_UNDERSCORE = re.compile(r"(?<=\w)_(?=\w)")
@@ -179,9 +183,23 @@ def _unquote(text: str) -> str:
     return text
 
 
+def _tracklist_prefixes(text: str) -> tuple[str, bool]:
+    """``text`` without its time prefix and ``w/`` mark, and whether it had the mark.
+
+    >>> _tracklist_prefixes("[1:02:03] w/ deadmau5 - Monophobia")
+    ('deadmau5 - Monophobia', True)
+    """
+    text = _TIME_PREFIX.sub("", text, count=1)
+    marked = _PLAYED_OVER.match(text)
+    return (text[marked.end():], True) if marked else (text, False)
+
+
 def _parse_normalised(
     original: str, text: str, *, source: TitleSource, youtube_id: str | None
 ) -> ParsedTitle:
+    played_over = False
+    if source == "tracklist":
+        text, played_over = _tracklist_prefixes(text)
     text, found_id = extract_youtube_id(text, letters_only=source == "filename")
     youtube_id = youtube_id or found_id
     if not text.strip(" -_|:.,"):
@@ -255,6 +273,7 @@ def _parse_normalised(
         main_artist=main_artist,
         title_with_mix=title_with_mix,
         notes=tail.notes,
+        played_over=played_over,
     )
 
 
@@ -271,7 +290,8 @@ def parse_title(text: str, *, source: TitleSource = "auto") -> ParsedTitle:
     text : str
         One title, e.g. ``"Trevino - Sombre Tones [Klockworks - KW 20]"``.
     source : {"auto", "tracklist", "store", "filename", "karaoke"}
-        Where the text comes from. ``"tracklist"`` never looks for karaoke noise; ``"store"``
+        Where the text comes from. ``"tracklist"`` never looks for karaoke noise and drops a
+        leading time ("[05]", "[1:02:03]") and ``w/`` mark (``played_over``); ``"store"``
         reads "Artist - Title (Mix) [Label]" listings, whose last round group is always the
         mix; ``"filename"`` strips the extension, track numbers and underscores; ``"auto"``
         recognises file names by their extension and karaoke titles by their markers.
