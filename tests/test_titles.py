@@ -68,6 +68,70 @@ def test_en_dash_remix_and_label_without_catalogue():
     assert (parsed.label, parsed.catalog) == ("CHEEKY", None)
 
 
+# Lines of the DJ Mix Dataset (djmix-dataset-dev.json), as published.
+@pytest.mark.parametrize(("line", "artist", "title"), [
+    ("[05] Code 61 - Drop The Deal [Limited Club Edition - LCE 003]", "Code 61", "Drop The Deal"),
+    ("[22:11] H.O.S.H. - Gartenarbeit [Diynamic -021]", "H.O.S.H.", "Gartenarbeit"),
+    ("[0:07:53] Hardfloor - Mahogany Roots (Slam Invasion Mix) [HARTHOUSE - HH UK 001]",
+     "Hardfloor", "Mahogany Roots"),
+    ("[0??] Total Science - Split Personality [Timeless]", "Total Science", "Split Personality"),
+    ("[114] Depeche Mode - Peace (Ben Klock Remix) [Mute  - 12BONG41]", "Depeche Mode", "Peace"),
+])
+def test_a_tracklist_time_prefix_is_not_part_of_the_artist(line, artist, title):
+    parsed = parse_title(line, source="tracklist")
+    assert (parsed.artist, parsed.title, parsed.input) == (artist, title, line)
+    assert not parsed.played_over
+
+
+def test_a_time_prefix_alone_leaves_an_unknown_entry_unknown():
+    parsed = parse_title("[21:00] ? - Intro", source="tracklist")
+    assert parsed.artist is None and parsed.title == "Intro"
+
+
+def test_a_w_slash_line_was_played_over_and_parses_as_usual():
+    # No w/ line is in the dev file; this one is MixesDB's way of writing it.
+    parsed = parse_title("w/ deadmau5 ft. Rob Swire \u2013 Monophobia", source="tracklist")
+    assert (parsed.artist, parsed.title, parsed.played_over) == (
+        "deadmau5 ft. Rob Swire", "Monophobia", True)
+    assert parsed.main_artist == "deadmau5" and parsed.featured == ("Rob Swire",)
+    assert parse_title("[12:30] w/Artist - Acapella", source="tracklist").played_over
+
+
+@pytest.mark.parametrize(("line", "label"), [
+    ("Carlo Lio & Coyu - Moxis Sickness (Noir Music) [NM2]", "NM2"),
+    ("Trace - Sniper [DSCI4]", "DSCI4"),
+    ("X - Y [CR2]", "CR2"),
+    ("X - Y [LOT49]", "LOT49"),
+])
+def test_a_short_all_caps_name_in_brackets_is_a_label(line, label):
+    parsed = parse_title(line, source="tracklist")
+    assert (parsed.label, parsed.catalog) == (label, None)
+
+
+def test_longer_or_zero_padded_bare_numbers_stay_catalogue_numbers():
+    for line, catalog in (("A - B [MUTED002]", "MUTED002"), ("A - B [RDL01]", "RDL01"),
+                          ("A - B [TOKEN37]", "TOKEN37")):
+        assert (parse_title(line, source="tracklist").label,
+                parse_title(line, source="tracklist").catalog) == (None, catalog)
+
+
+@pytest.mark.parametrize(("line", "label", "catalog"), [
+    ("[09] Cappella - Bauhaus [Media  -MR 519]", "Media", "MR 519"),
+    ("[22:11] H.O.S.H. - Gartenarbeit [Diynamic -021]", "Diynamic", "021"),
+    ("[22:35] Len Faki - My Black Sheep (L. B. Dub Corps' Dub Mix) [Figure- 07-6]", "Figure",
+     "07-6"),
+    ("Sabb - Jeopardized (Oxia & Nicolas Masseyeff Remix) [Radiant. -RADIANT008]", "Radiant.",
+     "RADIANT008"),
+])
+def test_a_dash_spaced_on_one_side_splits_label_and_catalogue(line, label, catalog):
+    parsed = parse_title(line, source="tracklist")
+    assert (parsed.label, parsed.catalog) == (label, catalog)
+
+
+def test_a_dashed_name_without_spaces_stays_one_label():
+    assert parse_title("A - B [UVB-76]", source="tracklist").label == "UVB-76"
+
+
 def test_brackets_inside_the_artist_name():
     parsed = parse_title("Ø [Phase] - Binary Opposition (Ben Klock Process) [Token - 20RD]")
     assert parsed.artist == "Ø [Phase]"
