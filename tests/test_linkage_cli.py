@@ -72,3 +72,19 @@ def test_bad_format_is_a_parameter_error(tmp_path):
                                       "--store", str(tmp_path / "s.duckdb")])
     assert answer.exit_code != 0
     assert "--format" in str(answer.exception)
+
+
+def test_format_help_lists_every_format_and_a_bad_one_names_them(tmp_path):
+    from musicwb.linkage import FORMATS
+
+    runner = CliRunner()
+    for command in (["tracklists", "import"], ["identify", "evaluate"]):
+        output = runner.invoke(app, [*command, "--help"]).output
+        text = " ".join(output.replace("\u2502", " ").split())  # rich wraps inside a box
+        assert all(f"{name} (" in text for name in FORMATS), text
+        answer = runner.invoke(app, [*command, str(tmp_path / "x.csv"), "--format", "xml",
+                                     "--store", str(tmp_path / "s.duckdb")])
+        assert answer.exit_code != 0
+        assert str(answer.exception) == (
+            "--format must be one of mixesdb, json, csv, djmix, not 'xml'")
+    assert not (tmp_path / "s.duckdb").exists()  # refused before any store was made

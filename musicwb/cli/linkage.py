@@ -23,8 +23,21 @@ tracklists_app = typer.Typer(help="Import DJ-set tracklists.", no_args_is_help=T
 app.add_typer(tracklists_app, name="tracklists")
 
 FormatOption = Annotated[
-    str, typer.Option("--format", help="mixesdb (MixesDB CSV), json, or csv (generic).")
+    str,
+    typer.Option(
+        "--format",
+        help="One of: mixesdb (MixesDB CSV), json (sets), csv (generic), djmix (DJ Mix Dataset "
+        "JSON).",
+    ),
 ]
+
+
+def _checked_format(fmt: str) -> str:
+    """``fmt``, or a ParameterError naming the choices, before any store is opened."""
+    from musicwb.linkage.tracklist_files import check_format  # pandas only when run
+
+    check_format(fmt)
+    return fmt
 
 
 @tracklists_app.command("import")
@@ -50,6 +63,7 @@ def tracklists_import(
     quoting, missing columns) is not imported at all, the others are, and the command exits
     with 1. Re-importing a file already imported (same content) changes nothing.
     """
+    _checked_format(fmt)
     with musicwb.store.Store(store_path(store)) as opened:
         summary = musicwb.linkage.import_tracklists(
             opened, paths, fmt=fmt, encoding=encoding, strict=strict, progress=not as_json
@@ -140,6 +154,7 @@ def identify_evaluate(
     The run is stored in the store's linkage_evaluations table (with its parameters and
     where the tracklists came from).
     """
+    _checked_format(fmt)
     quiet_splink()
     stored = musicwb.linkage.evaluate_and_save(
         store_path(store), files=[*(tracklists or []), *(paths or [])], fmt=fmt,
