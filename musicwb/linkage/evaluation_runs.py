@@ -107,7 +107,7 @@ def evaluate_and_save(
     store_path : Path
     files : sequence of Path
         Tracklist files; empty for the store's own tracklists.
-    fmt : {"mixesdb", "json", "csv"}
+    fmt : {"mixesdb", "json", "csv", "djmix"}
         The files' format.
     backend : {"duckdb", "spark"}, default "duckdb"
     rounds : int, default 1
