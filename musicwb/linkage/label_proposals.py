@@ -7,6 +7,7 @@ Every candidate label of a slot comes from the tracklists alone, with four kinds
 - the labels of the proposed artists: ``Σ P(artist) · P(label | artist)`` over the artist
   scores given (from the artist model, or :func:`dj_artist_scores` as a stand-in), with
   ``P(label | artist)`` the artist's share of plays on the label in the corpus;
+- the labels of the most similar other sets (sharing artists and labels with the slot's set);
 - the label's overall popularity.
 
 A logistic regression fitted on the training slots' known labels combines the evidence; the
@@ -22,7 +23,7 @@ Examples
 ...         ("s1", 3, "dj a", "y", "lab1"), ("s2", 1, "dj a", "x", "lab2")]
 >>> entries = pd.DataFrame(rows, columns=["set_id", "position", "dj_key", "artist_key",
 ...                                       "label_key"]).assign(is_slot=lambda f: f.artist_key.isna())
->>> evidence = label_evidence(entries, window=3)
+>>> evidence = label_evidence(entries)
 >>> evidence[["slot_id", "label_key", "near_count", "dj_sets"]].values.tolist()
 [['s1#2', 'lab1', 2, 0], ['s1#2', 'lab2', 0, 1]]
 """
@@ -76,6 +77,15 @@ class LabelOptions:
         The DJ's most played labels (in their other sets) that become candidates.
     max_artist_labels : int, default 20
         The labels with most artist mass that become candidates.
+    similar_sets : int, default 30
+        The other sets most alike the slot's (shared artists and labels) that are consulted.
+    max_similar_labels : int, default 40
+        The labels of those sets, by weighted share, that become candidates.
+
+    Raises
+    ------
+    ParameterError
+        A value below 1.
     """
 
     window: int = 3
@@ -245,9 +255,7 @@ def label_evidence(
     entries: pd.DataFrame,
     *,
     artist_scores: pd.DataFrame | None = None,
-    window: int = 3,
-    max_history: int = 30,
-    max_artist_labels: int = 20,
+    options: LabelOptions | None = None,
     store: Store | None = None,
 ) -> pd.DataFrame:
     """Candidate labels of every slot, with their evidence from the tracklists.
@@ -257,13 +265,13 @@ def label_evidence(
     entries : pandas.DataFrame
         ``set_id, position, dj_key, artist_key, label_key`` and ``is_slot`` (as from
         :func:`.masking.mask_known`; without it, entries without artist key flagged
-        ``is_unknown`` are the slots).
+        ``is_unknown`` are the slots). Only the keys are read: a masked entry's ``raw`` or
+        ``label`` text is never looked at.
     artist_scores : pandas.DataFrame, optional
-        ``slot_id, candidate, probability``: proposed artists (artist keys) per slot.
-    window : int, default 3
-    max_history : int, default 30
-    max_artist_labels : int, default 20
-        See :class:`LabelOptions`.
+        ``slot_id, candidate, probability``: proposed artists (artist keys) per slot, from the
+        artist model or a stand-in such as :func:`dj_artist_scores`.
+    options : LabelOptions, optional
+        Window and candidate limits; the defaults of :class:`LabelOptions`.
     store : Store, optional
         Where the SQL runs (temporary tables only); an in-memory store by default.
 
@@ -271,19 +279,22 @@ def label_evidence(
     -------
     pandas.DataFrame
         ``slot_id, label_key`` and :data:`EVIDENCE_COLUMNS`, one row per candidate, sorted by
-        slot and label. ``near_distance``/``near_offset`` (signed: negative is before the
+        slot and label. ``near_count`` counts the label within the window, ``set_plays`` in
+        the whole set; ``near_distance``/``near_offset`` (signed: negative is before the
         slot) are missing when the label is not within the window; ``dj_sets`` counts the
-        DJ's other sets playing the label, out of ``dj_other_sets``; ``top_artist`` is the
-        proposed artist contributing most ``artist_mass``, with its plays on the label out of
-        its labelled plays.
+        DJ's other sets playing the label, out of ``dj_other_sets``; ``artist_mass`` is
+        ``Σ P(artist) · P(label | artist)`` and ``top_artist`` the proposed artist
+        contributing most of it, with its plays on the label out of its labelled plays;
+        ``similar_mass`` is the share of the most similar other sets (by shared artists and
+        labels, weighted by similarity) that play the label; ``label_plays`` its plays in
+        all the tracklists.
 
     Raises
     ------
     ParameterError
-        Missing columns, or a window/limit below 1.
+        Missing columns.
     """
-    options = LabelOptions(window=window, max_history=max_history,
-                           max_artist_labels=max_artist_labels)
+    options = options or LabelOptions()
     engine_context = nullcontext(store) if store is not None else Store(":memory:")
     with engine_context as engine:
         _load(engine, entries, artist_scores)
@@ -409,7 +420,8 @@ def score_labels(
     ...     "near_distance": [1, None, None, 2, 1, None], "near_offset": [1, None, None, 2, 1, None],
     ...     "set_plays": [2, 0, 0, 1, 1, 0], "dj_sets": [0] * 6, "dj_other_sets": [3] * 6,
     ...     "artist_mass": [0.0] * 6, "top_artist": [None] * 6, "top_artist_plays": [None] * 6,
-    ...     "top_artist_labelled": [None] * 6, "label_plays": [5, 5, 5, 5, 5, 5]})
+    ...     "top_artist_labelled": [None] * 6, "similar_mass": [0.0] * 6,
+    ...     "label_plays": [5, 5, 5, 5, 5, 5]})
     >>> truth = pd.Series({"a": "x", "b": "y", "c": "x"})
     >>> scores = score_labels(evidence, truth, train_slots=["a", "b"], predict_slots=["c"])
     >>> scores[["slot_id", "label_key", "rank"]].values.tolist()
@@ -460,7 +472,7 @@ def evaluate_labels(
     folds: int = 2,
     seed: int = 0,
     artist_scores: pd.DataFrame | None = None,
-    window: int = 3,
+    options: LabelOptions | None = None,
     keep_top: int = 5,
     accept: float = TIER_MEDIUM,
 ) -> dict[str, Any]:
@@ -475,8 +487,12 @@ def evaluate_labels(
         each fold is scored by a model fitted on the other folds' answers.
     seed : int, default 0
     artist_scores : pandas.DataFrame, optional
-        ``slot_id, candidate, probability`` (see :func:`label_evidence`).
-    window, keep_top : int, default 3 and 5
+        ``slot_id, candidate, probability`` (see :func:`label_evidence`); for an honest
+        figure, each slot's scores must come from an artist model that did not see its
+        answer.
+    options : LabelOptions, optional
+        See :func:`label_evidence`.
+    keep_top : int, default 5
     accept : float, default 0.70
         A top-1 label at or above this probability counts as proposed (coverage).
 
@@ -499,7 +515,7 @@ def evaluate_labels(
         raise ParameterError(f"folds must be at least 2, not {folds}")
     if "label_key" not in truth:
         raise ParameterError("truth lacks label_key (use the truth frame of mask_known)")
-    evidence = label_evidence(masked, artist_scores=artist_scores, window=window)
+    evidence = label_evidence(masked, artist_scores=artist_scores, options=options)
     answers = truth.set_index("slot_id")["label_key"]
     fold_of = pd.Series(np.random.default_rng(seed + 1).integers(0, folds, len(answers)),
                         index=answers.index)
@@ -575,13 +591,14 @@ def label_sentences(
     >>> row = {"label_key": "klockworks", "near_count": 1, "near_distance": 2,
     ...        "near_offset": -2, "dj_sets": 14, "dj_other_sets": 40, "artist_mass": 0.3,
     ...        "top_artist": "trevino", "top_artist_plays": 3, "top_artist_labelled": 4,
-    ...        "set_plays": 1, "label_plays": 120}
+    ...        "set_plays": 1, "similar_mass": 0.25, "label_plays": 120}
     >>> for line in label_sentences(row, labels={"klockworks": "Klockworks"},
     ...                             artists={"trevino": "Trevino"}, dj="Ben Klock"):
     ...     print(line)
     Klockworks is played 2 tracks before the slot
     Ben Klock plays Klockworks in 14 other sets (of 40)
     the proposed artist Trevino releases on Klockworks (3 of 4 plays)
+    the sets most like this one (sharing artists and labels) play Klockworks (25% of them, weighted by likeness)
     Klockworks is played 120 times in all the tracklists
     """
     def present(key: str) -> bool:
@@ -609,6 +626,9 @@ def label_sentences(
         artist = artists.get(row["top_artist"], row["top_artist"])
         lines.append(f"the proposed artist {artist} releases on {label} "
                      f"({int(row['top_artist_plays'])} of {int(row['top_artist_labelled'])} plays)")
+    if present("similar_mass") and float(row["similar_mass"]) > 0:
+        lines.append(f"the sets most like this one (sharing artists and labels) play {label} "
+                     f"({float(row['similar_mass']):.0%} of them, weighted by likeness)")
     if present("label_plays"):
         lines.append(f"{label} is played {int(row['label_plays'])} times in all the tracklists")
     return lines
