@@ -10,6 +10,9 @@ Notebook entry points
 - :func:`identify` (``write=False`` to look without storing) → ``.proposals`` with evidence;
   :func:`proposals_frame` reads the stored ones; :func:`propose` does the same on entries
   read from files (:func:`entries_from_files`), without a store.
+- :func:`evaluate_labels` → label top-1/top-3 of masked slots with its baselines;
+  :func:`label_evidence` + :func:`score_labels` rank each slot's probable labels,
+  :func:`label_sentences` says why.
 - :func:`weight_parts` → each comparison's share of a slot's match weights.
 - :mod:`musicwb.notebook.match_diagnostics` → the match_diagnostics notebook's tables and charts
   (targets, threshold, calibration, splink's charts offline, waterfalls).

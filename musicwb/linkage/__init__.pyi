@@ -15,6 +15,13 @@ from .evaluation_runs import evaluations_frame as evaluations_frame
 from .evaluation_runs import save_evaluation as save_evaluation
 from .features import FEATURE_COLUMNS as FEATURE_COLUMNS
 from .features import candidate_features as candidate_features
+from .label_proposals import EVIDENCE_COLUMNS as EVIDENCE_COLUMNS
+from .label_proposals import LabelOptions as LabelOptions
+from .label_proposals import dj_artist_scores as dj_artist_scores
+from .label_proposals import evaluate_labels as evaluate_labels
+from .label_proposals import label_evidence as label_evidence
+from .label_proposals import label_sentences as label_sentences
+from .label_proposals import score_labels as score_labels
 from .masking import mask_known as mask_known
 from .masking import matches_truth as matches_truth
 from .model import LinkageModel as LinkageModel

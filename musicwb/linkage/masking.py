@@ -10,7 +10,7 @@ Examples
 ...                         "artist_key": ["a", "a", "a", "b"], "label_key": [None] * 4})
 >>> masked, truth = mask_known(entries, fraction=0.5, seed=0)
 >>> int(masked.is_slot.sum()), truth.columns.tolist()
-(2, ['slot_id', 'set_id', 'position', 'artist_key'])
+(2, ['slot_id', 'set_id', 'position', 'artist_key', 'label_key'])
 >>> matches_truth(pd.DataFrame({"slot_id": ["s1#1"], "candidate": ["a"]}),
 ...               pd.Series({"s1#1": "a"})).tolist()
 [True]
@@ -55,7 +55,8 @@ def mask_known(
         ``entries`` with ``is_slot`` (True exactly for the hidden ones) and their
         ``artist_key``/``label_key`` set to None.
     truth : pandas.DataFrame
-        ``slot_id, set_id, position, artist_key, artist`` of the hidden entries.
+        ``slot_id, set_id, position, artist_key, artist, label_key, label`` of the hidden
+        entries (``artist`` and ``label`` when ``entries`` has them).
     """
     if not 0 < fraction < 1:
         raise ParameterError(f"mask fraction must be between 0 and 1, not {fraction}")
@@ -76,7 +77,7 @@ def mask_known(
         remaining = np.setdiff1d(remaining, chosen)
     masked = entries.copy()
     masked["is_slot"] = False
-    shown = ["artist"] if "artist" in entries.columns else []
+    shown = [c for c in ("artist", "label_key", "label") if c in entries.columns]
     truth = entries.iloc[np.sort(chosen)][["set_id", "position", "artist_key", *shown]].copy()
     truth.insert(0, "slot_id", truth["set_id"] + "#" + truth["position"].astype(str))
     column = masked.columns.get_indexer(["artist_key", "label_key", "is_slot"])
