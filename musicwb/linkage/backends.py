@@ -12,11 +12,19 @@ import tempfile
 from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
 from musicwb.errors import ParameterError
+from musicwb.store import Store
 
 if TYPE_CHECKING:
     from splink.internals.database_api import DatabaseAPISubClass
 
-__all__ = ["BACKENDS", "Backend", "DbApiFactory", "db_api_factory", "is_duckdb"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "DbApiFactory",
+    "db_api_factory",
+    "is_duckdb",
+    "shared_duckdb",
+]
 
 Backend = Literal["duckdb", "spark"]
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
@@ -79,3 +87,21 @@ def db_api_factory(
         return SparkAPI(spark_session=spark)
 
     return make_spark_api
+
+
+def shared_duckdb(store: Store) -> DbApiFactory:
+    """A factory of splink DuckDB APIs that work in ``store``'s own connection: the candidate
+    tables, splink's tables and the label SQL share one DuckDB memory limit instead of three.
+
+    Parameters
+    ----------
+    store : Store
+        Open (usually an in-memory one made for the evaluation).
+
+    Returns
+    -------
+    DbApiFactory
+    """
+    from splink import DuckDBAPI
+
+    return lambda: DuckDBAPI(connection=store.connection())

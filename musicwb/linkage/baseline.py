@@ -1,4 +1,7 @@
-"""The original weighted formula, kept to compare the splink model against.
+"""The baselines the splink model is compared with: the original weighted formula, and two
+one-line heuristics a user would try first.
+
+``seed_formula``
 
 ``P = 0.5·occurrence + 0.3·label + 0.2·DJ`` per (slot, candidate), where
 
@@ -9,6 +12,13 @@
 
 A candidate needs at least ``min_occurrences`` (2) co-neighbour sets; a proposal needs
 ``P ≥ min_probability`` (0.60).
+
+``dj_history``
+    The artist the DJ plays in most of their other sets (probability: the share of those sets
+    that play it).
+``neighbours``
+    The artist most played within the window of the slot's neighbours in other sets
+    (probability: its share of that source's evidence for the slot).
 
 Examples
 --------
@@ -22,10 +32,23 @@ Examples
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["MIN_OCCURRENCES", "MIN_PROBABILITY", "WEIGHTS", "baseline_scores"]
+__all__ = [
+    "BASELINES",
+    "MIN_OCCURRENCES",
+    "MIN_PROBABILITY",
+    "WEIGHTS",
+    "Baseline",
+    "baseline_scores",
+    "heuristic_scores",
+]
+
+Baseline = Literal["seed_formula", "dj_history", "neighbours"]
+BASELINES: tuple[Baseline, ...] = get_args(Baseline)
 
 WEIGHTS = {"occurrence": 0.5, "label": 0.3, "dj": 0.2}
 MIN_PROBABILITY = 0.60
@@ -68,3 +91,54 @@ def baseline_scores(
     scored["rank"] = scored.groupby("slot_id", observed=True).cumcount() + 1
     scored["accepted"] = scored["probability"] >= MIN_PROBABILITY
     return scored.reset_index(drop=True)
+
+
+def _ranked(scored: pd.DataFrame) -> pd.DataFrame:
+    scored = scored.sort_values(["slot_id", "probability", "candidate"],
+                                ascending=[True, False, True])
+    scored["rank"] = scored.groupby("slot_id", observed=True).cumcount() + 1
+    return scored.reset_index(drop=True)
+
+
+def heuristic_scores(pairs: pd.DataFrame, *, kind: Baseline, keep_top: int | None = None
+                     ) -> pd.DataFrame:
+    """Rank each slot's candidates by one baseline.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        From :func:`musicwb.linkage.features.candidate_features`.
+    kind : {"seed_formula", "dj_history", "neighbours"}
+    keep_top : int, optional
+        Keep only each slot's best ``keep_top`` candidates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``slot_id, candidate, probability, rank`` (and ``accepted`` for the seed formula),
+        only the candidates the baseline has evidence for.
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"slot_id": ["s#2", "s#2"], "candidate": ["a", "b"],
+    ...     "dj_sets_with_candidate": [1, 3], "dj_other_sets": [4, 4],
+    ...     "dj_is_candidate": [False, False]})
+    >>> heuristic_scores(pairs, kind="dj_history")[["candidate", "probability", "rank"]].values.tolist()
+    [['b', 0.75, 1], ['a', 0.25, 2]]
+    """
+    if kind == "seed_formula":
+        scored = baseline_scores(pairs)
+        return scored if keep_top is None else scored[scored["rank"] <= keep_top]
+    if kind == "dj_history":
+        kept = pairs[(pairs["dj_sets_with_candidate"] > 0) | pairs["dj_is_candidate"]]
+        share = kept["dj_sets_with_candidate"] / kept["dj_other_sets"].clip(lower=1)
+        probability = share.clip(upper=1.0).to_numpy(float)
+    else:
+        kept = pairs[pairs["neighbour_score"] > 0]
+        total = kept.groupby("slot_id", observed=True)["neighbour_score"].transform("sum")
+        probability = (kept["neighbour_score"] / total).to_numpy(float)
+    scored = pd.DataFrame({"slot_id": kept["slot_id"].to_numpy(),
+                           "candidate": kept["candidate"].to_numpy(),
+                           "probability": np.round(probability, 6)})
+    scored = _ranked(scored)
+    return scored if keep_top is None else scored[scored["rank"] <= keep_top].reset_index(drop=True)

@@ -41,14 +41,46 @@ class Comparison:
     levels : tuple of (str, str)
         ``(SQL condition over the slot record, label for charts)``, strongest first; an else
         level closes them.
+    term_frequency : float, default 0
+        The weight of splink's term-frequency adjustment on the candidate at every level but
+        the else level (0: none). A popular artist is played near anything, so its evidence
+        counts less than a rare one's: the level's Bayes factor is multiplied by
+        ``(u / tf(candidate)) ** term_frequency``, ``tf`` the candidate's share of the plays.
     """
 
     name: str
     column: str
     levels: tuple[tuple[str, str], ...]
+    term_frequency: float = 0.0
+    term_frequency_floor: float = 0.0
 
 
 COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("dj_history", "dj_history_rank", (
+        ("dj_history_rank_l = 1", "the DJ's most played other artist"),
+        ("dj_history_rank_l BETWEEN 2 AND 3", "among the DJ's 3 most played"),
+        ("dj_history_rank_l BETWEEN 4 AND 10", "among the DJ's 10 most played"),
+        ("dj_history_rank_l BETWEEN 11 AND 50", "among the DJ's 50 most played"),
+        ("dj_history_rank_l > 50", "in the DJ's other sets"),
+    )),
+    Comparison("neighbours", "neighbours_rank", (
+        ("neighbours_rank_l = 1", "the artist most played near the neighbours elsewhere"),
+        ("neighbours_rank_l BETWEEN 2 AND 3", "among the 3 most played near the neighbours"),
+        ("neighbours_rank_l BETWEEN 4 AND 10", "among the 10 most played near the neighbours"),
+        ("neighbours_rank_l BETWEEN 11 AND 40", "among the 40 most played near the neighbours"),
+        ("neighbours_rank_l > 40", "played near the neighbours elsewhere"),
+    )),
+    Comparison("cooccurrence", "cooccurrence_rank", (
+        ("cooccurrence_rank_l BETWEEN 1 AND 3", "among the 3 artists of the most similar sets"),
+        ("cooccurrence_rank_l BETWEEN 4 AND 10", "among the 10 artists of the most similar sets"),
+        ("cooccurrence_rank_l BETWEEN 11 AND 40", "among the 40 artists of the most similar sets"),
+        ("cooccurrence_rank_l > 40", "played in similar sets"),
+    )),
+    Comparison("label_mates", "label_mates_rank", (
+        ("label_mates_rank_l BETWEEN 1 AND 3", "among the 3 main artists of the labels around"),
+        ("label_mates_rank_l BETWEEN 4 AND 20", "among the 20 main artists of the labels around"),
+        ("label_mates_rank_l > 20", "releases on a label played around"),
+    )),
     Comparison("co_neighbours", "sandwich_sets", (
         ("sandwich_sets_l >= 2", "between the same two neighbours in 2+ other sets"),
         ("sandwich_sets_l = 1", "between the same two neighbours in 1 other set"),
@@ -72,13 +104,9 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("dj_is_candidate_l", "the DJ is the artist"),
         ("dj_label_owner_l", "releases on a label of the DJ"),
     )),
-    Comparison("dj_history", "dj_sets_with_candidate", (
-        ("dj_sets_with_candidate_l >= 5", "in 5+ of the DJ's other sets"),
-        ("dj_sets_with_candidate_l >= 2", "in 2-4 of the DJ's other sets"),
-        ("dj_sets_with_candidate_l = 1", "in 1 of the DJ's other sets"),
-    )),
     Comparison("popularity", "support_sets", (
-        ("support_sets_l >= 10", "played in 10+ sets"),
+        ("support_sets_l >= 50", "played in 50+ sets"),
+        ("support_sets_l >= 10", "played in 10-49 sets"),
         ("support_sets_l >= 4", "played in 4-9 sets"),
     )),
     Comparison("set_position", "position_fraction", (
@@ -87,11 +115,23 @@ COMPARISONS: tuple[Comparison, ...] = (
 )  # fmt: skip
 
 
+def _with_term_frequency(level: cll.CustomLevel, *, weight: float, floor: float
+                         ) -> cll.CustomLevel:
+    if not weight:
+        return level
+    # the levels are thresholds, not exact matches: splink must apply the adjustment anyway
+    return level.configure(tf_adjustment_column="candidate", tf_adjustment_weight=weight,
+                           tf_minimum_u_value=floor or None,
+                           disable_tf_exact_match_detection=True)
+
+
 def splink_comparison(comparison: Comparison) -> cl.CustomComparison:
     """One :class:`Comparison` as splink's ``CustomComparison``: null level, its levels, else."""
     levels = [
         cll.NullLevel(comparison.column).configure(label_for_charts="missing"),
-        *(cll.CustomLevel(condition, label_for_charts=label)
+        *(_with_term_frequency(cll.CustomLevel(condition, label_for_charts=label),
+                               weight=comparison.term_frequency,
+                               floor=comparison.term_frequency_floor)
           for condition, label in comparison.levels),
         cll.ElseLevel().configure(label_for_charts="none of these"),
     ]  # fmt: skip

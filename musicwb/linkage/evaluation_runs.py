@@ -94,6 +94,7 @@ def evaluate_and_save(
     fmt: Format,
     backend: Backend = "duckdb",
     rounds: int = 1,
+    evaluate_on: Sequence[Path] = (),
     **options: Unpack[FitKeywords],
 ) -> StoredEvaluation:
     """Evaluate on tracklist files (or, without files, on the store's tracklists) and store
@@ -112,8 +113,11 @@ def evaluate_and_save(
     backend : {"duckdb", "spark"}, default "duckdb"
     rounds : int, default 1
         As for :func:`~musicwb.linkage.evaluation.evaluate`.
+    evaluate_on : sequence of Path, default ()
+        Mask only entries of the sets in these files (same format); ``files`` (or the
+        store's tracklists) are the context.
     **options
-        ``mask_fraction``, ``seed``, ... (:class:`~musicwb.linkage.scoring.FitOptions`);
+        ``mask_fraction``, ``seed``, ``k``, ... (:class:`~musicwb.linkage.scoring.FitOptions`);
         ``db_api_factory`` comes from ``backend``.
 
     Returns
@@ -123,12 +127,19 @@ def evaluate_and_save(
     with Store(store_path):
         pass  # a locked store fails now, not after the evaluation
     options["db_api_factory"] = db_api_factory(backend)
-    if files:
-        result = evaluate_files(files, fmt=fmt, rounds=rounds, **options)
+    if files or evaluate_on:
+        context = None
+        if not files:
+            with Store(store_path, read_only=True) as opened:
+                context = entries_frame(opened)
+        result = evaluate_files(files, fmt=fmt, rounds=rounds, evaluate_on=evaluate_on,
+                                context=context, **options)
     else:
         with Store(store_path, read_only=True) as opened:
             result = evaluate(entries_frame(opened), rounds=rounds, **options)
     source = "; ".join(str(path) for path in files) or "store"
+    if evaluate_on:
+        source += "; evaluated on " + ", ".join(str(path) for path in evaluate_on)
     with Store(store_path) as opened:
         run_id = save_evaluation(opened, result, source=source, backend=backend)
     return StoredEvaluation(result, run_id)

@@ -483,6 +483,7 @@ def evaluate_labels(
     options: LabelOptions | None = None,
     keep_top: int = 5,
     accept: float = TIER_MEDIUM,
+    store: Store | None = None,
 ) -> dict[str, Any]:
     """Label top-1/top-3 on masked known entries, cross-fitted, with two baselines.
 
@@ -503,6 +504,8 @@ def evaluate_labels(
     keep_top : int, default 5
     accept : float, default 0.70
         A top-1 label at or above this probability counts as proposed (coverage).
+    store : Store, optional
+        Where the evidence SQL runs (its memory limit applies); in memory by default.
 
     Returns
     -------
@@ -523,7 +526,7 @@ def evaluate_labels(
         raise ParameterError(f"folds must be at least 2, not {folds}")
     if "label_key" not in truth:
         raise ParameterError("truth lacks label_key (use the truth frame of mask_known)")
-    evidence = label_evidence(masked, artist_scores=artist_scores, options=options)
+    evidence = label_evidence(masked, artist_scores=artist_scores, options=options, store=store)
     answers = truth.set_index("slot_id")["label_key"]
     fold_of = pd.Series(np.random.default_rng(seed + 1).integers(0, folds, len(answers)),
                         index=answers.index)

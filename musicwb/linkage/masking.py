@@ -33,6 +33,7 @@ def mask_known(
     seed: int,
     min_other_sets: int = 2,
     round_number: int = 0,
+    among: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hide the artist and label of a random share of the eligible known entries.
 
@@ -48,6 +49,9 @@ def mask_known(
     round_number : int, default 0
         Round ``r`` hides entries none of the rounds ``0 … r−1`` (same seed) hid, so
         several rounds evaluate disjoint answers; ``(r + 1) · fraction`` must be at most 1.
+    among : pandas.Series of bool, optional
+        Aligned with ``entries``: only these entries may be hidden (the sets a user evaluates
+        on); the others stay known, as context.
 
     Returns
     -------
@@ -63,7 +67,10 @@ def mask_known(
     known = entries["artist_key"].notna()
     sets_per_artist = entries[known].groupby("artist_key")["set_id"].nunique()
     other_sets = entries["artist_key"].map(sets_per_artist).fillna(0) - 1
-    eligible = np.flatnonzero(known & (other_sets >= min_other_sets))
+    allowed = known & (other_sets >= min_other_sets)
+    if among is not None:
+        allowed &= among.to_numpy(bool)
+    eligible = np.flatnonzero(allowed)
     if (round_number + 1) * fraction > 1 + 1e-9:
         raise ParameterError(
             f"{round_number + 1} rounds of mask fraction {fraction} would hide more than "

@@ -49,8 +49,8 @@ __all__ = ["LinkageModel", "ModelOptions", "weight_parts"]
 _MODEL_COLUMNS = [
     "pair_id", "slot_id", "candidate", "co_neighbour_sets", "sandwich_sets", "artist_played_before",
     "artist_played_after", "same_set_plays", "label_match_before", "label_match_after",
-    "dj_is_candidate", "dj_label_owner", "dj_sets_with_candidate", "support_sets",
-    "position_fraction",
+    "dj_is_candidate", "dj_label_owner", "support_sets", "position_fraction", "dj_sets_with_candidate", "dj_other_sets",
+    "dj_history_rank", "neighbours_rank", "cooccurrence_rank", "label_mates_rank",
 ]  # fmt: skip
 
 
@@ -86,6 +86,11 @@ class LinkageModel:
     diagnostics : bool, default False
         Keep the compared columns in the predictions, for splink's waterfall and accuracy
         charts (:mod:`musicwb.notebook.match_diagnostics`).
+    m_prior_answers : float, default 20
+        m estimated from known answers is shrunk towards u as if this many answers had
+        shown no difference: ``m' = (n·m + a·u) / (n + a)`` for ``n`` answers. With the
+        thousands of answers of a real corpus it changes nothing; with a few dozen (a small
+        library) a level seen once no longer decides a slot alone. 0: no shrinking.
 
     Attributes
     ----------
@@ -103,6 +108,7 @@ class LinkageModel:
     in_candidates: float = 0.8
     duckdb_settings: dict[str, str] = field(default_factory=dict)
     diagnostics: bool = False
+    m_prior_answers: float = 20.0
     linker: Linker | None = field(default=None, init=False)
     predictions: SplinkDataFrame | None = field(default=None, init=False)
     _tables: tuple[SplinkDataFrame, SplinkDataFrame] | None = field(default=None, init=False)
@@ -173,6 +179,10 @@ class LinkageModel:
         training.estimate_u_using_random_sampling(max_pairs=self.u_max_pairs, seed=self.seed)
         if is_match is not None and bool(is_match.any()):
             training.estimate_m_from_label_column("truth_label")
+            if self.m_prior_answers:
+                self.linker = Linker([slots, candidates], _shrunk_m(
+                    self.linker.misc.save_model_to_json(), answers=int(is_match.sum()),
+                    prior_answers=self.m_prior_answers), log_level=None)
         else:
             try:
                 training.estimate_parameters_using_expectation_maximisation(
@@ -237,11 +247,33 @@ class LinkageModel:
         scored["rank"] = scored["rank"].astype("int64")
         return scored.sort_values(["slot_id", "rank"]).reset_index(drop=True)
 
+    def release(self) -> None:
+        """Drop the tables this model made in its backend (its records, splink's own tables);
+        the model cannot predict or draw charts afterwards. Models sharing one DuckDB
+        connection call this when done, so they do not pile up in its memory."""
+        if self.linker is not None:
+            self.linker.table_management.delete_tables_created_by_splink_from_db()
+        for table in reversed(self._tables or ()):
+            table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+        self.linker, self.predictions, self._tables = None, None, None
+
     def fit_predict(
         self, pairs: pd.DataFrame, *, is_match: pd.Series | None = None, keep_top: int | None = 10
     ) -> pd.DataFrame:
         """:meth:`fit` then :meth:`predict`."""
         return self.fit(pairs, is_match=is_match).predict(keep_top=keep_top)
+
+
+def _shrunk_m(settings: dict, *, answers: int, prior_answers: float) -> dict:
+    """splink's saved model with every level's m shrunk towards its u (see ``m_prior_answers``)."""
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if u is not None and not level.get("is_null_level"):
+                # a level no answer fell in has no m: none of n answers, plus the prior
+                level["m_probability"] = (answers * (m or 0.0) + prior_answers * u) / (
+                    answers + prior_answers)
+    return settings
 
 
 def weight_parts(scored: pd.DataFrame, slot_id: str) -> pd.DataFrame:

@@ -33,8 +33,13 @@ class FitOptions:
         Share of the eligible known entries masked (see :func:`.masking.mask_known`).
     seed : int, default 0
         Of the masking (and the folds, and splink's u sampling).
-    window, min_support : int, default 3 and 2
-        As for :func:`musicwb.linkage.features.candidate_features`.
+    window, min_support, k : int, default 3, 2 and 150
+        As for :func:`musicwb.linkage.features.candidate_features` (``k``: candidates per
+        slot).
+    memory_limit : str or None, default "300MB"
+        DuckDB's memory limit for the candidate SQL and for the default splink DuckDB
+        connection (each spills to a temporary directory beyond it); None: DuckDB's default
+        (80% of the machine's memory).
     db_api_factory : DbApiFactory, optional
         A fresh splink DB API per fitted model (:func:`.backends.db_api_factory`); default
         DuckDB in memory.
@@ -47,8 +52,18 @@ class FitOptions:
     seed: int = 0
     window: int = 3
     min_support: int = 2
+    k: int = 150
+    memory_limit: str | None = "300MB"
     db_api_factory: DbApiFactory | None = None
     model_options: ModelOptions | None = None
+
+    def linkage_model_options(self) -> ModelOptions:
+        """``model_options`` with the memory limit for the default DuckDB connection."""
+        options = ModelOptions(**(self.model_options or {}))
+        if self.memory_limit and self.db_api_factory is None:
+            options["duckdb_settings"] = {"memory_limit": self.memory_limit,
+                                          **options.get("duckdb_settings", {})}
+        return options
 
 
 class FitKeywords(TypedDict, total=False):
@@ -58,6 +73,8 @@ class FitKeywords(TypedDict, total=False):
     seed: int
     window: int
     min_support: int
+    k: int
+    memory_limit: str | None
     db_api_factory: DbApiFactory | None
     model_options: ModelOptions | None
 

@@ -37,7 +37,7 @@ import pandas as pd
 
 from musicwb.errors import ParameterError, StoreError, StoreLockedError
 
-__all__ = ["Store", "Migration", "migrations", "open_store"]
+__all__ = ["Migration", "Store", "migrations", "open_store"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -210,6 +210,19 @@ class Store:
         """Close the connection (idempotent)."""
         if self._con is not None and (self.hold_open or self._in_transaction):
             _close(self._con)
+
+    def connection(self) -> Any:
+        """The open DuckDB connection, for a library that works in it (splink's ``DuckDBAPI``):
+        its tables then live beside this store's, under the same memory limit.
+
+        Raises
+        ------
+        StoreError
+            The store is not open (``hold_open=False`` or closed).
+        """
+        if self._con is None:
+            raise StoreError(f"store {self.path}: not open, so it has no connection to share")
+        return self._con
 
     def reader(self) -> Store:
         """A second handle on the same database for another thread of this process.
