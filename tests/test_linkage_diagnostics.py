@@ -12,6 +12,7 @@ import pytest
 
 from musicwb.errors import ParameterError
 from musicwb.linkage import evaluate, matches_truth
+from musicwb.linkage.comparisons import COMPARISONS
 from musicwb.linkage.proposals import propose
 from musicwb.linkage.tracklists import entries_frame
 from musicwb.notebook import match_diagnostics as diagnostics
@@ -123,7 +124,7 @@ def test_waterfall_explains_the_proposals_match_weight(demo_entries):
         prior = [v["log2_bayes_factor"] for v in parts if v["column_name"] == "Prior"]
         comparisons = [v["log2_bayes_factor"] for v in parts
                        if v["column_name"] not in ("Prior", "Final score")]
-        assert prior and len(comparisons) == 7
+        assert prior and len(comparisons) == len(COMPARISONS)
         assert prior[0] + sum(comparisons) == pytest.approx(weight, abs=1e-6)
     with pytest.raises(ParameterError, match="diagnostics"):
         plain = propose(demo_entries, min_confidence=0.0)

@@ -156,7 +156,7 @@ def identify_evaluate(
     ] = None,
     k: Annotated[
         int, typer.Option("--k", min=1, help="Candidate artists kept per slot.")
-    ] = 150,
+    ] = 50,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:

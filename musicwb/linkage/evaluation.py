@@ -397,7 +397,7 @@ def evaluate(
         Evaluate the label proposals too (``summary["labels"]``).
     **options
         ``mask_fraction`` (0.2), ``seed`` (0), ``window`` (3), ``min_support`` (2), ``k``
-        (150), ``db_api_factory`` (a fresh splink DB API per fold) and ``model_options``: see
+        (50), ``db_api_factory`` (a fresh splink DB API per fold) and ``model_options``: see
         :class:`~musicwb.linkage.scoring.FitOptions`.
 
     Returns
