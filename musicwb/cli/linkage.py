@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,9 @@ from musicwb.cli._common import (
     quiet_splink,
     store_path,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 tracklists_app = typer.Typer(help="Import DJ-set tracklists.", no_args_is_help=True)
 app.add_typer(tracklists_app, name="tracklists")
@@ -89,6 +92,11 @@ identify_app = typer.Typer(
 app.add_typer(identify_app, name="identify")
 
 
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows for JSON: missing values as null, not NaN."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
 @identify_app.callback(invoke_without_command=True)
 def identify(
     ctx: typer.Context,
@@ -109,7 +117,8 @@ def identify(
         print_json(
             {
                 "summary": result.summary,
-                "proposals": result.proposals.drop(columns=["created_at"]).to_dict("records"),
+                "proposals": _records(result.proposals.drop(columns=["created_at"])),
+                "labels": _records(result.slot_labels.drop(columns=["slot_id"])),
             }
         )
         return
@@ -122,6 +131,8 @@ def identify(
         typer.echo(
             f"{row.set_id} #{row.position}: {row.artist} ({row.probability:.2f}, "
             f"{row.tier}) — {'; '.join(row.evidence)}"
+            + (f"; label {row.label} ({row.label_probability:.2f})"
+               if isinstance(row.label, str) else "")
         )
 
 

@@ -22,7 +22,9 @@ from typing import Any, Unpack
 import pandas as pd
 
 from musicwb.errors import ParameterError
+from musicwb.linkage.backends import shared_duckdb
 from musicwb.linkage.features import candidate_features, slots_of
+from musicwb.linkage.label_proposals import label_evidence, label_sentences, score_labels
 from musicwb.linkage.masking import mask_known
 from musicwb.linkage.model import LinkageModel
 from musicwb.linkage.scoring import FitKeywords, FitOptions, fit_and_score
@@ -42,17 +44,22 @@ __all__ = [
 
 PROPOSAL_COLUMNS = ["set_id", "position", "rank", "artist", "artist_key", "probability", "tier",
                     "method", "evidence", "run_id", "created_at"]
+#: The slot's most probable label, on every proposal of the slot (and in ``slot_labels``).
+LABEL_COLUMNS = ["label", "label_probability", "label_evidence"]
+SLOT_LABEL_COLUMNS = ["slot_id", "set_id", "position", "label_key", *LABEL_COLUMNS]
 
 
 @dataclass
 class ProposalResult:
-    """Proposals made by :func:`identify`, the candidate features and the fitted model."""
+    """Proposals made by :func:`identify`, the candidate features and the fitted model, and
+    each unknown slot's most probable label (``slot_labels``: :data:`SLOT_LABEL_COLUMNS`)."""
 
     proposals: pd.DataFrame
     scores: pd.DataFrame
     pairs: pd.DataFrame
     model: LinkageModel | None
     summary: dict[str, Any]
+    slot_labels: pd.DataFrame
 
 
 def display_names(entries: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
@@ -163,7 +170,10 @@ def propose(
     Returns
     -------
     ProposalResult
-        ``proposals`` with :data:`PROPOSAL_COLUMNS` (``evidence`` a list of sentences).
+        ``proposals`` with :data:`PROPOSAL_COLUMNS` (``evidence`` a list of sentences) and
+        the slot's label (:data:`LABEL_COLUMNS`: ``label``, ``label_probability`` calibrated
+        on the masked answers' labels, ``label_evidence``); ``slot_labels``, one row per
+        unknown slot, with or without an artist proposal.
 
     Examples
     --------
@@ -175,24 +185,31 @@ def propose(
     fit = FitOptions(**options)
     real_slots = slots_of(entries)
     run_id = f"identify-{pd.Timestamp.now(tz='UTC'):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    empty = pd.DataFrame(columns=PROPOSAL_COLUMNS)
+    empty = pd.DataFrame(columns=[*PROPOSAL_COLUMNS, *LABEL_COLUMNS])
     if not real_slots.any():
         return ProposalResult(empty, pd.DataFrame(), pd.DataFrame(), None,
-                              {"run_id": run_id, "slots": 0, "proposals": 0})
+                              {"run_id": run_id, "slots": 0, "proposals": 0},
+                              pd.DataFrame(columns=SLOT_LABEL_COLUMNS))
     masked, truth_frame = mask_known(entries, fraction=fit.mask_fraction, seed=fit.seed)
     masked["is_slot"] = masked["is_slot"] | real_slots
     truth = truth_frame.set_index("slot_id")["artist_key"]
     slot_ids = (entries.loc[real_slots, "set_id"] + "#"
                 + entries.loc[real_slots, "position"].astype(str))
-    pairs = candidate_features(masked, window=fit.window, min_support=fit.min_support)
+    # one DuckDB for candidates, splink and labels; it stays open with the model, whose
+    # linker draws splink's charts (the waterfalls of match_diagnostics)
+    engine = Store(":memory:", memory_limit=fit.memory_limit)
+    pairs = candidate_features(masked, window=fit.window, min_support=fit.min_support, k=fit.k,
+                               store=engine)
     scores, model = fit_and_score(pairs, truth, train_slots=truth.index,
                                   predict_slots=slot_ids, seed=fit.seed,
-                                  db_api_factory=fit.db_api_factory,
+                                  db_api_factory=fit.db_api_factory or shared_duckdb(engine),
                                   model_options=fit.model_options)
-    chosen = scores[(scores["rank"] <= top_k) & (scores["probability"] >= min_confidence)]
-    chosen = chosen.merge(pairs, on=["slot_id", "candidate"])
     artists, labels = display_names(entries)
     sets = entries.drop_duplicates("set_id").set_index("set_id")[["dj", "set_title"]]
+    slot_labels = _slot_labels(masked, truth_frame, scores, slot_ids=slot_ids, engine=engine,
+                               fit=fit, artists=artists, labels=labels, sets=sets)
+    chosen = scores[(scores["rank"] <= top_k) & (scores["probability"] >= min_confidence)]
+    chosen = chosen.merge(pairs, on=["slot_id", "candidate"])
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
     proposals = pd.DataFrame({
         "set_id": chosen["set_id"], "position": chosen["position"].astype("int32"),
@@ -205,12 +222,45 @@ def propose(
                      for _, row in chosen.iterrows()],
         "run_id": run_id, "created_at": now,
     })[PROPOSAL_COLUMNS]  # fmt: skip
+    proposals = proposals.merge(slot_labels[["set_id", "position", *LABEL_COLUMNS]],
+                                on=["set_id", "position"], how="left")
     summary = {"run_id": run_id, "slots": int(real_slots.sum()),
                "slots_with_proposal": int(proposals[["set_id", "position"]].drop_duplicates().shape[0]),
                "proposals": len(proposals), "high": int((proposals["tier"] == "high").sum()),
                "medium": int((proposals["tier"] == "medium").sum()),
+               "slots_with_label": int(slot_labels["label"].notna().sum()),
                "masked_for_training": len(truth)}  # fmt: skip
-    return ProposalResult(proposals.reset_index(drop=True), scores, pairs, model, summary)
+    return ProposalResult(proposals.reset_index(drop=True), scores, pairs, model, summary,
+                          slot_labels)
+
+
+def _slot_labels(masked: pd.DataFrame, truth_frame: pd.DataFrame, scores: pd.DataFrame, *,
+                 slot_ids: pd.Series, engine: Store, fit: FitOptions,
+                 artists: dict[str, str], labels: dict[str, str],
+                 sets: pd.DataFrame) -> pd.DataFrame:
+    """The most probable label of every real unknown slot, learnt from the masked answers'
+    labels and the slots' artist scores (:mod:`.label_proposals`)."""
+    artist_scores = scores[["slot_id", "candidate", "probability"]].astype(
+        {"slot_id": str, "candidate": str})
+    evidence = label_evidence(masked, artist_scores=artist_scores, store=engine)
+    answers = truth_frame.set_index("slot_id")["label_key"]
+    ranked = score_labels(evidence, answers, train_slots=answers.dropna().index,
+                          predict_slots=slot_ids, keep_top=1)
+    top = ranked[ranked["rank"] == 1].set_index("slot_id")
+    frame = pd.DataFrame({"slot_id": slot_ids.to_numpy()})
+    frame[["set_id", "position"]] = frame["slot_id"].str.rsplit("#", n=1, expand=True)
+    frame["position"] = frame["position"].astype("int32")
+    found = top.reindex(frame["slot_id"])
+    frame["label_key"] = found["label_key"].to_numpy()
+    frame["label"] = [labels.get(k, k) if isinstance(k, str) else None for k in frame["label_key"]]
+    frame["label_probability"] = found["probability"].round(4).to_numpy()
+    frame["label_evidence"] = [
+        label_sentences(found.loc[slot], labels=labels, artists=artists,
+                        dj=sets.loc[set_id, "dj"], window=fit.window)
+        if isinstance(found.loc[slot, "label_key"], str) else []
+        for slot, set_id in zip(frame["slot_id"], frame["set_id"], strict=True)
+    ]
+    return frame[SLOT_LABEL_COLUMNS]
 
 
 def identify(
@@ -244,5 +294,5 @@ def identify(
     real_slots = slots_of(entries)
     if write and real_slots.any():
         tables.replace_proposals(store, slots=entries.loc[real_slots, ["set_id", "position"]],
-                                 proposals=result.proposals)
+                                 proposals=result.proposals[PROPOSAL_COLUMNS])
     return result
