@@ -17,6 +17,7 @@ and a :class:`~musicwb.linkage.proposals.ProposalResult` (the real unknown slots
 - :func:`precision_coverage_chart`: the model's precision against its coverage;
 - :func:`dj_group_table`, :func:`dj_group_chart`: top-1 by how many sets the slot's DJ has;
 - :func:`label_table`: the label proposals' top-1 beside their two baselines;
+- :func:`readable_frame`: any other frame rounded, with "—" for nothing;
 - :func:`threshold_table`, :func:`threshold_chart`: precision and coverage of the top-1
   proposals against the acceptance threshold, both methods, from the masked answers;
 - :func:`calibration_chart`: predicted against observed per decile;
@@ -79,6 +80,7 @@ __all__ = [
     "number_text",
     "precision_coverage_chart",
     "proposal_table",
+    "readable_frame",
     "readiness",
     "recall_chart",
     "recall_table",
@@ -114,8 +116,8 @@ SOURCE_MEANING = {
     "same_set": "artists played elsewhere in the same set",
 }
 COMPARISON_COLUMNS = {
-    "top1": "top-1 accuracy", "top3": "top-3 accuracy", "coverage": "coverage at 0.70",
-    "precision": "precision at 0.70", "precision_high": "precision, high tier",
+    "top1": "top-1 accuracy", "top3": "top-3 accuracy", "coverage": "coverage (accepted)",
+    "precision": "precision (accepted)", "precision_high": "precision, high tier",
     "n_high": "high tier", "precision_medium": "precision, medium tier",
     "n_medium": "medium tier", "calibration_error": "calibration error",
 }
@@ -277,6 +279,42 @@ def method_name(name: str) -> str:
     ('seed formula', 'something new')
     """
     return METHOD_NAMES.get(name, name.replace("_", " "))
+
+
+def readable_frame(*, frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A frame for reading: floats rounded, times to the second, missing values as "—",
+    method names spelt out.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        E.g. ``EvaluationResult.calibration_frame()`` or the stored evaluations.
+    digits : int, default 3
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; a ``method`` column reads as :func:`method_name` (``baseline``, the seed
+        formula's old name, included).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"method": ["model", "baseline"], "gap": [0.105263157894736848, None]})
+    >>> readable_frame(frame=frame).values.tolist()
+    [['model (splink)', 0.105], ['seed formula', '—']]
+    """
+    out = frame.copy()
+    if "method" in out.columns:
+        out["method"] = out["method"].map(lambda m: method_name("seed_formula" if m == "baseline"
+                                                                else str(m)))
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(digits)
+        elif pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d %H:%M:%S")
+        if out[column].isna().any():
+            out[column] = out[column].astype(object).where(out[column].notna(), MISSING)
+    return out
 
 
 def evaluation_entries(
@@ -452,7 +490,7 @@ def comparison_table(*, frame: pd.DataFrame, strongest: str | None = None) -> pd
     ...     "precision_high": [None, None], "n_high": [0, 3], "precision_medium": [None, 0.1],
     ...     "n_medium": [0, 12], "calibration_error": [0.108, 0.44]})
     >>> table = comparison_table(frame=frame, strongest="dj_history")
-    >>> table.iloc[1, :3].tolist(), table.loc[0, "precision at 0.70"]
+    >>> table.iloc[1, :3].tolist(), table.loc[0, "precision (accepted)"]
     (['DJ history (strongest baseline)', '5.6%', '7.0%'], '—')
     """
     out = pd.DataFrame({"method": [
@@ -520,7 +558,7 @@ def baselines_chart(*, summary: Mapping[str, Any]) -> alt.Chart:
                 f"strongest: top-1 {number_text(ratio['top1'], digits=2)}×, top-3 "
                 f"{number_text(ratio['top3'], digits=2)}×")
     return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("measure:N", title=None),
+        x=alt.X("measure:N", title=None, axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("method:N", sort=order),
         y=alt.Y("accuracy:Q", title="share of masked slots right", axis=alt.Axis(format="%")),
         color=alt.Color("method:N", title="method", sort=order, scale=_method_scale(order)),
@@ -591,7 +629,7 @@ def precision_coverage_chart(
     """
     frame = pd.DataFrame(summary["precision_coverage"],
                          columns=["coverage", "precision", "threshold"]).assign(
-                             curve="model (splink), most confident first")  # fmt: skip
+                             curve="model (splink)")  # fmt: skip
     covered = float(at_threshold.get("coverage") or 0.0)
     mark = pd.DataFrame({
         "coverage": [covered], "curve": [f"threshold {threshold:.2f}"],
@@ -656,7 +694,8 @@ def dj_group_chart(*, summary: Mapping[str, Any]) -> alt.Chart:
     frame = pd.DataFrame([
         {"group": f"{row['group']} ({row['n_slots']:,} slots)",
          "method": method_name(key.removesuffix("_top1")), "top1": float(value or 0.0)}
-        for row in rows for key, value in row.items() if key.endswith("_top1")
+        for row in rows if row["n_slots"]  # an empty group has nothing to draw
+        for key, value in row.items() if key.endswith("_top1")
     ], columns=["group", "method", "top1"])  # fmt: skip
     order = list(dict.fromkeys(frame["method"]))
     return alt.Chart(frame).mark_bar().encode(
