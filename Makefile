@@ -8,7 +8,7 @@ STAMP := $(VENV)/.musicwb-installed
 TEST_STAMP := $(VENV)/.musicwb-test-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test test-fast bench clean-reports
+.PHONY: install demo djmix test test-fast bench clean-reports
 
 install: $(STAMP)
 
@@ -32,6 +32,18 @@ demo: install
 	$(DEMO_ENV) $(BIN)/musicwb extract --workers 2
 	$(DEMO_ENV) $(BIN)/musicwb artifact build
 	$(DEMO_ENV) $(BIN)/musicwb batch --config batch.demo.toml
+
+# The match_diagnostics notebook on the DJ Mix Dataset's dev corpus (batch.djmix.toml): the
+# corpus is imported once into its own store, data/djmix.duckdb; the report goes to reports/.
+DJMIX_DATA ?= $(or $(MUSICWB_TEST_DATA),../shared/data)/djsets/djmix/djmix-dataset-dev.json
+DJMIX_STORE := data/djmix.duckdb
+
+$(DJMIX_STORE): $(DJMIX_DATA) | $(STAMP)
+	$(BIN)/musicwb tracklists import --format djmix --store $@ $(DJMIX_DATA)
+
+djmix: install $(DJMIX_STORE)
+	$(BIN)/musicwb batch --config batch.djmix.toml --store $(DJMIX_STORE) \
+		--notebook match_diagnostics --out reports
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest --nbval-lax --doctest-modules musicwb tests notebooks

@@ -53,14 +53,148 @@ def test_threshold_table_counts_the_first_proposals():
 
 
 def test_targets_table_says_which_targets_are_met(evaluated):
-    table = diagnostics.targets_table(evaluated.summary).set_index("measure")
-    model, base = evaluated.summary["model"], evaluated.summary["baseline"]
-    assert table.loc["top-1 accuracy", "met"] == (model["top1"] > base["top1"])
-    error = table.loc["calibration error (mean |predicted - observed| over deciles)"]
-    assert error["model"] == model["calibration_error"]
-    assert error["met"] == (model["calibration_error"] <= 0.10)
-    low, high = model["calibration_error_interval"]
-    assert low <= high
+    table = diagnostics.targets_table(summary=evaluated.summary)
+    targets = evaluated.summary["targets"]
+    assert table["target"].tolist() == [t["target"] for t in targets]
+    verdicts = {True: "met", False: "MISSED", None: "not applicable"}
+    assert table["verdict"].tolist() == [verdicts[t["met"]] for t in targets]
+    assert "top-1 accuracy" not in table["target"].tolist()  # the old, model-vs-seed targets
+
+
+def _summary() -> dict:
+    """A small hand-made summary with the keys the notebook reads."""
+    side = {"top1": 0.0834, "top3": 0.1247, "coverage": 0.0, "precision": None,
+            "precision_high": None, "n_high": 0, "precision_medium": None, "n_medium": 0,
+            "calibration_error": 0.108}
+    return {
+        "model": side,
+        "baselines": {"seed_formula": {**side, "top1": 0.0081, "top3": 0.0116},
+                      "dj_history": {**side, "top1": 0.0563, "top3": 0.0754},
+                      "neighbours": {**side, "top1": 0.0223, "top3": 0.0531}},
+        "strongest_baseline": "dj_history",
+        "model_vs_strongest": {"top1": 1.481, "top3": 1.654},
+        "candidates": {"k": 150, "recall": {"dj_history": 0.2461, "neighbours": 0.3109,
+                                            "cooccurrence": 0.472, "sandwich": 0.0028,
+                                            "union": 0.4998}},
+        "topk": {"k": [1, 2, 3], "model": [0.08, 0.11, 0.12], "seed_formula": [0.01, 0.01, 0.01],
+                 "dj_history": [0.06, 0.07, 0.08], "neighbours": [0.02, 0.04, 0.05]},
+        "precision_coverage": [{"coverage": 0.05, "precision": 0.2989, "threshold": 0.2304},
+                               {"coverage": 1.0, "precision": 0.0834, "threshold": 0.0191}],
+        "by_dj_group": [
+            {"group": "10+ sets", "n_slots": 0, "model_top1": None, "seed_formula_top1": None,
+             "dj_history_top1": None, "neighbours_top1": None},
+            {"group": "1 set", "n_slots": 3825, "model_top1": 0.0795,
+             "seed_formula_top1": 0.0052, "dj_history_top1": 0.0533, "neighbours_top1": 0.0214},
+        ],
+        "labels": {"n_slots": 7447, "top1": 0.1427, "top3": 0.2298, "coverage": 0.0114,
+                   "precision": 0.8235, "truth_in_candidates": 0.6047,
+                   "dj_label_history_top1": 0.076, "neighbour_labels_top1": 0.0936,
+                   "calibration_error": 0.0328},
+        "targets": [
+            {"target": "true artist among the candidates", "goal": "≥ 0.55", "value": 0.4998,
+             "met": False},
+            {"target": "top-1 against the strongest baseline", "goal": "≥ 1.25", "value": 1.481,
+             "met": True},
+            {"target": "high tier precision (0 proposals; counts from 30)", "goal": "≥ 0.8",
+             "value": None, "met": None},
+        ],
+    }
+
+
+def test_targets_table_reads_values_and_verdicts():
+    table = diagnostics.targets_table(summary=_summary())
+    assert table.values.tolist() == [
+        ["true artist among the candidates", "≥ 0.55", "0.500", "MISSED"],
+        ["top-1 against the strongest baseline", "≥ 1.25", "1.48×", "met"],
+        ["high tier precision (0 proposals; counts from 30)", "≥ 0.8", "—", "not applicable"],
+    ]
+    assert diagnostics.targets_table(summary={"targets": []}).empty
+
+
+def test_recall_table_and_chart_put_the_union_last():
+    summary = _summary()
+    table = diagnostics.recall_table(summary=summary)
+    assert table["candidate source"].tolist() == [
+        "co-occurrence", "neighbours elsewhere", "DJ history", "sandwich",
+        "all sources (union, k = 150)"]
+    assert table["recall"].tolist() == ["47.2%", "31.1%", "24.6%", "0.3%", "50.0%"]
+    spec = diagnostics.recall_chart(summary=summary).to_dict()
+    values = next(iter(spec["datasets"].values()))
+    assert {v["kind"] for v in values} == {"one source", "all sources (union, k = 150)"}
+    assert len(values) == 5
+
+
+def test_comparison_table_reads_shares_counts_and_missing_figures():
+    summary = _summary()
+    frame = pd.DataFrame([{"method": name, **figures} for name, figures in
+                          {"model": summary["model"], **summary["baselines"]}.items()])
+    table = diagnostics.comparison_table(frame=frame, strongest="dj_history")
+    assert table["method"].tolist() == ["model (splink)", "seed formula",
+                                        "DJ history (strongest baseline)", "neighbours"]
+    assert table["top-1 accuracy"].tolist() == ["8.3%", "0.8%", "5.6%", "2.2%"]
+    assert table["precision (accepted)"].tolist() == ["—"] * 4
+    assert table["high tier"].tolist() == ["0"] * 4
+    assert table["calibration error"].tolist() == ["0.108"] * 4
+    text = diagnostics.strongest_baseline_text(summary=summary)
+    assert "DJ history" in text and "1.48× its top-1" in text and "1.65× its top-3" in text
+
+
+def test_baseline_topk_and_group_charts_name_every_method():
+    summary = _summary()
+    names = {"model (splink)", "seed formula", "DJ history", "neighbours"}
+    bars = diagnostics.baselines_chart(summary=summary)
+    assert set(bars.data["method"]) == names and set(bars.data["measure"]) == {"top-1", "top-3"}
+    assert "1.48×" in bars.to_dict()["title"]["subtitle"]
+    topk = diagnostics.topk_chart(summary=summary)
+    assert set(topk.data["method"]) == names and len(topk.data) == 12
+    groups = diagnostics.dj_group_chart(summary=summary)
+    assert groups.data["group"].unique().tolist() == ["1 set (3,825 slots)"]  # empty: left out
+    assert set(groups.data["method"]) == names
+    for chart in (bars, topk, groups):
+        assert chart.to_dict()["encoding"]["color"]["title"] == "method"  # a named legend
+    table = diagnostics.dj_group_table(summary=summary)
+    assert table.values.tolist() == [["10+ sets", "0", "—", "—", "—", "—"],
+                                     ["1 set", "3,825", "8.0%", "0.5%", "5.3%", "2.1%"]]
+
+
+def test_precision_coverage_chart_marks_the_threshold():
+    spec = diagnostics.precision_coverage_chart(
+        summary=_summary(), at_threshold={"coverage": 0.0, "precision": None}, threshold=0.7
+    ).to_dict()
+    texts = [v for values in spec["datasets"].values() for v in values if "label" in v]
+    assert texts[0]["label"] == "threshold 0.70: coverage 0.0%, precision —"
+    assert texts[0]["coverage"] == 0.0
+
+
+def test_label_table_and_text():
+    summary = _summary()
+    table = diagnostics.label_table(summary=summary)
+    assert table.values.tolist() == [["label proposals", "14.3%"],
+                                     ["DJ's label history", "7.6%"],
+                                     ["neighbours' labels", "9.4%"]]
+    text = diagnostics.label_text(summary=summary)
+    assert "7,447 masked slots" in text and "precision 82.3%" in text
+
+
+def test_readable_frame_rounds_and_fills():
+    frame = pd.DataFrame({"method": ["model", "baseline"], "gap": [0.105263157894736848, np.nan],
+                          "n": [3, 4], "at": pd.to_datetime(["2026-12-05 22:55:29.492298"] * 2)})
+    readable = diagnostics.readable_frame(frame=frame)
+    assert readable.values.tolist() == [["model (splink)", 0.105, 3, "2026-12-05 22:55:29"],
+                                        ["seed formula", "—", 4, "2026-12-05 22:55:29"]]
+    assert frame["gap"].isna().sum() == 1  # the input is not changed
+
+
+def test_evaluation_entries_mask_only_the_evaluated_sets(demo_entries):
+    sets = demo_entries["set_id"].unique()
+    own = demo_entries[demo_entries["set_id"] == sets[0]]
+    context = demo_entries[demo_entries["set_id"] != sets[0]]
+    entries, evaluate_sets = diagnostics.evaluation_entries(entries=context, evaluated=own)
+    assert evaluate_sets == [sets[0]] and len(entries) == len(demo_entries)
+    again, _ = diagnostics.evaluation_entries(entries=demo_entries, evaluated=own)
+    assert len(again) == len(demo_entries)  # a set in both counts once
+    assert diagnostics.readiness(entries, mask_fraction=0.2, evaluate_sets=evaluate_sets) is not None
+    assert diagnostics.readiness(entries, mask_fraction=0.2) is None
 
 
 def test_readiness_and_paths(tmp_path, demo_entries):
