@@ -204,3 +204,25 @@ def test_dev_corpus_end_to_end_with_the_issue_figures(shared_data, tmp_path):
     for target in summary["targets"]:
         assert target["value"] is not None or target["met"] is None
         assert target["met"] in (True, False, None)
+
+
+def test_term_frequency_adjustment_counts_a_popular_artists_evidence_less(shared_data):
+    from musicwb.linkage import fit_and_score
+
+    files = sorted((shared_data / "djsets" / "mixesdb").glob("*.csv"))
+    masked, truth_frame = mask_known(entries_from_files(files, fmt="mixesdb"), fraction=0.2,
+                                     seed=0)
+    truth = truth_frame.set_index("slot_id")["artist_key"]
+    pairs = candidate_features(masked)
+    half = truth.index[: len(truth) // 2]
+    weights = {}
+    for weight in (0.0, 1.0):
+        scores, _ = fit_and_score(pairs, truth, train_slots=half, predict_slots=truth.index,
+                                  model_options={"term_frequency": weight})
+        weights[weight] = scores.set_index(["slot_id", "candidate"])["match_weight"]
+    change = (weights[1.0] - weights[0.0]).dropna().reset_index()
+    frequency = pairs.groupby("candidate", observed=True).size()  # splink's term frequency
+    change["frequency"] = change["candidate"].map(frequency).astype(float)
+    assert change["frequency"].nunique() > 10
+    # the more often an artist is a candidate, the less its evidence gains
+    assert change["match_weight"].corr(change["frequency"], method="spearman") < -0.3

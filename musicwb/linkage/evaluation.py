@@ -52,7 +52,7 @@ from musicwb.linkage.features import candidate_features, drop_candidate_tables, 
 from musicwb.linkage.label_proposals import evaluate_labels
 from musicwb.linkage.masking import mask_known, matches_truth
 from musicwb.linkage.model import LinkageModel
-from musicwb.linkage.scoring import FitKeywords, FitOptions, fit_and_score
+from musicwb.linkage.scoring import FitKeywords, FitOptions, fit_and_score, spill_directory
 from musicwb.linkage.tracklist_files import Format
 from musicwb.linkage.tracklists import entries_from_files
 from musicwb.store import Store
@@ -432,7 +432,7 @@ def evaluate(
             engine.close()
         # one DuckDB per round: candidates, splink (unless Spark) and labels share its memory
         # limit; the last one stays open, as result.model draws splink's charts from it
-        engine = Store(":memory:", memory_limit=fit.memory_limit)
+        engine = Store(":memory:", memory_limit=fit.memory_limit, temp_directory=spill_directory())
         outcome = _evaluate_round(entries, engine=engine, fit=fit, folds=folds,
                                   round_number=round_number, among=among, labels=labels)
         model, pairs = outcome.model, outcome.pairs

@@ -61,6 +61,8 @@ class ModelOptions(TypedDict, total=False):
     u_max_pairs: float
     duckdb_settings: dict[str, str]
     diagnostics: bool
+    term_frequency: float
+    m_prior_answers: float
 
 
 @dataclass
@@ -86,6 +88,9 @@ class LinkageModel:
     diagnostics : bool, default False
         Keep the compared columns in the predictions, for splink's waterfall and accuracy
         charts (:mod:`musicwb.notebook.match_diagnostics`).
+    term_frequency : float, default 0
+        splink's term-frequency adjustment on the candidate in the comparisons a popular
+        artist gets by chance (see :func:`~musicwb.linkage.comparisons.splink_settings`).
     m_prior_answers : float, default 20
         m estimated from known answers is shrunk towards u as if this many answers had
         shown no difference: ``m' = (n·m + a·u) / (n + a)`` for ``n`` answers. With the
@@ -109,6 +114,7 @@ class LinkageModel:
     duckdb_settings: dict[str, str] = field(default_factory=dict)
     diagnostics: bool = False
     m_prior_answers: float = 20.0
+    term_frequency: float = 0.0
     linker: Linker | None = field(default=None, init=False)
     predictions: SplinkDataFrame | None = field(default=None, init=False)
     _tables: tuple[SplinkDataFrame, SplinkDataFrame] | None = field(default=None, init=False)
@@ -164,7 +170,8 @@ class LinkageModel:
         n_slots = records["slot_id"].nunique()
         prior = float(min(0.5, max(1e-6, 0.9 * n_slots / len(records))))
         self._prior = prior
-        settings = splink_settings(prior=prior, retain_matching_columns=self.diagnostics)
+        settings = splink_settings(prior=prior, retain_matching_columns=self.diagnostics,
+                                   term_frequency=self.term_frequency)
         suffix = uuid.uuid4().hex[:8]  # a Spark catalogue outlives one model
         slots = db_api.register(records, dataset_display_name="slots",
                                 table_name=f"musicwb_slots_{suffix}")

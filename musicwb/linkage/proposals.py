@@ -27,7 +27,7 @@ from musicwb.linkage.features import candidate_features, slots_of
 from musicwb.linkage.label_proposals import label_evidence, label_sentences, score_labels
 from musicwb.linkage.masking import mask_known
 from musicwb.linkage.model import LinkageModel
-from musicwb.linkage.scoring import FitKeywords, FitOptions, fit_and_score
+from musicwb.linkage.scoring import FitKeywords, FitOptions, fit_and_score, spill_directory
 from musicwb.linkage.tracklists import entries_frame
 from musicwb.store import Store
 from musicwb.store.tables import linkage as tables
@@ -197,7 +197,7 @@ def propose(
                 + entries.loc[real_slots, "position"].astype(str))
     # one DuckDB for candidates, splink and labels; it stays open with the model, whose
     # linker draws splink's charts (the waterfalls of match_diagnostics)
-    engine = Store(":memory:", memory_limit=fit.memory_limit)
+    engine = Store(":memory:", memory_limit=fit.memory_limit, temp_directory=spill_directory())
     pairs = candidate_features(masked, window=fit.window, min_support=fit.min_support, k=fit.k,
                                store=engine)
     scores, model = fit_and_score(pairs, truth, train_slots=truth.index,

@@ -7,8 +7,10 @@ and the calibrated probability ranks the candidates and gives their tier.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypedDict
 
 import numpy as np
@@ -19,7 +21,13 @@ from musicwb.linkage.calibration import fit_calibrator, tier_of
 from musicwb.linkage.masking import matches_truth
 from musicwb.linkage.model import LinkageModel, ModelOptions
 
-__all__ = ["FitKeywords", "FitOptions", "fit_and_score"]
+__all__ = ["FitKeywords", "FitOptions", "fit_and_score", "spill_directory"]
+
+
+def spill_directory() -> Path:
+    """A fresh folder in the system's temporary directory where an in-memory DuckDB spills
+    beyond its memory limit (DuckDB's default is ``.tmp`` in the working folder)."""
+    return Path(tempfile.mkdtemp(prefix="musicwb-duckdb-"))
 
 
 @dataclass(frozen=True, kw_only=True)
