@@ -41,7 +41,7 @@ Usage::
 
     python bench/bench_linkage.py                        # dev corpus (seeds 0 1 2), then 1M
     python bench/bench_linkage.py --only dev --seeds 0   # one part, chosen seeds
-    python bench/bench_linkage.py --only dev --trace-stages   # evaluate's steps in ``stages``
+    python bench/bench_linkage.py --only dev --trace-stages   # the linkage's steps in ``stages``
     python bench/bench_linkage.py --only synthetic --entries 200000 --memory-limit 1GB
 
 The dev corpus is ``$MUSICWB_TEST_DATA/djsets/djmix/djmix-dataset-dev.json`` (else
@@ -76,10 +76,13 @@ sys.path.insert(0, str(HERE.parent))
 #: upper bounds (``<name>_max`` in the lines); they decide ``pass``
 DEV_RESOURCE_TARGETS = {"wall_s": 90, "peak_rss_mb": 1536}
 SYNTHETIC_TARGETS = {"total_s": 600, "peak_rss_mb": 4096}
+SYNTHETIC_STAGES = ("generate", "mask", "features", "train_predict")
 CHOSEN_ON_SEED = 0
 #: evaluate()'s steps, timed with --trace-stages (names as evaluation.py imports them)
 EVALUATION_STEPS = ("mask_known", "candidate_features", "source_recall", "fit_and_score",
                     "heuristic_scores", "evaluate_labels", "summarise", "by_dj_group")
+#: candidate_features()'s steps, timed with --trace-stages (the rest of it: the features SQL)
+FEATURE_STEPS = ("_load", "_prepare", "count_candidate_pairs", "_rank_sources")
 #: the per-seed figures the median line summarises (numbers; the strongest baseline apart)
 DEV_FIGURES = ("entries", "sets", "n_masked", "n_pairs", "pairs_per_s", "import_s", "read_s",
                "evaluate_s", "wall_s", "peak_rss_mb", "truth_in_candidates", "top1", "top3",
@@ -108,6 +111,7 @@ class RssSampler:
         self.peaks: dict[str, float] = {}
         self.seconds: dict[str, float] = {}
         self._stack: list[str] = ["(outside)"]
+        self.failed_stage: str | None = None
         self._page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -138,6 +142,9 @@ class RssSampler:
         started = time.perf_counter()
         try:
             yield
+        except BaseException:
+            self.failed_stage = self.failed_stage or name  # the innermost one
+            raise
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
             self._stack.pop()
@@ -189,35 +196,36 @@ def _dev_figures(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _trace_evaluation(sampler: RssSampler) -> None:
-    """Time evaluate()'s steps: wrap the names evaluation.py calls them by (this process only;
-    nothing of musicwb is changed on disk)."""
-    from musicwb.linkage import evaluation
+def _trace_steps(sampler: RssSampler) -> None:
+    """Time the linkage's steps (``--trace-stages``): wrap the names evaluation.py and
+    features.py call them by, in this process only (nothing of musicwb changes on disk)."""
+    from musicwb.linkage import evaluation, features
 
-    for name in EVALUATION_STEPS:
-        if callable(getattr(evaluation, name, None)):
-            setattr(evaluation, name, sampler.traced(name, getattr(evaluation, name)))
+    for module, names in ((evaluation, EVALUATION_STEPS), (features, FEATURE_STEPS)):
+        for name in names:
+            if callable(getattr(module, name, None)):
+                setattr(module, name, sampler.traced(name, getattr(module, name)))
 
 
-def dev_measurement(*, corpus: Path, seed: int, trace_stages: bool) -> dict[str, Any]:
+def dev_measurement(*, sampler: RssSampler, corpus: Path, seed: int,
+                    trace_stages: bool) -> dict[str, Any]:
     """One ``linkage_dev`` line: read the corpus and evaluate it with ``seed``, in this process."""
-    with RssSampler() as sampler:
-        started = time.perf_counter()
-        with sampler.stage("import"):
-            from musicwb.linkage.evaluation import evaluate
-            from musicwb.linkage.tracklists import entries_from_files
+    started = time.perf_counter()
+    with sampler.stage("import"):
+        from musicwb.linkage.evaluation import evaluate
+        from musicwb.linkage.tracklists import entries_from_files
 
-        logging.getLogger("splink").setLevel(logging.ERROR)  # as the CLI does
-        if trace_stages:
-            _trace_evaluation(sampler)
-        import_s = time.perf_counter() - started
-        started = time.perf_counter()
-        with sampler.stage("read"):
-            entries = entries_from_files([corpus], fmt="djmix")
-        read_s = time.perf_counter() - started
-        with sampler.stage("evaluate"):
-            summary = evaluate(entries, mask_fraction=0.2, seed=seed).summary
-        wall_s = time.perf_counter() - started
+    logging.getLogger("splink").setLevel(logging.ERROR)  # as the CLI does
+    if trace_stages:
+        _trace_steps(sampler)
+    import_s = time.perf_counter() - started
+    started = time.perf_counter()
+    with sampler.stage("read"):
+        entries = entries_from_files([corpus], fmt="djmix")
+    read_s = time.perf_counter() - started
+    with sampler.stage("evaluate"):
+        summary = evaluate(entries, mask_fraction=0.2, seed=seed).summary
+    wall_s = time.perf_counter() - started
     peak_mb = _peak_rss_mb()
     return {
         "bench": "linkage_dev",
@@ -322,43 +330,44 @@ def synthetic_entries(n_entries: int, *, seed: int = 0, set_length: int = 20) ->
     })  # fmt: skip
 
 
-def synthetic_measurement(*, entries: int, seed: int, memory_limit: str,
+def synthetic_measurement(*, sampler: RssSampler, entries: int, seed: int, memory_limit: str,
                           model_memory_limit: str, threads: int, max_pairs: int,
-                          train_fraction: float) -> dict[str, Any]:
+                          train_fraction: float, trace_stages: bool) -> dict[str, Any]:
     """The ``linkage`` line: synthetic entries through features, training and prediction."""
     from musicwb.linkage import fit_and_score, mask_known
     from musicwb.linkage.features import candidate_features
     from musicwb.store import Store
 
     logging.getLogger("splink").setLevel(logging.ERROR)
+    if trace_stages:
+        _trace_steps(sampler)
     temp = Path(tempfile.mkdtemp(prefix="bench_linkage_"))
     settings = {"memory_limit": model_memory_limit, "temp_directory": str(temp / "spill"),
                 "threads": str(threads), "preserve_insertion_order": "false"}  # fmt: skip
-    with RssSampler() as sampler:
-        started = time.perf_counter()
-        with sampler.stage("generate"):
-            frame = synthetic_entries(entries, seed=seed)
-        n_entries, n_sets = len(frame), int(frame.set_id.nunique())
-        with sampler.stage("mask"):
-            real = frame.index[frame.artist_key.isna()]
-            predict_slots = (frame.loc[real, "set_id"] + "#"
-                             + frame.loc[real, "position"].astype(str))
-            masked, truth_frame = mask_known(frame, fraction=train_fraction, seed=seed)
-            masked["is_slot"] = masked["is_slot"] | (frame.artist_key.isna() & frame.is_unknown)
-        del frame
-        with sampler.stage("features"), Store(":memory:", memory_limit=memory_limit,
-                                               temp_directory=temp / "spill") as engine:
-            engine.execute(f"SET threads = {threads}")
-            engine.execute("SET preserve_insertion_order = false")
-            pairs = candidate_features(masked, max_pairs=max_pairs, store=engine)
-        del masked
-        with sampler.stage("train_predict"):
-            truth = truth_frame.set_index("slot_id")["artist_key"]
-            scores, _ = fit_and_score(
-                pairs, truth, train_slots=truth.index, predict_slots=predict_slots, seed=seed,
-                model_options={"duckdb_settings": settings, "max_pairs": max_pairs},
-            )
-        total = time.perf_counter() - started
+    started = time.perf_counter()
+    with sampler.stage("generate"):
+        frame = synthetic_entries(entries, seed=seed)
+    n_entries, n_sets = len(frame), int(frame.set_id.nunique())
+    with sampler.stage("mask"):
+        real = frame.index[frame.artist_key.isna()]
+        predict_slots = (frame.loc[real, "set_id"] + "#"
+                         + frame.loc[real, "position"].astype(str))
+        masked, truth_frame = mask_known(frame, fraction=train_fraction, seed=seed)
+        masked["is_slot"] = masked["is_slot"] | (frame.artist_key.isna() & frame.is_unknown)
+    del frame
+    with sampler.stage("features"), Store(":memory:", memory_limit=memory_limit,
+                                           temp_directory=temp / "spill") as engine:
+        engine.execute(f"SET threads = {threads}")
+        engine.execute("SET preserve_insertion_order = false")
+        pairs = candidate_features(masked, max_pairs=max_pairs, store=engine)
+    del masked
+    with sampler.stage("train_predict"):
+        truth = truth_frame.set_index("slot_id")["artist_key"]
+        scores, _ = fit_and_score(
+            pairs, truth, train_slots=truth.index, predict_slots=predict_slots, seed=seed,
+            model_options={"duckdb_settings": settings, "max_pairs": max_pairs},
+        )
+    total = time.perf_counter() - started
     # synthetic truth of the real slots is not kept; report the masked-answer calibration set
     peak_mb = _peak_rss_mb()
     stages = sampler.report()
@@ -371,7 +380,7 @@ def synthetic_measurement(*, entries: int, seed: int, memory_limit: str,
         "pairs": len(pairs),
         "pairs_per_s": round(len(pairs) / total),
         "proposals_ge_0_7": int(((scores["rank"] == 1) & (scores.probability >= 0.7)).sum()),
-        **{f"{name}_s": stage["s"] for name, stage in stages.items()},
+        **{f"{name}_s": stages[name]["s"] for name in SYNTHETIC_STAGES},
         "total_s": round(total, 1),
         "peak_rss_mb": round(peak_mb),
         "stages": stages,
@@ -388,9 +397,9 @@ def synthetic_measurement(*, entries: int, seed: int, memory_limit: str,
 def _child_command(part: str, args: argparse.Namespace, *, seed: int | None = None) -> list[str]:
     """This script, run for one part in a fresh process with the options that part reads."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", part]
+    command += ["--trace-stages"] if args.trace_stages else []
     if part == "dev":
-        command += ["--seeds", str(seed), "--corpus", str(args.corpus)]
-        return command + (["--trace-stages"] if args.trace_stages else [])
+        return command + ["--seeds", str(seed), "--corpus", str(args.corpus)]
     return command + ["--entries", str(args.entries), "--seed", str(args.seed),
                       "--memory-limit", args.memory_limit,
                       "--model-memory-limit", args.model_memory_limit,
@@ -402,12 +411,11 @@ def _run_child(command: list[str], *, bench: str, **context: Any) -> dict[str, A
     """Run one child, print its line (or an error line) and return its record (or None)."""
     done = subprocess.run(command, check=False, stdout=subprocess.PIPE, text=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode or not lines:
-        _emit({"bench": bench, **context, "error": f"exit {done.returncode}", "pass": False})
-        return None
-    for line in lines:
+    for line in lines:  # a failed child says where it failed in its line
         print(line, flush=True)
-    return json.loads(lines[-1])
+    if not lines:
+        _emit({"bench": bench, **context, "error": f"exit {done.returncode}", "pass": False})
+    return json.loads(lines[-1]) if lines and not done.returncode else None
 
 
 def run_dev(args: argparse.Namespace) -> bool:
@@ -434,7 +442,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--corpus", type=Path, default=dev_corpus(),
                         help="dev corpus: the DJ Mix Dataset file (format djmix)")
     parser.add_argument("--trace-stages", action="store_true",
-                        help="dev corpus: time evaluate()'s steps too (in 'stages')")
+                        help="time the linkage's steps too (in 'stages')")
     parser.add_argument("--entries", type=int, default=1_000_000, help="synthetic: entries")
     parser.add_argument("--memory-limit", default="2GB",
                         help="synthetic: DuckDB memory limit of the candidate SQL")
@@ -450,15 +458,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _child(args: argparse.Namespace) -> int:
+def _measure(args: argparse.Namespace, sampler: RssSampler) -> dict[str, Any]:
     if args.child == "dev":
-        _emit(dev_measurement(corpus=args.corpus, seed=args.seeds[0],
-                              trace_stages=args.trace_stages))
-    else:
-        _emit(synthetic_measurement(
-            entries=args.entries, seed=args.seed, memory_limit=args.memory_limit,
-            model_memory_limit=args.model_memory_limit, threads=args.threads,
-            max_pairs=args.max_pairs, train_fraction=args.train_fraction))
+        return dev_measurement(sampler=sampler, corpus=args.corpus, seed=args.seeds[0],
+                               trace_stages=args.trace_stages)
+    return synthetic_measurement(
+        sampler=sampler, entries=args.entries, seed=args.seed, memory_limit=args.memory_limit,
+        model_memory_limit=args.model_memory_limit, threads=args.threads,
+        max_pairs=args.max_pairs, train_fraction=args.train_fraction,
+        trace_stages=args.trace_stages)
+
+
+def _child(args: argparse.Namespace) -> int:
+    """One measurement in this process; when it fails, a line saying in which stage."""
+    with RssSampler() as sampler:
+        try:
+            record = _measure(args, sampler)
+        except Exception as error:  # the line says where, with the memory by then; re-raised
+            _emit({"bench": "linkage_dev" if args.child == "dev" else "linkage",
+                   "error": f"{type(error).__name__}: {error}",
+                   "failed_stage": sampler.failed_stage, "stages": sampler.report(),
+                   "peak_rss_mb": round(_peak_rss_mb()), "pass": False})
+            raise
+    _emit(record)
     return 0
 
 
