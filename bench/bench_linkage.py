@@ -83,6 +83,9 @@ EVALUATION_STEPS = ("mask_known", "candidate_features", "source_recall", "fit_an
                     "heuristic_scores", "evaluate_labels", "summarise", "by_dj_group")
 #: candidate_features()'s steps, timed with --trace-stages (the rest of it: the features SQL)
 FEATURE_STEPS = ("_load", "_prepare", "count_candidate_pairs", "_rank_sources")
+#: fit_and_score()'s and the model's steps, timed with --trace-stages
+SCORING_STEPS = ("matches_truth", "fit_calibrator", "_rank")
+MODEL_STEPS = ("_records", "fit", "predict")
 #: the per-seed figures the median line summarises (numbers; the strongest baseline apart)
 DEV_FIGURES = ("entries", "sets", "n_masked", "n_pairs", "pairs_per_s", "import_s", "read_s",
                "evaluate_s", "wall_s", "peak_rss_mb", "truth_in_candidates", "top1", "top3",
@@ -149,11 +152,13 @@ class RssSampler:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
             self._stack.pop()
 
-    def traced(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        """``function`` run inside the stage ``name``."""
+    def traced(self, name: str, function: Callable[..., Any], *,
+               qualify: bool = False) -> Callable[..., Any]:
+        """``function`` run inside the stage ``name`` (``<calling stage>>name`` if
+        ``qualify``)."""
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.stage(name):
+            with self.stage(f"{self._stack[-1]}>{name}" if qualify else name):
                 return function(*args, **kwargs)
 
         return wrapper
@@ -197,14 +202,23 @@ def _dev_figures(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _trace_steps(sampler: RssSampler) -> None:
-    """Time the linkage's steps (``--trace-stages``): wrap the names evaluation.py and
-    features.py call them by, in this process only (nothing of musicwb changes on disk)."""
-    from musicwb.linkage import evaluation, features
+    """Time the linkage's steps (``--trace-stages``): wrap the names evaluation.py, features.py
+    and scoring.py call them by, the model's methods, and the store's ``execute`` and ``df``
+    (named after the step that calls them: ``_rank_sources>Store.execute``), in this process
+    only (nothing of musicwb changes on disk)."""
+    from musicwb.linkage import evaluation, features, scoring
+    from musicwb.linkage.model import LinkageModel
+    from musicwb.store import Store
 
-    for module, names in ((evaluation, EVALUATION_STEPS), (features, FEATURE_STEPS)):
+    steps = ((evaluation, EVALUATION_STEPS), (features, FEATURE_STEPS),
+             (scoring, SCORING_STEPS), (LinkageModel, MODEL_STEPS))
+    for owner, names in steps:
         for name in names:
-            if callable(getattr(module, name, None)):
-                setattr(module, name, sampler.traced(name, getattr(module, name)))
+            if callable(getattr(owner, name, None)):
+                label = f"LinkageModel.{name}" if owner is LinkageModel else name
+                setattr(owner, name, sampler.traced(label, getattr(owner, name)))
+    for name in ("execute", "df"):
+        setattr(Store, name, sampler.traced(f"Store.{name}", getattr(Store, name), qualify=True))
 
 
 def dev_measurement(*, sampler: RssSampler, corpus: Path, seed: int,
