@@ -31,6 +31,13 @@ another's caches. Lines:
   ``total_s``), the peak memory and per-stage sampled peaks. ``pass``: ``total_s`` ≤ 600 and
   ``peak_rss_mb`` ≤ 4096 (``targets``).
 
+A run that raises prints its line with ``error``, ``failed_stage`` (the innermost stage it
+was in), the stages so far and the peak memory by then, and ``pass: false``. With
+``--trace-stages``, ``stages`` also holds the linkage's steps (evaluate's, candidate_features',
+the model's fit and predict, the store's ``execute``/``df`` named after their caller), timed by
+wrapping those names in the measuring process only; without it the lines hold the coarse
+stages alone.
+
 Synthetic structure: labels with a handful of artists each (a few prolific), DJs who favour a
 few labels and play their own productions, promos always mixed between the same two label
 tracks, ~15% unknown entries. A share of the known entries is masked to train m and the
