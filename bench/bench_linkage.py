@@ -470,8 +470,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--model-memory-limit", default="1500MB",
                         help="synthetic: DuckDB memory limit of the splink model's connection")
     parser.add_argument("--threads", type=int, default=2, help="synthetic: DuckDB threads")
-    parser.add_argument("--max-pairs", type=int, default=30_000_000,
-                        help="synthetic: refuse more candidate pairs than this")
+    parser.add_argument("--max-pairs", type=int, default=100_000_000,
+                        help="synthetic: refuse when the sources would rank more (slot, "
+                             "artist) rows than this before the cap")
     parser.add_argument("--train-fraction", type=float, default=0.02,
                         help="synthetic: share of known entries masked to train on")
     parser.add_argument("--seed", type=int, default=0, help="synthetic: generation seed")

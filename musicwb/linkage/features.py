@@ -603,8 +603,9 @@ def candidate_features(
         if counts["total"] > max_pairs:
             detail = ", ".join(f"{name} {n:,}" for name, n in counts.items() if name != "total")
             raise ParameterError(
-                f"candidate generation would compare {counts['total']:,} (slot, artist) pairs, "
-                f"more than max_pairs={max_pairs:,} ({detail}); use a smaller window "
+                f"candidate generation would rank {counts['total']:,} (slot, artist) rows before "
+                f"keeping {k} per slot, more than max_pairs={max_pairs:,} ({detail}); use a "
+                "smaller window "
                 f"(now {window}) or k (now {k}), a larger min_support (now {min_support}), "
                 "or raise max_pairs"
             )
