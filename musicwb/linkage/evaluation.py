@@ -432,7 +432,8 @@ def evaluate(
             engine.close()
         # one DuckDB per round: candidates, splink (unless Spark) and labels share its memory
         # limit; the last one stays open, as result.model draws splink's charts from it
-        engine = Store(":memory:", memory_limit=fit.memory_limit, temp_directory=spill_directory())
+        engine = Store(":memory:", temp_directory=spill_directory(),
+                   memory_limit=fit.duckdb_memory_limit(entries=len(entries)))
         outcome = _evaluate_round(entries, engine=engine, fit=fit, folds=folds,
                                   round_number=round_number, among=among, labels=labels)
         model, pairs = outcome.model, outcome.pairs

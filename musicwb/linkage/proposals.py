@@ -197,7 +197,8 @@ def propose(
                 + entries.loc[real_slots, "position"].astype(str))
     # one DuckDB for candidates, splink and labels; it stays open with the model, whose
     # linker draws splink's charts (the waterfalls of match_diagnostics)
-    engine = Store(":memory:", memory_limit=fit.memory_limit, temp_directory=spill_directory())
+    engine = Store(":memory:", temp_directory=spill_directory(),
+                   memory_limit=fit.duckdb_memory_limit(entries=len(entries)))
     pairs = candidate_features(masked, window=fit.window, min_support=fit.min_support, k=fit.k,
                                store=engine)
     scores, model = fit_and_score(pairs, truth, train_slots=truth.index,

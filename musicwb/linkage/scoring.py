@@ -44,10 +44,11 @@ class FitOptions:
     window, min_support, k : int, default 3, 2 and 50
         As for :func:`musicwb.linkage.features.candidate_features` (``k``: candidates per
         slot).
-    memory_limit : str or None, default "300MB"
-        DuckDB's memory limit for the candidate SQL and for the default splink DuckDB
-        connection (each spills to a temporary directory beyond it); None: DuckDB's default
-        (80% of the machine's memory).
+    memory_limit : str or None, default "auto"
+        DuckDB's memory limit for the candidate SQL, splink (unless Spark) and the labels,
+        which share one connection and spill to a temporary folder beyond it; ``"auto"``:
+        300 MB, and 2 KB per entry above 150,000 entries (2 GB for a million: some of the
+        candidate SQL cannot spill); None: DuckDB's default (80% of the machine's memory).
     db_api_factory : DbApiFactory, optional
         A fresh splink DB API per fitted model (:func:`.backends.db_api_factory`); default
         DuckDB in memory.
@@ -61,17 +62,21 @@ class FitOptions:
     window: int = 3
     min_support: int = 2
     k: int = 50
-    memory_limit: str | None = "300MB"
+    memory_limit: str | None = "auto"
     db_api_factory: DbApiFactory | None = None
     model_options: ModelOptions | None = None
 
-    def linkage_model_options(self) -> ModelOptions:
-        """``model_options`` with the memory limit for the default DuckDB connection."""
-        options = ModelOptions(**(self.model_options or {}))
-        if self.memory_limit and self.db_api_factory is None:
-            options["duckdb_settings"] = {"memory_limit": self.memory_limit,
-                                          **options.get("duckdb_settings", {})}
-        return options
+    def duckdb_memory_limit(self, *, entries: int) -> str | None:
+        """The memory limit for a corpus of ``entries`` (``"auto"`` resolved).
+
+        Examples
+        --------
+        >>> [FitOptions().duckdb_memory_limit(entries=n) for n in (82_248, 1_000_000)]
+        ['300MB', '2000MB']
+        """
+        if self.memory_limit != "auto":
+            return self.memory_limit
+        return f"{max(300, entries // 500)}MB"
 
 
 class FitKeywords(TypedDict, total=False):
