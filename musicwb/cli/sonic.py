@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from musicwb.cli._common import (
+    App,
+    Choices,
     IncludeFlaggedOption,
     JsonOption,
     StoreOption,
@@ -84,7 +86,7 @@ def extract(
         )
 
 
-features_app = typer.Typer(help="Back up and restore the sonic features.", no_args_is_help=True)
+features_app = App(help="Back up and restore the sonic features.", no_args_is_help=True)
 app.add_typer(features_app, name="features")
 BackupDirOption = Annotated[
     Path | None,
@@ -162,7 +164,7 @@ def features_restore(
         typer.echo(f"the replaced features were backed up first: {plan['backup']}")
 
 
-artifact_app = typer.Typer(help="The sonic artifact for playlists.", no_args_is_help=True)
+artifact_app = App(help="The sonic artifact for playlists.", no_args_is_help=True)
 app.add_typer(artifact_app, name="artifact")
 
 
@@ -177,7 +179,9 @@ def artifact_build(
     variant: Annotated[
         str | None,
         typer.Option(
-            "--variant", help="raw, zscore or robust_whiten \\[default: best of the last validate]."
+            "--variant",
+            help="raw, zscore or robust_whiten \\[default: best of the last validate].",
+            metavar=Choices("musicwb.sonic.whiten", "VARIANTS"),
         ),
     ] = None,
     include_flagged: IncludeFlaggedOption = False,
@@ -206,7 +210,12 @@ def artifact_build(
 @app.command()
 def validate(
     variant: Annotated[
-        str, typer.Option("--variant", help="raw, zscore, robust_whiten, or all (side by side).")
+        str,
+        typer.Option(
+            "--variant",
+            help="raw, zscore, robust_whiten, or all (side by side).",
+            metavar=Choices("musicwb.sonic.whiten", "VARIANTS", extra=("all",)),
+        ),
     ] = "all",
     seed_track: Annotated[
         int | None, typer.Option("--seed-track", help="Also report this track id as the seed.")
