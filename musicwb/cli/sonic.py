@@ -1,4 +1,4 @@
-"""Sonic commands: extract, features backup/list-backups/restore, artifact build, validate."""
+"""Sonic commands: extract, sonic-errors, features backup/list-backups/restore, artifact build, validate."""
 
 from __future__ import annotations
 
@@ -80,10 +80,24 @@ def extract(
     else:
         typer.echo(summary.describe())
     if summary.failed:
-        typer.echo(f"{summary.failed} track(s) failed; see the sonic_errors table.", err=True)
+        typer.echo(f"{summary.failed} track(s) failed; see `musicwb sonic-errors`.", err=True)
         echo_failure_reasons(
             [reason for reason, n in summary.failure_reasons.items() for _ in range(n)]
         )
+
+
+@app.command("sonic-errors")
+def sonic_errors(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """List the tracks sonic extraction failed on, with the reason and when (newest first)."""
+    from musicwb.store import Store
+    from musicwb.store.tables.sonic import error_rows
+
+    with Store(store_path(store), read_only=True) as opened:
+        frame = error_rows(opened)
+    if frame.empty and not as_json:
+        typer.echo("No sonic errors: extraction has failed on none of the tracks.")
+        return
+    print_frame(frame, as_json=as_json)
 
 
 features_app = App(help="Back up and restore the sonic features.", no_args_is_help=True)
