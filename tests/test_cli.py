@@ -104,26 +104,80 @@ def test_scan_tracks_and_batch_end_to_end_on_the_demo_library(tmp_path: Path, de
 
 
 HELP_PAGES = [
-    ["scan"], ["scan-errors"], ["tracks"], ["demo"], ["batch"], ["extract"], ["validate"],
+    [], ["scan"], ["scan-errors"], ["sonic-errors"], ["tracks"], ["demo"], ["batch"], ["extract"], ["validate"],
     ["artifact", "build"], ["features", "backup"], ["features", "list-backups"],
     ["features", "restore"], ["playlist"], ["genres", "migrate"], ["hunt-labels"],
     ["enrich", "queue"], ["enrich", "run"], ["enrich", "status"], ["cooldown", "process"],
     ["tracklists", "import"], ["identify"], ["identify", "evaluate"], ["titles", "parse"],
+    ["cooldown", "migrate"], ["cooldown", "stats"], ["genres"], ["enrich"], ["cooldown"],
 ]  # fmt: skip
+WITHOUT_STORE = [[], ["titles", "parse"], ["genres"], ["enrich"], ["cooldown"]]
+"""The help pages of groups, and of the one command that reads no store."""
+CHOICES = {
+    ("playlist",): ("--mode", "musicwb.playlist.params", "MODES"),
+    ("hunt-labels",): ("--mode", "musicwb.enrich.labels", "MODES"),
+    ("enrich", "run"): ("--mode", "musicwb.enrich.labels", "MODES"),
+    ("cooldown", "migrate"): ("--strategy", "musicwb.enrich.cooldown", "STRATEGIES"),
+    ("tracklists", "import"): ("--format", "musicwb.linkage.tracklist_files", "FORMATS"),
+    ("identify", "evaluate"): ("--backend", "musicwb.linkage.backends", "BACKENDS"),
+    ("artifact", "build"): ("--variant", "musicwb.sonic.whiten", "VARIANTS"),
+    ("validate",): ("--variant", "musicwb.sonic.whiten", "VARIANTS"),
+    ("titles", "parse"): ("--source", "musicwb.titles.parse", "SOURCES"),
+}
+"""For each help page, an option with a fixed set of values and the constant that holds them."""
 
 
-@pytest.mark.parametrize("command", HELP_PAGES, ids=" ".join)
-def test_help_pages_keep_their_bracketed_defaults(command: list[str]) -> None:
-    """Rich reads ``[default: ...]`` as a style tag and drops it ("The DuckDB store ."), unless
-    the bracket is escaped: every page says its defaults and has no word-less full stop."""
+def _help_page(command: list[str]) -> str:
     from typer.testing import CliRunner
 
     from musicwb.cli import app
 
     result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "240"})
     assert result.exit_code == 0, result.output
-    assert not re.search(r"\w \.(?=\s)", result.output)
+    return result.output
+
+
+@pytest.mark.parametrize("command", HELP_PAGES, ids=" ".join)
+def test_help_pages_keep_their_bracketed_defaults(command: list[str]) -> None:
+    """Rich reads ``[default: ...]`` as a style tag and drops it ("The DuckDB store ."), unless
+    the bracket is escaped: every page says its defaults and has no word-less full stop."""
+    output = _help_page(command)
+    assert not re.search(r"\w \.(?=\s)", output)
     if command == ["demo"]:  # the demo has its own store
-        assert "[default: the demo's own <data_dir>/demo.duckdb;" in result.output
-    elif command != ["titles", "parse"]:  # the one command without a store
-        assert "The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb]." in result.output
+        assert "[default: the demo's own <data_dir>/demo.duckdb;" in output
+    elif command not in WITHOUT_STORE:
+        assert "The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb]." in output
+
+
+@pytest.mark.parametrize("command", HELP_PAGES, ids=lambda command: " ".join(command) or "musicwb")
+def test_help_pages_show_no_value_placeholder_for_flags(command: list[str]) -> None:
+    output = _help_page(command)
+    assert "<bool>" not in output
+    assert re.search(r"--help\s+Show this message", output)
+
+
+@pytest.mark.parametrize("command", CHOICES, ids=" ".join)
+def test_help_pages_list_the_values_an_option_takes(command: tuple[str, ...]) -> None:
+    import importlib
+
+    option, module, name = CHOICES[command]
+    values = getattr(importlib.import_module(module), name)
+    rows = _help_page(list(command)).splitlines()
+    line = next(row for row in rows if re.match(rf"│[ *]+{re.escape(option)} ", row))
+    assert "<" + "|".join(values) in line
+
+
+def test_a_bad_choice_still_names_the_valid_values(tmp_path: Path) -> None:
+    done = run("tracklists", "import", str(tmp_path / "x.csv"), "--format", "xml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--format must be one of mixesdb, json, csv, djmix, not 'xml'" in done.stderr
+
+
+def test_importing_the_command_line_loads_no_choice_module() -> None:
+    code = (
+        "import sys, musicwb.cli; "
+        "print([m for m in ('pandas', 'duckdb', 'musicwb.linkage.tracklist_files') "
+        "if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr

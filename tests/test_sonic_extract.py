@@ -166,6 +166,27 @@ def test_extract_command_json_and_force_refused_without_yes(store, numba_home, m
     assert done.exit_code != 0 and "--yes" in str(done.exception or done.output)
 
 
+def test_sonic_errors_lists_the_failed_tracks_and_says_when_there_are_none(
+    store, numba_home, monkeypatch
+):
+    monkeypatch.setenv("MUSICWB_DATA_DIR", str(numba_home))
+    path = str(store.path)
+    store.close()
+    runner = CliRunner()
+    empty = runner.invoke(app, ["sonic-errors", "--store", path])
+    assert empty.exit_code == 0, empty.output
+    assert "No sonic errors" in empty.stdout and "none" in empty.stdout
+    assert json.loads(runner.invoke(app, ["sonic-errors", "--store", path, "--json"]).stdout) == []
+    assert runner.invoke(app, ["extract", "--store", path]).exit_code == 0
+    done = runner.invoke(app, ["sonic-errors", "--store", path, "--json"])
+    assert done.exit_code == 0, done.output
+    [error] = json.loads(done.stdout)
+    assert error["path"].endswith("Track 3.wav") and error["reason"].startswith("error:AudioError:")
+    assert error["track_id"] and error["recorded_at"] and error["extractor_version"]
+    text = runner.invoke(app, ["sonic-errors", "--store", path]).stdout
+    assert "error:AudioError:" in text and EXTRACTOR_VERSION in text  # long paths are cut at 60
+
+
 @pytest.mark.slow
 def test_two_loky_workers_give_the_same_features_as_one_process(store, numba_home, tmp_path):
     extract_library(store, progress=False, data_dir=numba_home)

@@ -7,14 +7,17 @@ light modules are imported at module level: ``musicwb --help`` imports every com
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.models import OptionInfo
 
 from musicwb.errors import ParameterError
@@ -22,7 +25,75 @@ from musicwb.errors import ParameterError
 if TYPE_CHECKING:
     import pandas as pd
 
-app = typer.Typer(
+
+@dataclass(frozen=True)
+class Choices:
+    """The values an option accepts, read from the package's own constant only when a help page
+    is shown (``Choices("musicwb.linkage.tracklist_files", "FORMATS")``): the constant's module
+    may import pandas or duckdb, which ``musicwb --help`` must not.
+
+    Give it as the option's ``metavar``; the value itself is still checked where it is used, so
+    a bad one keeps its error message naming the valid ones.
+    """
+
+    module: str
+    name: str
+    extra: tuple[str, ...] = ()
+    """Values the command accepts beyond the constant's (``validate --variant all``)."""
+
+    def label(self) -> str:
+        """``<a|b|c>``, as the help shows the type of any other option (``<int>``)."""
+        values = [*getattr(importlib.import_module(self.module), self.name), *self.extra]
+        return "<" + "|".join(str(value) for value in values) + ">"
+
+
+def _tidy_for_help(params: Iterable[object]) -> None:
+    """Flags (``--json``, ``--help``) show no ``<bool>`` placeholder: they take no value; a
+    :class:`Choices` metavar becomes the list of values."""
+    for param in params:
+        if not isinstance(param, TyperOption):
+            continue
+        if isinstance(param.metavar, Choices):
+            param.metavar = param.metavar.label()
+        elif param.is_flag and param.metavar is None:
+            param.metavar = ""
+
+
+class HelpCommand(TyperCommand):
+    """A command whose help page shows flags without a value placeholder and lists choices."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """The help page (typer's), once the options are tidied."""
+        _tidy_for_help(self.get_params(ctx))
+        super().format_help(ctx, formatter)
+
+
+class HelpGroup(TyperGroup):
+    """A command group whose help page shows its options as :class:`HelpCommand` does."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """The help page (typer's), once the options are tidied."""
+        _tidy_for_help(self.get_params(ctx))
+        super().format_help(ctx, formatter)
+
+
+class App(typer.Typer):
+    """A ``typer.Typer`` whose groups and commands tidy their help pages (see
+    :class:`HelpCommand`); every command module makes its sub-commands with it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", HelpGroup)
+        super().__init__(**kwargs)
+
+    def command(
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """``typer.Typer.command``, with :class:`HelpCommand` as the command class."""
+        kwargs.setdefault("cls", HelpCommand)
+        return super().command(*args, **kwargs)
+
+
+app = App(
     name="musicwb",
     help="A research workbench for large DJ and music libraries.",
     no_args_is_help=True,
@@ -40,7 +111,12 @@ StoreOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 ModeOption = Annotated[
-    str, typer.Option("--mode", help="fast (1 search), balanced (2) or accurate (3 + details).")
+    str,
+    typer.Option(
+        "--mode",
+        help="fast (1 search), balanced (2) or accurate (3 + details).",
+        metavar=Choices("musicwb.enrich.labels", "MODES"),
+    ),
 ]
 """The label hunter's mode (``hunt-labels``, ``enrich run``)."""
 SourcesOption = Annotated[

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from musicwb.cli._common import (
+    App,
+    Choices,
     JsonOption,
     ModeOption,
     SourcesOption,
@@ -34,11 +36,11 @@ from musicwb.errors import ParameterError
 if TYPE_CHECKING:  # the commands import the library when they run, so --help stays fast
     from musicwb.enrich.queue import Progress
 
-enrich_app = typer.Typer(
+enrich_app = App(
     help="Background label hunting: queue tracks, run the worker, see where it stands.",
     no_args_is_help=True,
 )
-cooldown_app = typer.Typer(
+cooldown_app = App(
     help="The cool-down queue: tracks without a label yet, retried months later.",
     no_args_is_help=True,
 )
@@ -52,6 +54,7 @@ StrategyOption = Annotated[
     str,
     typer.Option(
         "--strategy",
+        metavar=Choices("musicwb.enrich.cooldown", "STRATEGIES"),
         help="Cool-down strategy for newly parked tracks: fixed, exponential or adaptive.",
     ),
 ]

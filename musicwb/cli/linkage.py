@@ -10,6 +10,8 @@ import typer
 import musicwb.linkage
 import musicwb.store
 from musicwb.cli._common import (
+    App,
+    Choices,
     JsonOption,
     StoreOption,
     app,
@@ -22,13 +24,14 @@ from musicwb.cli._common import (
 if TYPE_CHECKING:
     import pandas as pd
 
-tracklists_app = typer.Typer(help="Import DJ-set tracklists.", no_args_is_help=True)
+tracklists_app = App(help="Import DJ-set tracklists.", no_args_is_help=True)
 app.add_typer(tracklists_app, name="tracklists")
 
 FormatOption = Annotated[
     str,
     typer.Option(
         "--format",
+        metavar=Choices("musicwb.linkage.tracklist_files", "FORMATS"),
         help="One of: mixesdb (MixesDB CSV), json (sets), csv (generic), djmix (DJ Mix Dataset "
         "JSON).",
     ),
@@ -86,7 +89,7 @@ def tracklists_import(
         raise typer.Exit(1)
 
 
-identify_app = typer.Typer(
+identify_app = App(
     help="Propose artists for unknown tracklist entries (splink), or evaluate the model.",
 )
 app.add_typer(identify_app, name="identify")
@@ -155,7 +158,12 @@ def identify_evaluate(
         typer.Option("--rounds", help="Repeat with disjoint masked entries (rounds x fraction <= 1)."),
     ] = 1,
     backend: Annotated[
-        str, typer.Option("--backend", help="splink backend: duckdb, or spark (spark extra).")
+        str,
+        typer.Option(
+            "--backend",
+            help="splink backend: duckdb, or spark (spark extra).",
+            metavar=Choices("musicwb.linkage.backends", "BACKENDS"),
+        ),
     ] = "duckdb",
     evaluate_on: Annotated[
         list[Path] | None,

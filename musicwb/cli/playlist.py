@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
-from musicwb.cli._common import JsonOption, StoreOption, app, print_json, store_path
+from musicwb.cli._common import App, Choices, JsonOption, StoreOption, app, print_json, store_path
 from musicwb.errors import ParameterError
 
 # The commands import what they run when they run: every `musicwb` command (and --help) loads
@@ -43,7 +43,12 @@ def playlist(
     ],
     length: Annotated[int, typer.Option("--length", help="Tracks in the playlist.", min=1)] = 30,
     mode: Annotated[
-        str, typer.Option("--mode", help="dynamic, narrow (tighter) or discover (wider).")
+        str,
+        typer.Option(
+            "--mode",
+            help="dynamic, narrow (tighter) or discover (wider).",
+            metavar=Choices("musicwb.playlist.params", "MODES"),
+        ),
     ] = "dynamic",
     out: Annotated[
         Path | None,
@@ -220,7 +225,7 @@ def _number(value: float | None) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
-genres_app = typer.Typer(help="The genres of the library.", no_args_is_help=True)
+genres_app = App(help="The genres of the library.", no_args_is_help=True)
 app.add_typer(genres_app, name="genres")
 
 

@@ -1,4 +1,4 @@
-"""Sonic commands: extract, features backup/list-backups/restore, artifact build, validate."""
+"""Sonic commands: extract, sonic-errors, features backup/list-backups/restore, artifact build, validate."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from musicwb.cli._common import (
+    App,
+    Choices,
     IncludeFlaggedOption,
     JsonOption,
     StoreOption,
@@ -78,13 +80,27 @@ def extract(
     else:
         typer.echo(summary.describe())
     if summary.failed:
-        typer.echo(f"{summary.failed} track(s) failed; see the sonic_errors table.", err=True)
+        typer.echo(f"{summary.failed} track(s) failed; see `musicwb sonic-errors`.", err=True)
         echo_failure_reasons(
             [reason for reason, n in summary.failure_reasons.items() for _ in range(n)]
         )
 
 
-features_app = typer.Typer(help="Back up and restore the sonic features.", no_args_is_help=True)
+@app.command("sonic-errors")
+def sonic_errors(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """List the tracks sonic extraction failed on, with the reason and when (newest first)."""
+    from musicwb.store import Store
+    from musicwb.store.tables.sonic import error_rows
+
+    with Store(store_path(store), read_only=True) as opened:
+        frame = error_rows(opened)
+    if frame.empty and not as_json:
+        typer.echo("No sonic errors: extraction has failed on none of the tracks.")
+        return
+    print_frame(frame, as_json=as_json)
+
+
+features_app = App(help="Back up and restore the sonic features.", no_args_is_help=True)
 app.add_typer(features_app, name="features")
 BackupDirOption = Annotated[
     Path | None,
@@ -162,7 +178,7 @@ def features_restore(
         typer.echo(f"the replaced features were backed up first: {plan['backup']}")
 
 
-artifact_app = typer.Typer(help="The sonic artifact for playlists.", no_args_is_help=True)
+artifact_app = App(help="The sonic artifact for playlists.", no_args_is_help=True)
 app.add_typer(artifact_app, name="artifact")
 
 
@@ -177,7 +193,9 @@ def artifact_build(
     variant: Annotated[
         str | None,
         typer.Option(
-            "--variant", help="raw, zscore or robust_whiten \\[default: best of the last validate]."
+            "--variant",
+            help="raw, zscore or robust_whiten \\[default: best of the last validate].",
+            metavar=Choices("musicwb.sonic.whiten", "VARIANTS"),
         ),
     ] = None,
     include_flagged: IncludeFlaggedOption = False,
@@ -206,7 +224,12 @@ def artifact_build(
 @app.command()
 def validate(
     variant: Annotated[
-        str, typer.Option("--variant", help="raw, zscore, robust_whiten, or all (side by side).")
+        str,
+        typer.Option(
+            "--variant",
+            help="raw, zscore, robust_whiten, or all (side by side).",
+            metavar=Choices("musicwb.sonic.whiten", "VARIANTS", extra=("all",)),
+        ),
     ] = "all",
     seed_track: Annotated[
         int | None, typer.Option("--seed-track", help="Also report this track id as the seed.")

@@ -8,13 +8,15 @@ from typing import Annotated
 import typer
 
 from musicwb.cli._common import (
+    App,
+    Choices,
     JsonOption,
     app,
     print_json,
 )
 from musicwb.titles import parse_titles
 
-titles_app = typer.Typer(help="Parse track titles and file names.", no_args_is_help=True)
+titles_app = App(help="Parse track titles and file names.", no_args_is_help=True)
 app.add_typer(titles_app, name="titles")
 
 _TITLE_TABLE_COLUMNS = (
@@ -34,7 +36,11 @@ def titles_parse(
     as_json: JsonOption = False,
     source: Annotated[
         str,
-        typer.Option("--source", help="auto, tracklist, store, filename or karaoke."),
+        typer.Option(
+            "--source",
+            help="auto, tracklist, store, filename or karaoke.",
+            metavar=Choices("musicwb.titles.parse", "SOURCES"),
+        ),
     ] = "auto",
 ) -> None:
     """Read one title per line from stdin; print one JSON object per line (--json) or a table."""

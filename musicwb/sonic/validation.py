@@ -445,7 +445,7 @@ def too_few_tracks(store: Store, *, usable: int, left_out: LeftOut) -> str:
         return text + f"; {waiting} track(s) are not analysed yet: run `musicwb extract`"
     if failed:
         return text + (
-            f"; {failed} track(s) failed extraction (see the sonic_errors table; `musicwb "
+            f"; {failed} track(s) failed extraction (see `musicwb sonic-errors`; `musicwb "
             "extract --retry-errors` tries them again)"
         )
     return text + (

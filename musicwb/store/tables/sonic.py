@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = [
+    "ERROR_COLUMNS",
     "BackupDiff",
     "Coverage",
     "FeaturesDigest",
@@ -43,6 +44,7 @@ __all__ = [
     "count_features",
     "count_not_in",
     "count_tracks",
+    "error_rows",
     "export_features",
     "extractor_version_counts",
     "feature_arrays",
@@ -84,6 +86,29 @@ def count_features(store: Store) -> int:
 def count_errors(store: Store) -> int:
     """Rows of ``sonic_errors`` (tracks whose analysis failed)."""
     return int(store.scalar("SELECT count(*) FROM sonic_errors"))
+
+
+ERROR_COLUMNS = ("track_id", "path", "reason", "extractor_version", "recorded_at")
+"""The columns of :func:`error_rows`, in order."""
+
+
+def error_rows(store: Store) -> pd.DataFrame:
+    """The tracks whose analysis failed, newest failure first (then by path).
+
+    Parameters
+    ----------
+    store : Store
+        Read-only is enough.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`ERROR_COLUMNS`: the track, its path, why extraction failed
+        (``error:<Type>: message``), the extractor that tried and when; no rows if none failed.
+    """
+    return store.df(
+        f"SELECT {', '.join(ERROR_COLUMNS)} FROM sonic_errors ORDER BY recorded_at DESC, path"
+    )
 
 
 def count_covered(store: Store) -> int:
