@@ -181,10 +181,9 @@ def identify_evaluate(
 ) -> None:
     """Hide known artists, predict them, report the model beside the baselines.
 
-    Reports the share of slots whose true artist each candidate source proposes, the model
-    against the seed formula, the DJ's history and the neighbours' co-occurrence, the label
-    proposals' top-1, and the targets met or missed. The run is stored in the store's
-    linkage_evaluations table (with its parameters and where the tracklists came from).
+    Shows each candidate source's recall, the model against three baselines, the labels' top-1.
+
+    Marks the targets met or missed, and stores the run in linkage_evaluations.
     """
     _checked_format(fmt)
     quiet_splink()
