@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -73,6 +74,16 @@ def demo_store(pytestconfig: pytest.Config) -> Path:
 
 
 SERVICE_ENVIRONMENT = ("MUSICWB_MUSICBRAINZ_HOST", "MUSICWB_DISCOGS_BASE_URL")
+
+
+@pytest.fixture
+def quiet_splink():
+    """splink logs errors only while the test runs (its training chatter is not the test's)."""
+    logger = logging.getLogger("splink")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    yield
+    logger.setLevel(level)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -4,7 +4,6 @@ they summarise (masked answers, splink's own tables and match weights)."""
 from __future__ import annotations
 
 import json
-import logging
 
 import numpy as np
 import pandas as pd
@@ -18,14 +17,7 @@ from musicwb.linkage.tracklists import entries_frame
 from musicwb.notebook import match_diagnostics as diagnostics
 from musicwb.store import Store
 
-
-@pytest.fixture(autouse=True)
-def _quiet_splink():
-    logger = logging.getLogger("splink")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    yield
-    logger.setLevel(level)
+pytestmark = pytest.mark.usefixtures("quiet_splink")
 
 
 @pytest.fixture(scope="module")

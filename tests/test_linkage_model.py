@@ -4,7 +4,6 @@ MixesDB tracklists (known entries masked). Figures are printed; run with -s to s
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 
 import pandas as pd
@@ -19,14 +18,7 @@ from musicwb.linkage.tracklists import entries_frame
 from musicwb.store import Store
 from musicwb.text import artist_key
 
-
-@pytest.fixture(autouse=True)
-def _quiet_splink():
-    logger = logging.getLogger("splink")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    yield
-    logger.setLevel(level)
+pytestmark = pytest.mark.usefixtures("quiet_splink")
 
 
 def _figures(summary: dict) -> str:

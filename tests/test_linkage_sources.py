@@ -5,7 +5,6 @@ and the DJ Mix dev corpus end to end."""
 from __future__ import annotations
 
 import json
-import logging
 
 import pandas as pd
 import pytest
@@ -17,14 +16,7 @@ from musicwb.linkage.features import SOURCES, candidate_features, source_recall
 from musicwb.linkage.tracklists import entries_from_files
 from musicwb.store import Store
 
-
-@pytest.fixture(autouse=True)
-def _quiet_splink():
-    logger = logging.getLogger("splink")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    yield
-    logger.setLevel(level)
+pytestmark = pytest.mark.usefixtures("quiet_splink")
 
 
 def _entries(sets: dict[str, tuple[str, list[tuple[str | None, str | None]]]]) -> pd.DataFrame:
