@@ -381,9 +381,15 @@ def test_discogs_slows_down_when_others_use_up_the_budget(shared_data, policy):
 
 def test_backoff_is_exponential_with_jitter_and_stops_after_the_last_try():
     waits: list[float] = []
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:  # a clock that moves as the policy sleeps
+        waits.append(seconds)
+        now[0] += seconds
+
     policy = HttpPolicy(
         contact="tests@musicwb.invalid", max_tries=5, backoff_initial_s=1.0, backoff_max_s=4.0,
-        sleep=waits.append,
+        sleep=sleep, clock=lambda: now[0],
     )
     attempts = []
 
@@ -395,9 +401,12 @@ def test_backoff_is_exponential_with_jitter_and_stops_after_the_last_try():
         policy.call(
             "test@host", "Test fetch", busy,
             classify=lambda exc: Failure("HTTP 503", retry=True, error=RateLimited),
-            default_limit=RateLimit(1000, 1.0),
+            default_limit=RateLimit(1_000_000, 1.0),
         )
-    backoff = [w for w in waits if w >= 0.01]  # the limiter never waited at 1000/s
+    # Full jitter draws a backoff anywhere in [0, cap]: 1% of them fell below the 0.01 s this
+    # filter once had. The limiter (a million a second, on a clock that the backoffs move)
+    # waits only after a backoff shorter than its microsecond spacing.
+    backoff = [w for w in waits if w >= 1e-5]
     assert len(attempts) == 5 and len(backoff) == 4
     assert all(0 <= w <= min(4.0, 2.0 ** (n + 1)) for n, w in enumerate(backoff))
     assert len(set(backoff)) > 1  # jittered
