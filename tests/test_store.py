@@ -288,3 +288,16 @@ def test_arrays_gives_vector_columns_as_matrices_and_names_bad_sql(tmp_path: Pat
     assert np.isnan(got["vec"][1]).all()  # a NULL vector is a row of NaN, not a shifted row
     assert later["vec"].tolist()[1] == [7, 8, 9]
     assert empty["vec"].shape == (0, 3)
+
+
+def test_ctrl_c_during_a_query_stops_the_caller_as_ctrl_c_does():
+    import threading
+
+    with Store(":memory:") as store:
+        # what DuckDB does on SIGINT: the running query is interrupted
+        timer = threading.Timer(0.5, store.connection().interrupt)
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            store.scalar("SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000) b")
+        timer.cancel()
+        assert store.scalar("SELECT 1") == 1  # the store is still usable

@@ -114,8 +114,12 @@ def identify(
     if ctx.invoked_subcommand is not None:
         return
     quiet_splink()
-    with musicwb.store.Store(store_path(store)) as opened:
-        result = musicwb.linkage.identify(opened, min_confidence=min_confidence, seed=seed)
+    try:
+        with musicwb.store.Store(store_path(store)) as opened:
+            result = musicwb.linkage.identify(opened, min_confidence=min_confidence, seed=seed)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the stored proposals are as they were", err=True)
+        raise typer.Exit(130) from None
     if as_json:
         print_json(
             {
@@ -187,11 +191,16 @@ def identify_evaluate(
     """
     _checked_format(fmt)
     quiet_splink()
-    stored = musicwb.linkage.evaluate_and_save(
-        store_path(store), files=[*(tracklists or []), *(paths or [])], fmt=fmt,
-        backend=backend, rounds=rounds, mask_fraction=mask_fraction, seed=seed,
-        evaluate_on=evaluate_on or [], k=k,
-    )  # fmt: skip
+    try:
+        stored = musicwb.linkage.evaluate_and_save(
+            store_path(store), files=[*(tracklists or []), *(paths or [])], fmt=fmt,
+            backend=backend, rounds=rounds, mask_fraction=mask_fraction, seed=seed,
+            evaluate_on=evaluate_on or [], k=k,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing was stored (an evaluation is stored whole at its end)",
+                   err=True)
+        raise typer.Exit(130) from None
     result, run_id = stored.result, stored.run_id
     if as_json:
         print_json({**result.summary, "run_id": run_id})

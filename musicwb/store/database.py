@@ -492,6 +492,14 @@ class Store:
     def _errors(self, sql: str) -> Iterator[None]:
         try:
             yield
+        except duckdb.InterruptException as exc:
+            raise KeyboardInterrupt from exc
+        except RuntimeError as exc:
+            # DuckDB turns Ctrl-C during a query into one of these two: let them stop the
+            # caller as Ctrl-C does (a clean exit 130), not as a store error
+            if str(exc) == "Query interrupted":
+                raise KeyboardInterrupt from exc
+            raise
         except duckdb.Error as exc:
             statement = " ".join(sql.split())[:120]
             raise StoreError(
