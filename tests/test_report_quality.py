@@ -148,4 +148,6 @@ def test_every_report_reads_cleanly(browser, request, which: str) -> None:
         problems = _problems(seen)
         if problems:
             found[page_path.name] = problems
-    assert found == {}
+    assert not found, "\n".join(
+        f"{name}: {problem}" for name, problems in found.items() for problem in problems
+    )
