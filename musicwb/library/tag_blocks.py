@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
@@ -247,19 +248,18 @@ def tag_bytes(handle: BinaryIO, layout: Layout) -> bytes:
     return b"".join(_read_span(handle, span) for span in layout.spans if span.kind == "tag")
 
 
-def _chunks(handle: BinaryIO, span: Span) -> list[bytes]:
-    out, at = [], span.start
+def _chunks(handle: BinaryIO, span: Span) -> Iterator[bytes]:
+    at = span.start
     while at < span.end:
         handle.seek(at)
         block = handle.read(min(_BLOCK, span.end - at))
         if not block:
             break
-        out.append(block)
+        yield block
         at += len(block)
-    return out
 
 
-def _ogg_pages_without_numbers(handle: BinaryIO, span: Span):
+def _ogg_pages_without_numbers(handle: BinaryIO, span: Span) -> Iterator[bytes]:
     handle.seek(span.start)
     while handle.tell() < span.end:
         start = handle.tell()
@@ -292,7 +292,7 @@ def audio_digest(handle: BinaryIO, layout: Layout) -> str:
         parts = (
             _ogg_pages_without_numbers(handle, span)
             if layout.kind == "Ogg"
-            else iter(_chunks(handle, span))
+            else _chunks(handle, span)
         )
         for part in parts:
             digest.update(part)
@@ -308,7 +308,9 @@ def file_digest(handle: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-def rebuild(handle: BinaryIO, out: BinaryIO, *, current: Layout, saved: Layout, tags: bytes) -> None:
+def rebuild(
+    handle: BinaryIO, out: BinaryIO, *, current: Layout, saved: Layout, tags: bytes
+) -> None:
     """Write the file ``saved`` described: its tag bytes around the audio ``handle`` has now.
 
     Parameters
@@ -339,8 +341,7 @@ def rebuild(handle: BinaryIO, out: BinaryIO, *, current: Layout, saved: Layout, 
             out.write(tags[at : at + span.end - span.start])
             at += span.end - span.start
         else:
-            for block in _chunks(handle, next(audio)):
-                out.write(block)
+            out.writelines(_chunks(handle, next(audio)))
     if saved.kind == "Ogg" and saved.ogg_serial is not None:
         out.seek(saved.spans[0].end)  # the first audio page
         OggPage.renumber(out, saved.ogg_serial, saved.ogg_next_sequence)

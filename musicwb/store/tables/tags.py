@@ -25,6 +25,7 @@ __all__ = [
     "TAG_WRITE_COLUMNS",
     "insert_tag_write",
     "latest_file_states",
+    "set_tag_write_outcome",
     "tag_candidates",
     "tag_write_rows",
 ]
@@ -121,3 +122,13 @@ def tag_write_rows(
         sql += " AND outcome = ?"
         params.append(outcome)
     return store.df(sql + " ORDER BY path", params)
+
+
+def set_tag_write_outcome(
+    store: Store, *, run_id: str, path: str, outcome: str, reason: str | None, message: str | None
+) -> None:
+    """Change the outcome of one recorded file (a write recorded, then not done)."""
+    store.execute(
+        "UPDATE tag_writes SET outcome = ?, reason = ?, message = ? WHERE run_id = ? AND path = ?",
+        [outcome, reason, message, run_id, path],
+    )
