@@ -320,3 +320,39 @@ def test_a_locked_store_stops_before_any_file_is_written(music) -> None:
     assert result.returncode == 1
     assert "lock" in result.stderr.lower()
     assert snapshot(folder) == before
+
+
+def test_an_id3v23_tag_stays_v23_and_the_id3v1_block_is_kept(tmp_path: Path, originals) -> None:
+    from mutagen.id3 import ID3, TIT2
+
+    folder = tmp_path / "music"
+    folder.mkdir()
+    path = folder / "old.mp3"
+    shutil.copy(originals / "a.mp3", path)
+    id3 = ID3(path)
+    id3.add(TIT2(encoding=1, text=["Sombre Tones"]))
+    id3.save(path, v2_version=3, v1=2)  # v1=2: also write an ID3v1 block at the end
+    store = tmp_path / "lib.duckdb"
+    scan(store, folder)
+    with Store(store) as opened:
+        opened.execute("UPDATE tracks SET label = 'Kompakt', label_source = 'discogs', "
+                       "label_confidence = 0.97")  # fmt: skip
+    before = path.read_bytes()
+    assert before[-128:].startswith(b"TAG")
+    with Store(store) as opened:
+        report = write_tags(opened, apply=True, fields="label")
+        after = path.read_bytes()
+        assert report.counts() == {"written": 1}
+        assert ID3(path).version == (2, 3, 0) and ID3(path)["TPUB"].text == ["Kompakt"]
+        assert after[-128:] == before[-128:]
+        assert blocks(path)[1] == blocks_of(before, tmp_path)[1]
+        assert undo_tags(opened, report.run_id).counts() == {"restored": 1}
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", [["write"], ["undo"], ["runs"], ["show"]], ids=" ".join)
+def test_help_pages_say_their_defaults(command: list[str]) -> None:
+    result = CliRunner().invoke(app, ["tags", *command, "--help"], env={"COLUMNS": "240"})
+    assert result.exit_code == 0
+    assert "The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb]." in result.output
+    assert "<bool>" not in result.output
