@@ -356,3 +356,15 @@ def test_help_pages_say_their_defaults(command: list[str]) -> None:
     assert result.exit_code == 0
     assert "The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb]." in result.output
     assert "<bool>" not in result.output
+
+
+def test_ctrl_c_in_the_command_exits_130_naming_the_run(music, monkeypatch) -> None:
+    _, store = music
+
+    def interrupted(state, *, changes):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tag_runs, "prepare_write", interrupted)
+    result = CliRunner().invoke(app, ["tags", "write", "--apply", "--store", str(store)])
+    assert result.exit_code == 130
+    assert "interrupted; run " in result.stderr and "tag_write" in result.stderr

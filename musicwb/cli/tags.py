@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +19,10 @@ from musicwb.cli._common import (
     store_path,
 )
 
+if TYPE_CHECKING:
+    from musicwb.library.tag_runs import TagRunKind, TagRunReport
+    from musicwb.store import Store
+
 tags_app = App(
     help="Write the store's labels and catalogue numbers into the files' tags, and undo it.",
     no_args_is_help=True,
@@ -26,7 +30,7 @@ tags_app = App(
 app.add_typer(tags_app, name="tags")
 
 
-def _echo_report(report, *, as_json: bool) -> None:
+def _echo_report(report: TagRunReport, *, as_json: bool) -> None:
     if as_json:
         print_json(report.as_dict())
     else:
@@ -34,7 +38,8 @@ def _echo_report(report, *, as_json: bool) -> None:
     echo_failure_reasons(r.reason for r in report.results if r.outcome == "failed")
 
 
-def _interrupted(opened, *, kind: str, as_json: bool) -> None:
+def _interrupted(opened: Store, *, kind: TagRunKind, as_json: bool) -> None:
+    """After Ctrl-C: say what the run recorded, and exit with 130."""
     from musicwb.store import last_run
 
     run = last_run(opened, kind=kind)
@@ -75,7 +80,13 @@ def write(
 
     with Store(store_path(store), hold_open=False) as opened:
         try:
-            report = write_tags(opened, fields=fields, min_confidence=min_confidence, apply=apply)
+            report = write_tags(
+                opened,
+                fields=fields,
+                min_confidence=min_confidence,
+                apply=apply,
+                progress=not as_json,
+            )
         except KeyboardInterrupt:
             _interrupted(opened, kind="tag_write", as_json=as_json)
     _echo_report(report, as_json=as_json)
@@ -98,7 +109,7 @@ def undo(
 
     with Store(store_path(store), hold_open=False) as opened:
         try:
-            report = undo_tags(opened, run_id)
+            report = undo_tags(opened, run_id, progress=not as_json)
         except KeyboardInterrupt:
             _interrupted(opened, kind="tag_undo", as_json=as_json)
     _echo_report(report, as_json=as_json)

@@ -25,11 +25,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
+from tqdm.auto import tqdm
 
 from musicwb.errors import ParameterError
 from musicwb.library.tag_blocks import Layout
@@ -56,6 +59,7 @@ from musicwb.store.tables import tags as tag_tables
 
 __all__ = [
     "RUN_KINDS",
+    "TagRunKind",
     "TagRunReport",
     "tag_run_files",
     "tag_runs",
@@ -63,8 +67,9 @@ __all__ = [
     "write_tags",
 ]
 
-RUN_KINDS = ("tag_write", "tag_undo")
+TagRunKind = Literal["tag_write", "tag_undo"]
 """The ``runs.kind`` of tag write and undo runs."""
+RUN_KINDS: tuple[TagRunKind, ...] = ("tag_write", "tag_undo")
 
 _SKIPS = frozenset(
     {
@@ -98,7 +103,7 @@ class TagRunReport:
     """
 
     run_id: str | None
-    kind: str
+    kind: TagRunKind
     applied: bool
     results: tuple[FileResult, ...]
     undoes: str | None = None
@@ -256,7 +261,7 @@ def write_tags(
     fields: str | Sequence[str] | None = None,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     apply: bool = False,
-    on_file: Callable[[FileResult], None] | None = None,
+    progress: bool = False,
 ) -> TagRunReport:
     """Write the store's accepted labels and catalogue numbers into the files' tags.
 
@@ -270,8 +275,8 @@ def write_tags(
         Only values at least this sure are written (manual decisions are 1.0).
     apply : bool, default False
         Write; otherwise only report what would change (a dry run records nothing).
-    on_file : callable, optional
-        Called with each file's :class:`FileResult` as it is done (progress).
+    progress : bool, default False
+        Show a tqdm bar on stderr.
 
     Returns
     -------
@@ -290,7 +295,13 @@ def write_tags(
         raise ParameterError(f"--min-confidence must be between 0 and 1, got {min_confidence!r}")
     rows = tag_tables.tag_candidates(store, min_confidence=min_confidence)
     known = _known_states(store, rows)
-    records = rows.to_dict("records")
+    records = tqdm(
+        rows.to_dict("records"),
+        desc="tags write" if apply else "tags write (dry run)",
+        unit=" files",
+        disable=not progress,
+        file=sys.stderr,
+    )
     if not apply:
         planned = (_plan_one(row, chosen, min_confidence, known)[0] for row in records)
         results = tuple(result for result in planned if result is not None)
@@ -312,8 +323,6 @@ def write_tags(
             elif planned.outcome != "unchanged":
                 _record(store, run.run_id, planned)
             done.append(result)
-            if on_file is not None:
-                on_file(result)
         run_id = run.run_id
     return TagRunReport(run_id=run_id, kind="tag_write", applied=True, results=tuple(done))
 
@@ -393,9 +402,7 @@ def _number(value: object) -> float:
     return number
 
 
-def undo_tags(
-    store: Store, run_id: str, *, on_file: Callable[[FileResult], None] | None = None
-) -> TagRunReport:
+def undo_tags(store: Store, run_id: str, *, progress: bool = False) -> TagRunReport:
     """Restore the tag blocks a :func:`write_tags` run replaced, byte for byte.
 
     A file changed since that write (size, mtime or tags differ from what the run wrote) is
@@ -407,8 +414,8 @@ def undo_tags(
         Open for writing.
     run_id : str
         A ``tag_write`` run (``musicwb tags runs`` lists them).
-    on_file : callable, optional
-        Called with each file's result as it is done.
+    progress : bool, default False
+        Show a tqdm bar on stderr.
 
     Returns
     -------
@@ -430,11 +437,11 @@ def undo_tags(
             "counts": dict(Counter(r.outcome for r in done)),
             "reasons": dict(Counter(r.reason for r in done if r.reason)),
         }
-        for row in rows.to_dict("records"):
-            result = _restore_one(store, run.run_id, run_id, row)
-            done.append(result)
-            if on_file is not None:
-                on_file(result)
+        records = rows.to_dict("records")
+        for row in tqdm(
+            records, desc="tags undo", unit=" files", disable=not progress, file=sys.stderr
+        ):
+            done.append(_restore_one(store, run.run_id, run_id, row))
         undo_id = run.run_id
     return TagRunReport(
         run_id=undo_id, kind="tag_undo", applied=True, results=tuple(done), undoes=run_id
