@@ -368,3 +368,31 @@ def test_ctrl_c_in_the_command_exits_130_naming_the_run(music, monkeypatch) -> N
     result = CliRunner().invoke(app, ["tags", "write", "--apply", "--store", str(store)])
     assert result.exit_code == 130
     assert "interrupted; run " in result.stderr and "tag_write" in result.stderr
+
+
+def test_a_store_locked_mid_run_stops_it_before_an_unrecorded_write(music, monkeypatch) -> None:
+    from musicwb.errors import StoreLockedError
+    from musicwb.store.tables import tags as tag_tables
+
+    folder, store = music
+    before = snapshot(folder)
+    real_insert, inserted = tag_tables.insert_tag_write, []
+
+    def locked_at_the_second(store, *, row):
+        if len(inserted) == 1:
+            raise StoreLockedError("the store is locked by another musicwb (PID 1)")
+        inserted.append(row["path"])
+        real_insert(store, row=row)
+
+    monkeypatch.setattr(tag_tables, "insert_tag_write", locked_at_the_second)
+    with Store(store, hold_open=False) as opened, pytest.raises(StoreLockedError):
+        write_tags(opened, apply=True)
+    changed = {n for n in before if (folder / n).read_bytes() != before[n]}
+    assert changed == {Path(inserted[0]).name}  # only the recorded write was done
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.undo()  # the lock is gone
+    with Store(store) as opened:
+        run = last_run(opened, kind="tag_write")
+        assert run["status"] == "failed" and "locked" in run["summary"]["error"]
+        assert undo_tags(opened, run["run_id"]).counts() == {"restored": 1}
+    assert snapshot(folder) == before
