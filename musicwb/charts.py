@@ -25,7 +25,14 @@ import pandas as pd
 
 from musicwb.errors import ParameterError
 
-__all__ = ["count_bars", "coverage_bars", "histogram_bars", "stacked_count_bars"]
+__all__ = [
+    "NOTHING_TO_DRAW",
+    "count_bars",
+    "coverage_bars",
+    "histogram_bars",
+    "nothing_to_draw",
+    "stacked_count_bars",
+]
 
 _WIDTH = 560
 _BAR_STEP = 18
@@ -41,6 +48,34 @@ def _require_columns(frame: pd.DataFrame, columns: list[str], *, chart: str) -> 
         raise ParameterError(
             f"{chart}: the frame has no column(s) {missing}; it has {list(frame.columns)}"
         )
+
+
+NOTHING_TO_DRAW = "Nothing to draw: there is nothing to count yet."
+"""What an empty chart says instead of drawing empty axes."""
+
+
+def nothing_to_draw(*, title: str, text: str = NOTHING_TO_DRAW) -> alt.Chart:
+    """A chart that says in words that it has nothing to draw.
+
+    A chart of an empty frame would be bare axes (and altair warns that it cannot infer the
+    types of empty columns); this says so in the place of the chart, under its title.
+
+    Examples
+    --------
+    >>> nothing_to_draw(title="Tracks per label", text="No track has a label.").to_dict()["mark"]
+    {'type': 'text', 'align': 'left', 'baseline': 'middle', 'fontSize': 13, 'x': 0}
+    """
+    note = pd.DataFrame({"note": [text]})
+    return (
+        alt.Chart(note, title=title)
+        .mark_text(align="left", baseline="middle", fontSize=13, x=0)
+        .encode(text=alt.Text("note", type="nominal"))
+        .properties(width=_WIDTH, height=30)
+    )
+
+
+def _empty(frame: pd.DataFrame, counts: list[str]) -> bool:
+    return frame.empty or not any(frame[column].fillna(0).astype(float).any() for column in counts)
 
 
 def _first_seen(values: pd.Series) -> list[str]:
@@ -72,6 +107,7 @@ def count_bars(
     count: str,
     title: str,
     count_title: str | None = None,
+    empty_text: str = NOTHING_TO_DRAW,
 ) -> alt.Chart:
     """Horizontal bars, one per row, in the frame's order.
 
@@ -87,6 +123,9 @@ def count_bars(
         Chart title.
     count_title : str, optional
         Axis title of the count; defaults to the column name.
+    empty_text : str, default NOTHING_TO_DRAW
+        Said instead of a chart when there is no row or nothing counted
+        (:func:`nothing_to_draw`); the same in every chart below.
 
     Returns
     -------
@@ -99,6 +138,8 @@ def count_bars(
     'Tracks'
     """
     _require_columns(frame, [category, count], chart="count_bars")
+    if _empty(frame, [count]):
+        return nothing_to_draw(title=title, text=empty_text)
     return (
         alt.Chart(frame, title=title)
         .mark_bar()
@@ -124,6 +165,7 @@ def stacked_count_bars(
     title: str,
     part_title: str = "part",
     count_title: str = "count",
+    empty_text: str = NOTHING_TO_DRAW,
 ) -> alt.Chart:
     """Horizontal bars split into parts, one bar per row (e.g. known vs unknown entries).
 
@@ -160,6 +202,8 @@ def stacked_count_bars(
     _require_columns(frame, [category, *parts], chart="stacked_count_bars")
     if not parts:
         raise ParameterError("stacked_count_bars: parts must name at least one column")
+    if _empty(frame, parts):
+        return nothing_to_draw(title=title, text=empty_text)
     # The fold writes into names of its own: with the titles as field names, a legend titled
     # like the axis ("tracks" and "tracks") would fold both into one field and list counts.
     return (
@@ -193,6 +237,7 @@ def coverage_bars(
     part: str,
     count: str,
     title: str,
+    empty_text: str = NOTHING_TO_DRAW,
 ) -> alt.Chart:
     """One bar per status (e.g. with / without label), split by a part (e.g. label source).
 
@@ -224,6 +269,8 @@ def coverage_bars(
     'source'
     """
     _require_columns(frame, [status, part, count], chart="coverage_bars")
+    if _empty(frame, [count]):
+        return nothing_to_draw(title=title, text=empty_text)
     return (
         alt.Chart(frame, title=title)
         .mark_bar()
@@ -245,6 +292,7 @@ def histogram_bars(
     count: str,
     title: str,
     value_title: str,
+    empty_text: str = NOTHING_TO_DRAW,
 ) -> alt.Chart:
     """A histogram from precomputed bins.
 
@@ -273,6 +321,8 @@ def histogram_bars(
     {'field': 'bin_end_s'}
     """
     _require_columns(frame, [start, end, count], chart="histogram_bars")
+    if _empty(frame, [count]):
+        return nothing_to_draw(title=title, text=empty_text)
     return (
         alt.Chart(frame, title=title)
         .mark_bar()

@@ -97,7 +97,6 @@ def test_coverage_bars_and_histogram() -> None:
     assert spec["encoding"]["x"]["title"] == "duration (s)"
 
 
-@pytest.mark.filterwarnings("ignore:I don.t know how to infer vegalite type")
 def test_specs_render_with_vega_lite() -> None:
     """Every chart compiles and draws (SVG) with the Vega-Lite that reports inline."""
     bins = pd.DataFrame({"bin_start_s": [60.0], "bin_end_s": [120.0], "tracks": [1]})
@@ -179,3 +178,25 @@ def test_stacked_bars_legend_names_the_parts_even_when_titled_like_the_axis() ->
     assert "with label" in texts and "without label" in texts
     assert not {"33", "31", "58", "6"} & set(texts)
     assert len(_bar_boxes(svg)) == 4
+
+
+@pytest.mark.filterwarnings("error")  # altair's "cannot infer the type of 'empty'" included
+def test_a_chart_with_nothing_to_count_says_so_in_words() -> None:
+    empty = ARTISTS.iloc[:0]
+    zero_bins = pd.DataFrame({"start": [0.0, 0.5], "end": [0.5, 1.0], "n": [0, 0]})
+    built = [
+        charts.count_bars(empty, category="artist", count="tracks", title="a"),
+        charts.stacked_count_bars(empty, category="artist", parts=["tracks"], title="b"),
+        charts.coverage_bars(empty, status="artist", part="artist", count="tracks", title="c"),
+        charts.histogram_bars(
+            zero_bins, start="start", end="end", count="n", title="d", value_title="x",
+            empty_text="No finding yet.",
+        ),
+    ]  # fmt: skip
+    for chart in built:
+        svg = _svg(chart)
+        assert _bar_boxes(svg) == []
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+        assert chart.to_dict()["title"] in texts
+    assert "No finding yet." in re.findall(r"<text[^>]*>([^<]*)</text>", _svg(built[-1]))
+    assert charts.NOTHING_TO_DRAW in re.findall(r"<text[^>]*>([^<]*)</text>", _svg(built[0]))

@@ -106,6 +106,7 @@ def confidence_chart(findings: pd.DataFrame, *, min_confidence: float):
         count="findings",
         title=f"Confidence of the findings (accepted from {min_confidence:.2f})",
         value_title="confidence",
+        empty_text="No finding yet: the hunt has found nothing to show.",
     )
 
 
