@@ -160,7 +160,8 @@ def record_outcomes(
             current = tables.current_labels(store=store, track_ids=accepted["track_id"])
             joined = accepted.merge(current, on="track_id", how="inner")
             ours = joined["current_source"].fillna("").str.startswith(HUNTER_SOURCE_PREFIX)
-            empty = joined["current_label"].isna()
+            manual = joined["current_source"].eq(label_tables.MANUAL_SOURCE)
+            empty = joined["current_label"].isna() & ~manual
             weaker = ours & ~(joined["current_confidence"] >= joined["confidence"])
             fill = joined[empty | weaker].drop_duplicates("track_id", keep="last")
             if not fill.empty:

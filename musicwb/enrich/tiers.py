@@ -184,7 +184,11 @@ def _calibrated(
         return raw, parts, evidence
     confidence = calibration.confidence(raw)
     parts = {**parts, "raw": raw, "calibration": round(confidence - raw, 4)}
-    return confidence, parts, f"{evidence} Raw {raw:.2f}, {calibration.describe()}: {confidence:.2f}."
+    return (
+        confidence,
+        parts,
+        f"{evidence} Raw {raw:.2f}, {calibration.describe()}: {confidence:.2f}.",
+    )
 
 
 class LibraryTier:

@@ -219,6 +219,14 @@ def search_catalogue(*, store: Store, key: str, prefix: bool = False) -> pd.Data
     """
     condition = "LIKE ? || '%'" if prefix else "= ?"
     track_key = _CATALOGUE_KEY_SQL.format("t.catalog_number")
+    if not store.has_table("catalogue_numbers"):  # read-only, from before migration 012
+        return store.df(
+            "SELECT t.id AS track_id, t.artist, t.title, t.label, t.catalog_number AS "
+            f"catalogue, {track_key} AS catalogue_key, t.catalog_number_source AS source "
+            f"FROM tracks t WHERE t.catalog_number IS NOT NULL AND {track_key} {condition} "
+            "ORDER BY track_id",
+            [key],
+        )
     return store.df(
         "SELECT DISTINCT ON (track_id, catalogue_key) * FROM ("
         "SELECT c.track_id, t.artist, t.title, coalesce(c.label, t.label) AS label, "
@@ -250,8 +258,18 @@ def insert_calibrations(*, store: Store, rows: pd.DataFrame) -> int:
 def calibration_rows(*, store: Store, latest: bool = False) -> pd.DataFrame:
     """Stored calibrations, newest first (only each tier's latest if asked)."""
     if not store.has_table("label_calibrations"):
-        return pd.DataFrame(columns=["calibration_id", "tier", "corpus", "measured_at",
-                                     "sample_size", "precision", "mapping", "heldout"])
+        return pd.DataFrame(
+            columns=[
+                "calibration_id",
+                "tier",
+                "corpus",
+                "measured_at",
+                "sample_size",
+                "precision",
+                "mapping",
+                "heldout",
+            ]
+        )
     sql = "SELECT * FROM label_calibrations"
     if latest:
         sql += " QUALIFY row_number() OVER (PARTITION BY tier ORDER BY measured_at DESC) = 1"
