@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 from musicwb.cli import app
 from musicwb.enrich.calibration import (
     DEFAULT_LIBRARY_CALIBRATION,
-    calibrate,
     check_calibration,
     djmix_tracks,
     latest_calibrations,

@@ -73,7 +73,7 @@ def main_cli(*args: str) -> subprocess.CompletedProcess:
     """The console script as a user runs it (one-line errors and exit codes come from main)."""
     return subprocess.run(
         [sys.executable, "-c", "from musicwb.cli import main; main()", *args],
-        capture_output=True, text=True, timeout=120,
+        check=False, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
 
@@ -241,8 +241,8 @@ def test_bad_input_gives_one_clear_line_and_the_clis_exit_codes(hunted: Path) ->
 
 def test_a_locked_store_is_named_in_one_line(hunted: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from musicwb.store import Store; "
-         f"s = Store({str(hunted)!r}); print('held', flush=True); time.sleep(60)"],
+        [sys.executable, "-c", ("import sys, time; from musicwb.store import Store; "
+         f"s = Store({str(hunted)!r}); print('held', flush=True); time.sleep(60)")],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
