@@ -51,10 +51,14 @@ def test_on_the_dev_corpus_the_library_tier_states_its_held_out_precision_per_de
         pooled = table[table["fold"] == "all"]
         assert len(pooled) == 10 and pooled["n"].sum() == len(djmix_samples)
         figures[seed] = pooled[["decile", "n", "stated", "observed", "gap"]]
-        per_fold = table[table["fold"] != "all"].groupby("fold")["gap"].apply(
-            lambda g: round(g.abs().max(), 3)
+        per_fold = (
+            table[table["fold"] != "all"]
+            .groupby("fold")["gap"]
+            .apply(lambda g: round(g.abs().max(), 3))
         )
-        print(f"\nseed {seed}: held-out deciles (all folds)\n{figures[seed].to_string(index=False)}")
+        print(
+            f"\nseed {seed}: held-out deciles (all folds)\n{figures[seed].to_string(index=False)}"
+        )
         print(f"seed {seed}: max |gap| within each fold alone: {per_fold.to_dict()}")
     for seed, pooled in figures.items():
         worst = pooled["gap"].abs().max()
