@@ -213,9 +213,12 @@ def test_rejecting_a_label_the_hunter_filled_empties_it(tmp_path: Path) -> None:
     with Store(path) as store:
         hunt_labels(store, sources=["title"], min_confidence=0.6, progress=False)
         assert label_of(store, 3)[:2] == ("Soma", "hunt:title")
+        found = search_catalogue(store, "soma-012")
+        assert found[["track_id", "source"]].values.tolist() == [[3, "hunt:title"]]
         decision = reject_label(store, 3)
         assert decision.cleared
         assert label_of(store, 3) == (None, None, None, None, None)
+        assert search_catalogue(store, "soma-012").empty
         hunt_labels(store, sources=["title"], min_confidence=0.6, progress=False)
         assert label_of(store, 3)[0] is None
 
@@ -254,3 +257,11 @@ def test_a_locked_store_is_named_in_one_line(hunted: Path) -> None:
     assert locked.returncode == 1
     lines = locked.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "lock" in lines[0].lower()
+
+
+@pytest.mark.parametrize("command", ["review", "accept", "reject", "search", "calibrate"])
+def test_help_pages_of_the_labels_commands(command: str) -> None:
+    result = CliRunner().invoke(app, ["labels", command, "--help"], env={"COLUMNS": "240"})
+    assert result.exit_code == 0
+    assert "The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb]." in result.output
+    assert "<bool>" not in result.output

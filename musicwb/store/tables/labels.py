@@ -155,8 +155,8 @@ def set_manual_label(
 
 
 def clear_hunted_label(*, store: Store, track_id: int, label: str, now: datetime) -> bool:
-    """Empty the track's label (and the hunter's catalogue number) when the hunter wrote it
-    with this spelling; True when it did."""
+    """Empty the track's label (and the hunter's catalogue numbers of it) when the hunter
+    wrote it with this spelling; True when it did."""
     hunted = store.scalar(
         "SELECT count(*) FROM tracks WHERE id = ? AND label = ? AND label_source LIKE 'hunt:%'",
         [int(track_id), label],
@@ -172,6 +172,10 @@ def clear_hunted_label(*, store: Store, track_id: int, label: str, now: datetime
         "UPDATE tracks SET catalog_number = NULL, catalog_number_source = NULL, "
         "catalog_number_confidence = NULL WHERE id = ? AND catalog_number_source LIKE 'hunt:%'",
         [int(track_id)],
+    )
+    store.execute(
+        "DELETE FROM catalogue_numbers WHERE track_id = ? AND label = ? AND source LIKE 'hunt:%'",
+        [int(track_id), label],
     )
     return True
 
