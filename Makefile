@@ -8,7 +8,7 @@ STAMP := $(VENV)/.musicwb-installed
 TEST_STAMP := $(VENV)/.musicwb-test-installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo djmix test test-fast bench clean-reports
+.PHONY: install demo djmix lab test test-fast bench clean-reports
 
 install: $(STAMP)
 
@@ -44,6 +44,12 @@ $(DJMIX_STORE): $(DJMIX_DATA) | $(STAMP)
 djmix: install $(DJMIX_STORE)
 	$(BIN)/musicwb batch --config batch.djmix.toml --store $(DJMIX_STORE) \
 		--notebook match_diagnostics --out reports
+
+# JupyterLab on the notebooks; as root (a container) Jupyter refuses to start without --allow-root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: install
+	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest --nbval-lax --doctest-modules musicwb tests notebooks

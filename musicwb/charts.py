@@ -29,6 +29,8 @@ __all__ = ["count_bars", "coverage_bars", "histogram_bars", "stacked_count_bars"
 
 _WIDTH = 560
 _BAR_STEP = 18
+_FOLD_PART = "__part"
+_FOLD_COUNT = "__count"
 
 
 def _require_columns(frame: pd.DataFrame, columns: list[str], *, chart: str) -> None:
@@ -152,22 +154,32 @@ def stacked_count_bars(
     ... )
     >>> chart.to_dict()["transform"][0]["fold"]
     ['known_entries', 'unknown_entries']
+    >>> chart.to_dict()["encoding"]["color"]["title"]
+    'part'
     """
     _require_columns(frame, [category, *parts], chart="stacked_count_bars")
     if not parts:
         raise ParameterError("stacked_count_bars: parts must name at least one column")
+    # The fold writes into names of its own: with the titles as field names, a legend titled
+    # like the axis ("tracks" and "tracks") would fold both into one field and list counts.
     return (
         alt.Chart(frame, title=title)
-        .transform_fold(parts, as_=[part_title, count_title])
+        .transform_fold(parts, as_=[_FOLD_PART, _FOLD_COUNT])
         .mark_bar()
         .encode(
-            x=alt.X(count_title, type="quantitative", stack="zero", axis=alt.Axis(tickMinStep=1)),
+            x=alt.X(
+                _FOLD_COUNT,
+                type="quantitative",
+                stack="zero",
+                title=count_title,
+                axis=alt.Axis(tickMinStep=1),
+            ),
             y=alt.Y(category, type="nominal", sort=_first_seen(frame[category]), title=None),
-            color=alt.Color(part_title, type="nominal", sort=parts),
+            color=alt.Color(_FOLD_PART, type="nominal", sort=parts, title=part_title),
             tooltip=[
                 alt.Tooltip(category, type="nominal"),
-                alt.Tooltip(part_title, type="nominal"),
-                alt.Tooltip(count_title, type="quantitative"),
+                alt.Tooltip(_FOLD_PART, type="nominal", title=part_title),
+                alt.Tooltip(_FOLD_COUNT, type="quantitative", title=count_title),
             ],
         )
         .properties(width=_WIDTH, height=alt.Step(_BAR_STEP))
@@ -265,9 +277,12 @@ def histogram_bars(
         alt.Chart(frame, title=title)
         .mark_bar()
         .encode(
-            x=alt.X(start, type="quantitative", title=value_title),
+            x=alt.X(start, type="quantitative", title=value_title, scale=alt.Scale(zero=False)),
             x2=alt.X2(end),
+            # a ranged x makes Vega-Lite draw each bin as a thin dash at its count unless the
+            # bar is told to stand on zero
             y=alt.Y(count, type="quantitative", axis=_count_axis(frame[count])),
+            y2=alt.datum(0),
             tooltip=_tooltip(frame),
         )
         .properties(width=_WIDTH, height=220)

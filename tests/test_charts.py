@@ -3,6 +3,8 @@ and the specs are valid Vega-Lite that vl-convert can actually render."""
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import pandas as pd
 import pytest
@@ -55,11 +57,12 @@ def test_stacked_count_bars_fold_the_parts() -> None:
         count_title="entries",
     )
     spec = chart.to_dict()
-    assert spec["transform"] == [
-        {"fold": ["known_entries", "unknown_entries"], "as": ["entry", "entries"]}
-    ]
-    assert spec["encoding"]["color"]["field"] == "entry"
-    assert spec["encoding"]["x"]["field"] == "entries"
+    (fold,) = spec["transform"]
+    assert fold["fold"] == ["known_entries", "unknown_entries"]
+    assert spec["encoding"]["color"]["field"] == fold["as"][0]
+    assert spec["encoding"]["color"]["title"] == "entry"
+    assert spec["encoding"]["x"]["field"] == fold["as"][1]
+    assert spec["encoding"]["x"]["title"] == "entries"
     assert _values(chart) == sets.to_dict(orient="records")
 
 
@@ -121,3 +124,58 @@ def test_missing_column_is_named() -> None:
         charts.count_bars(ARTISTS, category="artist", count="plays", title="t")
     with pytest.raises(ParameterError, match="DataFrame"):
         charts.count_bars(ARTISTS.to_dict(), category="artist", count="tracks", title="t")  # type: ignore[arg-type]
+
+
+def _svg(chart: alt.Chart) -> str:
+    return vl_convert.vegalite_to_svg(chart.to_json(), vl_version="5.20")
+
+
+def _bar_boxes(svg: str) -> list[tuple[float, float, float, float]]:
+    """(x, y, width, height) of every bar Vega drew, from its ``M x,y h w v h h -w Z`` path."""
+    boxes = []
+    for d in re.findall(r'aria-roledescription="bar" d="([^"]*)"', svg):
+        x, y, w, h = map(
+            float, re.match(r"M([-\d.e]+),([-\d.e]+)h([-\d.e]+)v([-\d.e]+)", d).groups()
+        )
+        boxes.append((x, y, w, h))
+    return boxes
+
+
+@pytest.mark.parametrize(
+    "bins",
+    [
+        pd.DataFrame({"start": [0.0, 30.0, 60.0], "end": [30.0, 60.0, 90.0], "n": [4, 10, 2]}),
+        pd.DataFrame({"start": [60.0], "end": [90.0], "n": [5]}),
+    ],
+    ids=["three bins", "one bin"],
+)
+def test_histogram_bars_stand_on_the_baseline_with_their_counts_as_height(bins) -> None:
+    chart = charts.histogram_bars(
+        bins, start="start", end="end", count="n", title="t", value_title="seconds"
+    )
+    boxes = _bar_boxes(_svg(chart))
+    assert len(boxes) == len(bins)
+    bottoms = {round(y + h, 3) for _, y, _, h in boxes}
+    assert len(bottoms) == 1  # one baseline, not floating dashes
+    heights = [h for *_, h in boxes]
+    tallest = max(heights)
+    assert tallest > 100  # the chart is 220 px high: the largest bin fills most of it
+    # heights in proportion to the counts (zero-based axis)
+    for height, count in zip(heights, bins["n"], strict=True):
+        assert height == pytest.approx(tallest * count / bins["n"].max(), rel=0.02)
+    assert min(w for _, _, w, _ in boxes) > 10
+
+
+def test_stacked_bars_legend_names_the_parts_even_when_titled_like_the_axis() -> None:
+    change = pd.DataFrame(
+        {"moment": ["before", "after"], "with label": [33, 58], "without label": [31, 6]}
+    )
+    chart = charts.stacked_count_bars(
+        change, category="moment", parts=["with label", "without label"], title="Labels",
+        part_title="tracks", count_title="tracks",
+    )  # fmt: skip
+    svg = _svg(chart)
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "with label" in texts and "without label" in texts
+    assert not {"33", "31", "58", "6"} & set(texts)
+    assert len(_bar_boxes(svg)) == 4

@@ -220,3 +220,58 @@ def test_no_face_exports_a_name_its_submodule_has(stub: Path) -> None:
     }
     exported = set(re.findall(r"^from \.[\w.]* import (\w+) as \w+", stub.read_text(), re.M))
     assert exported & submodules == set()
+
+
+README = PACKAGE.parent / "README.md"
+
+
+def _readme_layout() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text[text.index("## Layout") :]
+
+
+def test_the_readme_layout_names_every_module_and_room() -> None:
+    """A new engineer finds every module of the tree in the README's layout, and no ghost."""
+    layout = _readme_layout()
+    named = set(re.findall(r"[A-Za-z_][\w*]*\.py\b|[A-Za-z_]\w*/", layout))
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "__init__.py" or "__pycache__" in path.parts:
+            continue
+        covered = path.name in named or any(
+            "*" in pattern and re.fullmatch(pattern.replace("*", r"\w*"), path.name)
+            for pattern in named
+        )
+        room = path.relative_to(PACKAGE).parts[0]
+        # a module of a sub-package is covered by the sub-package's name (sources/, cooldown/)
+        inner = path.parent != PACKAGE and path.parent.parent != PACKAGE
+        if not covered and not (inner and f"{path.parent.name}/" in named):
+            missing.append(str(path.relative_to(PACKAGE)))
+        assert f"{room}/" in named or room.endswith(".py"), room
+    assert missing == [], f"README's layout does not name {missing}"
+    ghosts = [
+        name
+        for name in named
+        if name.endswith(".py") and "*" not in name
+        and not any(list(folder.rglob(name)) for folder in (PACKAGE, PACKAGE.parent / "tests"))
+    ]  # fmt: skip
+    assert ghosts == [], f"README's layout names modules that do not exist: {ghosts}"
+
+
+def test_the_readme_points_at_nothing_outside_the_repository() -> None:
+    assert "../" not in README.read_text(encoding="utf-8")
+
+
+def test_make_lab_starts_jupyterlab_on_the_notebooks_and_allows_root_in_containers() -> None:
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    done = subprocess.run(
+        ["make", "-n", "lab"], cwd=PACKAGE.parent, capture_output=True, text=True, check=True
+    )
+    command = done.stdout.strip().splitlines()[-1]
+    assert "jupyter lab notebooks/" in command
+    assert ("--allow-root" in command) == (os.geteuid() == 0)

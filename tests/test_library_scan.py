@@ -142,6 +142,16 @@ def test_a_single_file_can_be_scanned(tmp_path):
     assert (summary.scanned, summary.added, summary.root) == (1, 1, str(path))
 
 
+def test_a_quick_scan_shows_its_bar_alone_without_an_empty_listing_line(tmp_path, capfd):
+    for number in range(3):
+        write_audio(tmp_path / "music" / f"Artist - Track {number}.wav", seed=number)
+    with Store(tmp_path / "s.duckdb") as store:
+        library.scan_library(store, tmp_path / "music", progress=True)
+    shown = capfd.readouterr().err
+    assert "scan: 100%" in shown and "3/3" in shown
+    assert "listing" not in shown
+
+
 # -- interrupts and run records ----------------------------------------------------------
 
 

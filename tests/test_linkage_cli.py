@@ -38,6 +38,29 @@ def test_import_then_identify_json(demo_store, tmp_path):
     result = json.loads(answer.stdout)
     assert result["summary"]["slots"] > 0
     assert all(p["probability"] >= 0.3 and p["evidence"] for p in result["proposals"])
+    # every slot is named by its DJ, date, place in the set and neighbours, not by its key
+    with Store(store, read_only=True) as opened:
+        sets = opened.df("SELECT set_id, dj, set_date FROM tracklist_sets").set_index("set_id")
+        entries = opened.df("SELECT set_id, position, artist, title FROM tracklist_entries")
+    lines = entries.set_index(["set_id", "position"])
+    for named in [*result["proposals"], *result["labels"]]:
+        set_id, position = named["set_id"], named["position"]
+        assert named["dj"] == sets.at[set_id, "dj"]
+        assert named["set_date"] == sets.at[set_id, "set_date"]
+        assert named["slot"].startswith(f"{named['dj']}, {named['set_date']}")
+        assert f"track {position}," in named["slot"] and set_id not in named["slot"]
+        if (set_id, position - 1) in lines.index:
+            before = lines.loc[(set_id, position - 1)]
+            if isinstance(before["artist"], str) and isinstance(before["title"], str):
+                assert named["previous_entry"] == f"{before['artist']} – {before['title']}"
+            assert f"between {named['previous_entry']} and" in named["slot"] or (
+                "closing the set" in named["slot"]
+            )
+    text = runner.invoke(app, ["identify", "--min-confidence", "0.3", "--store", store])
+    assert text.exit_code == 0, text.output
+    shown = [line for line in text.stdout.splitlines() if ": " in line and "track " in line]
+    assert len(shown) == len(result["proposals"]) > 0
+    assert all(", between " in line or "the set" in line for line in shown)
 
 
 def test_evaluate_json_keys_and_the_run_is_stored(demo_store, tmp_path):

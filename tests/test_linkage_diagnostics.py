@@ -207,6 +207,23 @@ def test_set_summary_adds_up(demo_entries):
     assert sets["entries"].sum() == len(demo_entries)
     assert (sets["known_entries"] + sets["unknown_entries"] == sets["entries"]).all()
     assert sets["unknown_entries"].sum() == int(demo_entries["is_unknown"].sum())
+    # a reader's name per set (DJ and date), one bar each: no key like "demo-mira-solenne-2"
+    assert sets["set"].is_unique
+    first = demo_entries.drop_duplicates("set_id").set_index("set_id")
+    for name, set_id in zip(sets["set"], sets["set_id"], strict=True):
+        date = first.at[set_id, "set_date"]
+        assert name.startswith(f"{first.at[set_id, 'dj']}, {date if date else ''}")
+        assert set_id not in name
+
+
+def test_two_sets_of_one_dj_on_one_night_keep_two_bars():
+    entries = pd.DataFrame({
+        "set_id": ["a", "a", "b"], "position": [1, 2, 1], "dj": ["Mira"] * 3,
+        "set_title": ["Warm-up", "Warm-up", "Closing"], "set_date": ["2024-06-11"] * 3,
+        "artist_key": ["x", None, "y"], "is_unknown": [False, True, False],
+    })  # fmt: skip
+    sets = diagnostics.set_summary(entries)
+    assert sets["set"].tolist() == ["Mira, 2024-06-11", "Mira, 2024-06-11 (2)"]
 
 
 def test_splink_accuracy_table_is_built_from_the_held_out_answers(evaluated):

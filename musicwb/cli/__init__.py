@@ -22,6 +22,7 @@ from musicwb.cli import (  # noqa: F401  (importing a module registers its comma
     linkage,
     playlist,
     sonic,
+    tags,
     titles,
 )
 from musicwb.cli._common import app

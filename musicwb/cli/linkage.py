@@ -136,7 +136,7 @@ def identify(
     )
     for row in result.proposals.itertuples():
         typer.echo(
-            f"{row.set_id} #{row.position}: {row.artist} ({row.probability:.2f}, "
+            f"{row.slot}: {row.artist} ({row.probability:.2f}, "
             f"{row.tier}) — {'; '.join(row.evidence)}"
             + (f"; label {row.label} ({row.label_probability:.2f})"
                if isinstance(row.label, str) else "")

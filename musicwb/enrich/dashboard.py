@@ -233,14 +233,15 @@ def progress_table(progress: Progress) -> pd.DataFrame:
     Examples
     --------
     >>> p = Progress("stopped", 3, 2, 1, 0, 0, 7, None, None)
-    >>> progress_table(p).set_index("measure").loc["remaining", "value"]
-    '7'
+    >>> table = progress_table(p).set_index("measure")["value"]
+    >>> table["remaining"], table["host"]
+    ('7', '–')
     """
     values = progress.as_dict()
     values["rate_per_s"] = "–" if progress.rate_per_s is None else f"{progress.rate_per_s:.3f}"
     values["eta_s"] = _clock(progress.eta_s)
     return pd.DataFrame(
-        {"measure": list(values), "value": [str(value) for value in values.values()]}
+        {"measure": list(values), "value": ["–" if v is None else str(v) for v in values.values()]}
     )
 
 

@@ -13,6 +13,14 @@ The public API of the scan, one responsibility per module:
 - :mod:`~musicwb.library.listing`: :func:`tracks_frame`, :func:`track_counts`,
   :func:`scan_errors_frame`.
 
+Writing the store's labels and catalogue numbers back into the files' tags:
+
+- :mod:`~musicwb.library.tag_writing`: what would change (pure);
+- :mod:`~musicwb.library.tag_blocks`: a file's tag blocks and audio spans;
+- :mod:`~musicwb.library.tag_files`: reading and writing one file's tags with mutagen;
+- :mod:`~musicwb.library.tag_runs`: :func:`write_tags`, :func:`undo_tags` and
+  :class:`TagRunReport`.
+
 The tunables :data:`BATCH_SIZE` and :data:`READ_THREADS` are read from
 :mod:`musicwb.library.scan` (set them there, not on this package).
 

@@ -11,6 +11,9 @@ from .scan import BATCH_SIZE as BATCH_SIZE
 from .scan import READ_THREADS as READ_THREADS
 from .scan import ScanSummary as ScanSummary
 from .scan import scan_library as scan_library
+from .tag_runs import TagRunReport as TagRunReport
+from .tag_runs import undo_tags as undo_tags
+from .tag_runs import write_tags as write_tags
 from .tags import tags_to_fields as tags_to_fields
 from .walk import AUDIO_EXTENSIONS as AUDIO_EXTENSIONS
 from .walk import list_audio_files as list_audio_files

@@ -89,8 +89,11 @@ def list_audio_files(
     else:
         seen_folders: set[tuple[int, int]] = set()
         pending = [str(root)]
+        # shown only when listing takes a while: a quick listing would leave an empty
+        # "listing: 0 files" line in a log before the scan's own bar
         bar = tqdm(
-            desc="listing", unit=" files", disable=not progress, file=sys.stderr, leave=False
+            desc="listing", unit=" files", disable=not progress, file=sys.stderr, leave=False,
+            delay=1.0,
         )
         with bar:
             while pending:

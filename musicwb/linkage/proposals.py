@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Unpack
 
 import pandas as pd
@@ -28,6 +28,7 @@ from musicwb.linkage.label_proposals import label_evidence, label_sentences, sco
 from musicwb.linkage.masking import mask_known
 from musicwb.linkage.model import LinkageModel
 from musicwb.linkage.scoring import FitKeywords, FitOptions, fit_and_score, spill_directory
+from musicwb.linkage.slot_names import SLOT_COLUMNS, describe_slots
 from musicwb.linkage.tracklists import entries_frame
 from musicwb.store import Store
 from musicwb.store.tables import linkage as tables
@@ -296,4 +297,19 @@ def identify(
     if write and real_slots.any():
         tables.replace_proposals(store, slots=entries.loc[real_slots, ["set_id", "position"]],
                                  proposals=result.proposals[PROPOSAL_COLUMNS])
-    return result
+    return replace(
+        result,
+        proposals=_with_slot_names(store, result.proposals),
+        slot_labels=_with_slot_names(store, result.slot_labels),
+    )
+
+
+def _with_slot_names(store: Store, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :data:`~musicwb.linkage.slot_names.SLOT_COLUMNS` (DJ, date, neighbours,
+    and the sentence naming the slot) beside its ``set_id, position``."""
+    slots = frame[["set_id", "position"]].drop_duplicates()
+    if slots.empty:
+        return frame.assign(**dict.fromkeys(SLOT_COLUMNS))
+    names = describe_slots(slots=slots, sets=tables.tracklist_sets(store),
+                           entries=tables.tracklist_entries(store))  # fmt: skip
+    return frame.merge(names, on=["set_id", "position"], how="left")

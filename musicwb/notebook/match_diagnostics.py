@@ -58,6 +58,7 @@ from musicwb.errors import ParameterError
 from musicwb.linkage.evaluation import EvaluationResult
 from musicwb.linkage.masking import matches_truth
 from musicwb.linkage.model import LinkageModel
+from musicwb.linkage.slot_names import set_names
 
 if TYPE_CHECKING:
     from splink.internals.charts import SplinkChart
@@ -214,21 +215,27 @@ def set_summary(entries: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``set_id, dj, set_title, entries, known_entries, unknown_entries``, most unknowns
-        first.
+        ``set, set_id, dj, set_title, entries, known_entries, unknown_entries``, most unknowns
+        first; ``set`` names the set for a reader (``DJ, date @ venue``, see
+        :func:`musicwb.linkage.slot_names.set_names`), numbered where two sets share a name.
     """
     unknown = entries["is_unknown"].fillna(False).astype(bool)
     frame = entries.assign(known=~unknown, unknown=unknown)
+    if "set_date" not in frame:
+        frame = frame.assign(set_date=None)
     summary = (
-        frame.groupby(["set_id", "dj", "set_title"], dropna=False)
+        frame.groupby(["set_id", "dj", "set_title", "set_date"], dropna=False)
         .agg(entries=("position", "size"), known_entries=("known", "sum"),
              unknown_entries=("unknown", "sum"))
         .reset_index()
         .astype({"known_entries": "int64", "unknown_entries": "int64"})
     )  # fmt: skip
-    return summary.sort_values(["unknown_entries", "set_id"], ascending=[False, True]).reset_index(
-        drop=True
-    )
+    summary = summary.sort_values(["unknown_entries", "set_id"], ascending=[False, True])
+    names = set_names(summary.rename(columns={"set_title": "title"}))
+    repeat = names.groupby(names).cumcount()
+    names = names.where(repeat == 0, names + " (" + (repeat + 1).astype(str) + ")")
+    summary.insert(0, "set", names)
+    return summary.drop(columns="set_date").reset_index(drop=True)
 
 
 def share_text(value: float | None, *, digits: int = 1) -> str:
@@ -949,8 +956,10 @@ def splink_chart(chart: SplinkChart) -> alt.TopLevelMixin:
     Returns
     -------
     altair chart
+        Axis and legend labels are drawn whole (Vega-Lite cuts them at 180 pixels, which
+        leaves "among the 10 most played near t…" of the comparison levels).
     """
-    return chart.altair_chart
+    return chart.altair_chart.configure_axis(labelLimit=0).configure_legend(labelLimit=0)
 
 
 def masked_labels(result: EvaluationResult) -> pd.DataFrame:
@@ -1077,4 +1086,14 @@ def waterfall_chart(model: LinkageModel, chosen: pd.DataFrame) -> alt.TopLevelMi
     records = model.linker.misc.query_sql(sql, output_type="splinkdf").as_record_list()
     order = {key: i for i, key in enumerate(wanted)}
     records.sort(key=lambda r: order.get(f"{r['slot_id_l']}\x1f{r['candidate_l']}", len(order)))
-    return splink_chart(model.linker.visualisations.waterfall_chart(records))
+    # the compared values are drawn as labels: 0.105, not 0.10526315867900848
+    records = [
+        {key: round(value, 3) if isinstance(value, float) and key.endswith(("_l", "_r"))
+         else value for key, value in record.items()}
+        for record in records
+    ]  # fmt: skip
+    chart = splink_chart(model.linker.visualisations.waterfall_chart(records))
+    return chart.properties(
+        title="How each comparison moved the match weight (splink's own probability of the "
+        "pair, before the slot's candidates compete and before calibration)"
+    )

@@ -308,13 +308,16 @@ def relaxations_table(playlist: Playlist) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``position``, ``level``, ``rule``, ``reason``; no rows when no rule was relaxed.
+        ``position``, ``level``, ``rule``, ``reason``; no rows when no rule was relaxed, and
+        then its ``attrs["empty_note"]`` says so.
     """
     columns = ["position", "level", "rule", "reason"]
     rows = [
         {column: r.get(column) for column in columns} for r in playlist.diagnostics["relaxations"]
     ]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    frame.attrs["empty_note"] = "Every rule held: no position needed a relaxed rule."
+    return frame
 
 
 # -- the sweep --------------------------------------------------------------------------------
