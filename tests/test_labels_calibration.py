@@ -113,7 +113,7 @@ def test_calibrate_on_the_store_is_stored_with_date_and_size_and_used_by_the_hun
         outcome = hunter.hunt({"id": 2, "artist": "Artist 0", "title": "Track 1"})
         raw = outcome.finding.parts["raw"]
         assert outcome.finding.confidence == latest["library"].confidence(raw)
-        assert "calibrated on store (360 findings" in outcome.finding.evidence
+        assert "calibrated on this store (360 findings" in outcome.finding.evidence
         summary = hunt_labels(store, sources=["library", "title"], limit=5, progress=False)
         assert summary.processed == 5
 

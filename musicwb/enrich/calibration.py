@@ -77,6 +77,11 @@ MIN_SAMPLE = 50
 """Fewer findings than this measure nothing reliable: no calibration is stored for the tier."""
 MAX_CONFIDENCE = 0.99
 DECILES = 10
+_CORPUS_NAMES = {
+    "store": "this store",
+    "djmix": "the DJ Mix Dataset",
+    "default": "the DJ Mix Dataset (built-in default)",
+}
 
 
 def _now() -> datetime:
@@ -123,11 +128,9 @@ class TierCalibration:
         return round(min(float(np.interp(raw, self.x, self.y)), MAX_CONFIDENCE), 4)
 
     def describe(self) -> str:
-        """``calibrated on djmix (3171 findings, 2026-12-06)``."""
-        return (
-            f"calibrated on {self.corpus} ({self.sample_size} findings, "
-            f"{self.measured_at:%Y-%m-%d})"
-        )
+        """``calibrated on this store (360 findings, 2026-12-06)``."""
+        where = _CORPUS_NAMES.get(self.corpus, self.corpus)
+        return f"calibrated on {where} ({self.sample_size} findings, {self.measured_at:%Y-%m-%d})"
 
 
 # Fitted by `calibrate(corpus="djmix")` on djmix-dataset-dev.json (all 23,843 findings; the
