@@ -265,3 +265,30 @@ def test_help_pages_of_the_labels_commands(command: str) -> None:
     assert result.exit_code == 0
     assert "The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb]." in result.output
     assert "<bool>" not in result.output
+
+
+def test_a_real_rescan_of_a_retagged_file_with_a_csv_keeps_the_manual_label(
+    tmp_path: Path,
+) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from library_files import TAGS, scan, tag_file, write_audio
+
+    music = tmp_path / "music"
+    song = write_audio(music / "song.flac")
+    tag_file(song, TAGS)
+    store_path = tmp_path / "lib.duckdb"
+    scan(store_path, music)
+    with Store(store_path) as store:
+        track_id = int(store.scalar("SELECT id FROM tracks"))
+        accept_label(store, track_id, label="My Own Label", catalogues=["MINE 1"])
+    csv = tmp_path / "meta.csv"
+    csv.write_text("path,label\nsong.flac,CSV Label\n", encoding="utf-8")
+    scan(store_path, music, metadata_csv=csv)  # the file unchanged: the CSV alone applies
+    with Store(store_path, read_only=True) as store:
+        assert label_of(store, track_id) == ("My Own Label", "manual", 1.0, "MINE 1", "manual")
+    tag_file(song, {**TAGS, "label": "Other Label", "catalog_number": "OTHER 2"})
+    summary = scan(store_path, music, metadata_csv=csv)
+    assert summary.updated == 1  # the file was read again
+    with Store(store_path, read_only=True) as store:
+        assert label_of(store, track_id) == ("My Own Label", "manual", 1.0, "MINE 1", "manual")
+        assert store.scalar("SELECT album FROM tracks") == TAGS["album"]  # the rest re-read

@@ -123,9 +123,18 @@ def reading_row(
 
 
 def apply_csv(row: dict, values: pd.Series) -> None:
-    """Override the fields of ``row`` (in place) with the non-empty values of one CSV row."""
+    """Override the fields of ``row`` (in place) with the non-empty values of one CSV row,
+    except a :data:`MANUAL_SOURCE` field.
+
+    Examples
+    --------
+    >>> row = {"label": "Mine", "label_source": "manual", "label_confidence": 1.0}
+    >>> apply_csv(row, pd.Series({"label": "From CSV", "album": "EP"}))
+    >>> row["label"], row["album_source"]
+    ('Mine', 'metadata_csv')
+    """
     for name, value in values.items():
-        if not is_missing(value):
+        if not is_missing(value) and row.get(f"{name}_source") != MANUAL_SOURCE:
             _set_field(row, name, value, source="metadata_csv", confidence=CSV_CONFIDENCE)
 
 
