@@ -116,6 +116,10 @@ def test_calibrate_on_the_store_is_stored_with_date_and_size_and_used_by_the_hun
         assert "calibrated on this store (360 findings" in outcome.finding.evidence
         summary = hunt_labels(store, sources=["library", "title"], limit=5, progress=False)
         assert summary.processed == 5
+        recorded = json.loads(
+            store.scalar("SELECT parameters FROM runs WHERE run_id = ?", [summary.run_id])
+        )
+        assert recorded["calibrations"]["library"].startswith("calibrated on this store (360")
 
 
 def test_without_a_stored_calibration_the_hunt_uses_the_documented_default(
