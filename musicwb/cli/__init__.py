@@ -17,6 +17,7 @@ import typer
 
 from musicwb.cli import (  # noqa: F401  (importing a module registers its commands)
     enrich,
+    labels,
     library,
     linkage,
     playlist,

@@ -296,7 +296,9 @@ def hunt_labels(
     """Find record labels: library knowledge, title brackets, MusicBrainz, Discogs.
 
     Every finding is stored with its source, confidence and evidence; a label is filled in only
-    where the track has none of the user's own. Ctrl-C keeps what was finished. The store is
+    where the track has none of the user's own (tags, CSV, `musicwb labels accept`). The library
+    and title tiers state the precision last measured by `musicwb labels calibrate` (until then
+    the library tier's measured on the DJ Mix Dataset). Ctrl-C keeps what was finished. The store is
     opened only while a result is written, so other commands can read it meanwhile; a service
     that cannot be reached is asked no more in this run, and the summary ends with the most
     common failure reasons.

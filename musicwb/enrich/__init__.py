@@ -6,6 +6,8 @@
 - :mod:`.match`, :mod:`.tiers`, :mod:`.labels`: matching and the label hunter;
   :mod:`.llm`: its optional LLM assist;
 - :mod:`.findings`, :mod:`.hunt`: hunting the library and recording what was found;
+  :mod:`.review`: the user's decisions on findings, catalogue numbers; :mod:`.calibration`:
+  the offline tiers' confidences measured on masked labels;
 - :mod:`.queue`, :mod:`.worker`, :mod:`.background`: the queue in the store and the
   background worker that empties it; :mod:`.cooldown`: tracks retried months later;
 - :mod:`.dashboard`, :mod:`.notebook`: widgets, tables and charts for the notebooks.

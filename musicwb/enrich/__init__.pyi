@@ -1,4 +1,6 @@
 from .background import EnrichmentRun as EnrichmentRun
+from .calibration import calibrate as calibrate
+from .calibration import latest_calibrations as latest_calibrations
 from .background import run_enrichment as run_enrichment
 from .cooldown import Strategy as Strategy
 from .cooldown import base_delay_days as base_delay_days
@@ -22,4 +24,8 @@ from .queue import enqueue_last_scan as enqueue_last_scan
 from .queue import enqueue_missing_labels as enqueue_missing_labels
 from .queue import enqueue_tracks as enqueue_tracks
 from .queue import queue_progress as queue_progress
+from .review import accept_label as accept_label
+from .review import reject_label as reject_label
+from .review import review_queue as review_queue
+from .review import search_catalogue as search_catalogue
 from .worker import Worker as Worker

@@ -3,7 +3,9 @@ outcomes (tables ``label_findings`` and ``label_hunts``, migration 005).
 
 A finding fills ``tracks.label`` only when it is accepted and the track carries no label of
 the user's own: an empty label, or one an earlier hunt wrote (``label_source`` starting with
-``hunt:``) with a lower confidence. Tags and metadata-CSV labels are never overwritten.
+``hunt:``) with a lower confidence. Tags, metadata-CSV and ``manual`` labels (the user's
+decisions, :mod:`musicwb.enrich.review`) are never overwritten, and a finding of a label the
+user rejected for the track is not recorded at all.
 
 Examples
 --------
@@ -22,10 +24,13 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from musicwb.enrich.outcomes import HuntOutcome
+from musicwb.enrich.review import catalogue_rows_of, rejected_label_keys
 from musicwb.enrich.tiers import LibraryKnowledge
 from musicwb.store import Store
 from musicwb.store.tables import enrich as tables
+from musicwb.store.tables import labels as label_tables
 from musicwb.store.tables.enrich import HUNTER_SOURCE_PREFIX, HuntTrack
+from musicwb.text import label_key
 
 __all__ = [
     "HUNTER_SOURCE_PREFIX",
@@ -138,6 +143,15 @@ def record_outcomes(
     findings = _finding_rows(outcomes, run_id)
     with store.transaction():
         tables.insert_hunts(store=store, rows=_hunt_rows(outcomes, run_id))
+        if not findings.empty:
+            # The hunter skips rejected labels already; a worker started before the user's
+            # decision does not know it, so the store's edge checks again.
+            rejected = rejected_label_keys(store, track_ids=findings["track_id"].tolist())
+            keep = [
+                label_key(label) not in rejected.get(int(track_id), ())
+                for track_id, label in zip(findings["track_id"], findings["label"])
+            ]
+            findings = findings[keep]
         if findings.empty:
             return 0
         accepted = findings[findings["accepted"]]
@@ -146,7 +160,8 @@ def record_outcomes(
             current = tables.current_labels(store=store, track_ids=accepted["track_id"])
             joined = accepted.merge(current, on="track_id", how="inner")
             ours = joined["current_source"].fillna("").str.startswith(HUNTER_SOURCE_PREFIX)
-            empty = joined["current_label"].isna()
+            manual = joined["current_source"].eq(label_tables.MANUAL_SOURCE)
+            empty = joined["current_label"].isna() & ~manual
             weaker = ours & ~(joined["current_confidence"] >= joined["confidence"])
             fill = joined[empty | weaker].drop_duplicates("track_id", keep="last")
             if not fill.empty:
@@ -165,6 +180,15 @@ def record_outcomes(
                     ),
                 )
                 with_catalog = fill[fill["catalog"].notna()]
+                label_tables.upsert_catalogue_numbers(
+                    store=store,
+                    rows=catalogue_rows_of(
+                        with_catalog["track_id"].tolist(), with_catalog["catalog"].tolist(),
+                        labels=with_catalog["label"].tolist(),
+                        sources=(HUNTER_SOURCE_PREFIX + with_catalog["source"]).tolist(),
+                        confidences=with_catalog["confidence"].tolist(), now=now,
+                    ),
+                )  # fmt: skip
                 if not with_catalog.empty:
                     tables.apply_catalog_numbers(
                         store=store,

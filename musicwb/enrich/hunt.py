@@ -197,6 +197,11 @@ def hunt_labels(
         "mode": hunter.mode,
         "sources": hunter.tier_names,
         "min_confidence": hunter.min_confidence,
+        "calibrations": {
+            tier.name: tier.calibration.describe()
+            for tier in hunter.tiers
+            if getattr(tier, "calibration", None) is not None
+        },
     }
     summary = HuntSummary()
     by_source: Counter[str] = Counter()

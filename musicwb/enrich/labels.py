@@ -39,16 +39,19 @@ from dataclasses import replace
 from typing import Any, Literal, get_args
 
 from musicwb.config import Settings, get_settings
+from musicwb.enrich.calibration import latest_calibrations
 from musicwb.enrich.findings import library_knowledge, record_outcomes, tracks_to_hunt
 from musicwb.enrich.llm.answers import Assist
 from musicwb.enrich.llm.assist import LlmAssist
 from musicwb.enrich.match import MIN_CONFIDENCE, Mode, query_from_track
 from musicwb.enrich.outcomes import HuntOutcome, LabelFinding, merge_agreeing
+from musicwb.enrich.review import rejected_label_keys
 from musicwb.enrich.sources import make_sources
 from musicwb.enrich.sources.base import Source
 from musicwb.enrich.sources.http import SourceUnreachable
 from musicwb.enrich.sources.llm import LlmError
 from musicwb.enrich.tiers import (
+    Calibration,
     LibraryKnowledge,
     LibraryTier,
     SourceTier,
@@ -60,6 +63,7 @@ from musicwb.enrich.tiers import (
 )
 from musicwb.errors import ParameterError, SourceError
 from musicwb.store import Store
+from musicwb.text import label_key
 
 __all__ = [
     "DEFAULT_TIERS",
@@ -92,6 +96,8 @@ class LabelHunter:
         A finding at or above it is accepted and ends the hunt.
     llm : LlmAssist or None
         The optional assist; None (the default) uses the deterministic path only.
+    rejected : mapping of int to set of str, optional
+        Label keys the user rejected per track id: a tier's finding of one is passed over.
 
     Notes
     -----
@@ -106,6 +112,7 @@ class LabelHunter:
         mode: Mode = "balanced",
         min_confidence: float = MIN_CONFIDENCE,
         llm: Assist | None = None,
+        rejected: Mapping[int, frozenset[str]] | None = None,
     ) -> None:
         if mode not in MODES:
             raise ParameterError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -119,6 +126,7 @@ class LabelHunter:
         self.mode = mode
         self.min_confidence = float(min_confidence)
         self.llm = llm
+        self.rejected = dict(rejected or {})
 
     @property
     def tier_names(self) -> list[str]:
@@ -185,7 +193,7 @@ class LabelHunter:
                 unreachable_only &= isinstance(exc, SourceUnreachable)
                 continue
             fallbacks += used_fallback
-            if finding is None:
+            if finding is None or label_key(finding.label) in self.rejected.get(track_id, ()):
                 continue
             if best is not None and same_label(best.label, finding.label):
                 best = merge_agreeing(best, finding)
@@ -244,6 +252,7 @@ def make_hunter(
     discogs_base_url: str | None = None,
     llm: Assist | Literal["auto"] | None = "auto",
     knowledge: LibraryKnowledge | None = None,
+    calibrations: Mapping[str, Calibration] | None = None,
 ) -> LabelHunter:
     """A hunter over the store's library knowledge and the configured services.
 
@@ -265,6 +274,10 @@ def make_hunter(
         (``MUSICWB_LLM_BASE_URL`` and ``MUSICWB_LLM_MODEL``), else none.
     knowledge : LibraryKnowledge, optional
         Read from the store when omitted.
+    calibrations : mapping of str to Calibration, optional
+        Per tier name (``library``, ``title``); default the store's latest
+        (:func:`~musicwb.enrich.calibration.latest_calibrations`: the library tier falls back
+        to the dev corpus's measurement). Pass ``{}`` for the raw scores.
 
     Returns
     -------
@@ -282,6 +295,8 @@ def make_hunter(
     names = _check_sources(list(sources) if sources is not None else list(DEFAULT_TIERS))
     if knowledge is None:
         knowledge = library_knowledge(store) if {"library", "title"} & set(names) else None
+    if calibrations is None:
+        calibrations = latest_calibrations(store)
     tiers: list[Tier] = []
     services: dict[str, Source] = {}
     if {"musicbrainz", "discogs"} & set(names):
@@ -296,13 +311,23 @@ def make_hunter(
     plugins = available_plugins()
     for name in names:
         if name == "library":
-            tiers.append(LibraryTier(knowledge or LibraryKnowledge.empty()))
+            tiers.append(
+                LibraryTier(
+                    knowledge or LibraryKnowledge.empty(), calibration=calibrations.get(name)
+                )
+            )
         elif name == "title":
-            tiers.append(TitleTier(knowledge))
+            tiers.append(TitleTier(knowledge, calibration=calibrations.get(name)))
         elif name in services:
             tiers.append(SourceTier(services[name]))
         else:
             tiers.append(SourceTier(plugins[name].load()(settings)))
     if llm == "auto":
         llm = LlmAssist.from_settings(settings)
-    return LabelHunter(tiers=tiers, mode=mode, min_confidence=min_confidence, llm=llm)
+    return LabelHunter(
+        tiers=tiers,
+        mode=mode,
+        min_confidence=min_confidence,
+        llm=llm,
+        rejected=rejected_label_keys(store),
+    )

@@ -4,13 +4,21 @@ Each tier has a ``name`` and ``find(track, *, query, mode, assist) -> LabelFindi
 it raises :class:`~musicwb.errors.SourceError` when a service failed after its retries.
 
 - :class:`LibraryTier`: what the library already knows. The other tracks of the same album
-  (same artist) carrying one label give 0.75–0.90; the artist's other tracks give at most 0.75,
-  scaled by how many there are and how many agree (an artist's label is a strong hint, not a
-  fact about this track). Only the user's own labels count (tags, metadata CSV), never the
-  hunter's earlier guesses, so a wrong guess cannot feed itself.
+  (same artist) carrying one label give a raw 0.75–0.90; the artist's other tracks at most
+  0.75, scaled by how many there are and how many agree (an artist's label is a strong hint,
+  not a fact about this track). Only the user's own labels count (tags, metadata CSV, manual),
+  never the hunter's earlier guesses, so a wrong guess cannot feed itself.
 - :class:`TitleTier`: a label in the title's or file name's brackets (``Track [Armada]``):
   0.60, +0.05 with a catalogue number, +0.05 when the library knows the label already
   (the design's 0.60–0.70 for title parsing).
+
+Calibration
+    Given a :class:`~musicwb.enrich.calibration.TierCalibration` (anything with
+    ``confidence(raw) -> float`` and ``describe()``), the library and title tiers state the
+    precision measured for their raw score instead of the raw score; the parts keep ``raw``
+    and the ``calibration`` adjustment. A calibrated library tier proposes the artist's most
+    frequent label at any share (:attr:`LibraryTier.CALIBRATED_MIN_SHARE`): the calibrated
+    confidence says how weak a split artist's hint is, and the review lists it.
 - :class:`SourceTier`: a metadata source (MusicBrainz, Discogs, or a plug-in such as a shop):
   searches by artist and title (1, 2 or 3 query variants by mode), scores every candidate with
   :func:`musicwb.enrich.match.score_candidate`, and reads the label from the candidate, or from
@@ -52,6 +60,7 @@ from musicwb.text import artist_key, fold, label_key
 from musicwb.titles import parse_filename, parse_title
 
 __all__ = [
+    "Calibration",
     "LibraryKnowledge",
     "LibraryTier",
     "SourceTier",
@@ -154,16 +163,65 @@ def _dominant(entries: list[tuple[int, str]], *, exclude: int) -> tuple[str, int
     return spelled, count, len(others)
 
 
+class Calibration(Protocol):
+    """A measured map from a tier's raw score to its precision."""
+
+    def confidence(self, raw: float) -> float:
+        """The calibrated confidence of a raw score."""
+        ...
+
+    def describe(self) -> str:
+        """Where and when it was measured, for the evidence."""
+        ...
+
+
+def _calibrated(
+    calibration: Calibration | None, raw: float, parts: dict, evidence: str
+) -> tuple[float, dict, str]:
+    """(confidence, parts, evidence) of a raw score, calibrated when a calibration is given."""
+    raw = round(raw, 4)
+    if calibration is None:
+        return raw, parts, evidence
+    confidence = calibration.confidence(raw)
+    parts = {**parts, "raw": raw, "calibration": round(confidence - raw, 4)}
+    return (
+        confidence,
+        parts,
+        f"{evidence} Raw {raw:.2f}, {calibration.describe()}: {confidence:.2f}.",
+    )
+
+
 class LibraryTier:
-    """Labels the user's library already holds for the same album or artist."""
+    """Labels the user's library already holds for the same album or artist.
+
+    Parameters
+    ----------
+    knowledge : LibraryKnowledge
+    calibration : Calibration, optional
+        States measured precision instead of the raw score (see the module docstring).
+    min_share : float, optional
+        The share of the artist's other tracks the most frequent label needs: default
+        :attr:`MIN_SHARE` uncalibrated, :attr:`CALIBRATED_MIN_SHARE` calibrated.
+    """
 
     name = "library"
     ALBUM_BASE, ALBUM_STEP, ALBUM_MAX = 0.75, 0.05, 0.90
     ARTIST_BASE, ARTIST_SPAN, ARTIST_FULL = 0.50, 0.25, 6
     MIN_SHARE = 0.8
+    CALIBRATED_MIN_SHARE = 0.0
 
-    def __init__(self, knowledge: LibraryKnowledge) -> None:
+    def __init__(
+        self,
+        knowledge: LibraryKnowledge,
+        *,
+        calibration: Calibration | None = None,
+        min_share: float | None = None,
+    ) -> None:
         self.knowledge = knowledge
+        self.calibration = calibration
+        if min_share is None:
+            min_share = self.MIN_SHARE if calibration is None else self.CALIBRATED_MIN_SHARE
+        self.min_share = float(min_share)
 
     def find(
         self, track: TrackRow, *, query: TrackQuery | None, mode: Mode, assist: Assist | None
@@ -186,7 +244,7 @@ class LibraryTier:
         key = artist_key(track.get("artist"))
         if key and key in self.knowledge.by_artist:
             found = _dominant(self.knowledge.by_artist[key], exclude=track_id)
-            if found and found[2] >= 2 and found[1] / found[2] >= self.MIN_SHARE:
+            if found and found[2] >= 2 and found[1] / found[2] >= self.min_share:
                 label, count, total = found
                 share = count / total
                 confidence = (
@@ -206,12 +264,13 @@ class LibraryTier:
     def _finding(
         self, track_id: int, label: str, *, confidence: float, evidence: str, parts: dict
     ) -> LabelFinding:
+        confidence, parts, evidence = _calibrated(self.calibration, confidence, parts, evidence)
         return LabelFinding(
             track_id=track_id,
             label=label,
             catalog=None,
             source=self.name,
-            confidence=round(confidence, 4),
+            confidence=confidence,
             evidence=evidence,
             parts=parts,
         )
@@ -223,8 +282,11 @@ class TitleTier:
     name = "title"
     BASE, CATALOG_BONUS, KNOWN_BONUS = 0.60, 0.05, 0.05
 
-    def __init__(self, knowledge: LibraryKnowledge | None = None) -> None:
+    def __init__(
+        self, knowledge: LibraryKnowledge | None = None, *, calibration: Calibration | None = None
+    ) -> None:
         self.knowledge = knowledge or LibraryKnowledge.empty()
+        self.calibration = calibration
 
     def find(
         self, track: TrackRow, *, query: TrackQuery | None, mode: Mode, assist: Assist | None
@@ -245,14 +307,20 @@ class TitleTier:
             if self.knowledge.knows_label(parsed.label):
                 parts["known_label"] = self.KNOWN_BONUS
             shown = str(text).rsplit("/", 1)[-1]
+            confidence, parts, evidence = _calibrated(
+                self.calibration,
+                sum(parts.values()),
+                parts,
+                f"The {where} names the label: '{shown}'."
+                + (" The library knows this label." if "known_label" in parts else ""),
+            )
             return LabelFinding(
                 track_id=int(track["id"]),
                 label=parsed.label,
                 catalog=parsed.catalog,
                 source=self.name,
-                confidence=round(sum(parts.values()), 4),
-                evidence=f"The {where} names the label: '{shown}'."
-                + (" The library knows this label." if "known_label" in parts else ""),
+                confidence=confidence,
+                evidence=evidence,
                 parts=parts,
             )
         return None

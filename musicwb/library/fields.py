@@ -5,8 +5,9 @@ Every field of :data:`METADATA_FIELDS` is stored with ``<field>_source`` and
 title is missing, from the file name (``filename``, read by
 :func:`musicwb.titles.parse_filename`, with its confidence); a metadata CSV given to the scan
 overrides both (``metadata_csv``). When a known file is read again, fields that came from
-elsewhere (a CSV, MusicBrainz, a manual edit) are kept unless the CSV says otherwise. Pure
-functions on dicts and DataFrames; no I/O.
+elsewhere (a CSV, MusicBrainz, a manual edit) are kept unless the CSV says otherwise; a
+``manual`` field (the user's decision, ``musicwb labels accept``) is kept even then, as it is
+newer than any CSV. Pure functions on dicts and DataFrames; no I/O.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from musicwb.titles import parse_filename
 
 __all__ = [
     "CSV_CONFIDENCE",
+    "MANUAL_SOURCE",
     "METADATA_FIELDS",
     "SCAN_SOURCES",
     "TAG_CONFIDENCE",
@@ -49,6 +51,9 @@ METADATA_FIELDS = (
 
 SCAN_SOURCES = frozenset({"tags", "filename"})
 """Sources a re-read of the file may overwrite; anything else was curated and is kept."""
+
+MANUAL_SOURCE = "manual"
+"""The user's own decision: not even a metadata CSV overwrites it."""
 
 TAG_CONFIDENCE = 1.0
 """Confidence of a field read from the file's tags."""
@@ -118,9 +123,18 @@ def reading_row(
 
 
 def apply_csv(row: dict, values: pd.Series) -> None:
-    """Override the fields of ``row`` (in place) with the non-empty values of one CSV row."""
+    """Override the fields of ``row`` (in place) with the non-empty values of one CSV row,
+    except a :data:`MANUAL_SOURCE` field.
+
+    Examples
+    --------
+    >>> row = {"label": "Mine", "label_source": "manual", "label_confidence": 1.0}
+    >>> apply_csv(row, pd.Series({"label": "From CSV", "album": "EP"}))
+    >>> row["label"], row["album_source"]
+    ('Mine', 'metadata_csv')
+    """
     for name, value in values.items():
-        if not is_missing(value):
+        if not is_missing(value) and row.get(f"{name}_source") != MANUAL_SOURCE:
             _set_field(row, name, value, source="metadata_csv", confidence=CSV_CONFIDENCE)
 
 
@@ -138,14 +152,17 @@ def keep_curated(rows: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``rows`` with curated fields (source not in :data:`SCAN_SOURCES`) taken from
-        ``existing``, except where the new source is ``metadata_csv``.
+        ``existing``, except where the new source is ``metadata_csv`` and the old one is not
+        :data:`MANUAL_SOURCE`.
     """
     existing = existing.set_index("id").loc[rows["id"]]
     rows = rows.copy()
     for name in METADATA_FIELDS:
         old_source = existing[f"{name}_source"].to_numpy(dtype=object)
         keep = np.array([not is_missing(s) and s not in SCAN_SOURCES for s in old_source])
-        keep &= rows[f"{name}_source"].to_numpy(dtype=object) != "metadata_csv"
+        keep &= (rows[f"{name}_source"].to_numpy(dtype=object) != "metadata_csv") | (
+            old_source == MANUAL_SOURCE
+        )
         if keep.any():
             for column in (name, f"{name}_source", f"{name}_confidence"):
                 values = rows[column].to_numpy(dtype=object).copy()

@@ -10,4 +10,5 @@ from .folding import fold_words as fold_words
 from .folding import strip_marks as strip_marks
 from .keys import artist_key as artist_key
 from .keys import artist_members as artist_members
+from .keys import catalogue_key as catalogue_key
 from .keys import label_key as label_key
