@@ -97,6 +97,11 @@ def test_review_lists_the_findings_below_the_threshold_with_their_evidence(hunte
     assert by_track[3]["catalog"] == "SOMA 012"
     code, text, _ = cli("labels", "review", "--store", str(hunted))
     assert code == 0 and "4 finding(s) waiting for a decision" in text
+    # each finding in words, its evidence whole, nothing shown as None
+    for row in rows:
+        assert f"#{row['track_id']} " in text and row["evidence"] in text
+    assert "None" not in text and "..." not in text
+    assert "Klockworks (title, 0.65): The title names the label" in text
     with Store(hunted, read_only=True) as store:
         assert review_queue(store)["track_id"].tolist() == [1, 3, 4, 5]  # the CLI's function
         assert review_queue(store, below=0.5).empty

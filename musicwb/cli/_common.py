@@ -165,13 +165,20 @@ def print_json(value: object) -> None:
 
 
 def print_frame(frame: pd.DataFrame, *, as_json: bool) -> None:
-    """A DataFrame as JSON records, or as a plain table ("(none)" when empty)."""
+    """A DataFrame as JSON records, or as a plain table ("(none)" when empty).
+
+    The table reads as the reports do: rounded numbers, a blank for a missing value (not
+    ``None``), times to the second (:func:`musicwb.notebook.tables.format_value`).
+    """
+    from musicwb.notebook.tables import format_value
+
     if as_json:
         typer.echo(frame.to_json(orient="records", force_ascii=False, date_format="iso"))
     elif frame.empty:
         typer.echo("(none)")
     else:
-        typer.echo(frame.to_string(index=False, max_colwidth=60))
+        shown = frame.astype(object).apply(lambda column: column.map(format_value))
+        typer.echo(shown.to_string(index=False, max_colwidth=60))
 
 
 def quiet_splink() -> None:

@@ -35,10 +35,6 @@ labels_app = App(
 app.add_typer(labels_app, name="labels")
 
 TrackArgument = Annotated[int, typer.Argument(metavar="TRACK_ID", help="The track's id.")]
-_REVIEW_SHOWN = ("track_id", "artist", "title", "label", "catalog", "source", "confidence",
-                 "evidence")  # fmt: skip
-
-
 @labels_app.command("review")
 def review(
     store: StoreOption = None,
@@ -69,7 +65,12 @@ def review(
     if as_json:
         print_frame(frame, as_json=True)
         return
-    print_frame(frame[list(_REVIEW_SHOWN)], as_json=False)
+    for row in frame.itertuples(index=False):
+        catalogue = f" – {row.catalog}" if isinstance(row.catalog, str) and row.catalog else ""
+        typer.echo(
+            f"#{row.track_id} {row.artist or '(no artist)'} – {row.title or '(no title)'}\n"
+            f"    {row.label}{catalogue} ({row.source}, {row.confidence:.2f}): {row.evidence}"
+        )
     typer.echo(f"{len(frame)} finding(s) waiting for a decision")
 
 
