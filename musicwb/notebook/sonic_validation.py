@@ -168,6 +168,8 @@ def embed_variants(
     results: dict[str, dict[str, Any]],
     *,
     segments: Sequence[np.ndarray] | None = None,
+    artists: Sequence[str | None] | np.ndarray | None = None,
+    albums: Sequence[str | None] | np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Embed the tracks with each variant, refitted with the settings its validation used.
 
@@ -181,6 +183,8 @@ def embed_variants(
     segments : sequence of ndarray, each shape (n, 137), optional
         The start, mid and end vectors the validation was given (robust_whiten's within-track
         whitening).
+    artists, albums : sequence, length n, optional
+        The tags the learned variant is fitted on (needed for it).
 
     Returns
     -------
@@ -189,7 +193,12 @@ def embed_variants(
     """
     return {
         name: fit_preprocessor(
-            full, variant=name, segments=segments, **result["settings"]
+            full,
+            variant=name,
+            segments=segments,
+            artists=artists,
+            albums=albums,
+            **result["settings"],
         ).transform(full)
         for name, result in results.items()
     }

@@ -274,6 +274,8 @@ def _fitted_arrays(
             features.matrices["full"],
             variant=variant,
             segments=[features.matrices[segment] for segment in SEGMENTS if segment != "full"],
+            artists=features.artist_keys,
+            albums=features.albums,
             **(settings or {}),
         )
         arrays = {

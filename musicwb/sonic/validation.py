@@ -33,7 +33,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -41,19 +41,32 @@ import pandas as pd
 
 from musicwb.errors import ParameterError
 from musicwb.sonic.feature_set import FeatureSet, LeftOut, load_feature_set
+from musicwb.sonic.folds import (
+    N_BOOT,
+    N_FOLDS,
+    artist_folds,
+    cross_fitted_similarities,
+    retrieval_table,
+    summarise_retrieval,
+)
+from musicwb.sonic.peers import PeerRun, bliss_similarities, musly_similarities
 from musicwb.sonic.whiten import VARIANTS, Variant, fit_preprocessor, l2_normalise
 from musicwb.store import Store
 from musicwb.store.runs import recorded_run
 from musicwb.store.tables import sonic as sonic_tables
 
 __all__ = [
+    "EVALUATIONS",
     "METRICS",
     "MIN_TRACKS",
+    "RETRIEVAL_COLUMNS",
     "RETRIEVAL_LIFT",
     "THRESHOLDS",
     "best_variant",
     "compare_variants",
     "report_frame",
+    "retrieval_comparison",
+    "retrieval_verdict",
     "seed_metrics",
     "seed_table",
     "similarity_matrix",
@@ -296,7 +309,9 @@ def validate_variant(
         ``variant``, ``settings``, ``summary`` (see :func:`summarise`), ``seeds`` (the
         DataFrame of :func:`seed_table`) and, with ``seed_track``, ``seed`` (one row as a dict).
     """
-    preprocessor = fit_preprocessor(full, variant=variant, segments=segments, **settings)
+    preprocessor = fit_preprocessor(
+        full, variant=variant, segments=segments, artists=artists, albums=albums, **settings
+    )
     table = seed_table(
         preprocessor.transform(full),
         artists=artists,
@@ -608,3 +623,244 @@ def report_frame(report: dict[str, Any]) -> pd.DataFrame:
         )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+Evaluation = Literal["in_sample", "artist_disjoint"]
+"""How a method is scored: fitted on every track, or on other artists' tracks only."""
+EVALUATIONS: tuple[Evaluation, ...] = ("in_sample", "artist_disjoint")
+RETRIEVAL_COLUMNS = (
+    "method",
+    "kind",
+    "evaluation",
+    "metric",
+    "micro",
+    "micro_low",
+    "micro_high",
+    "macro",
+    "macro_low",
+    "macro_high",
+    "baseline_micro",
+    "baseline_macro",
+    "lift",
+    "n_seeds",
+    "n_artists",
+    "seconds_per_file",
+)
+
+
+def _variant_similarities(
+    full: np.ndarray,
+    *,
+    variant: Variant,
+    artists: np.ndarray,
+    albums: np.ndarray,
+    segments: Sequence[np.ndarray] | None,
+    settings: dict[str, Any],
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Given training rows, the cosine similarities of all tracks under the variant fitted on them."""
+
+    def similarities(train: np.ndarray) -> np.ndarray:
+        preprocessor = fit_preprocessor(
+            full[train],
+            variant=variant,
+            segments=None if segments is None else [np.asarray(s)[train] for s in segments],
+            artists=artists[train],
+            albums=albums[train],
+            **settings,
+        )
+        return similarity_matrix(preprocessor.transform(full))
+
+    return similarities
+
+
+def retrieval_comparison(
+    full: np.ndarray,
+    *,
+    artists: Labels,
+    albums: Labels,
+    segments: Sequence[np.ndarray] | None = None,
+    variants: tuple[Variant, ...] = VARIANTS,
+    peers: Sequence[PeerRun] = (),
+    n_folds: int = N_FOLDS,
+    n_boot: int = N_BOOT,
+    random_state: int = 0,
+    settings: dict[str, dict[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """Retrieval scores of variants and peers, in-sample and artist-disjoint, side by side.
+
+    In-sample: each method is fitted on every track. Artist-disjoint: on
+    :func:`~musicwb.sonic.folds.artist_folds`, fitted on the other folds' artists and scored
+    on the fold's tracks (ranked against the whole library); every track is scored once. The
+    learned variant chooses its shrinkage inside each training fold (nested), never on the
+    scored artists.
+
+    Parameters
+    ----------
+    full : ndarray, shape (n, 137)
+    artists, albums : sequence, length n
+    segments : sequence of ndarray, each shape (n, 137), optional
+    variants : tuple of str, default every variant
+    peers : sequence of PeerRun
+        :func:`~musicwb.sonic.peers.run_peer` outputs for the same tracks; those that did not
+        run are skipped (their note belongs in the report).
+    n_folds : int, default 5
+    n_boot : int, default 1000
+    random_state : int, default 0
+    settings : dict, optional
+        Per variant, settings for :func:`~musicwb.sonic.whiten.fit_preprocessor`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (method, evaluation, metric) with the columns :data:`RETRIEVAL_COLUMNS`
+        (``kind``: ``variant``, ``peer`` or ``random``; see
+        :func:`~musicwb.sonic.folds.summarise_retrieval`).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> artists = np.repeat(list("abcdef"), 6)
+    >>> full = np.repeat(rng.normal(size=(6, 137)), 6, axis=0) + rng.normal(size=(36, 137))
+    >>> frame = retrieval_comparison(full, artists=artists, albums=artists,
+    ...                              variants=("zscore",), n_folds=3, n_boot=100)
+    >>> sorted(set(frame["method"])), sorted(set(frame["evaluation"]))
+    (['random', 'zscore'], ['artist_disjoint', 'in_sample'])
+    """
+    full = np.asarray(full, dtype=np.float64)
+    n = full.shape[0]
+    artists = _labels(artists, n, "artists")
+    albums = _labels(albums, n, "albums")
+    folds = artist_folds(artists, n_folds=n_folds)
+    everything = np.arange(n)
+    methods: list[tuple[str, str, Callable[[np.ndarray], np.ndarray], float | None, tuple]] = []
+    for variant in variants:
+        similarities = _variant_similarities(
+            full,
+            variant=variant,
+            artists=artists,
+            albums=albums,
+            segments=segments,
+            settings=(settings or {}).get(variant, {}),
+        )
+        methods.append((variant, "variant", similarities, None, ()))
+    for run in peers:
+        if not run.ran:
+            continue
+        compute = bliss_similarities if run.peer == "bliss" else musly_similarities
+        ok = np.setdiff1d(everything, np.asarray(run.failed, dtype=np.int64))
+
+        def peer_similarities(train: np.ndarray, compute=compute, vectors=run.vectors, ok=ok):
+            sims = np.full((n, n), -np.inf)
+            fitted = compute(vectors[ok], train=np.searchsorted(ok, np.intersect1d(train, ok)))
+            sims[np.ix_(ok, ok)] = fitted
+            return sims
+
+        methods.append((run.peer, "peer", peer_similarities, run.seconds_per_file, run.failed))
+    rows = []
+    for name, kind, similarities, seconds, failed in methods:
+        for evaluation in EVALUATIONS:
+            sims = (
+                similarities(everything)
+                if evaluation == "in_sample"
+                else cross_fitted_similarities(folds, similarities)
+            )
+            table = retrieval_table(sims, artists=artists, albums=albums, random_state=random_state)
+            table = table[~table["row"].isin(failed)]
+            summary = summarise_retrieval(table, n_boot=n_boot, random_state=random_state)
+            for metric, entry in summary.items():
+                rows.append(
+                    {
+                        "method": name,
+                        "kind": kind,
+                        "evaluation": evaluation,
+                        "metric": metric,
+                        **entry,
+                        "seconds_per_file": seconds,
+                    }
+                )
+                if name == variants[0] if variants else False:
+                    rows.append(
+                        {
+                            "method": "random",
+                            "kind": "random",
+                            "evaluation": evaluation,
+                            "metric": metric,
+                            "micro": entry["baseline_micro"],
+                            "macro": entry["baseline_macro"],
+                            "baseline_micro": entry["baseline_micro"],
+                            "baseline_macro": entry["baseline_macro"],
+                            "lift": 1.0,
+                            "n_seeds": entry["n_seeds"],
+                            "n_artists": entry["n_artists"],
+                        }
+                    )
+    return pd.DataFrame(rows).reindex(columns=list(RETRIEVAL_COLUMNS))
+
+
+def retrieval_verdict(frame: pd.DataFrame, *, metric: str = "precision_at_10") -> dict[str, Any]:
+    """Which method wins where, and the variant to use by default (the artist-disjoint winner).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`retrieval_comparison` output.
+    metric : str, default "precision_at_10"
+        The score that decides (micro; MAP breaks ties).
+
+    Returns
+    -------
+    dict
+        ``best_in_sample`` and ``best_artist_disjoint`` (any method, peers included),
+        ``best_variant_in_sample`` and ``best_variant_artist_disjoint`` (variants only),
+        ``wins_only_in_sample`` (variants best in-sample that are not best artist-disjoint),
+        ``sentence`` (for a person).
+    """
+
+    def best(evaluation: str, kinds: tuple[str, ...]) -> str | None:
+        rows = frame[(frame["evaluation"] == evaluation) & frame["kind"].isin(kinds)].pivot_table(
+            index="method", columns="metric", values="micro", aggfunc="first"
+        )
+        if rows.empty or metric not in rows:
+            return None
+        ranked = rows.sort_values([metric, "map"], ascending=False)
+        return str(ranked.index[0])
+
+    verdict = {
+        "best_in_sample": best("in_sample", ("variant", "peer")),
+        "best_artist_disjoint": best("artist_disjoint", ("variant", "peer")),
+        "best_variant_in_sample": best("in_sample", ("variant",)),
+        "best_variant_artist_disjoint": best("artist_disjoint", ("variant",)),
+    }
+    only = [
+        m
+        for m in {verdict["best_in_sample"], verdict["best_variant_in_sample"]}
+        if m is not None
+        and m not in {verdict["best_artist_disjoint"], verdict["best_variant_artist_disjoint"]}
+    ]
+    verdict["wins_only_in_sample"] = sorted(only)
+
+    def value(method: str | None, evaluation: str) -> str:
+        row = frame[
+            (frame["method"] == method)
+            & (frame["evaluation"] == evaluation)
+            & (frame["metric"] == metric)
+        ]
+        return f"{row['micro'].iloc[0]:.3f}" if len(row) else "?"
+
+    sentence = (
+        f"Artist-disjoint (fitted on other artists), {verdict['best_artist_disjoint']} wins "
+        f"with same-artist precision@10 {value(verdict['best_artist_disjoint'], 'artist_disjoint')}"
+        f"; in-sample, {verdict['best_in_sample']} wins with "
+        f"{value(verdict['best_in_sample'], 'in_sample')}."
+    )
+    if only:
+        sentence += (
+            f" {', '.join(only)} wins only in-sample: that lead does not carry to unseen artists."
+        )
+    if verdict["best_variant_artist_disjoint"] != verdict["best_artist_disjoint"]:
+        sentence += (
+            f" Best musicwb variant artist-disjoint: {verdict['best_variant_artist_disjoint']} "
+            f"({value(verdict['best_variant_artist_disjoint'], 'artist_disjoint')})."
+        )
+    verdict["sentence"] = sentence
+    return verdict
