@@ -49,9 +49,10 @@ from musicwb.sonic.folds import (
     retrieval_table,
     summarise_retrieval,
 )
-from musicwb.sonic.peers import PeerRun, bliss_similarities, musly_similarities
+from musicwb.sonic.peers import Peer, PeerRun, bliss_similarities, musly_similarities, run_peer
 from musicwb.sonic.whiten import VARIANTS, Variant, fit_preprocessor, l2_normalise
 from musicwb.store import Store
+from musicwb.store.paths import StorePaths
 from musicwb.store.runs import recorded_run
 from musicwb.store.tables import sonic as sonic_tables
 
@@ -66,6 +67,7 @@ __all__ = [
     "compare_variants",
     "report_frame",
     "retrieval_comparison",
+    "retrieval_report_frame",
     "retrieval_verdict",
     "seed_metrics",
     "seed_table",
@@ -494,8 +496,18 @@ def validate_store(
     seed_track: int | None = None,
     random_state: int = 0,
     include_flagged: bool = False,
+    peers: Sequence[Peer] = (),
+    n_folds: int = N_FOLDS,
 ) -> dict[str, Any]:
     """Validate the store's features: one variant, or all side by side (naming the best).
+
+    Besides the in-sample metrics (each variant fitted on every track), the retrieval scores
+    are computed artist-disjoint (:func:`retrieval_comparison`: fitted on other artists'
+    tracks, ``n_folds`` folds over artists), with the ``peers`` run on the same files. With
+    ``variant="all"`` the best variant is the one with the highest artist-disjoint same-artist
+    precision@10 (MAP breaks ties): a variant that wins only in-sample (the learned one always
+    flatters itself there) is not chosen; ``best_variant_in_sample`` keeps the former rule's
+    choice.
 
     With ``variant="all"`` the result is recorded as a ``sonic_validation`` run, which
     :func:`musicwb.sonic.artifact.build_artifact` reads to pick the variant playlists use.
@@ -512,13 +524,21 @@ def validate_store(
         A track id whose own metrics are added under ``seed``.
     random_state : int, default 0
     include_flagged : bool, default False
+    peers : sequence of {"musly", "bliss"}
+        Peers to run beside (their per-file results are cached beside the store); a missing
+        package or ffmpeg becomes a note.
+    n_folds : int, default 5
 
     Returns
     -------
     dict
         One variant: ``variant``, ``n_tracks``, ``settings``, the :data:`METRICS` (each with
         ``mean``, ``std``, ``passes``, ...), ``passes`` and, with a seed, ``seed``. All:
-        ``variants`` (name to that dict), ``best_variant``, ``best_settings``, ``run_id``.
+        ``variants`` (name to that dict), ``best_variant``, ``best_settings``, ``run_id``,
+        ``best_variant_in_sample``. Both: ``retrieval`` (the rows of
+        :func:`retrieval_comparison`), ``retrieval_verdict`` (:func:`retrieval_verdict`),
+        ``peers`` (per peer: ``ran``, ``note``, ``seconds_per_file``, ``analysed_now``) and
+        ``n_folds``.
         Both: ``left_out`` (``missing``, ``flagged`` per flag, ``total``) and ``notes``
         (what limits the metrics on this library).
 
@@ -567,12 +587,19 @@ def validate_store(
         if "seed" in result:
             report["seed"] = result["seed"]
         reports[name] = _plain(report)
+    retrieval = _store_retrieval(
+        store, features, variants=chosen, peers=peers, n_folds=n_folds, random_state=random_state
+    )
+    notes += retrieval.pop("notes")
     if variant != "all":
-        return {**reports[variant], "left_out": left_out, "notes": notes}
-    best = best_variant({name: {"summary": r} for name, r in reports.items()})
+        return {**reports[variant], "left_out": left_out, "notes": notes, **retrieval}
+    in_sample = best_variant({name: {"summary": r} for name, r in reports.items()})
+    best = retrieval["retrieval_verdict"].get("best_variant_artist_disjoint") or in_sample
     combined = {
         "variants": reports,
         "best_variant": best,
+        "best_variant_in_sample": in_sample,
+        **retrieval,
         "best_settings": reports[best]["settings"],
         "n_tracks": len(features),
         "left_out": left_out,
@@ -583,6 +610,97 @@ def validate_store(
     ) as run:
         run.summary = lambda: combined
     return {**combined, "run_id": run.run_id}
+
+
+def _store_retrieval(
+    store: Store,
+    features: FeatureSet,
+    *,
+    variants: tuple[Variant, ...],
+    peers: Sequence[Peer],
+    n_folds: int,
+    random_state: int,
+) -> dict[str, Any]:
+    """validate_store's artist-disjoint part: rows, verdict, peers and notes."""
+    runs = []
+    if peers:
+        files = sonic_tables.track_files(store, track_ids=features.track_ids.tolist())
+        cache = StorePaths.of(store.path).cache
+        runs = [
+            run_peer(
+                peer,
+                paths=files["path"].tolist(),
+                content_hashes=files["content_hash"].astype(str).tolist(),
+                cache_dir=cache,
+            )
+            for peer in dict.fromkeys(peers)
+        ]
+    notes = [run.note for run in runs if run.note]
+    peer_info = {
+        run.peer: {
+            "ran": run.ran,
+            "note": run.note,
+            "seconds_per_file": run.seconds_per_file,
+            "analysed_now": run.analysed_now,
+        }
+        for run in runs
+    }
+    named = {a for a in features.artist_keys.tolist() if isinstance(a, str)}
+    if len(named) < 2:
+        notes.append("fewer than two artists: no artist-disjoint validation")
+        rows, verdict = [], {}
+    else:
+        frame = retrieval_comparison(
+            features.matrices["full"],
+            artists=features.artist_keys,
+            albums=features.albums,
+            segments=[features.matrices[segment] for segment in ("start", "mid", "end")],
+            variants=variants,
+            peers=runs,
+            n_folds=n_folds,
+            random_state=random_state,
+        )
+        verdict = retrieval_verdict(frame)
+        rows = [_plain(row) for row in frame.to_dict(orient="records")]
+    return {
+        "retrieval": rows,
+        "retrieval_verdict": verdict,
+        "peers": _plain(peer_info),
+        "n_folds": n_folds,
+        "notes": notes,
+    }
+
+
+def retrieval_report_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """The retrieval rows of a validation report as a table for a person.
+
+    Parameters
+    ----------
+    report : dict
+        Output of :func:`validate_store` (its ``retrieval`` rows), or a dict with them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (method, evaluation): ``method``, ``evaluation``, then per score
+        ``"micro [low, high]"`` and ``"macro [low, high]"`` texts, and ``s/file`` for peers.
+    """
+    frame = pd.DataFrame(report.get("retrieval") or [], columns=list(RETRIEVAL_COLUMNS))
+    rows = []
+    for (method, evaluation), group in frame.groupby(["method", "evaluation"], sort=False):
+        row: dict[str, Any] = {"method": method, "evaluation": evaluation}
+        for entry in group.to_dict(orient="records"):
+            for average in ("micro", "macro"):
+                value = entry[average]
+                low, high = entry[f"{average}_low"], entry[f"{average}_high"]
+                text = "" if value is None or pd.isna(value) else f"{value:.3f}"
+                if text and low is not None and pd.notna(low):
+                    text += f" [{low:.3f}, {high:.3f}]"
+                row[f"{entry['metric']} {average}"] = text
+        seconds = group["seconds_per_file"].iloc[0]
+        row["s/file"] = "" if seconds is None or pd.isna(seconds) else f"{seconds:.3f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def report_frame(report: dict[str, Any]) -> pd.DataFrame:
