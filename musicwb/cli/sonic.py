@@ -194,7 +194,8 @@ def artifact_build(
         str | None,
         typer.Option(
             "--variant",
-            help="raw, zscore or robust_whiten \\[default: best of the last validate].",
+            help="raw, zscore, robust_whiten or learned \\[default: best of the last validate, "
+            "else learned].",
             metavar=Choices("musicwb.sonic.whiten", "VARIANTS"),
         ),
     ] = None,
