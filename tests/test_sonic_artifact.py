@@ -462,3 +462,16 @@ def test_validate_reports_artist_disjoint_retrieval_beside_in_sample(store_path)
     assert row["micro_low"] <= row["micro"] <= row["micro_high"] and row["macro"] is not None
     assert report["n_folds"] == 5 and report["peers"] == {}
     assert "zscore wins" in report["retrieval_verdict"]["sentence"]
+
+
+def test_a_large_library_scores_retrieval_on_an_even_sample_and_says_so(store_path, monkeypatch):
+    from musicwb.sonic import validation
+
+    monkeypatch.setattr(validation, "MAX_RETRIEVAL_TRACKS", 40)
+    with Store(store_path, read_only=True) as store:
+        report = validation.validate_store(store, variant="zscore")
+    assert report["n_seeds"] == 96  # the in-sample metrics keep every track
+    assert "retrieval scores (in-sample and artist-disjoint) on 40 of 96 tracks" in " ".join(
+        report["notes"]
+    )
+    assert max(r["n_seeds"] for r in report["retrieval"]) <= 40

@@ -78,7 +78,7 @@ def test_verdict_table_shows_pass_and_fail_side_by_side(library):
 
 
 def test_retrieval_table_and_chart_show_in_sample_beside_artist_disjoint(library):
-    from musicwb.sonic.charts import retrieval_bars
+    from musicwb.sonic.charts import retrieval_bars, retrieval_chart
     from musicwb.sonic.validation import retrieval_comparison
 
     full, labels = library
@@ -103,6 +103,11 @@ def test_retrieval_table_and_chart_show_in_sample_beside_artist_disjoint(library
     assert " [" in table.loc[0, "precision_at_10 micro"]  # with its interval
     spec = retrieval_bars(frame).to_dict()
     assert len(spec["layer"]) == 2
+    both = retrieval_chart(frame).to_dict()["hconcat"]
+    assert [panel["title"] for panel in both] == [
+        "Same-artist precision@10",
+        "Mean average precision (same artist)",
+    ]
     assert notebook.peer_runs(None, track_ids=[1, 2], peers=False) == []
 
 

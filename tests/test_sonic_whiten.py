@@ -9,7 +9,6 @@ from musicwb.errors import ParameterError
 from musicwb.sonic.towers import tower_slices
 from musicwb.sonic.whiten import VARIANTS, Preprocessor, fit_preprocessor
 
-
 ARTISTS = [f"artist{i % 8}" for i in range(120)]
 
 

@@ -19,6 +19,7 @@ from musicwb.errors import ParameterError
 __all__ = [
     "projection_scatter",
     "retrieval_bars",
+    "retrieval_chart",
     "similarity_histogram_bars",
     "variant_metric_bars",
 ]
@@ -224,6 +225,11 @@ def retrieval_bars(
             alt.Tooltip("micro:Q", format=".3f"),
             alt.Tooltip("micro_low:Q", format=".3f"),
             alt.Tooltip("micro_high:Q", format=".3f"),
+            *(
+                [alt.Tooltip("seconds_per_file:Q", title="s per file", format=".3f")]
+                if "seconds_per_file" in bars.columns
+                else []
+            ),
         ],
     ) + base.mark_rule(color="black").encode(y="micro_low:Q", y2="micro_high:Q")
     rule = (
@@ -232,3 +238,21 @@ def retrieval_bars(
         .encode(y="micro:Q", tooltip=[alt.Tooltip("micro:Q", title="random", format=".3f")])
     )
     return alt.layer(chart, rule).properties(title=title, width=420)
+
+
+def retrieval_chart(frame: pd.DataFrame) -> alt.HConcatChart:
+    """Precision@10 and MAP side by side (:func:`retrieval_bars` each; peers' seconds per file
+    in the tooltips).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"method": ["zscore"] * 2, "kind": ["variant"] * 2,
+    ...                   "evaluation": ["in_sample"] * 2, "metric": ["precision_at_10", "map"],
+    ...                   "micro": [0.4, 0.5], "micro_low": [0.3, 0.4], "micro_high": [0.5, 0.6]})
+    >>> len(retrieval_chart(f).to_dict()["hconcat"])
+    2
+    """
+    return alt.hconcat(
+        retrieval_bars(frame, title="Same-artist precision@10"),
+        retrieval_bars(frame, metric="map", title="Mean average precision (same artist)"),
+    ).properties(title="Retrieval: in-sample beside artist-disjoint (95% interval over artists)")

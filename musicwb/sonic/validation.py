@@ -85,6 +85,8 @@ N_TOP = 30
 N_RANDOM = 100
 N_SHUFFLES = 20
 MIN_TRACKS = 12
+MAX_RETRIEVAL_TRACKS = 3000
+"""validate_store scores retrieval on at most this many tracks (evenly spread), with a note."""
 """Validation needs this many analysed tracks: a seed's 10 nearest must leave others to rank."""
 
 Labels = np.ndarray | pd.Series | Sequence[str | None]
@@ -622,9 +624,21 @@ def _store_retrieval(
     random_state: int,
 ) -> dict[str, Any]:
     """validate_store's artist-disjoint part: rows, verdict, peers and notes."""
+    notes = []
+    rows_used = np.arange(len(features))
+    if len(features) > MAX_RETRIEVAL_TRACKS:  # n x n similarities, several fits per method
+        rows_used = np.unique(
+            np.linspace(0, len(features) - 1, MAX_RETRIEVAL_TRACKS).astype(np.int64)
+        )
+        notes.append(
+            f"retrieval scores (in-sample and artist-disjoint) on {len(rows_used)} of "
+            f"{len(features)} tracks, evenly spread by id"
+        )
+    track_ids = features.track_ids[rows_used]
+    artists, albums = features.artist_keys[rows_used], features.albums[rows_used]
     runs = []
     if peers:
-        files = sonic_tables.track_files(store, track_ids=features.track_ids.tolist())
+        files = sonic_tables.track_files(store, track_ids=track_ids.tolist())
         cache = StorePaths.of(store.path).cache
         runs = [
             run_peer(
@@ -635,7 +649,7 @@ def _store_retrieval(
             )
             for peer in dict.fromkeys(peers)
         ]
-    notes = [run.note for run in runs if run.note]
+    notes += [run.note for run in runs if run.note]
     peer_info = {
         run.peer: {
             "ran": run.ran,
@@ -645,16 +659,16 @@ def _store_retrieval(
         }
         for run in runs
     }
-    named = {a for a in features.artist_keys.tolist() if isinstance(a, str)}
+    named = {a for a in artists.tolist() if isinstance(a, str)}
     if len(named) < 2:
         notes.append("fewer than two artists: no artist-disjoint validation")
         rows, verdict = [], {}
     else:
         frame = retrieval_comparison(
-            features.matrices["full"],
-            artists=features.artist_keys,
-            albums=features.albums,
-            segments=[features.matrices[segment] for segment in ("start", "mid", "end")],
+            features.matrices["full"][rows_used],
+            artists=artists,
+            albums=albums,
+            segments=[features.matrices[segment][rows_used] for segment in ("start", "mid", "end")],
             variants=variants,
             peers=runs,
             n_folds=n_folds,
