@@ -108,3 +108,28 @@ def test_a_missing_peer_package_or_ffmpeg_is_a_note_not_a_failure(monkeypatch, t
     monkeypatch.setattr(peers_module.shutil, "which", lambda name: None)
     run = run_peer("musly", paths=["x.ogg"], content_hashes=["h"], cache_dir=tmp_path)
     assert not run.ran and "ffmpeg" in run.note
+
+
+def test_a_peer_sits_in_the_same_table_with_its_time_and_without_its_failed_files():
+    from musicwb.sonic.peers import PeerRun
+
+    full, artists, albums, _ = _library()
+    rng = np.random.default_rng(5)
+    bliss = full[:, :23] + 0.1 * rng.normal(size=(48, 23))
+    seconds = np.full(48, 0.25)
+    seconds[3] = np.nan
+    run = PeerRun("bliss", bliss, seconds, failed=(3,))
+    frame = retrieval_comparison(
+        full, artists=artists, albums=albums, variants=("zscore",), peers=[run], n_folds=4,
+        n_boot=100,
+    )  # fmt: skip
+    rows = frame[(frame["method"] == "bliss") & (frame["metric"] == "precision_at_10")]
+    assert set(rows["evaluation"]) == {"in_sample", "artist_disjoint"}
+    assert (rows["n_seeds"] == 47).all() and (rows["seconds_per_file"] == 0.25).all()
+    assert (rows["micro"] > 2 * rows["baseline_micro"]).all()
+    missing = PeerRun("musly", None, None, note="musly: ffmpeg is not on PATH")
+    frame = retrieval_comparison(
+        full, artists=artists, albums=albums, variants=("zscore",), peers=[missing], n_folds=4,
+        n_boot=100,
+    )  # fmt: skip
+    assert "musly" not in set(frame["method"])
