@@ -94,6 +94,18 @@ def test_verdict_says_plainly_when_a_variant_wins_only_in_sample():
     assert verdict["best_variant_artist_disjoint"] == "zscore"
     assert verdict["wins_only_in_sample"] == ["learned"]
     assert "learned wins only in-sample" in verdict["sentence"]
+    # a peer ahead by artist (macro) though behind by track (micro) is named too
+    frame["macro"] = frame["micro"]
+    peer = pd.DataFrame(
+        [
+            {"method": "musly", "kind": "peer", "evaluation": "artist_disjoint", "metric": m,
+             "micro": 0.39, "macro": 0.9}
+            for m in ("precision_at_10", "map")
+        ]
+    )  # fmt: skip
+    verdict = retrieval_verdict(pd.concat([frame, peer], ignore_index=True))
+    assert verdict["best_artist_disjoint"] == "zscore"
+    assert "over artists (macro) rather than tracks, musly wins" in verdict["sentence"]
 
 
 def test_a_missing_peer_package_or_ffmpeg_is_a_note_not_a_failure(monkeypatch, tmp_path):

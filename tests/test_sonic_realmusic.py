@@ -160,7 +160,8 @@ def test_peers_side_by_side_artist_disjoint_and_the_targets(realmusic_store):
 
     Targets (issue 14), artist-disjoint: the default variant's precision@10 >= 1.10 x plain
     z-score's and >= Musly's. Measured: learned 0.540, zscore 0.453, robust_whiten 0.483,
-    Musly 0.536, bliss 0.465 (random 0.155); the learned lead over Musly is within noise.
+    Musly 0.536, bliss 0.465 (random 0.155); the learned lead over Musly is within noise, and
+    averaged over artists (macro) Musly is ahead (0.298 against 0.280).
     """
     pytest.importorskip("pymusly", reason="pip install 'musicwb[peers]'")
     pytest.importorskip("bliss_audio", reason="pip install 'musicwb[peers]'")

@@ -944,14 +944,16 @@ def retrieval_verdict(frame: pd.DataFrame, *, metric: str = "precision_at_10") -
     dict
         ``best_in_sample`` and ``best_artist_disjoint`` (any method, peers included),
         ``best_variant_in_sample`` and ``best_variant_artist_disjoint`` (variants only),
+        ``best_artist_disjoint_macro`` (by the mean over artists),
         ``wins_only_in_sample`` (variants best in-sample that are not best artist-disjoint),
         ``sentence`` (for a person).
     """
 
-    def best(evaluation: str, kinds: tuple[str, ...]) -> str | None:
-        rows = frame[(frame["evaluation"] == evaluation) & frame["kind"].isin(kinds)].pivot_table(
-            index="method", columns="metric", values="micro", aggfunc="first"
-        )
+    def best(evaluation: str, kinds: tuple[str, ...], average: str = "micro") -> str | None:
+        chosen = frame[(frame["evaluation"] == evaluation) & frame["kind"].isin(kinds)]
+        if average not in chosen or chosen[average].isna().all():
+            return None
+        rows = chosen.pivot_table(index="method", columns="metric", values=average, aggfunc="first")
         if rows.empty or metric not in rows:
             return None
         ranked = rows.sort_values([metric, "map"], ascending=False)
@@ -961,6 +963,7 @@ def retrieval_verdict(frame: pd.DataFrame, *, metric: str = "precision_at_10") -
         "best_in_sample": best("in_sample", ("variant", "peer")),
         "best_artist_disjoint": best("artist_disjoint", ("variant", "peer")),
         "best_variant_in_sample": best("in_sample", ("variant",)),
+        "best_artist_disjoint_macro": best("artist_disjoint", ("variant", "peer"), "macro"),
         "best_variant_artist_disjoint": best("artist_disjoint", ("variant",)),
     }
     only = [
@@ -988,6 +991,11 @@ def retrieval_verdict(frame: pd.DataFrame, *, metric: str = "precision_at_10") -
     if only:
         sentence += (
             f" {', '.join(only)} wins only in-sample: that lead does not carry to unseen artists."
+        )
+    macro = verdict["best_artist_disjoint_macro"]
+    if macro is not None and macro != verdict["best_artist_disjoint"]:
+        sentence += (
+            f" Averaged over artists (macro) rather than tracks, {macro} wins artist-disjoint."
         )
     if verdict["best_variant_artist_disjoint"] != verdict["best_artist_disjoint"]:
         sentence += (
