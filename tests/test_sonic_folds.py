@@ -145,3 +145,13 @@ def test_a_peer_sits_in_the_same_table_with_its_time_and_without_its_failed_file
         n_boot=100,
     )  # fmt: skip
     assert "musly" not in set(frame["method"])
+
+
+@pytest.mark.parametrize("peer", ["bliss", "musly"])
+def test_a_file_a_peer_cannot_decode_is_recorded_not_raised(peer, tmp_path):
+    module = {"bliss": "bliss_audio", "musly": "pymusly"}[peer]
+    pytest.importorskip(module, reason="pip install 'musicwb[peers]'")
+    bad = tmp_path / "not audio.ogg"
+    bad.write_text("not audio")
+    run = run_peer(peer, paths=[bad], content_hashes=["h"], cache_dir=tmp_path)
+    assert not run.ran and "no file could be analysed" in run.note and "not audio.ogg" in run.note

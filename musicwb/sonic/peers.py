@@ -202,7 +202,12 @@ def run_peer(
             start = time.perf_counter()
             try:
                 vector = _analyse(peer, str(path))
-            except (OSError, RuntimeError, ValueError) as error:  # the peers raise these
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as error:  # noqa: BLE001 - recorded below, per file
+                # bliss panics on a file it cannot decode (pyo3's PanicException derives from
+                # BaseException); pymusly raises MuslyError: either way the file is recorded
+                # as failed with the reason and left out of the peer's scores.
                 failed.append(row)
                 errors.append(f"{Path(path).name}: {type(error).__name__}: {error}")
                 vectors.append(None)
