@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 # The tests also run the linkage on Spark (local mode), so they need the optional spark extra.
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[notebooks,test,spark]'
+	$(BIN)/python -m pip install -q -e '.[notebooks,test,spark,peers]'
 	touch $(TEST_STAMP)
 
 # The demo has its own store (data/demo.duckdb), so a MUSICWB_STORE pointing at a real library is

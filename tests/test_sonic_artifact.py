@@ -139,7 +139,7 @@ def test_artifact_uses_the_variant_the_last_validation_named(store_path, tmp_pat
     done = runner.invoke(app, ["validate", "--store", str(store_path), "--json"])
     assert done.exit_code == 0, done.output
     report = json.loads(done.stdout)
-    assert set(report["variants"]) == {"raw", "zscore", "robust_whiten"}
+    assert set(report["variants"]) == {"raw", "zscore", "robust_whiten", "learned"}
     best = report["best_variant"]
     done = runner.invoke(
         app,
@@ -398,3 +398,80 @@ def test_validate_notes_when_no_artist_has_two_tracks(tmp_path):
         CliRunner().invoke(app, ["validate", "--store", str(lonely), "--json"]).stdout
     )
     assert report["notes"] and report["left_out"]["total"] == 0
+
+
+def _feature_set(artists: list[str | None]):
+    from musicwb.sonic.feature_set import FeatureSet
+
+    rng = np.random.default_rng(4)
+    n = len(artists)
+    full = rng.normal(size=(n, 137)).astype(np.float32)
+    return FeatureSet(
+        track_ids=np.arange(1, n + 1),
+        matrices={s: full + 0.1 * rng.normal(size=full.shape).astype(np.float32) if s != "full"
+                  else full for s in ("full", "start", "mid", "end")},
+        artists=np.array(artists, dtype=object),
+        artist_keys=np.array(artists, dtype=object),
+        albums=np.array([None] * n, dtype=object),
+        genres=[[] for _ in range(n)],
+        extractor_versions=["beat3tower-1.0"] * n,
+    )  # fmt: skip
+
+
+def test_the_default_variant_is_learned_unless_the_tags_cannot_teach_it():
+    from musicwb.sonic.artifact import DEFAULT_VARIANT, build_artifact_arrays
+
+    # chosen artist-disjoint on the 75 real tracks (see artifact.DEFAULT_VARIANT)
+    assert DEFAULT_VARIANT == "learned"
+    tagged = build_artifact_arrays(_feature_set([f"a{i % 5}" for i in range(30)]))
+    meta = json.loads(str(tagged["meta"]))
+    assert (meta["variant"], meta["variant_source"]) == ("learned", "default")
+    untagged = build_artifact_arrays(_feature_set([None] * 28 + ["a", "a"]))
+    meta = json.loads(str(untagged["meta"]))
+    assert meta["variant"] == "robust_whiten"
+    assert "learned needs 3 artists with two analysed tracks, the library has 1" in (
+        meta["variant_source"]
+    )
+    # a caller that asks for learned gets it
+    asked = build_artifact_arrays(
+        _feature_set([f"a{i % 2}" for i in range(30)]),
+        variant="learned",
+        variant_source="chosen by the caller",
+    )
+    assert json.loads(str(asked["meta"]))["variant"] == "learned"
+
+
+def test_validate_reports_artist_disjoint_retrieval_beside_in_sample(store_path):
+    done = CliRunner().invoke(
+        app, ["validate", "--store", str(store_path), "--variant", "zscore", "--json"]
+    )
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert {"precision_at_10", "map", "passes", "left_out", "notes"} <= set(report)  # as before
+    rows = {(r["method"], r["evaluation"], r["metric"]) for r in report["retrieval"]}
+    for evaluation in ("in_sample", "artist_disjoint"):
+        for metric in ("precision_at_10", "map", "other_album_p10"):
+            assert ("zscore", evaluation, metric) in rows
+            assert ("random", evaluation, metric) in rows
+    row = next(
+        r
+        for r in report["retrieval"]
+        if r["method"] == "zscore" and r["evaluation"] == "artist_disjoint"
+        and r["metric"] == "precision_at_10"
+    )  # fmt: skip
+    assert row["micro_low"] <= row["micro"] <= row["micro_high"] and row["macro"] is not None
+    assert report["n_folds"] == 5 and report["peers"] == {}
+    assert "zscore wins" in report["retrieval_verdict"]["sentence"]
+
+
+def test_a_large_library_scores_retrieval_on_an_even_sample_and_says_so(store_path, monkeypatch):
+    from musicwb.sonic import validation
+
+    monkeypatch.setattr(validation, "MAX_RETRIEVAL_TRACKS", 40)
+    with Store(store_path, read_only=True) as store:
+        report = validation.validate_store(store, variant="zscore")
+    assert report["n_seeds"] == 96  # the in-sample metrics keep every track
+    assert "retrieval scores (in-sample and artist-disjoint) on 40 of 96 tracks" in " ".join(
+        report["notes"]
+    )
+    assert max(r["n_seeds"] for r in report["retrieval"]) <= 40

@@ -19,7 +19,7 @@ def test_variant_bars_draw_the_compare_variants_table_unchanged():
     spec = variant_metric_bars(table).to_dict()
     assert spec["facet"]["field"] == "metric"
     rows = spec["datasets"][next(iter(spec["datasets"]))]
-    assert len(rows) == len(table) == 18
+    assert len(rows) == len(table) == 24  # 4 variants x 6 metrics
     gap = next(r for r in rows if r["variant"] == "zscore" and r["metric"] == "topk_gap")
     expected = table[(table["variant"] == "zscore") & (table["metric"] == "topk_gap")][
         "mean"

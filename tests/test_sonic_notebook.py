@@ -48,7 +48,8 @@ def test_a_store_without_features_has_no_analysed_tracks(demo_store):
 
 
 def test_variants_to_compare_always_puts_raw_beside_the_choice():
-    assert notebook.variants_to_compare("all") == ("raw", "zscore", "robust_whiten")
+    assert notebook.variants_to_compare("all") == ("raw", "zscore", "robust_whiten", "learned")
+    assert notebook.variants_to_compare("learned") == ("raw", "learned")
     assert notebook.variants_to_compare("robust_whiten") == ("raw", "robust_whiten")
     assert notebook.variants_to_compare("raw") == ("raw",)
     with pytest.raises(ParameterError, match="variant"):
@@ -74,6 +75,40 @@ def test_verdict_table_shows_pass_and_fail_side_by_side(library):
     assert gap["robust_whiten"].endswith("PASS" if expected["passes"] else "FAIL")
     assert "x random" in verdicts.set_index("metric").loc["precision_at_10", "target"]
     assert all(v.endswith(("PASS", "FAIL")) for v in verdicts[["raw", "robust_whiten"]].stack())
+
+
+def test_retrieval_table_and_chart_show_in_sample_beside_artist_disjoint(library):
+    from musicwb.sonic.charts import retrieval_bars, retrieval_chart
+    from musicwb.sonic.validation import retrieval_comparison
+
+    full, labels = library
+    frame = retrieval_comparison(
+        full,
+        artists=labels["artist"],
+        albums=labels["album"],
+        variants=("zscore", "learned"),
+        n_folds=4,
+        n_boot=100,
+    )
+    table = notebook.retrieval_table(frame)
+    assert set(zip(table["method"], table["evaluation"])) >= {
+        ("zscore", "in_sample"),
+        ("zscore", "artist_disjoint"),
+        ("learned", "artist_disjoint"),
+        ("random", "artist_disjoint"),
+    }
+    assert {"precision_at_10 micro", "precision_at_10 macro", "map micro", "map macro"} <= set(
+        table.columns
+    )
+    assert " [" in table.loc[0, "precision_at_10 micro"]  # with its interval
+    spec = retrieval_bars(frame).to_dict()
+    assert len(spec["layer"]) == 2
+    both = retrieval_chart(frame).to_dict()["hconcat"]
+    assert [panel["title"] for panel in both] == [
+        "Same-artist precision@10",
+        "Mean average precision (same artist)",
+    ]
+    assert notebook.peer_runs(None, track_ids=[1, 2], peers=False) == []
 
 
 def test_seed_row_finds_the_track_or_names_it():
@@ -228,3 +263,9 @@ def test_extract_writes_while_the_notebook_is_open(feature_store, tmp_path):
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "left out 1 analysed track(s): 1 silence" in text
     assert "best variant:" in text
+    # in-sample beside artist-disjoint, every variant, with the verdict in one sentence
+    assert "Artist-disjoint (fitted on other artists)" in text and "in-sample," in text
+    html = "".join(
+        o.get("data", {}).get("text/html", "") for o in outputs if o.output_type != "stream"
+    )
+    assert "artist_disjoint" in html and "learned" in html and "precision_at_10 macro" in html

@@ -45,7 +45,7 @@ def test_every_real_track_is_analysed_and_a_rerun_does_nothing(realmusic_store):
 
 def test_all_variants_side_by_side_over_all_seeds(realmusic_report):
     variants = realmusic_report["variants"]
-    assert set(variants) == {"raw", "zscore", "robust_whiten"}
+    assert set(variants) == {"raw", "zscore", "robust_whiten", "learned"}
     for name, report in variants.items():
         assert report["n_seeds"] == 75
         for metric in (
@@ -67,8 +67,12 @@ def test_all_variants_side_by_side_over_all_seeds(realmusic_report):
 
 def test_the_best_variant_passes_the_similarity_thresholds(realmusic_report):
     best = realmusic_report["variants"][realmusic_report["best_variant"]]
-    assert realmusic_report["best_variant"] == "robust_whiten"
-    assert set(best["whitening_used"].values()) == {"within_track"}
+    # chosen artist-disjoint: learned 0.540 against robust_whiten 0.483 (measured)
+    assert realmusic_report["best_variant"] == "learned"
+    assert realmusic_report["retrieval_verdict"]["best_variant_artist_disjoint"] == "learned"
+    assert set(realmusic_report["variants"]["robust_whiten"]["whitening_used"].values()) == {
+        "within_track"
+    }
     assert best["topk_gap"]["mean"] >= 0.15
     assert best["intra_artist"]["mean"] >= 0.05
     assert best["intra_album"]["mean"] >= 0.08
@@ -77,11 +81,19 @@ def test_the_best_variant_passes_the_similarity_thresholds(realmusic_report):
 def test_the_best_variant_reaches_three_times_the_random_precision_at_10(realmusic_report):
     best = realmusic_report["variants"][realmusic_report["best_variant"]]
     p10 = best["precision_at_10"]
+    disjoint = next(
+        r["micro"]
+        for r in realmusic_report["retrieval"]
+        if (r["method"], r["evaluation"], r["metric"])
+        == (realmusic_report["best_variant"], "artist_disjoint", "precision_at_10")
+    )
     print(
         f"\nbest variant {realmusic_report['best_variant']}: same-artist precision@10 "
-        f"{p10['mean']:.3f} = {p10['lift']:.2f} x the random {p10['baseline']:.3f}; "
-        f"MAP {best['map']['mean']:.3f} ({best['map']['lift']:.2f} x)"
+        f"{p10['mean']:.3f} in-sample (fitted on these artists) = {p10['lift']:.2f} x the "
+        f"random {p10['baseline']:.3f}, {disjoint:.3f} artist-disjoint; "
+        f"MAP {best['map']['mean']:.3f} in-sample ({best['map']['lift']:.2f} x)"
     )
+    assert disjoint >= RETRIEVAL_LIFT * p10["baseline"]
     # Measured 0.496 (3.20x) with the default settings; 0.38 (2.5x) before the group weights
     # and the within-track whitening.
     assert p10["lift"] >= RETRIEVAL_LIFT
@@ -141,3 +153,51 @@ def test_validate_names_the_best_variant_and_the_artifact_uses_it(
     artifact = load_artifact(tmp_path / "a.npz")
     assert artifact.variant == realmusic_report["best_variant"]
     assert artifact["track_ids"].shape == (75,) and artifact["raw_mid_harmony"].shape == (75, 33)
+
+
+def test_peers_side_by_side_artist_disjoint_and_the_targets(realmusic_store):
+    """Musly and bliss on the 75 files, every variant in-sample and artist-disjoint.
+
+    Targets (issue 14), artist-disjoint: the default variant's precision@10 >= 1.10 x plain
+    z-score's and >= Musly's. Measured: learned 0.540, zscore 0.453, robust_whiten 0.483,
+    Musly 0.536, bliss 0.465 (random 0.155); the learned lead over Musly is within noise, and
+    averaged over artists (macro) Musly is ahead (0.298 against 0.280).
+    """
+    pytest.importorskip("pymusly", reason="pip install 'musicwb[peers]'")
+    pytest.importorskip("bliss_audio", reason="pip install 'musicwb[peers]'")
+    path, _ = realmusic_store
+    runner = CliRunner()
+    done = runner.invoke(app, ["validate", "--store", str(path), "--peers", "--json"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert {"variants", "best_variant", "best_settings", "run_id", "left_out", "notes"} <= set(
+        report
+    )
+    assert all(report["peers"][p]["ran"] for p in ("musly", "bliss")), report["peers"]
+    rows = {(r["method"], r["evaluation"], r["metric"]): r for r in report["retrieval"]}
+    for method in ("raw", "zscore", "robust_whiten", "learned", "musly", "bliss", "random"):
+        for evaluation in ("in_sample", "artist_disjoint"):
+            for metric in ("precision_at_10", "map"):
+                row = rows[(method, evaluation, metric)]
+                assert row["n_seeds"] == 75 and row["n_artists"] == 11
+                assert row["macro"] is not None
+    assert rows[("learned", "artist_disjoint", "other_album_p10")]["n_seeds"] == 17
+    for peer in ("musly", "bliss"):
+        seconds = report["peers"][peer]["seconds_per_file"]
+        assert 0 < seconds < 5
+    p10 = {
+        m: rows[(m, "artist_disjoint", "precision_at_10")]["micro"]
+        for m in ("zscore", "robust_whiten", "learned", "musly", "bliss")
+    }
+    default = report["best_variant"]
+    print(f"\nartist-disjoint p@10: {p10}; default {default}")
+    print(report["retrieval_verdict"]["sentence"])
+    assert default == "learned"
+    assert p10[default] >= 1.10 * p10["zscore"]
+    assert p10[default] >= p10["musly"]
+    # a second run reads the peers' vectors from the cache beside the store
+    again = runner.invoke(
+        app, ["validate", "--store", str(path), "--variant", "zscore", "--peers", "--json"]
+    )
+    assert again.exit_code == 0, again.output
+    assert all(p["analysed_now"] == 0 for p in json.loads(again.stdout)["peers"].values())

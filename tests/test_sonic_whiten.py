@@ -9,6 +9,8 @@ from musicwb.errors import ParameterError
 from musicwb.sonic.towers import tower_slices
 from musicwb.sonic.whiten import VARIANTS, Preprocessor, fit_preprocessor
 
+ARTISTS = [f"artist{i % 8}" for i in range(120)]
+
 
 def _features(n: int = 120, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
@@ -20,7 +22,7 @@ def _features(n: int = 120, seed: int = 0) -> np.ndarray:
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_each_variant_embeds_rows_and_cosine_is_defined(variant):
     full = _features()
-    prep = fit_preprocessor(full, variant=variant)
+    prep = fit_preprocessor(full, variant=variant, artists=ARTISTS)
     embedded = prep.transform(full)
     assert embedded.shape[0] == 120 and np.all(np.isfinite(embedded))
     if variant != "raw":
@@ -72,7 +74,7 @@ def test_fitted_on_full_tracks_then_applied_unchanged_to_segments():
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_parameters_round_trip_through_plain_arrays(variant, tmp_path):
     full = _features()
-    prep = fit_preprocessor(full, variant=variant, variance=0.9, whiten_power=0.5)
+    prep = fit_preprocessor(full, variant=variant, variance=0.9, whiten_power=0.5, artists=ARTISTS)
     np.savez(tmp_path / "p.npz", **prep.to_arrays())
     with np.load(tmp_path / "p.npz", allow_pickle=False) as loaded:
         again = Preprocessor.from_arrays(loaded)
@@ -163,3 +165,28 @@ def test_bad_segments_and_whitening_are_refused():
         fit_preprocessor(full, segments=[bad, full])
     with pytest.raises(ParameterError, match="whitening"):
         fit_preprocessor(full, whitening="zca")
+
+
+def test_learned_needs_artists_and_discounts_what_varies_within_an_artist():
+    rng = np.random.default_rng(3)
+    artists = np.repeat([f"a{i}" for i in range(10)], 8)
+    # feature 0..9 carry the artist; 10..136 are loud noise that varies within each artist
+    full = rng.normal(size=(80, 137)) * 3.0
+    full[:, :10] += 2.0 * np.repeat(rng.normal(size=(10, 10)), 8, axis=0)
+    with pytest.raises(ParameterError, match="artists"):
+        fit_preprocessor(full, variant="learned")
+    learned = fit_preprocessor(full, variant="learned", artists=artists)
+    zscore = fit_preprocessor(full, variant="zscore")
+    assert learned.settings["learn_reg"] in (0.03, 0.1, 0.3, 1.0)
+    assert learned.whitening_used == {"all": "within_class"}
+
+    def same_artist_p1(prep):
+        e = prep.transform(full)
+        s = e @ e.T
+        np.fill_diagonal(s, -np.inf)
+        return np.mean(artists[np.argmax(s, axis=1)] == artists)
+
+    assert same_artist_p1(learned) > same_artist_p1(zscore) + 0.2
+    # a given shrinkage is used as is, and recorded
+    fixed = fit_preprocessor(full, variant="learned", artists=artists, learn_reg=0.5)
+    assert fixed.settings == {"learn_reg": 0.5, "clip": 3.0}

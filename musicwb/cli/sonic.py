@@ -194,7 +194,8 @@ def artifact_build(
         str | None,
         typer.Option(
             "--variant",
-            help="raw, zscore or robust_whiten \\[default: best of the last validate].",
+            help="raw, zscore, robust_whiten or learned \\[default: best of the last validate, "
+            "else learned].",
             metavar=Choices("musicwb.sonic.whiten", "VARIANTS"),
         ),
     ] = None,
@@ -227,7 +228,7 @@ def validate(
         str,
         typer.Option(
             "--variant",
-            help="raw, zscore, robust_whiten, or all (side by side).",
+            help="raw, zscore, robust_whiten, learned, or all (side by side).",
             metavar=Choices("musicwb.sonic.whiten", "VARIANTS", extra=("all",)),
         ),
     ] = "all",
@@ -235,24 +236,42 @@ def validate(
         int | None, typer.Option("--seed-track", help="Also report this track id as the seed.")
     ] = None,
     include_flagged: IncludeFlaggedOption = False,
+    peers: Annotated[
+        bool,
+        typer.Option(
+            "--peers",
+            help="Also run Musly and bliss on the same files (pip install 'musicwb[peers]'; "
+            "results cached beside the store).",
+        ),
+    ] = False,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The similarity metrics over all seeds; with --variant all, names the best variant.
+    """The similarity metrics over all seeds, in-sample and artist-disjoint; with --variant
+    all, names the best variant (the artist-disjoint winner).
 
     Tracks flagged as silence, near-silence or steady tone are left out unless --include-flagged.
     """
-    from musicwb.sonic.validation import report_frame, validate_store
+    from musicwb.sonic.peers import PEERS
+    from musicwb.sonic.validation import report_frame, retrieval_report_frame, validate_store
     from musicwb.store import Store
 
     with Store(store_path(store), read_only=variant != "all", hold_open=False) as opened:
         report = validate_store(
-            opened, variant=variant, seed_track=seed_track, include_flagged=include_flagged
+            opened,
+            variant=variant,
+            seed_track=seed_track,
+            include_flagged=include_flagged,
+            peers=PEERS if peers else (),
         )
     if as_json:
         print_json(report)
         return
     typer.echo(report_frame(report).to_string(index=False))
+    if report.get("retrieval"):
+        typer.echo("\nretrieval, in-sample and artist-disjoint (95% interval over artists):")
+        typer.echo(retrieval_report_frame(report).to_string(index=False))
+        typer.echo(report["retrieval_verdict"]["sentence"])
     _echo_left_out(report.get("left_out"))
     for note in report.get("notes") or []:
         typer.echo(f"note: {note}")

@@ -13,7 +13,10 @@ The notebook only orchestrates; what it shows is computed here. Only
 - :func:`seed_similarities` and :func:`similarity_histogram`: how similar the seed is to
   every other track, split into same artist, same album and the rest;
 - :func:`projection_frame`: a 2-D PCA projection of the embedded tracks;
-- :func:`nearest_neighbours`: the ``k`` tracks most similar to the seed.
+- :func:`nearest_neighbours`: the ``k`` tracks most similar to the seed;
+- :func:`peer_runs`: the ``peers`` parameter as Musly and bliss runs on the same files (read
+  from the store, cached beside it);
+- :func:`retrieval_table`: in-sample beside artist-disjoint retrieval, variants and peers.
 
 Examples
 --------
@@ -34,9 +37,16 @@ import numpy as np
 import pandas as pd
 
 from musicwb.errors import ParameterError
-from musicwb.sonic.validation import MIN_TRACKS, RETRIEVAL_LIFT, TrackIds
+from musicwb.sonic.peers import PEERS, PeerRun, run_peer
+from musicwb.sonic.validation import (
+    MIN_TRACKS,
+    RETRIEVAL_LIFT,
+    TrackIds,
+    retrieval_report_frame,
+)
 from musicwb.sonic.whiten import VARIANTS, Variant, fit_preprocessor, l2_normalise
 from musicwb.store import Store
+from musicwb.store.paths import StorePaths
 from musicwb.store.tables import sonic as sonic_tables
 from musicwb.text import artist_key, fold
 
@@ -45,7 +55,9 @@ __all__ = [
     "analysed_labels",
     "embed_variants",
     "nearest_neighbours",
+    "peer_runs",
     "projection_frame",
+    "retrieval_table",
     "seed_row",
     "seed_similarities",
     "similarity_histogram",
@@ -79,12 +91,67 @@ def analysed_labels(store: Store, *, include_flagged: bool = False) -> pd.DataFr
     )
 
 
+def peer_runs(store: Store, *, track_ids: TrackIds, peers: bool) -> list[PeerRun]:
+    """Musly and bliss on the files of ``track_ids`` (none when ``peers`` is False).
+
+    Parameters
+    ----------
+    store : Store
+        May be read-only; the peers' per-file results are cached in its cache folder.
+    track_ids : sequence of int
+        The validated tracks, in their row order.
+    peers : bool
+
+    Returns
+    -------
+    list of PeerRun
+        A peer whose package or ffmpeg is missing comes back with a note and no vectors.
+    """
+    if not peers:
+        return []
+    files = sonic_tables.track_files(store, track_ids=list(np.asarray(track_ids).tolist()))
+    return [
+        run_peer(
+            peer,
+            paths=files["path"].tolist(),
+            content_hashes=files["content_hash"].astype(str).tolist(),
+            cache_dir=StorePaths.of(store.path).cache,
+        )
+        for peer in PEERS
+    ]
+
+
+def retrieval_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~musicwb.sonic.validation.retrieval_comparison` output as a table to read.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (method, evaluation): micro and macro means with their 95% intervals per
+        score, and the peers' seconds per file.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"method": ["zscore"], "kind": ["variant"], "evaluation": ["in_sample"],
+    ...                   "metric": ["map"], "micro": [0.4], "micro_low": [0.3],
+    ...                   "micro_high": [0.5], "macro": [0.3], "macro_low": [0.2],
+    ...                   "macro_high": [0.4], "seconds_per_file": [None]})
+    >>> retrieval_table(f).loc[0, "map micro"]
+    '0.400 [0.300, 0.500]'
+    """
+    return retrieval_report_frame({"retrieval": frame.to_dict(orient="records")})
+
+
 def variants_to_compare(variant: Variant | Literal["all"]) -> tuple[Variant, ...]:
     """The variants to fit for the notebook's ``variant`` parameter.
 
     Parameters
     ----------
-    variant : {"all", "raw", "zscore", "robust_whiten"}
+    variant : {"all", "raw", "zscore", "robust_whiten", "learned"}
 
     Returns
     -------
@@ -168,6 +235,8 @@ def embed_variants(
     results: dict[str, dict[str, Any]],
     *,
     segments: Sequence[np.ndarray] | None = None,
+    artists: Sequence[str | None] | np.ndarray | None = None,
+    albums: Sequence[str | None] | np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Embed the tracks with each variant, refitted with the settings its validation used.
 
@@ -181,6 +250,8 @@ def embed_variants(
     segments : sequence of ndarray, each shape (n, 137), optional
         The start, mid and end vectors the validation was given (robust_whiten's within-track
         whitening).
+    artists, albums : sequence, length n, optional
+        The tags the learned variant is fitted on (needed for it).
 
     Returns
     -------
@@ -189,7 +260,12 @@ def embed_variants(
     """
     return {
         name: fit_preprocessor(
-            full, variant=name, segments=segments, **result["settings"]
+            full,
+            variant=name,
+            segments=segments,
+            artists=artists,
+            albums=albums,
+            **result["settings"],
         ).transform(full)
         for name, result in results.items()
     }

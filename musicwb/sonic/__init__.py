@@ -21,7 +21,7 @@ Examples
 --------
 >>> from musicwb.sonic import SEGMENTS, VARIANTS
 >>> SEGMENTS, VARIANTS
-(('full', 'start', 'mid', 'end'), ('raw', 'zscore', 'robust_whiten'))
+(('full', 'start', 'mid', 'end'), ('raw', 'zscore', 'robust_whiten', 'learned'))
 """
 
 import lazy_loader as lazy

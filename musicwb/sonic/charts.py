@@ -16,7 +16,13 @@ import pandas as pd
 
 from musicwb.errors import ParameterError
 
-__all__ = ["projection_scatter", "similarity_histogram_bars", "variant_metric_bars"]
+__all__ = [
+    "projection_scatter",
+    "retrieval_bars",
+    "retrieval_chart",
+    "similarity_histogram_bars",
+    "variant_metric_bars",
+]
 
 
 def variant_metric_bars(
@@ -166,3 +172,87 @@ def projection_scatter(
         .properties(width=520, height=380)
         .interactive()
     )
+
+
+def retrieval_bars(
+    frame: pd.DataFrame,
+    *,
+    metric: str = "precision_at_10",
+    title: str = "Same-artist retrieval: in-sample beside artist-disjoint",
+) -> alt.LayerChart:
+    """A bar per method and evaluation (micro mean), its 95% interval, the random baseline.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`musicwb.sonic.validation.retrieval_comparison` output: columns ``method``,
+        ``kind``, ``evaluation``, ``metric``, ``micro``, ``micro_low``, ``micro_high``.
+    metric : str, default "precision_at_10"
+    title : str
+
+    Returns
+    -------
+    altair.LayerChart
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"method": ["zscore", "random"], "kind": ["variant", "random"],
+    ...                   "evaluation": ["in_sample"] * 2, "metric": ["map"] * 2,
+    ...                   "micro": [0.4, 0.2], "micro_low": [0.3, None],
+    ...                   "micro_high": [0.5, None]})
+    >>> len(retrieval_bars(f, metric="map").to_dict()["layer"])  # bars and intervals, baseline
+    2
+    """
+    needed = ("method", "kind", "evaluation", "metric", "micro", "micro_low", "micro_high")
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ParameterError(f"retrieval frame lacks columns {missing}")
+    data = frame[frame["metric"] == metric]
+    bars = data[data["kind"] != "random"]
+    baseline = data[data["kind"] == "random"].drop_duplicates("evaluation")
+    order = list(dict.fromkeys(bars["method"]))
+    x = alt.X("method:N", sort=order, title=None)
+    x_offset = alt.XOffset("evaluation:N", sort=["in_sample", "artist_disjoint"])
+    colour = alt.Color("evaluation:N", sort=["in_sample", "artist_disjoint"], title="evaluation")
+    base = alt.Chart(bars).encode(x=x, xOffset=x_offset)
+    chart = base.mark_bar().encode(
+        y=alt.Y("micro:Q", title=f"{metric} (mean over tracks)"),
+        color=colour,
+        tooltip=[
+            "method",
+            "kind",
+            "evaluation",
+            alt.Tooltip("micro:Q", format=".3f"),
+            alt.Tooltip("micro_low:Q", format=".3f"),
+            alt.Tooltip("micro_high:Q", format=".3f"),
+            *(
+                [alt.Tooltip("seconds_per_file:Q", title="s per file", format=".3f")]
+                if "seconds_per_file" in bars.columns
+                else []
+            ),
+        ],
+    ) + base.mark_rule(color="black").encode(y="micro_low:Q", y2="micro_high:Q")
+    rule = (
+        alt.Chart(baseline)
+        .mark_rule(strokeDash=[4, 4], color="grey")
+        .encode(y="micro:Q", tooltip=[alt.Tooltip("micro:Q", title="random", format=".3f")])
+    )
+    return alt.layer(chart, rule).properties(title=title, width=420)
+
+
+def retrieval_chart(frame: pd.DataFrame) -> alt.HConcatChart:
+    """Precision@10 and MAP side by side (:func:`retrieval_bars` each; peers' seconds per file
+    in the tooltips).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"method": ["zscore"] * 2, "kind": ["variant"] * 2,
+    ...                   "evaluation": ["in_sample"] * 2, "metric": ["precision_at_10", "map"],
+    ...                   "micro": [0.4, 0.5], "micro_low": [0.3, 0.4], "micro_high": [0.5, 0.6]})
+    >>> len(retrieval_chart(f).to_dict()["hconcat"])
+    2
+    """
+    return alt.hconcat(
+        retrieval_bars(frame, title="Same-artist precision@10"),
+        retrieval_bars(frame, metric="map", title="Mean average precision (same artist)"),
+    ).properties(title="Retrieval: in-sample beside artist-disjoint (95% interval over artists)")

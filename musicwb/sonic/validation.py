@@ -33,7 +33,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -41,19 +41,34 @@ import pandas as pd
 
 from musicwb.errors import ParameterError
 from musicwb.sonic.feature_set import FeatureSet, LeftOut, load_feature_set
+from musicwb.sonic.folds import (
+    N_BOOT,
+    N_FOLDS,
+    artist_folds,
+    cross_fitted_similarities,
+    retrieval_table,
+    summarise_retrieval,
+)
+from musicwb.sonic.peers import Peer, PeerRun, bliss_similarities, musly_similarities, run_peer
 from musicwb.sonic.whiten import VARIANTS, Variant, fit_preprocessor, l2_normalise
 from musicwb.store import Store
+from musicwb.store.paths import StorePaths
 from musicwb.store.runs import recorded_run
 from musicwb.store.tables import sonic as sonic_tables
 
 __all__ = [
+    "EVALUATIONS",
     "METRICS",
     "MIN_TRACKS",
+    "RETRIEVAL_COLUMNS",
     "RETRIEVAL_LIFT",
     "THRESHOLDS",
     "best_variant",
     "compare_variants",
     "report_frame",
+    "retrieval_comparison",
+    "retrieval_report_frame",
+    "retrieval_verdict",
     "seed_metrics",
     "seed_table",
     "similarity_matrix",
@@ -70,6 +85,8 @@ N_TOP = 30
 N_RANDOM = 100
 N_SHUFFLES = 20
 MIN_TRACKS = 12
+MAX_RETRIEVAL_TRACKS = 3000
+"""validate_store scores retrieval on at most this many tracks (evenly spread), with a note."""
 """Validation needs this many analysed tracks: a seed's 10 nearest must leave others to rank."""
 
 Labels = np.ndarray | pd.Series | Sequence[str | None]
@@ -296,7 +313,9 @@ def validate_variant(
         ``variant``, ``settings``, ``summary`` (see :func:`summarise`), ``seeds`` (the
         DataFrame of :func:`seed_table`) and, with ``seed_track``, ``seed`` (one row as a dict).
     """
-    preprocessor = fit_preprocessor(full, variant=variant, segments=segments, **settings)
+    preprocessor = fit_preprocessor(
+        full, variant=variant, segments=segments, artists=artists, albums=albums, **settings
+    )
     table = seed_table(
         preprocessor.transform(full),
         artists=artists,
@@ -479,8 +498,18 @@ def validate_store(
     seed_track: int | None = None,
     random_state: int = 0,
     include_flagged: bool = False,
+    peers: Sequence[Peer] = (),
+    n_folds: int = N_FOLDS,
 ) -> dict[str, Any]:
     """Validate the store's features: one variant, or all side by side (naming the best).
+
+    Besides the in-sample metrics (each variant fitted on every track), the retrieval scores
+    are computed artist-disjoint (:func:`retrieval_comparison`: fitted on other artists'
+    tracks, ``n_folds`` folds over artists), with the ``peers`` run on the same files. With
+    ``variant="all"`` the best variant is the one with the highest artist-disjoint same-artist
+    precision@10 (MAP breaks ties): a variant that wins only in-sample (the learned one always
+    flatters itself there) is not chosen; ``best_variant_in_sample`` keeps the former rule's
+    choice.
 
     With ``variant="all"`` the result is recorded as a ``sonic_validation`` run, which
     :func:`musicwb.sonic.artifact.build_artifact` reads to pick the variant playlists use.
@@ -497,13 +526,21 @@ def validate_store(
         A track id whose own metrics are added under ``seed``.
     random_state : int, default 0
     include_flagged : bool, default False
+    peers : sequence of {"musly", "bliss"}
+        Peers to run beside (their per-file results are cached beside the store); a missing
+        package or ffmpeg becomes a note.
+    n_folds : int, default 5
 
     Returns
     -------
     dict
         One variant: ``variant``, ``n_tracks``, ``settings``, the :data:`METRICS` (each with
         ``mean``, ``std``, ``passes``, ...), ``passes`` and, with a seed, ``seed``. All:
-        ``variants`` (name to that dict), ``best_variant``, ``best_settings``, ``run_id``.
+        ``variants`` (name to that dict), ``best_variant``, ``best_settings``, ``run_id``,
+        ``best_variant_in_sample``. Both: ``retrieval`` (the rows of
+        :func:`retrieval_comparison`), ``retrieval_verdict`` (:func:`retrieval_verdict`),
+        ``peers`` (per peer: ``ran``, ``note``, ``seconds_per_file``, ``analysed_now``) and
+        ``n_folds``.
         Both: ``left_out`` (``missing``, ``flagged`` per flag, ``total``) and ``notes``
         (what limits the metrics on this library).
 
@@ -552,12 +589,19 @@ def validate_store(
         if "seed" in result:
             report["seed"] = result["seed"]
         reports[name] = _plain(report)
+    retrieval = _store_retrieval(
+        store, features, variants=chosen, peers=peers, n_folds=n_folds, random_state=random_state
+    )
+    notes += retrieval.pop("notes")
     if variant != "all":
-        return {**reports[variant], "left_out": left_out, "notes": notes}
-    best = best_variant({name: {"summary": r} for name, r in reports.items()})
+        return {**reports[variant], "left_out": left_out, "notes": notes, **retrieval}
+    in_sample = best_variant({name: {"summary": r} for name, r in reports.items()})
+    best = retrieval["retrieval_verdict"].get("best_variant_artist_disjoint") or in_sample
     combined = {
         "variants": reports,
         "best_variant": best,
+        "best_variant_in_sample": in_sample,
+        **retrieval,
         "best_settings": reports[best]["settings"],
         "n_tracks": len(features),
         "left_out": left_out,
@@ -568,6 +612,109 @@ def validate_store(
     ) as run:
         run.summary = lambda: combined
     return {**combined, "run_id": run.run_id}
+
+
+def _store_retrieval(
+    store: Store,
+    features: FeatureSet,
+    *,
+    variants: tuple[Variant, ...],
+    peers: Sequence[Peer],
+    n_folds: int,
+    random_state: int,
+) -> dict[str, Any]:
+    """validate_store's artist-disjoint part: rows, verdict, peers and notes."""
+    notes = []
+    rows_used = np.arange(len(features))
+    if len(features) > MAX_RETRIEVAL_TRACKS:  # n x n similarities, several fits per method
+        rows_used = np.unique(
+            np.linspace(0, len(features) - 1, MAX_RETRIEVAL_TRACKS).astype(np.int64)
+        )
+        notes.append(
+            f"retrieval scores (in-sample and artist-disjoint) on {len(rows_used)} of "
+            f"{len(features)} tracks, evenly spread by id"
+        )
+    track_ids = features.track_ids[rows_used]
+    artists, albums = features.artist_keys[rows_used], features.albums[rows_used]
+    runs = []
+    if peers:
+        files = sonic_tables.track_files(store, track_ids=track_ids.tolist())
+        cache = StorePaths.of(store.path).cache
+        runs = [
+            run_peer(
+                peer,
+                paths=files["path"].tolist(),
+                content_hashes=files["content_hash"].astype(str).tolist(),
+                cache_dir=cache,
+            )
+            for peer in dict.fromkeys(peers)
+        ]
+    notes += [run.note for run in runs if run.note]
+    peer_info = {
+        run.peer: {
+            "ran": run.ran,
+            "note": run.note,
+            "seconds_per_file": run.seconds_per_file,
+            "analysed_now": run.analysed_now,
+        }
+        for run in runs
+    }
+    named = {a for a in artists.tolist() if isinstance(a, str)}
+    if len(named) < 2:
+        notes.append("fewer than two artists: no artist-disjoint validation")
+        rows, verdict = [], {}
+    else:
+        frame = retrieval_comparison(
+            features.matrices["full"][rows_used],
+            artists=artists,
+            albums=albums,
+            segments=[features.matrices[segment][rows_used] for segment in ("start", "mid", "end")],
+            variants=variants,
+            peers=runs,
+            n_folds=n_folds,
+            random_state=random_state,
+        )
+        verdict = retrieval_verdict(frame)
+        rows = [_plain(row) for row in frame.to_dict(orient="records")]
+    return {
+        "retrieval": rows,
+        "retrieval_verdict": verdict,
+        "peers": _plain(peer_info),
+        "n_folds": n_folds,
+        "notes": notes,
+    }
+
+
+def retrieval_report_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """The retrieval rows of a validation report as a table for a person.
+
+    Parameters
+    ----------
+    report : dict
+        Output of :func:`validate_store` (its ``retrieval`` rows), or a dict with them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (method, evaluation): ``method``, ``evaluation``, then per score
+        ``"micro [low, high]"`` and ``"macro [low, high]"`` texts, and ``s/file`` for peers.
+    """
+    frame = pd.DataFrame(report.get("retrieval") or [], columns=list(RETRIEVAL_COLUMNS))
+    rows = []
+    for (method, evaluation), group in frame.groupby(["method", "evaluation"], sort=False):
+        row: dict[str, Any] = {"method": method, "evaluation": evaluation}
+        for entry in group.to_dict(orient="records"):
+            for average in ("micro", "macro"):
+                value = entry[average]
+                low, high = entry[f"{average}_low"], entry[f"{average}_high"]
+                text = "" if value is None or pd.isna(value) else f"{value:.3f}"
+                if text and low is not None and pd.notna(low):
+                    text += f" [{low:.3f}, {high:.3f}]"
+                row[f"{entry['metric']} {average}"] = text
+        seconds = group["seconds_per_file"].iloc[0]
+        row["s/file"] = "" if seconds is None or pd.isna(seconds) else f"{seconds:.3f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def report_frame(report: dict[str, Any]) -> pd.DataFrame:
@@ -608,3 +755,252 @@ def report_frame(report: dict[str, Any]) -> pd.DataFrame:
         )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+Evaluation = Literal["in_sample", "artist_disjoint"]
+"""How a method is scored: fitted on every track, or on other artists' tracks only."""
+EVALUATIONS: tuple[Evaluation, ...] = ("in_sample", "artist_disjoint")
+RETRIEVAL_COLUMNS = (
+    "method",
+    "kind",
+    "evaluation",
+    "metric",
+    "micro",
+    "micro_low",
+    "micro_high",
+    "macro",
+    "macro_low",
+    "macro_high",
+    "baseline_micro",
+    "baseline_macro",
+    "lift",
+    "n_seeds",
+    "n_artists",
+    "seconds_per_file",
+)
+
+
+def _variant_similarities(
+    full: np.ndarray,
+    *,
+    variant: Variant,
+    artists: np.ndarray,
+    albums: np.ndarray,
+    segments: Sequence[np.ndarray] | None,
+    settings: dict[str, Any],
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Given training rows, the cosine similarities of all tracks under the variant fitted on them."""
+
+    def similarities(train: np.ndarray) -> np.ndarray:
+        preprocessor = fit_preprocessor(
+            full[train],
+            variant=variant,
+            segments=None if segments is None else [np.asarray(s)[train] for s in segments],
+            artists=artists[train],
+            albums=albums[train],
+            **settings,
+        )
+        return similarity_matrix(preprocessor.transform(full))
+
+    return similarities
+
+
+def retrieval_comparison(
+    full: np.ndarray,
+    *,
+    artists: Labels,
+    albums: Labels,
+    segments: Sequence[np.ndarray] | None = None,
+    variants: tuple[Variant, ...] = VARIANTS,
+    peers: Sequence[PeerRun] = (),
+    n_folds: int = N_FOLDS,
+    n_boot: int = N_BOOT,
+    random_state: int = 0,
+    settings: dict[str, dict[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """Retrieval scores of variants and peers, in-sample and artist-disjoint, side by side.
+
+    In-sample: each method is fitted on every track. Artist-disjoint: on
+    :func:`~musicwb.sonic.folds.artist_folds`, fitted on the other folds' artists and scored
+    on the fold's tracks (ranked against the whole library); every track is scored once. The
+    learned variant chooses its shrinkage inside each training fold (nested), never on the
+    scored artists.
+
+    Parameters
+    ----------
+    full : ndarray, shape (n, 137)
+    artists, albums : sequence, length n
+    segments : sequence of ndarray, each shape (n, 137), optional
+    variants : tuple of str, default every variant
+    peers : sequence of PeerRun
+        :func:`~musicwb.sonic.peers.run_peer` outputs for the same tracks; those that did not
+        run are skipped (their note belongs in the report).
+    n_folds : int, default 5
+    n_boot : int, default 1000
+    random_state : int, default 0
+    settings : dict, optional
+        Per variant, settings for :func:`~musicwb.sonic.whiten.fit_preprocessor`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (method, evaluation, metric) with the columns :data:`RETRIEVAL_COLUMNS`
+        (``kind``: ``variant``, ``peer`` or ``random``; see
+        :func:`~musicwb.sonic.folds.summarise_retrieval`).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> artists = np.repeat(list("abcdef"), 6)
+    >>> full = np.repeat(rng.normal(size=(6, 137)), 6, axis=0) + rng.normal(size=(36, 137))
+    >>> frame = retrieval_comparison(full, artists=artists, albums=artists,
+    ...                              variants=("zscore",), n_folds=3, n_boot=100)
+    >>> sorted(set(frame["method"])), sorted(set(frame["evaluation"]))
+    (['random', 'zscore'], ['artist_disjoint', 'in_sample'])
+    """
+    full = np.asarray(full, dtype=np.float64)
+    n = full.shape[0]
+    artists = _labels(artists, n, "artists")
+    albums = _labels(albums, n, "albums")
+    folds = artist_folds(artists, n_folds=n_folds)
+    everything = np.arange(n)
+    methods: list[tuple[str, str, Callable[[np.ndarray], np.ndarray], float | None, tuple]] = []
+    for variant in variants:
+        similarities = _variant_similarities(
+            full,
+            variant=variant,
+            artists=artists,
+            albums=albums,
+            segments=segments,
+            settings=(settings or {}).get(variant, {}),
+        )
+        methods.append((variant, "variant", similarities, None, ()))
+    for run in peers:
+        if not run.ran:
+            continue
+        compute = bliss_similarities if run.peer == "bliss" else musly_similarities
+        ok = np.setdiff1d(everything, np.asarray(run.failed, dtype=np.int64))
+
+        def peer_similarities(train: np.ndarray, compute=compute, vectors=run.vectors, ok=ok):
+            sims = np.full((n, n), -np.inf)
+            fitted = compute(vectors[ok], train=np.searchsorted(ok, np.intersect1d(train, ok)))
+            sims[np.ix_(ok, ok)] = fitted
+            return sims
+
+        methods.append((run.peer, "peer", peer_similarities, run.seconds_per_file, run.failed))
+    rows = []
+    for name, kind, similarities, seconds, failed in methods:
+        for evaluation in EVALUATIONS:
+            sims = (
+                similarities(everything)
+                if evaluation == "in_sample"
+                else cross_fitted_similarities(folds, similarities)
+            )
+            table = retrieval_table(sims, artists=artists, albums=albums, random_state=random_state)
+            table = table[~table["row"].isin(failed)]
+            summary = summarise_retrieval(table, n_boot=n_boot, random_state=random_state)
+            for metric, entry in summary.items():
+                rows.append(
+                    {
+                        "method": name,
+                        "kind": kind,
+                        "evaluation": evaluation,
+                        "metric": metric,
+                        **entry,
+                        "seconds_per_file": seconds,
+                    }
+                )
+                if name == variants[0] if variants else False:
+                    rows.append(
+                        {
+                            "method": "random",
+                            "kind": "random",
+                            "evaluation": evaluation,
+                            "metric": metric,
+                            "micro": entry["baseline_micro"],
+                            "macro": entry["baseline_macro"],
+                            "baseline_micro": entry["baseline_micro"],
+                            "baseline_macro": entry["baseline_macro"],
+                            "lift": 1.0,
+                            "n_seeds": entry["n_seeds"],
+                            "n_artists": entry["n_artists"],
+                        }
+                    )
+    return pd.DataFrame(rows).reindex(columns=list(RETRIEVAL_COLUMNS))
+
+
+def retrieval_verdict(frame: pd.DataFrame, *, metric: str = "precision_at_10") -> dict[str, Any]:
+    """Which method wins where, and the variant to use by default (the artist-disjoint winner).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`retrieval_comparison` output.
+    metric : str, default "precision_at_10"
+        The score that decides (micro; MAP breaks ties).
+
+    Returns
+    -------
+    dict
+        ``best_in_sample`` and ``best_artist_disjoint`` (any method, peers included),
+        ``best_variant_in_sample`` and ``best_variant_artist_disjoint`` (variants only),
+        ``best_artist_disjoint_macro`` (by the mean over artists),
+        ``wins_only_in_sample`` (variants best in-sample that are not best artist-disjoint),
+        ``sentence`` (for a person).
+    """
+
+    def best(evaluation: str, kinds: tuple[str, ...], average: str = "micro") -> str | None:
+        chosen = frame[(frame["evaluation"] == evaluation) & frame["kind"].isin(kinds)]
+        if average not in chosen or chosen[average].isna().all():
+            return None
+        rows = chosen.pivot_table(index="method", columns="metric", values=average, aggfunc="first")
+        if rows.empty or metric not in rows:
+            return None
+        ranked = rows.sort_values([metric, "map"], ascending=False)
+        return str(ranked.index[0])
+
+    verdict = {
+        "best_in_sample": best("in_sample", ("variant", "peer")),
+        "best_artist_disjoint": best("artist_disjoint", ("variant", "peer")),
+        "best_variant_in_sample": best("in_sample", ("variant",)),
+        "best_artist_disjoint_macro": best("artist_disjoint", ("variant", "peer"), "macro"),
+        "best_variant_artist_disjoint": best("artist_disjoint", ("variant",)),
+    }
+    only = [
+        m
+        for m in {verdict["best_in_sample"], verdict["best_variant_in_sample"]}
+        if m is not None
+        and m not in {verdict["best_artist_disjoint"], verdict["best_variant_artist_disjoint"]}
+    ]
+    verdict["wins_only_in_sample"] = sorted(only)
+
+    def value(method: str | None, evaluation: str) -> str:
+        row = frame[
+            (frame["method"] == method)
+            & (frame["evaluation"] == evaluation)
+            & (frame["metric"] == metric)
+        ]
+        return f"{row['micro'].iloc[0]:.3f}" if len(row) else "?"
+
+    sentence = (
+        f"Artist-disjoint (fitted on other artists), {verdict['best_artist_disjoint']} wins "
+        f"with same-artist precision@10 {value(verdict['best_artist_disjoint'], 'artist_disjoint')}"
+        f"; in-sample, {verdict['best_in_sample']} wins with "
+        f"{value(verdict['best_in_sample'], 'in_sample')}."
+    )
+    if only:
+        sentence += (
+            f" {', '.join(only)} wins only in-sample: that lead does not carry to unseen artists."
+        )
+    macro = verdict["best_artist_disjoint_macro"]
+    if macro is not None and macro != verdict["best_artist_disjoint"]:
+        sentence += (
+            f" Averaged over artists (macro) rather than tracks, {macro} wins artist-disjoint."
+        )
+    if verdict["best_variant_artist_disjoint"] != verdict["best_artist_disjoint"]:
+        sentence += (
+            f" Best musicwb variant artist-disjoint: {verdict['best_variant_artist_disjoint']} "
+            f"({value(verdict['best_variant_artist_disjoint'], 'artist_disjoint')})."
+        )
+    verdict["sentence"] = sentence
+    return verdict

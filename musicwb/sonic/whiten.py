@@ -1,4 +1,4 @@
-"""Preprocessing of beat3tower vectors before cosine similarity: raw, zscore, robust_whiten.
+"""Preprocessing of beat3tower vectors before cosine similarity: raw, zscore, robust_whiten, learned.
 
 - ``raw``: the 137 numbers as extracted (cosine is dominated by the largest-valued features).
 - ``zscore``: each feature centred and divided by its standard deviation (scikit-learn's
@@ -19,6 +19,11 @@
   :data:`MIN_WITHIN_TRACKS` tracks longer than 60 s among them), it falls
   back to ``pca``: PCA keeping ``variance`` of the variance, each component divided by its
   standard deviation to the power ``whiten_power``.
+
+- ``learned``: robust scaling, then a whitening against how tracks of one album (else artist)
+  differ among themselves, learnt from the library's own tags; its shrinkage is chosen on
+  artist folds of the fitting tracks (:mod:`musicwb.sonic.metric_learning`). The only variant
+  that reads labels: validate it artist-disjoint (:mod:`musicwb.sonic.folds`).
 
 Every variant is fitted on full-track vectors (plus, for ``within_track``, the segments of the
 same tracks) and the same fitted transform is applied to the segments. The fitted parameters
@@ -46,6 +51,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from musicwb.errors import ParameterError
+from musicwb.sonic.metric_learning import choose_reg, class_labels, fit_within_class
 from musicwb.sonic.towers import feature_groups, tower_slices
 
 __all__ = [
@@ -62,8 +68,8 @@ __all__ = [
     "l2_normalise",
 ]
 
-Variant = Literal["raw", "zscore", "robust_whiten"]
-"""A preprocessing variant: raw features, z-scored, or robust and whitened."""
+Variant = Literal["raw", "zscore", "robust_whiten", "learned"]
+"""A preprocessing variant: raw features, z-scored, robust and whitened, or learnt from tags."""
 Whitening = Literal["within_track", "pca"]
 """How robust_whiten whitens a tower."""
 VARIANTS: tuple[Variant, ...] = get_args(Variant)
@@ -72,6 +78,7 @@ _TOWER_ARRAYS = ("columns", "center", "scale", "pca_mean", "components", "compon
 """The array attributes of a :class:`TowerTransform`, saved as ``prep_<tower>_<attribute>``."""
 MIN_WITHIN_TRACKS = 3  # tracks with distinct segments needed to estimate within-track spread
 MAX_WITHIN_TRACKS = 4000  # tracks the within-track covariance is estimated from, at most
+MAX_CHOOSE_TRACKS = 1500  # learned: tracks its shrinkage is chosen on (similarities are n x n)
 
 
 def _size_weights() -> dict[str, float]:
@@ -194,7 +201,8 @@ class Preprocessor:
     n_fit : int
         Tracks it was fitted on.
     whitening_used : dict of str to str
-        Per tower, ``within_track`` or ``pca`` (robust_whiten; see :func:`fit_preprocessor`).
+        Per tower, ``within_track`` or ``pca`` (robust_whiten; see :func:`fit_preprocessor`);
+        ``within_class`` (learned).
     """
 
     variant: Variant
@@ -393,6 +401,9 @@ def fit_preprocessor(
     whiten_power: float = DEFAULT_SETTINGS["whiten_power"],
     group_weights: bool = DEFAULT_SETTINGS["group_weights"],
     tower_weights: dict[str, float] | None = None,
+    artists: Sequence[str | None] | np.ndarray | None = None,
+    albums: Sequence[str | None] | np.ndarray | None = None,
+    learn_reg: float | None = None,
 ) -> Preprocessor:
     """Fit a preprocessing variant on full-track vectors.
 
@@ -400,10 +411,11 @@ def fit_preprocessor(
     ----------
     full : ndarray, shape (n_tracks, 137)
         Full-track feature vectors (at least 3 rows).
-    variant : {"raw", "zscore", "robust_whiten"}
+    variant : {"raw", "zscore", "robust_whiten", "learned"}
     segments : sequence of ndarray, each shape (n_tracks, 137), optional
         The same tracks' segment vectors (start, mid, end), for ``within_track`` whitening
-        (robust_whiten); rows in the order of ``full``.
+        (robust_whiten) and as more samples of each class (learned); rows in the order of
+        ``full``.
     variance : float, default 0.80
         Fraction kept (robust_whiten): of the summed between/within variance ratios for
         ``within_track``, of the variance for ``pca``; 1 keeps every axis.
@@ -423,6 +435,11 @@ def fit_preprocessor(
     tower_weights : dict, optional
         Weights of rhythm, timbre and harmony in the concatenation (default: square root of
         each tower's size relative to timbre's, 0.503, 1, 0.631).
+    artists, albums : sequence of str or None, length n_tracks, optional
+        Tags of the tracks (learned only, which needs ``artists``).
+    learn_reg : float, optional
+        learned: shrinkage of the within-class covariance (default: chosen among
+        :data:`~musicwb.sonic.metric_learning.LEARN_REGS` on artist folds of these tracks).
 
     Returns
     -------
@@ -460,8 +477,10 @@ def fit_preprocessor(
         )
     if whitening not in WHITENINGS:
         raise ParameterError(f"whitening must be one of {WHITENINGS}, got {whitening!r}")
+    learn_segments = None
     if segments is not None:
         segments = [np.asarray(seg) for seg in segments]
+        learn_segments = segments
         if len(segments) < 2 or any(seg.shape != full.shape for seg in segments):
             raise ParameterError(
                 f"segments: two or more matrices shaped like full {full.shape}, got "
@@ -484,7 +503,48 @@ def fit_preprocessor(
     if unknown or any(w < 0 for w in weights.values()):
         raise ParameterError(f"tower_weights: rhythm, timbre, harmony, each >= 0; got {weights}")
     all_columns = np.arange(137)
-    if variant == "raw":
+    if variant == "learned":
+        if artists is None:
+            raise ParameterError("the learned variant needs the tracks' artists")
+        albums = [None] * full.shape[0] if albums is None else albums
+        artists, albums = (
+            np.asarray(list(artists), dtype=object),
+            np.asarray(list(albums), dtype=object),
+        )
+        if artists.shape != (full.shape[0],) or albums.shape != (full.shape[0],):
+            raise ParameterError(f"artists and albums need one entry per track ({full.shape[0]})")
+        if (
+            learn_reg is None
+        ):  # chosen on artist folds of (at most MAX_CHOOSE_TRACKS of) these tracks
+            rows = np.linspace(0, full.shape[0] - 1, min(full.shape[0], MAX_CHOOSE_TRACKS))
+            rows = np.unique(rows.astype(np.int64))
+            learn_reg, _ = choose_reg(
+                full[rows],
+                artists=artists[rows],
+                albums=albums[rows],
+                segments=None if learn_segments is None else [seg[rows] for seg in learn_segments],
+            )
+        fitted = fit_within_class(
+            full,
+            classes=class_labels(artists, albums),
+            segments=learn_segments,
+            reg=learn_reg,
+            clip=clip,
+        )
+        towers = {
+            "all": TowerTransform(
+                all_columns,
+                fitted.center,
+                fitted.scale,
+                clip=fitted.clip,
+                pca_mean=fitted.mean,
+                components=fitted.components,
+                component_scale=np.ones(fitted.components.shape[0]),
+            )
+        }
+        settings = {"learn_reg": float(learn_reg), "clip": clip}
+        used = {"all": "within_class"}
+    elif variant == "raw":
         towers = {"all": TowerTransform(all_columns, np.zeros(137), np.ones(137))}
         settings: dict[str, Any] = {}
     elif variant == "zscore":
@@ -531,5 +591,5 @@ def fit_preprocessor(
         towers,
         settings,
         int(full.shape[0]),
-        whitening_used=used if variant == "robust_whiten" else {},
+        whitening_used=used if variant in ("robust_whiten", "learned") else {},
     )

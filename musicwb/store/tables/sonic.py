@@ -56,6 +56,7 @@ __all__ = [
     "replace_from_backup",
     "segment_columns",
     "track_coverage",
+    "track_files",
     "write_feature_batch",
 ]
 
@@ -299,6 +300,12 @@ def analysed_labels(
         f"SELECT f.track_id, t.artist, t.title, t.album FROM {_JOINED} "
         f"WHERE {where} ORDER BY f.track_id"
     )
+
+
+def track_files(store: Store, *, track_ids: Sequence[int]) -> pd.DataFrame:
+    """``track_id``, ``path``, ``content_hash`` of the given tracks, in the order given."""
+    files = store.df("SELECT id AS track_id, path, content_hash FROM tracks ORDER BY id")
+    return files.set_index("track_id").reindex(list(track_ids)).reset_index()
 
 
 def segment_columns(store: Store, *, segment: str, names: Sequence[str]) -> pd.DataFrame:
