@@ -18,6 +18,7 @@ import pytest
 from musicwb.demo import MARKER, build_demo, plan_library
 from musicwb.demo.build import _prepare_folder
 from musicwb.errors import ParameterError
+from musicwb.sonic.io import read_audio
 from musicwb.store import Store
 
 
@@ -195,3 +196,16 @@ def test_the_demo_command_builds_its_own_store_and_ignores_the_configured_one(
         [*command, "--store", str(real)], env=env, capture_output=True, text=True, timeout=300
     )
     assert refused.returncode == 2 and "--into-existing" in refused.stderr
+
+
+def test_demo_mp3s_decode_without_decoder_errors(
+    demo_dir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # libmpg123 prints its complaints on file descriptor 2, below Python's sys.stderr.
+    mp3s = sorted((demo_dir / "library").rglob("*.mp3"))
+    assert mp3s
+    capfd.readouterr()
+    for path in mp3s:
+        assert read_audio(path).duration_s > 20  # block by block, as extraction reads
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
