@@ -56,7 +56,7 @@ def test_second_build_reuses_audio_and_changes_no_rows(
     assert len(after["tracks"]) == len(before["tracks"])
     assert after["tracks"].path.is_unique
     assert {p: _sha256(p) for p in before_hashes} == before_hashes
-    assert summary.as_dict()["tracks"] == 64 and "reused" in summary.describe()
+    assert summary.as_dict()["tracks"] == 150 and "reused" in summary.describe()
 
 
 def test_a_deleted_file_is_rendered_again_identically(
@@ -190,7 +190,7 @@ def test_the_demo_command_builds_its_own_store_and_ignores_the_configured_one(
         assert store.scalar("SELECT count(*) FROM tracks") == 1
         assert store.scalar("SELECT count(*) FROM tracklist_sets") == 0
     with Store(data / "demo.duckdb", read_only=True) as store:
-        assert store.scalar("SELECT count(*) FROM tracks") == 64
+        assert store.scalar("SELECT count(*) FROM tracks") == 150
 
     refused = subprocess.run(
         [*command, "--store", str(real)], env=env, capture_output=True, text=True, timeout=300

@@ -6,7 +6,7 @@ Pure data; :mod:`musicwb.demo.plan` and :mod:`musicwb.demo.tracklists` draw from
 Examples
 --------
 >>> len(ARTISTS), len(LABELS), len(DJS)
-(33, 9, 12)
+(36, 9, 12)
 >>> {artist.label for artist in ARTISTS} == {label.name for label in LABELS}
 True
 """
@@ -88,16 +88,17 @@ def _family(
     style: str, genre: str, forms: tuple[str, ...], cast: tuple[tuple[str, str, str], ...]
 ) -> tuple[Artist, ...]:
     """One sound family: artists of one base style, each with its own voice (a twist of the
-    style), home label and genre spellings; the first one releases three tracks per album."""
+    style), home label and genre spellings (mostly the family's genre, once with a second
+    one); the first one releases three tracks per album."""
     return tuple(
-        Artist(name, style, label, genre, (forms[0], forms[1], f"{forms[0]}; {other}",
-                                           f"{other}; {forms[2]}"),
+        Artist(name, style, label, genre, (forms[0], forms[1], forms[2],
+                                           f"{forms[0]}; {other}"),
                voice=voice, album_tracks=3 if voice == 0 else 2)
         for voice, (name, label, other) in enumerate(cast)
     )  # fmt: skip
 
 
-# Three families of eleven artists: a seed's playlist of 30 (at most 3 per artist) fills from
+# Three families of twelve artists: a seed's playlist of 30 (at most 3 per artist) fills from
 # its own family, and DJs' label taste keeps each family's artists playing together.
 ARTISTS: tuple[Artist, ...] = (
     *_family("techno", "Techno", ("Techno", "techno", "TECHNO"), (
@@ -112,6 +113,7 @@ ARTISTS: tuple[Artist, ...] = (
         ("Corvid Array", "Basalt Works", "Industrial"),
         ("Petra Holm", "Ferrous Records", "Detroit Techno"),
         ("Gray Meridian", "Nightglass", "Minimal"),
+        ("Anouk Veld", "Basalt Works", "Hard Techno"),
     )),
     *_family("deep_house", "Deep House", ("Deep House", "deep house", "DEEP HOUSE"), (
         ("Mira Solenne", "Low Tide Audio", "House"),
@@ -125,6 +127,7 @@ ARTISTS: tuple[Artist, ...] = (
         ("The Quiet Rooms", "Sunday Loft", "House"),
         ("Lucan Reyes", "Low Tide Audio", "Tech House"),
         ("Noor Haddad", "Polar Arc", "House"),
+        ("Elio Brenner", "Sunday Loft", "Soulful House"),
     )),
     *_family("drum_and_bass", "Drum & Bass", ("Drum & Bass", "DnB", "Drum n Bass"), (
         ("Quill & Vane", "Mossgrove Recordings", "Jungle"),
@@ -138,6 +141,7 @@ ARTISTS: tuple[Artist, ...] = (
         ("Atlas Drift", "Fathom Audio", "Neurofunk"),
         ("Juno Falk", "Mossgrove Recordings", "Liquid Funk"),
         ("Keziah Roy", "Fathom Audio", "Jungle"),
+        ("Wren Adeyemi", "Cinder Lane", "Neurofunk"),
     )),
 )  # fmt: skip
 
@@ -156,23 +160,19 @@ VOCALISTS = ("Ines Calder", "Rafe Moreau", "Lio Marin", "Sade Okoro")
 
 
 DJS: tuple[DJ, ...] = (
-    DJ("Halden Ray", {"Ferrous Records": 5, "Nightglass": 2, "Basalt Works": 2}, sets=6),
-    DJ("Nadia Korr", {"Basalt Works": 4, "Ferrous Records": 3, "Nightglass": 2}),
-    DJ("Orun Delta", {"Nightglass": 5, "Ferrous Records": 2, "Basalt Works": 1}),
-    DJ("Ivo Stahl", {"Ferrous Records": 3, "Basalt Works": 3, "Nightglass": 3},
+    DJ("Halden Ray", {"Ferrous Records": 5, "Nightglass": 1.5}, sets=6),
+    DJ("Nadia Korr", {"Basalt Works": 5, "Ferrous Records": 1.5}),
+    DJ("Orun Delta", {"Nightglass": 5, "Basalt Works": 1.5}),
+    DJ("Ivo Stahl", {"Ferrous Records": 3, "Basalt Works": 3}, timestamp_style="clock"),
+    DJ("Mira Solenne", {"Low Tide Audio": 5, "Polar Arc": 1.5}, timestamp_style="clock", sets=6),
+    DJ("Pelle Marten", {"Low Tide Audio": 3, "Sunday Loft": 3}, timestamp_style="clock"),
+    DJ("Jonah Vale", {"Sunday Loft": 5, "Polar Arc": 1.5}),
+    DJ("Rosa Ilves", {"Polar Arc": 5, "Low Tide Audio": 1.5}),
+    DJ("Quill & Vane", {"Mossgrove Recordings": 5, "Cinder Lane": 1.5}, sets=6),
+    DJ("Tamsin Greer", {"Cinder Lane": 5, "Fathom Audio": 1.5}, timestamp_style="clock"),
+    DJ("Obi Nwosu", {"Fathom Audio": 5, "Mossgrove Recordings": 1.5}),
+    DJ("Marta Ostrowska", {"Low Tide Audio": 2, "Nightglass": 2, "Mossgrove Recordings": 2},
        timestamp_style="clock"),
-    DJ("Mira Solenne", {"Low Tide Audio": 5, "Polar Arc": 2, "Sunday Loft": 1},
-       timestamp_style="clock", sets=6),
-    DJ("Pelle Marten", {"Low Tide Audio": 3, "Sunday Loft": 3, "Polar Arc": 2},
-       timestamp_style="clock"),
-    DJ("Jonah Vale", {"Sunday Loft": 5, "Polar Arc": 2, "Low Tide Audio": 1}),
-    DJ("Rosa Ilves", {"Polar Arc": 4, "Low Tide Audio": 2, "Sunday Loft": 2}),
-    DJ("Quill & Vane", {"Mossgrove Recordings": 5, "Cinder Lane": 2, "Fathom Audio": 1}, sets=6),
-    DJ("Tamsin Greer", {"Cinder Lane": 4, "Fathom Audio": 3, "Mossgrove Recordings": 1},
-       timestamp_style="clock"),
-    DJ("Obi Nwosu", {"Fathom Audio": 5, "Mossgrove Recordings": 2, "Cinder Lane": 2}),
-    DJ("Marta Ostrowska", {"Low Tide Audio": 2, "Polar Arc": 2, "Nightglass": 2,
-                           "Mossgrove Recordings": 1}, timestamp_style="clock"),
 )  # fmt: skip
 
 TITLE_WORDS: tuple[tuple[str, ...], tuple[str, ...]] = (

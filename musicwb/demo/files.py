@@ -102,9 +102,7 @@ def encode_audio(audio: np.ndarray, *, fmt: str, sr: int, stream_serial: int = 1
     # libsndfile's default VBR MP3 (and constant bitrate below the top quality) at 22.05 kHz
     # writes frames whose part2_3_length overruns the bit reservoir: libmpg123 decodes them but
     # prints an error per frame on stderr. Constant bitrate at compression level 0 does not.
-    options = (
-        {"bitrate_mode": "CONSTANT", "compression_level": 0.0} if fmt == "mp3" else {}
-    )
+    options = {"bitrate_mode": "CONSTANT", "compression_level": 0.0} if fmt == "mp3" else {}
     buffer = io.BytesIO()
     try:
         sf.write(buffer, audio, sr, format=container, subtype=subtype, **options)

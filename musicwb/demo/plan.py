@@ -1,6 +1,6 @@
 """The demo library's plan: every file's truth, its messy tags and how to render it.
 
-Pure and deterministic: :func:`plan_library` turns a seed into 138 :class:`DemoTrack` (33
+Pure and deterministic: :func:`plan_library` turns a seed into 150 :class:`DemoTrack` (36
 artists in three sound families, 2 albums each, spread over OGG, MP3, FLAC and WAV) with labels in the label tag, or only
 in the title (``Title [Label]``, ``Title [Label - CAT 001]``), or nowhere; ``feat.`` artists,
 remixes, karaoke versions, genres in messy forms, BPM and key on some, and a few files with no
@@ -10,7 +10,7 @@ Examples
 --------
 >>> tracks = plan_library(7)
 >>> truth_frame(tracks).groupby("tag_case").size().to_dict()["untagged"]
-6
+14
 """
 
 from __future__ import annotations
@@ -153,14 +153,14 @@ def plan_library(seed: int = 7) -> list[DemoTrack]:
     Returns
     -------
     list of DemoTrack
-        138 tracks: 33 artists in three sound families, 2 albums each of 2 tracks (3 for the
+        150 tracks: 36 artists in three sound families, 2 albums each of 2 tracks (3 for the
         first artist of a family), 20-34 s long; in artist, album, track order.
 
     Examples
     --------
     >>> tracks = plan_library(7)
     >>> len(tracks), sorted({t.format for t in tracks})
-    (138, ['flac', 'mp3', 'ogg', 'wav'])
+    (150, ['flac', 'mp3', 'ogg', 'wav'])
     """
     check_seed(seed)
     rng = np.random.default_rng([seed, 0])
@@ -193,9 +193,7 @@ def plan_library(seed: int = 7) -> list[DemoTrack]:
                     bars += 2
                 version = ""
                 if cases["version"][i] == "remix":
-                    others = [
-                        x.name for x in ARTISTS if x.style == artist.style and x != artist
-                    ]
+                    others = [x.name for x in ARTISTS if x.style == artist.style and x != artist]
                     version = f"{others[int(track_rng.integers(len(others)))]} Remix"
                 elif cases["version"][i] == "karaoke":
                     version = "Karaoke Version"
@@ -268,7 +266,7 @@ def _track(
             tags["label"] = label.name
             tags["catalognumber"] = catalog
             tags["label_key"] = "organization" if rng.random() < 0.3 else "label"
-        if rng.random() < 0.75:
+        if rng.random() < 0.85:
             tags["genre"] = artist.genre_tags[int(rng.integers(len(artist.genre_tags)))]
         if rng.random() < 0.45:
             tags["bpm"] = f"{bpm:.0f}" if rng.random() < 0.6 else f"{bpm:.2f}"

@@ -100,27 +100,21 @@ def _promos(songs: list[_Song], rng: np.random.Generator) -> list[tuple[_Song, _
 def _runs(
     songs: list[_Song], blocks: list[tuple[_Song, _Song, _Song]], rng: np.random.Generator
 ) -> list[tuple[_Song, ...]]:
-    """Two runs per label: five tracks by different artists, of the label first and of its
-    sound family after, that DJs mix in this order, set after set (a label's showcase, a DJ's
-    favourite blend). No song is in two runs or in a promo block."""
-    family = {artist.name: artist.style for artist in ARTISTS}
+    """Two runs per label: four label tracks by different artists that DJs mix in this order,
+    set after set (a label's showcase, a DJ's favourite blend). No song is in two runs or in a
+    promo block."""
     taken = {song.path for block in blocks for song in block}
     runs = []
     for label in LABELS:
-        style = next(a.style for a in ARTISTS if a.label == label.name)
-        own = [s for s in songs if s.label == label.name]
-        kin = [s for s in songs if family[s.artist] == style and s.label != label.name]
+        pool = [s for s in songs if s.label == label.name]
         for _ in range(2):
             picks: list[_Song] = []
-            for pool in (own, kin):
-                for i in rng.permutation(len(pool)):
-                    song = pool[int(i)]
-                    if song.path not in taken and song.artist not in {p.artist for p in picks}:
-                        picks.append(song)
-                        taken.add(song.path)
-                    if len(picks) == 5:
-                        break
-                if len(picks) == 5:
+            for i in rng.permutation(len(pool)):
+                song = pool[int(i)]
+                if song.path not in taken and song.artist not in {p.artist for p in picks}:
+                    picks.append(song)
+                    taken.add(song.path)
+                if len(picks) == 4:
                     break
             runs.append(tuple(picks))
     return runs
@@ -183,8 +177,8 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
     """DJ sets built from the demo tracks: pure and deterministic.
 
     Each DJ favours some labels (artist-DJs play their own productions too); each set holds 14
-    to 20 entries: one or two promo blocks (a promo always between the same two label tracks),
-    two or three runs (five label tracks that DJs mix in the same order, set after set), and
+    to 25 entries: one or two promo blocks (a promo always between the same two label tracks),
+    three or four runs (four label tracks that DJs mix in the same order, set after set), and
     about 15% unknown entries whose identity goes into ``truth``. The runs and the DJs' label
     taste are the context from which an unknown entry can be recovered.
 
@@ -264,10 +258,10 @@ def _set_order(
     runs: list[tuple[_Song, ...]],
     rng: np.random.Generator,
 ) -> list[tuple[_Song, str]]:
-    """One set: 14-20 songs drawn by the DJ's label taste (own productions x3), with one or two
-    promo blocks and two or three runs kept together. Each item is ``(song, kind)``, kind
+    """One set: 14-25 songs drawn by the DJ's label taste (own productions x3), with one or two
+    promo blocks and three or four runs kept together. Each item is ``(song, kind)``, kind
     ``plain|anchor|promo|run|run_middle``."""
-    block_weights = np.array([dj.labels.get(block[1].label, 0.1) for block in blocks])
+    block_weights = np.array([dj.labels.get(block[1].label, 0.0) for block in blocks])
     chosen = rng.choice(
         len(blocks),
         size=int(rng.integers(1, 3)),
@@ -276,13 +270,13 @@ def _set_order(
     )
     run_weights = np.sqrt([dj.labels.get(run[0].label, 0.0) for run in runs])
     chosen_runs = rng.choice(
-        len(runs), size=int(rng.integers(2, 4)), replace=False, p=run_weights / run_weights.sum()
+        len(runs), size=int(rng.integers(3, 5)), replace=False, p=run_weights / run_weights.sum()
     )
     in_blocks = {song.path for b in chosen for song in blocks[b] if song.path}
     in_blocks |= {song.path for r in chosen_runs for song in runs[r]}
     weights = np.array([
         0.0 if song.path in in_blocks
-        else dj.labels.get(song.label, 0.1) * (3.0 if song.artist == dj.name else 1.0)
+        else dj.labels.get(song.label, 0.0) * (3.0 if song.artist == dj.name else 1.0)
         for song in songs
     ])  # fmt: skip
     fill = rng.choice(
