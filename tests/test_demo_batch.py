@@ -57,8 +57,10 @@ def test_the_seeds_come_from_the_three_sound_families(playlists: list) -> None:
     assert seed_artists == ["Halden Ray", "Mira Solenne", "Quill & Vane"]
 
 
-@pytest.mark.parametrize("which", [0, 1])
-def test_the_seeds_playlist_is_full_with_the_artist_rules_kept(playlists: list, which: int) -> None:
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_every_seeds_playlist_is_full_with_the_artist_rules_kept(
+    playlists: list, which: int
+) -> None:
     playlist = playlists[which]
     d = playlist.diagnostics
     print(
@@ -71,13 +73,6 @@ def test_the_seeds_playlist_is_full_with_the_artist_rules_kept(playlists: list, 
     assert d["artists"] >= 10
     assert d["min_transition"] >= PlaylistParams().transition_floor
     assert d["relaxations"] == []
-
-
-def test_the_third_seed_keeps_the_artist_rules_until_its_last_tracks(playlists: list) -> None:
-    playlist = playlists[2]
-    d = playlist.diagnostics
-    assert len(playlist) == LENGTH and d["artists"] >= 10
-    assert all(r["position"] > LENGTH - 5 for r in d["relaxations"]), d["relaxations"]
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +93,9 @@ def test_match_diagnostics_masked_targets(entries) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the model's first proposals stay below 0.55 on the demo (about 30 candidates per "
-    "slot share the probability); the demo alone has not reached 5 proposals at 0.7 yet",
+    reason="1 proposal at 0.7 on the demo (issue 16 asks for 5): its about 22 candidates per "
+    "slot share the probability; only slots with several agreeing signals (the DJ's own track "
+    "between the same two artists as in other sets) pass 0.7",
 )
 def test_match_diagnostics_lists_five_proposals_with_evidence(entries) -> None:
     proposed = propose(entries, min_confidence=0.0, mask_fraction=0.2, seed=0, k=50)

@@ -171,7 +171,7 @@ DJS: tuple[DJ, ...] = (
     DJ("Quill & Vane", {"Mossgrove Recordings": 5, "Cinder Lane": 1.5}, sets=6),
     DJ("Tamsin Greer", {"Cinder Lane": 5, "Fathom Audio": 1.5}, timestamp_style="clock"),
     DJ("Obi Nwosu", {"Fathom Audio": 5, "Mossgrove Recordings": 1.5}),
-    DJ("Marta Ostrowska", {"Low Tide Audio": 2, "Nightglass": 2, "Mossgrove Recordings": 2},
+    DJ("Marta Ostrowska", {"Low Tide Audio": 2, "Polar Arc": 2, "Sunday Loft": 2},
        timestamp_style="clock"),
 )  # fmt: skip
 

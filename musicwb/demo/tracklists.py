@@ -259,7 +259,7 @@ def _set_order(
     rng: np.random.Generator,
 ) -> list[tuple[_Song, str]]:
     """One set: 14-25 songs drawn by the DJ's label taste (own productions x3), with one or two
-    promo blocks and three or four runs kept together. Each item is ``(song, kind)``, kind
+    promo blocks and three or four runs kept together, and up to two more songs. Each item is ``(song, kind)``, kind
     ``plain|anchor|promo|run|run_middle``."""
     block_weights = np.array([dj.labels.get(block[1].label, 0.0) for block in blocks])
     chosen = rng.choice(
@@ -280,7 +280,7 @@ def _set_order(
         for song in songs
     ])  # fmt: skip
     fill = rng.choice(
-        len(songs), size=int(rng.integers(1, 4)), replace=False, p=weights / weights.sum()
+        len(songs), size=int(rng.integers(0, 3)), replace=False, p=weights / weights.sum()
     )
     order: list[tuple[_Song, str]] = [(songs[i], "plain") for i in fill]
     for r in chosen_runs:
