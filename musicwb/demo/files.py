@@ -10,7 +10,7 @@ Examples
 >>> out_dir = Path(mkdtemp())
 >>> written = write_track(plan_library(7)[3], out_dir)
 >>> written.relative_to(out_dir).as_posix()
-'library/Halden Ray/Bright Signal/04 - Violet Frame.ogg'
+'library/Halden Ray/Neon Tunnel/01 - Hidden Motion [Ferrous Records].flac'
 
 """
 

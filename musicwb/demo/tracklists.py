@@ -9,7 +9,7 @@ Examples
 >>> from musicwb.demo.plan import plan_library
 >>> lists = plan_tracklists(plan_library(7), 7)
 >>> sorted(lists.sets.dj.unique())[:2], int(lists.entries.is_unknown.sum()) == len(lists.truth)
-(['Halden Ray', 'Mira Solenne'], True)
+(['Halden Ray', 'Ivo Stahl'], True)
 """
 
 from __future__ import annotations
