@@ -73,16 +73,16 @@ def _sha256(path: Path) -> str:
 def test_library_has_artists_albums_tracks_and_formats(
     truth: pd.DataFrame, tracks: pd.DataFrame
 ) -> None:
-    assert truth.artist.nunique() >= 8
+    assert truth.artist.nunique() >= 36
     albums = truth.groupby("artist").album.nunique()
     assert (albums >= 2).all(), albums
     per_album = truth.groupby(["artist", "album"]).size()
-    assert (per_album >= 4).all(), per_album
-    assert len(tracks) == len(truth) >= 64
+    assert (per_album >= 2).all(), per_album
+    assert len(tracks) == len(truth) >= 150
     assert set(tracks.format) == {"vorbis", "mp3", "flac", "wav"}
     assert tracks.format.value_counts().min() >= 10  # spread, not one token file each
     # Durations as the scanner decoded them, not as planned.
-    assert tracks.duration.between(30, 60).all(), tracks.duration.describe()
+    assert tracks.duration.between(20, 35).all(), tracks.duration.describe()
     assert set(tracks.sample_rate) == {22050}
 
 
@@ -151,15 +151,13 @@ def test_messy_tag_cases_reach_the_store(
     assert merged.artist.str.contains(r" (?:feat\.|Feat\.|ft\.) ", regex=True).sum() >= 3
     remixes = merged[merged.title.str.contains(r"\(.+ Remix\)", regex=True)]
     assert len(remixes) >= 3
-    assert all(
-        r.split(" (")[1].removesuffix(" Remix)").split(")")[0] in DEMO_ARTISTS
-        for r in remixes.title
-    )
+    remixers = remixes.title.str.extract(r"\((.+) Remix\)", expand=False)
+    assert remixers.isin(DEMO_ARTISTS).all(), remixes.title
     assert merged.title.str.contains("(Karaoke Version)", regex=False).sum() >= 2
 
     genres = [g for row in merged.genres.dropna() for g in row]
-    assert {"Techno", "Minimal"} <= set(genres)  # from "Techno; Minimal"
-    assert any(g.islower() for g in genres) and any(g == "Electronica" for g in genres)
+    assert {"Deep House", "Tech House"} <= set(genres)  # from "Deep House; Tech House"
+    assert any(g.islower() for g in genres) and any(g == "Drum & Bass" for g in genres)
     assert merged.genres.isna().sum() >= 5
     assert 10 <= merged.bpm.notna().sum() < len(merged)
     assert 10 <= merged.key.notna().sum() < len(merged)
@@ -181,13 +179,13 @@ def test_sets_are_by_several_djs_with_demo_artists_and_labels(
     tracklists: dict[str, pd.DataFrame],
 ) -> None:
     sets, entries = tracklists["tracklist_sets"], tracklists["tracklist_entries"]
-    assert 12 <= len(sets) <= 20
-    assert 4 <= sets.dj.nunique() <= 6
+    assert 60 <= len(sets) <= 70
+    assert 10 <= sets.dj.nunique() <= 14
     assert sets.set_id.str.fullmatch(r"demo-[a-z0-9-]+-\d+").all()
     assert (sets.source == "demo").all()
     assert len(set(sets.dj) & DEMO_ARTISTS) >= 2  # DJs who are demo artists
     sizes = entries.groupby("set_id").size()
-    assert sizes.between(10, 20).all() and set(sizes.index) == set(sets.set_id)
+    assert sizes.between(10, 25).all() and set(sizes.index) == set(sets.set_id)
     known = entries[~entries.is_unknown]
     main_artist = known.artist.str.split(" Feat. ").str[0]
     assert main_artist.isin(DEMO_ARTISTS).all()

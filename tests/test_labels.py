@@ -128,18 +128,18 @@ def test_offline_tiers_find_demo_labels_and_never_touch_user_tags(demo_copy, dem
         f"{precision:.3f} over {len(accepted)}, {summary.applied} labels filled"
     )
     assert precision >= 0.95 and len(accepted) >= 40
-    assert summary.processed == 64 and summary.labels_found == len(accepted)
+    assert summary.processed == 150 and summary.labels_found == len(accepted)
     assert set(summary.by_source) <= {"library", "title", "library+title", "title+library"}
     # the user's labels are untouched; filled ones name the hunter as their source
     kept = after.set_index("id").loc[before["id"]]
     assert (kept["label"].to_numpy() == before["label"].to_numpy()).all()
     assert (kept["label_source"] == "tags").all()
     filled = after[after["label_source"].fillna("").str.startswith("hunt:")]
-    assert len(filled) == summary.applied > 0 and missing + len(filled) <= 64
+    assert len(filled) == summary.applied > 0 and missing + len(filled) <= 150
     assert filled["label_confidence"].min() >= 0.7
     # every finding carries source, confidence, evidence and time; every track one outcome
     assert findings[["source", "confidence", "evidence", "found_at"]].notna().all().all()
-    assert hunts["track_id"].is_unique and len(hunts) == 64
+    assert hunts["track_id"].is_unique and len(hunts) == 150
 
 
 def test_record_outcomes_improves_only_the_hunters_own_labels(tmp_path):

@@ -32,7 +32,7 @@ DEMO_STORE_NAME = "demo.duckdb"
 """The demo's own store, ``<data_dir>/demo.duckdb``: ``musicwb demo`` never writes elsewhere
 unless told (``--store``)."""
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 """Changes whenever the same seed would give different files; a demo folder of the same seed
 built by another version is rebuilt on the next build."""
 

@@ -6,7 +6,7 @@ Pure data; :mod:`musicwb.demo.plan` and :mod:`musicwb.demo.tracklists` draw from
 Examples
 --------
 >>> len(ARTISTS), len(LABELS), len(DJS)
-(8, 5, 5)
+(36, 9, 12)
 >>> {artist.label for artist in ARTISTS} == {label.name for label in LABELS}
 True
 """
@@ -41,13 +41,20 @@ class Label:
 
 @dataclass(frozen=True)
 class Artist:
-    """A demo artist: style preset, home label, canonical genre and its messy tag spellings."""
+    """A demo artist: style preset, home label, canonical genre and its messy tag spellings.
+
+    ``voice`` picks the artist's own twist of the style (see
+    :func:`musicwb.demo.styles.artist_style`); ``album_tracks`` is the length of each of the
+    artist's two albums.
+    """
 
     name: str
     style: str
     label: str
     genre: str
     genre_tags: tuple[str, ...]
+    voice: int = 0
+    album_tracks: int = 2
 
 
 TimestampStyle = Literal["minutes", "clock"]
@@ -60,41 +67,91 @@ class DJ:
 
     name: str
     labels: dict[str, float] = field(hash=False)
-    sets: int = 3
+    sets: int = 5
     timestamp_style: TimestampStyle = "minutes"
 
 
 LABELS: tuple[Label, ...] = (
     Label("Ferrous Records", "FER"),
-    Label("Low Tide Audio", "LTA"),
     Label("Nightglass", "NGL"),
+    Label("Basalt Works", "BSW"),
+    Label("Low Tide Audio", "LTA"),
     Label("Polar Arc", "PARC"),
+    Label("Sunday Loft", "SLF"),
     Label("Mossgrove Recordings", "MGR"),
+    Label("Cinder Lane", "CDL"),
+    Label("Fathom Audio", "FTH"),
 )
 
+
+def _family(
+    style: str, genre: str, forms: tuple[str, ...], cast: tuple[tuple[str, str, str], ...]
+) -> tuple[Artist, ...]:
+    """One sound family: artists of one base style, each with its own voice (a twist of the
+    style), home label and genre spellings (mostly the family's genre, once with a second
+    one); the first one releases three tracks per album."""
+    return tuple(
+        Artist(name, style, label, genre, (forms[0], forms[1], forms[2],
+                                           f"{forms[0]}; {other}"),
+               voice=voice, album_tracks=3 if voice == 0 else 2)
+        for voice, (name, label, other) in enumerate(cast)
+    )  # fmt: skip
+
+
+# Three families of twelve artists: a seed's playlist of 30 (at most 3 per artist) fills from
+# its own family, and DJs' label taste keeps each family's artists playing together.
 ARTISTS: tuple[Artist, ...] = (
-    Artist("Halden Ray", "techno", "Ferrous Records", "Techno",
-           ("Techno", "techno", "Techno; Minimal", "Techno / Industrial")),
-    Artist("Kobalt Hours", "dub_techno", "Ferrous Records", "Dub Techno",
-           ("Dub Techno", "dub techno", "Dub Techno; Ambient", "Techno")),
-    Artist("Mira Solenne", "deep_house", "Low Tide Audio", "Deep House",
-           ("Deep House", "deep house", "House; Deep House", "DEEP HOUSE")),
-    Artist("Tessa Vire", "minimal", "Nightglass", "Minimal",
-           ("Minimal", "minimal techno", "Techno; Minimal", "Minimal / Tech House")),
-    Artist("Orun Delta", "electro", "Nightglass", "Electro",
-           ("Electro", "electro", "Electro; Breaks", "Electronic")),
-    Artist("Selin Aster", "progressive", "Polar Arc", "Progressive House",
-           ("Progressive House", "progressive", "Trance; Progressive House", "Prog House")),
-    Artist("Fen Okafor", "electronica", "Mossgrove Recordings", "Electronica",
-           ("Electronica", "electronica", "Electronic; Downtempo", "IDM")),
-    Artist("Quill & Vane", "drum_and_bass", "Mossgrove Recordings", "Drum & Bass",
-           ("Drum & Bass", "DnB", "drum and bass", "Drum n Bass; Jungle")),
+    *_family("techno", "Techno", ("Techno", "techno", "TECHNO"), (
+        ("Halden Ray", "Ferrous Records", "Industrial"),
+        ("Kobalt Hours", "Ferrous Records", "Dub Techno"),
+        ("Tessa Vire", "Nightglass", "Minimal"),
+        ("Orun Delta", "Nightglass", "Electro"),
+        ("Nadia Korr", "Basalt Works", "Hard Techno"),
+        ("Ivo Stahl", "Ferrous Records", "Minimal"),
+        ("Marek Lund", "Basalt Works", "Detroit Techno"),
+        ("Ysolde Brandt", "Nightglass", "Dub Techno"),
+        ("Corvid Array", "Basalt Works", "Industrial"),
+        ("Petra Holm", "Ferrous Records", "Detroit Techno"),
+        ("Gray Meridian", "Nightglass", "Minimal"),
+        ("Anouk Veld", "Basalt Works", "Hard Techno"),
+    )),
+    *_family("deep_house", "Deep House", ("Deep House", "deep house", "DEEP HOUSE"), (
+        ("Mira Solenne", "Low Tide Audio", "House"),
+        ("Selin Aster", "Polar Arc", "Progressive House"),
+        ("Pelle Marten", "Low Tide Audio", "Tech House"),
+        ("Jonah Vale", "Sunday Loft", "Soulful House"),
+        ("Aurelie Faure", "Polar Arc", "House"),
+        ("Deniz Koral", "Sunday Loft", "Tech House"),
+        ("Kasimir Lowe", "Low Tide Audio", "Progressive House"),
+        ("Rosa Ilves", "Polar Arc", "Soulful House"),
+        ("The Quiet Rooms", "Sunday Loft", "House"),
+        ("Lucan Reyes", "Low Tide Audio", "Tech House"),
+        ("Noor Haddad", "Polar Arc", "House"),
+        ("Elio Brenner", "Sunday Loft", "Soulful House"),
+    )),
+    *_family("drum_and_bass", "Drum & Bass", ("Drum & Bass", "DnB", "Drum n Bass"), (
+        ("Quill & Vane", "Mossgrove Recordings", "Jungle"),
+        ("Fen Okafor", "Mossgrove Recordings", "Liquid Funk"),
+        ("Tamsin Greer", "Cinder Lane", "Neurofunk"),
+        ("Obi Nwosu", "Fathom Audio", "Jungle"),
+        ("Lyra Kestrel", "Cinder Lane", "Liquid Funk"),
+        ("Dax Moreno", "Fathom Audio", "Neurofunk"),
+        ("Hollis Crane", "Mossgrove Recordings", "Jungle"),
+        ("Senna Blau", "Cinder Lane", "Liquid Funk"),
+        ("Atlas Drift", "Fathom Audio", "Neurofunk"),
+        ("Juno Falk", "Mossgrove Recordings", "Liquid Funk"),
+        ("Keziah Roy", "Fathom Audio", "Jungle"),
+        ("Wren Adeyemi", "Cinder Lane", "Neurofunk"),
+    )),
 )  # fmt: skip
 
 GUEST_RELEASES: dict[tuple[str, int], str] = {
-    ("Tessa Vire", 1): "Low Tide Audio",
-    ("Orun Delta", 1): "Ferrous Records",
-    ("Fen Okafor", 1): "Polar Arc",
+    ("Tessa Vire", 1): "Ferrous Records",
+    ("Orun Delta", 1): "Basalt Works",
+    ("Selin Aster", 1): "Low Tide Audio",
+    ("Jonah Vale", 1): "Polar Arc",
+    ("Fen Okafor", 1): "Cinder Lane",
+    ("Obi Nwosu", 1): "Mossgrove Recordings",
 }
 """Albums released away from the artist's home label: (artist, album index) to label."""
 
@@ -103,12 +160,18 @@ VOCALISTS = ("Ines Calder", "Rafe Moreau", "Lio Marin", "Sade Okoro")
 
 
 DJS: tuple[DJ, ...] = (
-    DJ("Halden Ray", {"Ferrous Records": 5, "Nightglass": 2, "Low Tide Audio": 0.5}, sets=4),
-    DJ("Mira Solenne", {"Low Tide Audio": 5, "Nightglass": 2, "Polar Arc": 1, "Mossgrove Recordings": 1},
-       timestamp_style="clock"),
-    DJ("Orun Delta", {"Nightglass": 4, "Ferrous Records": 3}),
-    DJ("Nadia Korr", {"Ferrous Records": 3, "Nightglass": 3, "Low Tide Audio": 1}),
-    DJ("Pelle Marten", {"Mossgrove Recordings": 3, "Polar Arc": 3, "Low Tide Audio": 2},
+    DJ("Halden Ray", {"Ferrous Records": 5, "Nightglass": 1.5}, sets=6),
+    DJ("Nadia Korr", {"Basalt Works": 5, "Ferrous Records": 1.5}),
+    DJ("Orun Delta", {"Nightglass": 5, "Basalt Works": 1.5}),
+    DJ("Ivo Stahl", {"Ferrous Records": 3, "Basalt Works": 3}, timestamp_style="clock"),
+    DJ("Mira Solenne", {"Low Tide Audio": 5, "Polar Arc": 1.5}, timestamp_style="clock", sets=6),
+    DJ("Pelle Marten", {"Low Tide Audio": 3, "Sunday Loft": 3}, timestamp_style="clock"),
+    DJ("Jonah Vale", {"Sunday Loft": 5, "Polar Arc": 1.5}),
+    DJ("Rosa Ilves", {"Polar Arc": 5, "Low Tide Audio": 1.5}),
+    DJ("Quill & Vane", {"Mossgrove Recordings": 5, "Cinder Lane": 1.5}, sets=6),
+    DJ("Tamsin Greer", {"Cinder Lane": 5, "Fathom Audio": 1.5}, timestamp_style="clock"),
+    DJ("Obi Nwosu", {"Fathom Audio": 5, "Mossgrove Recordings": 1.5}),
+    DJ("Marta Ostrowska", {"Low Tide Audio": 2, "Polar Arc": 2, "Sunday Loft": 2},
        timestamp_style="clock"),
 )  # fmt: skip
 
@@ -131,6 +194,7 @@ TITLE_WORDS: tuple[tuple[str, ...], tuple[str, ...]] = (
 VENUES = (
     ("Halle Nord", "Hamburg"), ("Kantine", "Leipzig"), ("The Basement", "Bristol"),
     ("Sala Ovni", "Madrid"), ("Dock 9", "Rotterdam"), ("Radio Kollektiv", "Vienna"),
-    ("Werk 2", "Zurich"), ("Pier Stage", "Lisbon"),
+    ("Werk 2", "Zurich"), ("Pier Stage", "Lisbon"), ("Fabrika", "Tbilisi"),
+    ("Harbour Room", "Glasgow"), ("Sonar Hall", "Gent"), ("Cellar 22", "Prague"),
 )  # fmt: skip
 """Where the demo sets were played: (venue, city)."""

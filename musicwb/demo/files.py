@@ -10,7 +10,7 @@ Examples
 >>> out_dir = Path(mkdtemp())
 >>> written = write_track(plan_library(7)[3], out_dir)
 >>> written.relative_to(out_dir).as_posix()
-'library/Halden Ray/Bright Signal/04 - Violet Frame.ogg'
+'library/Halden Ray/Neon Tunnel/01 - Hidden Motion [Ferrous Records].flac'
 
 """
 
@@ -27,7 +27,6 @@ from mutagen.ogg import OggPage
 
 from musicwb.demo.audio import SAMPLE_RATE, render_track
 from musicwb.demo.plan import FORMATS, DemoTrack
-from musicwb.demo.styles import STYLES
 from musicwb.errors import AudioError, ParameterError
 
 __all__ = ["encode_audio", "write_track"]
@@ -59,7 +58,7 @@ def write_track(track: DemoTrack, out_dir: Path) -> Path:
     target = Path(out_dir) / track.path
     target.parent.mkdir(parents=True, exist_ok=True)
     audio = render_track(
-        STYLES[track.style], variation=track.variation, bpm=track.bpm, bars=track.bars,
+        track.sound, variation=track.variation, bpm=track.bpm, bars=track.bars,
         seed=track.audio_seed, sr=SAMPLE_RATE,
     )  # fmt: skip
     data = encode_audio(audio, fmt=track.format, sr=SAMPLE_RATE, stream_serial=_serial(track))
@@ -80,7 +79,8 @@ def _serial(track: DemoTrack) -> int:
 
 
 def encode_audio(audio: np.ndarray, *, fmt: str, sr: int, stream_serial: int = 1) -> bytes:
-    """Encode mono float audio with libsndfile; Ogg streams get a fixed serial number.
+    """Encode mono float audio with libsndfile; Ogg streams get a fixed serial number, MP3s a
+    constant bitrate that libmpg123 decodes without complaints.
 
     libsndfile draws the Ogg serial number at random, which would make two builds differ; the
     pages are rewritten (with their checksums) with ``stream_serial``.
@@ -99,9 +99,13 @@ def encode_audio(audio: np.ndarray, *, fmt: str, sr: int, stream_serial: int = 1
     if fmt not in _SOUNDFILE_FORMATS:
         raise ParameterError(f"demo format must be one of {FORMATS}, got {fmt!r}")
     container, subtype = _SOUNDFILE_FORMATS[fmt]
+    # libsndfile's default VBR MP3 (and constant bitrate below the top quality) at 22.05 kHz
+    # writes frames whose part2_3_length overruns the bit reservoir: libmpg123 decodes them but
+    # prints an error per frame on stderr. Constant bitrate at compression level 0 does not.
+    options = {"bitrate_mode": "CONSTANT", "compression_level": 0.0} if fmt == "mp3" else {}
     buffer = io.BytesIO()
     try:
-        sf.write(buffer, audio, sr, format=container, subtype=subtype)
+        sf.write(buffer, audio, sr, format=container, subtype=subtype, **options)
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise AudioError(f"libsndfile cannot write {fmt} ({container}/{subtype}): {exc}") from exc
     if fmt != "ogg":

@@ -1,7 +1,7 @@
 """The demo library's plan: every file's truth, its messy tags and how to render it.
 
-Pure and deterministic: :func:`plan_library` turns a seed into 64 :class:`DemoTrack` (8 artists
-x 2 albums x 4 tracks, spread over OGG, MP3, FLAC and WAV) with labels in the label tag, or only
+Pure and deterministic: :func:`plan_library` turns a seed into 150 :class:`DemoTrack` (36
+artists in three sound families, 2 albums each, spread over OGG, MP3, FLAC and WAV) with labels in the label tag, or only
 in the title (``Title [Label]``, ``Title [Label - CAT 001]``), or nowhere; ``feat.`` artists,
 remixes, karaoke versions, genres in messy forms, BPM and key on some, and a few files with no
 tags at all. :func:`truth_frame` is the clean truth of it (``truth.csv``).
@@ -10,7 +10,7 @@ Examples
 --------
 >>> tracks = plan_library(7)
 >>> truth_frame(tracks).groupby("tag_case").size().to_dict()["untagged"]
-6
+14
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from musicwb.demo.catalogue import (
     Artist,
     Label,
 )
-from musicwb.demo.styles import STYLES, AlbumVariation, key_name, track_bars
+from musicwb.demo.styles import STYLES, AlbumVariation, Style, artist_style, key_name, track_bars
 from musicwb.errors import ParameterError
 
 __all__ = ["FORMATS", "DemoTrack", "check_seed", "plan_library", "truth_frame"]
@@ -74,8 +74,14 @@ class DemoTrack:
     tag_case: str
     tags: dict[str, str] = field(hash=False)
     style: str
+    voice: int
     variation: AlbumVariation
     audio_seed: tuple[int, ...]
+
+    @property
+    def sound(self) -> Style:
+        """The artist's own style, which the track is rendered from."""
+        return artist_style(STYLES[self.style], voice=self.voice)
 
     @property
     def full_title(self) -> str:
@@ -98,7 +104,9 @@ def _album_variation(rng: np.random.Generator, album_index: int) -> AlbumVariati
 def _case_assignment(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """Which track gets which messy case: disjoint label cases, independent versions."""
     order = rng.permutation(n)
-    counts = {"untagged": 6, "label_in_title": 7, "label_cat_in_title": 6, "no_label": 12}
+    shares = {"untagged": 0.09, "label_in_title": 0.11, "label_cat_in_title": 0.09,
+              "no_label": 0.19}  # fmt: skip
+    counts = {case: round(share * n) for case, share in shares.items()}
     cases = np.full(n, "label_tag", dtype=object)
     start = 0
     for case, count in counts.items():
@@ -106,10 +114,11 @@ def _case_assignment(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         start += count
     version = np.full(n, "", dtype=object)
     order = rng.permutation(n)
-    version[order[:6]] = "remix"
-    version[order[6:9]] = "karaoke"
+    remixes, karaoke = round(0.09 * n), round(0.05 * n)
+    version[order[:remixes]] = "remix"
+    version[order[remixes : remixes + karaoke]] = "karaoke"
     featuring = np.zeros(n, dtype=bool)
-    featuring[rng.permutation(n)[:6]] = True
+    featuring[rng.permutation(n)[: round(0.09 * n)]] = True
     return {"case": cases, "version": version, "featuring": featuring}
 
 
@@ -144,18 +153,19 @@ def plan_library(seed: int = 7) -> list[DemoTrack]:
     Returns
     -------
     list of DemoTrack
-        64 tracks: 8 artists x 2 albums x 4 tracks, in artist, album, track order.
+        150 tracks: 36 artists in three sound families, 2 albums each of 2 tracks (3 for the
+        first artist of a family), 20-34 s long; in artist, album, track order.
 
     Examples
     --------
     >>> tracks = plan_library(7)
     >>> len(tracks), sorted({t.format for t in tracks})
-    (64, ['flac', 'mp3', 'ogg', 'wav'])
+    (150, ['flac', 'mp3', 'ogg', 'wav'])
     """
     check_seed(seed)
     rng = np.random.default_rng([seed, 0])
     labels = {label.name: label for label in LABELS}
-    n_tracks = len(ARTISTS) * 2 * 4
+    n_tracks = sum(2 * artist.album_tracks for artist in ARTISTS)
     words = [(a, b) for a in TITLE_WORDS[0] for b in TITLE_WORDS[1] if a != b]
     picks = rng.choice(len(words), size=n_tracks + 2 * len(ARTISTS), replace=False)
     names = [f"{words[i][0]} {words[i][1]}" for i in picks]
@@ -164,7 +174,7 @@ def plan_library(seed: int = 7) -> list[DemoTrack]:
     catalog_next = dict.fromkeys(labels, 1)
     tracks: list[DemoTrack] = []
     for a, artist in enumerate(ARTISTS):
-        style = STYLES[artist.style]
+        style = artist_style(STYLES[artist.style], voice=artist.voice)
         for album_index in range(2):
             variation = _album_variation(rng, album_index)
             album = album_titles[2 * a + album_index]
@@ -172,18 +182,18 @@ def plan_library(seed: int = 7) -> list[DemoTrack]:
             catalog = f"{label.prefix} {catalog_next[label.name]:03d}"
             catalog_next[label.name] += 1
             year = 2019 + 2 * album_index + a % 3
-            for number in range(1, 5):
+            for number in range(1, artist.album_tracks + 1):
                 i = len(tracks)
                 track_rng = np.random.default_rng([seed, 1, a, album_index, number])
                 bpm = float(round(track_rng.uniform(*style.bpm) + variation.bpm_shift))
-                bars = track_bars(bpm, target_s=float(track_rng.uniform(34, 56)))
-                while bars * 240 / bpm + 0.6 > 59:
+                bars = track_bars(bpm, target_s=float(track_rng.uniform(22, 32)))
+                while bars * 240 / bpm + 0.6 > 34:
                     bars -= 2
-                while bars * 240 / bpm + 0.6 < 31:
+                while bars * 240 / bpm + 0.6 < 20:
                     bars += 2
                 version = ""
                 if cases["version"][i] == "remix":
-                    others = [x.name for x in ARTISTS if x.name != artist.name]
+                    others = [x.name for x in ARTISTS if x.style == artist.style and x != artist]
                     version = f"{others[int(track_rng.integers(len(others)))]} Remix"
                 elif cases["version"][i] == "karaoke":
                     version = "Karaoke Version"
@@ -237,8 +247,7 @@ def _track(
     audio_seed: tuple[int, ...],
     rng: np.random.Generator,
 ) -> DemoTrack:
-    style = STYLES[artist.style]
-    key = key_name(style)
+    key = key_name(artist_style(STYLES[artist.style], voice=artist.voice))
     feat_word = ("feat.", "Feat.", "ft.")[int(rng.integers(3))]
     credited = f"{artist.name} {feat_word} {featuring}" if featuring else artist.name
     shown_title = f"{title} ({version})" if version else title
@@ -252,12 +261,12 @@ def _track(
     else:
         stem = f"{number:02d} - {shown_title}"
         tags = {"artist": credited, "title": shown_title, "album": album,
-                "tracknumber": f"{number}/4", "date": str(year)}  # fmt: skip
+                "tracknumber": f"{number}/{artist.album_tracks}", "date": str(year)}  # fmt: skip
         if case == "label_tag":
             tags["label"] = label.name
             tags["catalognumber"] = catalog
             tags["label_key"] = "organization" if rng.random() < 0.3 else "label"
-        if rng.random() < 0.75:
+        if rng.random() < 0.85:
             tags["genre"] = artist.genre_tags[int(rng.integers(len(artist.genre_tags)))]
         if rng.random() < 0.45:
             tags["bpm"] = f"{bpm:.0f}" if rng.random() < 0.6 else f"{bpm:.2f}"
@@ -269,7 +278,7 @@ def _track(
         track_number=number, title=title, version=version, label=label.name, catalog=catalog,
         genre=artist.genre, bpm=bpm, key=key, format=fmt, bars=bars,
         duration_s=round(bars * 240 / bpm + 0.6, 3), tag_case=case, tags=tags,
-        style=artist.style, variation=variation, audio_seed=audio_seed,
+        style=artist.style, voice=artist.voice, variation=variation, audio_seed=audio_seed,
     )  # fmt: skip
 
 

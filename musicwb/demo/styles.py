@@ -11,8 +11,10 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
+
+import numpy as np
 
 from musicwb.errors import ParameterError
 
@@ -24,6 +26,7 @@ __all__ = [
     "DrumPattern",
     "ScaleMode",
     "Style",
+    "artist_style",
     "key_name",
     "track_bars",
 ]
@@ -270,6 +273,56 @@ STYLES: dict[str, Style] = {
                            "lead": 0.15}, loudness_db=-11.5, bars_per_chord=2),
 }
 # fmt: on
+
+
+def artist_style(base: Style, *, voice: int) -> Style:
+    """One artist's twist of a family's base style: pure and deterministic.
+
+    Voice 0 is the base itself. Other voices move the tonic a fifth up or down (a neighbour on
+    the Camelot wheel, so the family's keys mix) or keep it, shift the tempo range by up to
+    2 BPM, and change the lead's timbre, the hats, the swing and the room a little: artists of
+    one family sound related (their tracks mix into one playlist) yet recognisable.
+
+    Parameters
+    ----------
+    base : Style
+    voice : int
+        Non-negative; the same voice always gives the same style.
+
+    Returns
+    -------
+    Style
+
+    Examples
+    --------
+    >>> artist_style(STYLES["techno"], voice=0) == STYLES["techno"]
+    True
+    >>> twisted = artist_style(STYLES["techno"], voice=3)
+    >>> twisted.mode == "minor", abs(twisted.bpm[0] - 130) <= 2
+    (True, True)
+    """
+    if isinstance(voice, bool) or not isinstance(voice, int) or voice < 0:
+        raise ParameterError(f"voice must be a non-negative integer, got {voice!r}")
+    if voice == 0:
+        return base
+    rng = np.random.default_rng([voice, 11])
+    tonic_shift = (0, 7, -5)[voice % 3]
+    bpm_shift = float(rng.uniform(-2.0, 2.0))
+    return replace(
+        base,
+        bpm=(base.bpm[0] + bpm_shift, base.bpm[1] + bpm_shift),
+        tonic=base.tonic + tonic_shift,
+        progressions=tuple(base.progressions[::-1]) if voice % 2 else base.progressions,
+        lead_ratio=base.lead_ratio + float(rng.choice([-0.5, 0.0, 0.5, 1.0])),
+        lead_index=base.lead_index * float(rng.uniform(0.7, 1.3)),
+        lead_density=base.lead_density * float(rng.uniform(0.7, 1.3)),
+        chord_cutoff=base.chord_cutoff * float(rng.uniform(0.8, 1.25)),
+        hat_decay=base.hat_decay * float(rng.uniform(0.8, 1.3)),
+        swing=min(0.3, base.swing + float(rng.uniform(0.0, 0.06))),
+        echo=float(np.clip(base.echo + rng.uniform(-0.1, 0.1), 0.0, 0.8)),
+        reverb=float(np.clip(base.reverb + rng.uniform(-0.1, 0.1), 0.0, 0.8)),
+        loudness_db=base.loudness_db + float(rng.uniform(-1.5, 1.5)),
+    )
 
 
 def key_name(style: Style) -> str:

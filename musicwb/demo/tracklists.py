@@ -9,7 +9,7 @@ Examples
 >>> from musicwb.demo.plan import plan_library
 >>> lists = plan_tracklists(plan_library(7), 7)
 >>> sorted(lists.sets.dj.unique())[:2], int(lists.entries.is_unknown.sum()) == len(lists.truth)
-(['Halden Ray', 'Mira Solenne'], True)
+(['Halden Ray', 'Ivo Stahl'], True)
 """
 
 from __future__ import annotations
@@ -97,6 +97,29 @@ def _promos(songs: list[_Song], rng: np.random.Generator) -> list[tuple[_Song, _
     return blocks
 
 
+def _runs(
+    songs: list[_Song], blocks: list[tuple[_Song, _Song, _Song]], rng: np.random.Generator
+) -> list[tuple[_Song, ...]]:
+    """Two runs per label: four label tracks by different artists that DJs mix in this order,
+    set after set (a label's showcase, a DJ's favourite blend). No song is in two runs or in a
+    promo block."""
+    taken = {song.path for block in blocks for song in block}
+    runs = []
+    for label in LABELS:
+        pool = [s for s in songs if s.label == label.name]
+        for _ in range(2):
+            picks: list[_Song] = []
+            for i in rng.permutation(len(pool)):
+                song = pool[int(i)]
+                if song.path not in taken and song.artist not in {p.artist for p in picks}:
+                    picks.append(song)
+                    taken.add(song.path)
+                if len(picks) == 4:
+                    break
+            runs.append(tuple(picks))
+    return runs
+
+
 def _unknown_raw(
     song: _Song, rng: np.random.Generator, *, unreleased: bool
 ) -> tuple[str, dict, dict]:
@@ -153,9 +176,11 @@ def _slug(text: str) -> str:
 def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklists:
     """DJ sets built from the demo tracks: pure and deterministic.
 
-    Each DJ favours some labels (artist-DJs play their own productions too); each set holds 12
-    to 20 entries, one or two promo blocks (a promo always between the same two label tracks)
-    and about 15% unknown entries whose identity goes into ``truth``.
+    Each DJ favours some labels (artist-DJs play their own productions too); each set holds 14
+    to 25 entries: one or two promo blocks (a promo always between the same two label tracks),
+    three or four runs (four label tracks that DJs mix in the same order, set after set), and
+    about 15% unknown entries whose identity goes into ``truth``. The runs and the DJs' label
+    taste are the context from which an unknown entry can be recovered.
 
     Parameters
     ----------
@@ -172,7 +197,7 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
     >>> from musicwb.demo.plan import plan_library
     >>> lists = plan_tracklists(plan_library(7), 7)
     >>> len(lists.sets), bool(lists.entries.is_unknown.mean() > 0.1)
-    (16, True)
+    (63, True)
     """
     check_seed(seed)
     rng = np.random.default_rng([seed, 2])
@@ -189,6 +214,7 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
         if t.version != "Karaoke Version"  # DJs do not play the karaoke versions
     ]
     blocks = _promos(songs, rng)
+    runs = _runs(songs, blocks, rng)
     set_rows, entry_rows, truth_rows, csv_rows = [], [], [], []
     for dj in DJS:
         csv_file = f"tracklists/{dj.name.replace(' ', '_')}_tracklists.csv"
@@ -198,7 +224,7 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
             date = pd.Timestamp("2024-01-06") + pd.Timedelta(days=int(rng.integers(0, 700)))
             mix_title = f"{date:%Y-%m-%d} - {dj.name} @ {venue}, {city}"
             mix_url = "https://mixesdb.demo.invalid/w/" + mix_title.replace(" ", "_")
-            order = _set_order(dj, songs, blocks, rng)
+            order = _set_order(dj, songs, blocks, runs, rng)
             unknown = _unknown_slots(order, rng)
             minute = 0.0
             for position, (song, kind) in enumerate(order, start=1):
@@ -226,28 +252,41 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
 
 
 def _set_order(
-    dj: DJ, songs: list[_Song], blocks: list[tuple[_Song, _Song, _Song]], rng: np.random.Generator
+    dj: DJ,
+    songs: list[_Song],
+    blocks: list[tuple[_Song, _Song, _Song]],
+    runs: list[tuple[_Song, ...]],
+    rng: np.random.Generator,
 ) -> list[tuple[_Song, str]]:
-    """One set: 12-20 songs drawn by the DJ's label taste (own productions x3), with one or two
-    promo blocks kept together. Each item is ``(song, kind)``, kind ``plain|anchor|promo``."""
-    block_weights = np.array([dj.labels.get(block[1].label, 0.1) for block in blocks])
+    """One set: 14-25 songs drawn by the DJ's label taste (own productions x3), with one or two
+    promo blocks and three or four runs kept together, and up to two more songs. Each item is ``(song, kind)``, kind
+    ``plain|anchor|promo|run|run_middle``."""
+    block_weights = np.array([dj.labels.get(block[1].label, 0.0) for block in blocks])
     chosen = rng.choice(
         len(blocks),
         size=int(rng.integers(1, 3)),
         replace=False,
         p=block_weights / block_weights.sum(),
     )
+    run_weights = np.sqrt([dj.labels.get(run[0].label, 0.0) for run in runs])
+    chosen_runs = rng.choice(
+        len(runs), size=int(rng.integers(3, 5)), replace=False, p=run_weights / run_weights.sum()
+    )
     in_blocks = {song.path for b in chosen for song in blocks[b] if song.path}
+    in_blocks |= {song.path for r in chosen_runs for song in runs[r]}
     weights = np.array([
         0.0 if song.path in in_blocks
-        else dj.labels.get(song.label, 0.1) * (3.0 if song.artist == dj.name else 1.0)
+        else dj.labels.get(song.label, 0.0) * (3.0 if song.artist == dj.name else 1.0)
         for song in songs
     ])  # fmt: skip
-    n_entries = int(rng.integers(12, 21))
     fill = rng.choice(
-        len(songs), size=n_entries - 3 * len(chosen), replace=False, p=weights / weights.sum()
+        len(songs), size=int(rng.integers(0, 3)), replace=False, p=weights / weights.sum()
     )
     order: list[tuple[_Song, str]] = [(songs[i], "plain") for i in fill]
+    for r in chosen_runs:
+        at = int(rng.integers(0, len(order) + 1))
+        first, *middle, last = runs[r]
+        order[at:at] = [(first, "run"), *((song, "run_middle") for song in middle), (last, "run")]
     for b in chosen:
         at = int(rng.integers(0, len(order) + 1))
         before, promo, after = blocks[b]
@@ -257,9 +296,10 @@ def _set_order(
 
 def _unknown_slots(order: list[tuple[_Song, str]], rng: np.random.Generator) -> list[bool]:
     """Which entries the tracklist leaves unidentified: promos (an unreleased one always, a
-    library one mostly), then plain entries until about 15% of the set; anchors stay known."""
+    library one mostly), then plain entries and the middles of runs until about 15% of the
+    set; anchors and the ends of runs stay known."""
     unknown = [kind == "promo" and (not song.path or rng.random() < 0.85) for song, kind in order]
-    plain = [i for i, (_, kind) in enumerate(order) if kind == "plain"]
+    plain = [i for i, (_, kind) in enumerate(order) if kind in ("plain", "run_middle")]
     missing = max(0, max(1, round(0.15 * len(order))) - sum(unknown))
     for i in rng.choice(plain, size=min(missing, len(plain)), replace=False):
         unknown[int(i)] = True
