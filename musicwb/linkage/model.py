@@ -59,6 +59,7 @@ class ModelOptions(TypedDict, total=False):
 
     max_pairs: int
     u_max_pairs: float
+    u_min_count: int | None
     duckdb_settings: dict[str, str]
     diagnostics: bool
     term_frequency: float
@@ -77,6 +78,10 @@ class LinkageModel:
         Refuse to predict more candidate pairs than this.
     u_max_pairs : float, default 5e6
         Pairs sampled for the u estimate.
+    u_min_count : int or None, default 100
+        splink stops sampling for u once every level has been seen this often (in chunks
+        whose order depends on the backend's hashing). None: every sampled pair counts, so
+        two backends that sample the same pairs (all of them, in a small library) agree.
     seed : int, default 7
         For the u sampling.
     in_candidates : float, default 0.8
@@ -109,6 +114,7 @@ class LinkageModel:
     db_api: DatabaseAPISubClass | None = None
     max_pairs: int = 50_000_000
     u_max_pairs: float = 5e6
+    u_min_count: int | None = 100
     seed: int = 7
     in_candidates: float = 0.8
     duckdb_settings: dict[str, str] = field(default_factory=dict)
@@ -183,7 +189,9 @@ class LinkageModel:
         self._tables = (slots, candidates)
         self.linker = Linker([slots, candidates], settings, log_level=None)
         training = self.linker.training
-        training.estimate_u_using_random_sampling(max_pairs=self.u_max_pairs, seed=self.seed)
+        training.estimate_u_using_random_sampling(
+            max_pairs=self.u_max_pairs, seed=self.seed, min_count_per_level=self.u_min_count
+        )
         if is_match is not None and bool(is_match.any()):
             training.estimate_m_from_label_column("truth_label")
             if self.m_prior_answers:
