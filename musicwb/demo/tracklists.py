@@ -24,6 +24,7 @@ import pandas as pd
 
 from musicwb.demo.catalogue import ARTISTS, DJ, DJS, LABELS, TITLE_WORDS, VENUES, TimestampStyle
 from musicwb.demo.plan import DemoTrack, check_seed
+from musicwb.linkage.tracklist_files import mix_title_parts
 from musicwb.store import Store
 from musicwb.store.tables.demo import replace_tracklist_source
 
@@ -327,8 +328,15 @@ def write_tracklists(lists: DemoTracklists, out_dir: Path) -> None:
 
 def store_tracklists(store: Store, lists: DemoTracklists, *, out_dir: Path) -> None:
     """Replace the demo's sets in the store by these ones, all or nothing; their
-    ``source_file`` becomes a path under ``out_dir``."""
-    sets = lists.sets.assign(source_file=[str(out_dir / f) for f in lists.sets.source_file])
+    ``source_file`` becomes a path under ``out_dir``, and the date and venue come from the mix
+    title as an import of the CSVs would read them."""
+    details = [mix_title_parts(title) for title in lists.sets["title"]]
+    sets = lists.sets.assign(
+        source_file=[str(out_dir / f) for f in lists.sets.source_file],
+        set_date=[parts.date for parts in details],
+        venue=[parts.venue for parts in details],
+        show_name=[parts.show for parts in details],
+    )
     replace_tracklist_source(
         store,
         source="demo",
