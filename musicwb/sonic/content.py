@@ -154,7 +154,8 @@ def classify_content(y: np.ndarray, *, sr: int, frame_s: float = FRAME_S) -> Con
         raise ParameterError(f"y must be a mono signal of shape (n_samples,), got shape {y.shape}")
     if sr <= 0 or frame_s <= 0:
         raise ParameterError(f"sr and frame_s must be positive, got sr={sr!r}, frame_s={frame_s!r}")
-    y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
+    if not np.isfinite(y).all():  # the check is a fraction of the cost of nan_to_num's copy
+        y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)
     peak = _dbfs(float(np.max(np.abs(y)))) if y.size else float("-inf")
     rms = _dbfs(float(np.sqrt(np.mean(y * y)))) if y.size else float("-inf")
 
