@@ -13,7 +13,8 @@
 - ``rerun``: ``musicwb extract`` (a fresh process, as a user runs it) on an unchanged library
   of 1,000 analysed tracks. Target: ≤ 10 s.
 
-Usage: ``python bench/bench_sonic.py [--tracks 20] [--only extraction,workers,artifact,rerun]``.
+Usage: ``python bench/bench_sonic.py [--tracks 20] [--only extraction,workers,artifact,rerun]
+[--folders eric_skiff,yubatake]`` (``--folders``: every track of those composers instead).
 Real tracks come from ``$MUSICWB_TEST_DATA/audio/realmusic`` (else ``../shared/data``).
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -52,9 +54,11 @@ def _emit(record: dict) -> None:
     print(json.dumps(record), flush=True)
 
 
-def _real_tracks(n: int) -> list[Path]:
+def _real_tracks(n: int, folders: list[str] | None = None) -> list[Path]:
     base = Path(os.environ.get("MUSICWB_TEST_DATA") or HERE.parent.parent / "shared" / "data")
     folder = base / "audio" / "realmusic"
+    if folders:  # every track of these composers
+        return sorted(p for name in folders for p in (folder / name).glob("*.ogg"))
     files = sorted(p for p in folder.rglob("*") if p.suffix in {".ogg", ".mp3"})
     if len(files) < n:
         raise SystemExit(f"need {n} tracks under {folder}, found {len(files)}")
@@ -123,6 +127,7 @@ def bench_workers(tracks: list[Path], data_dir: Path, root: Path) -> None:
         extract_library(store, progress=False, data_dir=data_dir)
     with Store(_store_for(tracks[1:5], root / "warm2" / "lib.duckdb")) as store:
         extract_library(store, workers=2, progress=False, data_dir=data_dir)
+    cpu: dict[int, float] = {}
     for workers in (1, 2):
         arrivals: list[float] = []
 
@@ -133,11 +138,12 @@ def bench_workers(tracks: list[Path], data_dir: Path, root: Path) -> None:
 
         path = _store_for(tracks, root / f"w{workers}" / "lib.duckdb")
         with Store(path) as store:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), _cpu_s()
             summary = extract_library(
                 store, workers=workers, progress=False, data_dir=data_dir, on_result=_arrived
             )
             wall[workers] = time.perf_counter() - started
+            cpu[workers] = (_cpu_s() - cpu_started) / len(tracks)
             assert summary.analysed == len(tracks), summary.describe()
         # From the first result on: steady throughput of warm processes.
         later = arrivals[1:] if workers == 1 else arrivals[2:]
@@ -154,6 +160,9 @@ def bench_workers(tracks: list[Path], data_dir: Path, root: Path) -> None:
             "one_worker_tracks_per_s": round(steady[1], 2),
             "two_workers_tracks_per_s": round(steady[2], 2),
             "throughput_ratio": round(ratio, 2),
+            # CPU of this process and its ended workers (start-up imports included), per track
+            "one_worker_cpu_s_per_track": round(cpu[1], 3),
+            "two_workers_cpu_s_per_track": round(cpu[2], 3),
             "peak_worker_mb": round(peak, 1),
             "cpu_count": os.cpu_count(),
             "load_avg_1min": round(os.getloadavg()[0], 2),
@@ -161,6 +170,14 @@ def bench_workers(tracks: list[Path], data_dir: Path, root: Path) -> None:
             "pass": ratio >= TARGETS["workers_speedup"] and peak <= TARGETS["peak_worker_mb"],
         }
     )
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def synthetic_store(path: Path, n: int, *, seed: int = 0) -> Path:
@@ -306,6 +323,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tracks", type=int, default=20)
     parser.add_argument("--only", default="extraction,workers,artifact,rerun")
+    parser.add_argument(
+        "--folders", default="", help="composer folders of realmusic to use all tracks of"
+    )
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
     with tempfile.TemporaryDirectory(prefix="bench_sonic_") as tmp:
@@ -316,7 +336,7 @@ def main(argv: list[str]) -> int:
         if "rerun" in parts:
             bench_rerun(root)
         if parts & {"extraction", "workers"}:
-            tracks = _real_tracks(args.tracks)
+            tracks = _real_tracks(args.tracks, [f for f in args.folders.split(",") if f])
             if "extraction" in parts:
                 bench_extraction(tracks, data_dir)
             if "workers" in parts:

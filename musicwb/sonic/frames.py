@@ -40,6 +40,7 @@ N_MELS = 128
 N_MFCC = 20
 CHUNK_FRAMES = 2048  # STFT frames per block (47 s at 22050 Hz / 512)
 CONTRAST_FMIN, CONTRAST_BANDS, CONTRAST_QUANTILE = 200.0, 6, 0.02  # librosa's defaults
+STFT_ROWS = 256  # frames per FFT call (4 MB of float64 windowed frames)
 SAMPLED_FRAMES = 2000  # frames sampled across the track for its tuning and loudest level
 MEL_TOP_DB = 80.0  # log-mel floor below the track's loudest mel value
 
@@ -189,13 +190,26 @@ def _stft_magnitude_chunks(
 
     ``padded`` is the signal with ``N_FFT // 2`` zeros on each side, so frame ``t`` covers
     ``padded[t * hop : t * hop + N_FFT]`` exactly as ``librosa.stft(center=True)`` frames it.
+    Each magnitude block has shape ``(1 + N_FFT // 2, frames)`` and is a transposed view of
+    a C-contiguous ``(frames, bins)`` array, the layout ``librosa.stft`` returns.
+
+    The numbers are ``np.abs(librosa.stft(block, center=False))``'s: the same float64 window
+    product and float64 FFT, stored as complex64; but the FFT runs along contiguous rows of
+    :data:`STFT_ROWS` frames rather than along strided columns, a quarter faster.
     """
     import librosa
+    import scipy.fft
 
+    window = librosa.filters.get_window("hann", N_FFT, fftbins=True)
     for first in range(0, n_frames, chunk_frames):
         last = min(first + chunk_frames, n_frames)
         block = padded[first * hop_length : (last - 1) * hop_length + N_FFT]
-        yield first, np.abs(librosa.stft(block, n_fft=N_FFT, hop_length=hop_length, center=False))
+        frames = np.lib.stride_tricks.sliding_window_view(block, N_FFT)[::hop_length]
+        spectrum = np.empty((frames.shape[0], 1 + N_FFT // 2), dtype=np.complex64)
+        for row in range(0, frames.shape[0], STFT_ROWS):
+            rows = slice(row, row + STFT_ROWS)
+            spectrum[rows] = scipy.fft.rfft(frames[rows] * window, axis=-1)
+        yield first, np.abs(spectrum).T
 
 
 def _sampled_power(padded: np.ndarray, *, hop_length: int, n_frames: int) -> np.ndarray:
