@@ -15,7 +15,11 @@ numba kernels loaded from the cache).
 - ``sonic_numba_warmup`` line: the first extraction of a short clip in a fresh process with an
   empty numba cache (the kernels compile) against one with the cache already filled.
 
-Usage: ``python bench/bench_sonic_profile.py [--files N] [--no-warmup]``.
+- ``sonic_profile_against`` line (only with ``--against CHECKOUT``): CPU per file of this
+  checkout and of another one, timed in fresh processes taking turns.
+
+Usage: ``python bench/bench_sonic_profile.py [--files N] [--no-warmup]
+[--against ../main --rounds 2]``.
 """
 
 from __future__ import annotations
@@ -118,20 +122,28 @@ def _stage_seconds(stats: pstats.Stats) -> dict[str, float]:
     return found
 
 
-def profile(files: list[Path]) -> dict:
-    """Per-file CPU and wall seconds, then the stage shares under cProfile."""
+def timed(files: list[Path]) -> dict[str, float]:
+    """CPU and wall seconds per file after an untimed first file, in this process."""
     from musicwb.sonic.towers import configure_worker
 
     configure_worker(numba_cache=Path(tempfile.gettempdir()) / "musicwb-bench-numba")
     started = time.process_time()
     analyse(files[0])
     first_s = time.process_time() - started
-
     cpu, wall = time.process_time(), time.perf_counter()
     for path in files:
         analyse(path)
-    cpu_s = (time.process_time() - cpu) / len(files)
-    wall_s = (time.perf_counter() - wall) / len(files)
+    return {
+        "cpu_s": (time.process_time() - cpu) / len(files),
+        "wall_s": (time.perf_counter() - wall) / len(files),
+        "first_s": first_s,
+    }
+
+
+def profile(files: list[Path]) -> dict:
+    """Per-file CPU and wall seconds, then the stage shares under cProfile."""
+    times = timed(files)
+    cpu_s, wall_s, first_s = times["cpu_s"], times["wall_s"], times["first_s"]
 
     profiler = cProfile.Profile()
     profiler.enable()
@@ -203,11 +215,49 @@ def numba_warmup() -> dict:
     }
 
 
+def against(checkout: Path, files: int, rounds: int) -> dict:
+    """CPU per file of this checkout and of another one (``--against``), in fresh processes
+    taking turns, so that both see the same machine load; the best round of each counts."""
+    code = (
+        "import json, sys; sys.argv = ['x']; import bench_sonic_profile as b; "
+        f"print(json.dumps(b.timed(b.real_files({files} or None))))"
+    )
+    best: dict[str, float] = {}
+    for _ in range(rounds):
+        for name, root in (("before", checkout), ("after", HERE.parent)):
+            done = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=HERE,
+                env={**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{HERE}"},
+            )
+            cpu_s = json.loads(done.stdout.strip().splitlines()[-1])["cpu_s"]
+            best[name] = min(best.get(name, cpu_s), cpu_s)
+    return {
+        "bench": "sonic_profile_against",
+        "before": str(checkout),
+        "rounds": rounds,
+        "before_cpu_s_per_file": round(best["before"], 3),
+        "after_cpu_s_per_file": round(best["after"], 3),
+        "speedup": round(best["before"] / best["after"], 2),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
+    }
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=0, help="only the first N files")
     parser.add_argument("--no-warmup", action="store_true", help="skip the numba cache line")
+    parser.add_argument(
+        "--against", type=Path, help="another checkout (e.g. the main branch) to time beside"
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="turns of each with --against")
     args = parser.parse_args(argv)
+    if args.against:
+        _emit(against(args.against.resolve(), args.files, args.rounds))
+        return 0
     summary = profile(real_files(args.files or None))
     _emit(summary)
     if not args.no_warmup:
