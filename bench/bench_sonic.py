@@ -4,7 +4,9 @@
   against the naive reference in ``bench/reference_towers.py`` (same decoded audio for both);
   the first file (numba warm-up) is reported separately. Target: ≥ 5× faster.
 - ``workers``: ``extract_library`` throughput with 2 loky workers against 1, and the peak
-  resident memory of a worker. Targets: ≥ 1.8×, ≤ 600 MB.
+  resident memory of a worker. Targets: ≥ 1.8×, ≤ 600 MB. Beside it the CPU seconds per track
+  in each mode and their ratio times two (``cpu_bound_ratio``: what two free cores give), which
+  the other processes of a shared machine disturb far less than the wall-clock throughput.
 - ``artifact``: ``build_artifact`` for 32,000 synthetic feature rows (read from the store,
   fitted, calibrated, written), in a process that has imported scikit-learn already (the
   first build, with the imports, is reported too): the fastest of three builds, their median
