@@ -76,6 +76,8 @@ class Analysed:
         Silence, near-silence or a steady tone, and why (None for music).
     seconds : float
         Analysis time.
+    cpu_s : float
+        CPU time of the analysis (this process's, all threads).
     peak_rss_mb : float
         The peak resident memory so far of the process that ran it.
     pid : int
@@ -96,6 +98,7 @@ class Analysed:
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
     pid: int = 0
+    cpu_s: float = 0.0
 
     @property
     def ok(self) -> Literal[True]:
@@ -177,7 +180,7 @@ def analyse_track(
     from musicwb.sonic.content import classify_content
     from musicwb.sonic.io import read_audio
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     job = TrackJob(int(track_id), str(path), str(content_hash))
     with busy(_WORKER_READY[key], what=str(path)):
         crash_on = os.environ.get(CRASH_HOOK_VARIABLE, "")
@@ -202,6 +205,7 @@ def analyse_track(
         content_flag=content.flag,
         content_reason=content.reason,
         seconds=time.perf_counter() - started,
+        cpu_s=time.process_time() - cpu_started,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         pid=os.getpid(),
     )

@@ -26,6 +26,8 @@ Examples
 
 from __future__ import annotations
 
+import functools
+import itertools
 import warnings
 from dataclasses import dataclass
 
@@ -37,6 +39,8 @@ N_FFT = 2048
 N_MELS = 128
 N_MFCC = 20
 CHUNK_FRAMES = 2048  # STFT frames per block (47 s at 22050 Hz / 512)
+CONTRAST_FMIN, CONTRAST_BANDS, CONTRAST_QUANTILE = 200.0, 6, 0.02  # librosa's defaults
+STFT_ROWS = 256  # frames per FFT call (4 MB of float64 windowed frames)
 SAMPLED_FRAMES = 2000  # frames sampled across the track for its tuning and loudest level
 MEL_TOP_DB = 80.0  # log-mel floor below the track's loudest mel value
 
@@ -100,16 +104,18 @@ def _spectral_shape(magnitude: np.ndarray, *, sr: int) -> tuple[np.ndarray, np.n
     """Rolloff (85 %), centroid and bandwidth in Hz, as librosa defines them, in one pass.
 
     librosa computes each separately, normalising the whole spectrogram each time; here one
-    matrix product per moment does it (about five times faster on a 3-minute track).
+    matrix product per moment does it (about five times faster on a 3-minute track), and the
+    rolloff counts bins below 85 % of the running sum without keeping the running sums.
     """
+    from musicwb.sonic.kernels import rolloff_bins
+
     freqs = np.linspace(0, sr / 2, magnitude.shape[0], dtype=np.float32)
     total = magnitude.sum(axis=0, dtype=np.float64)
     safe = np.where(total > 0, total, 1.0)
     centroid = (freqs @ magnitude).astype(np.float64) / safe
     second = ((freqs * freqs) @ magnitude).astype(np.float64) / safe
     bandwidth = np.sqrt(np.clip(second - centroid**2, 0, None))
-    cumulative = np.cumsum(magnitude, axis=0, dtype=np.float32)
-    below = (cumulative < np.float32(0.85) * cumulative[-1]).sum(axis=0)
+    below = rolloff_bins(np.ascontiguousarray(magnitude, dtype=np.float32), 0.85)
     rolloff = freqs[np.minimum(below, freqs.size - 1)].astype(np.float64)
     silent = total <= 0
     return (
@@ -117,6 +123,53 @@ def _spectral_shape(magnitude: np.ndarray, *, sr: int) -> tuple[np.ndarray, np.n
         np.where(silent, 0.0, centroid),
         np.where(silent, 0.0, bandwidth),
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _contrast_bands(sr: int, n_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """librosa's spectral contrast bands as bin ranges ``lo:hi`` and quantile counts ``q``.
+
+    Six octaves from 200 Hz and the rest, each with the bin just below it, all but the last
+    without their top bin, ``q`` the rounded 2 % of the band's bins (at least 1), exactly as
+    ``librosa.feature.spectral_contrast`` (fmin 200, n_bands 6, quantile 0.02) selects them.
+    """
+    import librosa
+
+    freq = librosa.fft_frequencies(sr=sr, n_fft=2 * (n_bins - 1))
+    edges = np.zeros(CONTRAST_BANDS + 2)
+    edges[1:] = CONTRAST_FMIN * (2.0 ** np.arange(0, CONTRAST_BANDS + 1))
+    lo, hi, q = [], [], []
+    for k, (f_low, f_high) in enumerate(itertools.pairwise(edges)):
+        band = np.logical_and(freq >= f_low, freq <= f_high)
+        inside = np.flatnonzero(band)
+        if k > 0:
+            band[inside[0] - 1] = True
+        if k == CONTRAST_BANDS:
+            band[inside[-1] + 1 :] = True
+        rows = np.flatnonzero(band)
+        if k < CONTRAST_BANDS:
+            rows = rows[:-1]
+        lo.append(rows[0])
+        hi.append(rows[-1] + 1)
+        q.append(max(int(np.rint(CONTRAST_QUANTILE * np.sum(band))), 1))
+    return np.array(lo), np.array(hi), np.array(q)
+
+
+def _spectral_contrast(magnitude: np.ndarray, *, sr: int) -> np.ndarray:
+    """``librosa.feature.spectral_contrast(S=magnitude, sr=sr)``, the same numbers.
+
+    librosa sorts every band of every frame to average its lowest and highest 2 %; keeping
+    only those few values per frame (:func:`~musicwb.sonic.kernels.band_extremes`) is about
+    2.5 times faster.
+    """
+    import librosa
+
+    from musicwb.sonic.kernels import band_extremes
+
+    lo, hi, q = _contrast_bands(int(sr), magnitude.shape[0])
+    frames = np.ascontiguousarray(magnitude.T, dtype=np.float32)
+    valley, peak = band_extremes(frames, lo, hi, q)
+    return librosa.power_to_db(peak) - librosa.power_to_db(valley)
 
 
 def _zero_crossing_rate(y: np.ndarray, *, hop_length: int, n_frames: int) -> np.ndarray:
@@ -137,13 +190,26 @@ def _stft_magnitude_chunks(
 
     ``padded`` is the signal with ``N_FFT // 2`` zeros on each side, so frame ``t`` covers
     ``padded[t * hop : t * hop + N_FFT]`` exactly as ``librosa.stft(center=True)`` frames it.
+    Each magnitude block has shape ``(1 + N_FFT // 2, frames)`` and is a transposed view of
+    a C-contiguous ``(frames, bins)`` array, the layout ``librosa.stft`` returns.
+
+    The numbers are ``np.abs(librosa.stft(block, center=False))``'s: the same float64 window
+    product and float64 FFT, stored as complex64; but the FFT runs along contiguous rows of
+    :data:`STFT_ROWS` frames rather than along strided columns, a quarter faster.
     """
     import librosa
+    import scipy.fft
 
+    window = librosa.filters.get_window("hann", N_FFT, fftbins=True)
     for first in range(0, n_frames, chunk_frames):
         last = min(first + chunk_frames, n_frames)
         block = padded[first * hop_length : (last - 1) * hop_length + N_FFT]
-        yield first, np.abs(librosa.stft(block, n_fft=N_FFT, hop_length=hop_length, center=False))
+        frames = np.lib.stride_tricks.sliding_window_view(block, N_FFT)[::hop_length]
+        spectrum = np.empty((frames.shape[0], 1 + N_FFT // 2), dtype=np.complex64)
+        for row in range(0, frames.shape[0], STFT_ROWS):
+            rows = slice(row, row + STFT_ROWS)
+            spectrum[rows] = scipy.fft.rfft(frames[rows] * window, axis=-1)
+        yield first, np.abs(spectrum).T
 
 
 def _sampled_power(padded: np.ndarray, *, hop_length: int, n_frames: int) -> np.ndarray:
@@ -217,7 +283,7 @@ def compute_frames(
         mel_db = librosa.power_to_db(mel_basis @ power, ref=1.0, amin=1e-10, top_db=None)
         parts["mel_db"].append(np.maximum(mel_db, floor_db))
         with np.errstate(divide="ignore", invalid="ignore"):
-            parts["contrast"].append(librosa.feature.spectral_contrast(S=magnitude, sr=sr))
+            parts["contrast"].append(_spectral_contrast(magnitude, sr=sr))
             rolloff, centroid, bandwidth = _spectral_shape(magnitude, sr=sr)
             parts["chroma"].append(librosa.feature.chroma_stft(S=power, sr=sr, tuning=tuning))
         parts["rolloff"].append(rolloff)

@@ -372,13 +372,37 @@ def _mono_resampled(
 
     for block in blocks:
         decoded += block.shape[0]
-        mono = block.mean(axis=1, dtype=np.float32) if block.ndim == 2 else block.astype(np.float32)
-        finite = finite and bool(np.isfinite(mono).all())
+        mono = _mono(block)
+        finite = finite and _all_finite(mono)
         append(mono if stream is None else stream.resample_chunk(mono))
     if stream is not None:
         append(stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
     # A copy only when the estimate was far off; otherwise a view of the buffer is returned.
     return (out[:filled] if filled > 0.9 * out.size else out[:filled].copy()), decoded, finite
+
+
+def _mono(block: np.ndarray) -> np.ndarray:
+    """The float32 mean of a (frames, channels) block's channels.
+
+    For stereo, the two columns added and halved: the same numbers as ``block.mean(axis=1)``
+    (which adds the two values the same way), ten times faster than numpy's reduction over an
+    axis of length 2.
+    """
+    if block.ndim == 1:
+        return block.astype(np.float32)
+    if block.shape[1] == 1:
+        return np.ascontiguousarray(block[:, 0], dtype=np.float32)
+    if block.shape[1] == 2:
+        mono = np.add(block[:, 0], block[:, 1], dtype=np.float32)
+        return np.divide(mono, np.float32(2), out=mono)
+    return block.mean(axis=1, dtype=np.float32)
+
+
+def _all_finite(samples: np.ndarray) -> bool:
+    """Whether no sample is NaN or infinite; the sum answers at once when it is finite."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = samples.sum()
+    return bool(np.isfinite(total)) or bool(np.isfinite(samples).all())
 
 
 def _soundfile_blocks(info: AudioInfo, *, max_frames: int | None) -> Iterator[np.ndarray]:
