@@ -119,8 +119,9 @@ def test_tracks_command_shows_the_missing_flag_and_a_count(tmp_path):
 # -- prune -------------------------------------------------------------------------------
 
 
-def _literal(data_type: str) -> str:
-    """A SQL value of a column type, for filling the NOT NULL columns of a test row."""
+def _literal(data_type: str, track_id: int) -> str:
+    """A SQL value of a column type, for filling the NOT NULL columns of a test row (text is
+    the track's id, so keys such as ``tag_writes (run_id, path)`` differ between tracks)."""
     if data_type.endswith("]"):
         base, size = data_type[:-1].rsplit("[", 1)
         if size:
@@ -130,7 +131,7 @@ def _literal(data_type: str) -> str:
         "BOOLEAN": "false",
         "TIMESTAMP": "TIMESTAMP '2026-01-01 00:00:00'",
         "JSON": "'{}'::JSON",
-    }.get(data_type, "'1'" if data_type == "VARCHAR" else f"CAST(1 AS {data_type})")
+    }.get(data_type, f"'{track_id}'" if data_type == "VARCHAR" else f"CAST(1 AS {data_type})")
 
 
 def _fill_dependent_rows(store: Store, ids: list[int]) -> list[str]:
@@ -145,7 +146,7 @@ def _fill_dependent_rows(store: Store, ids: list[int]) -> list[str]:
         )
         names = ", ".join(["track_id", *(name for name, _ in columns)])
         for track_id in ids:
-            values = ", ".join([str(track_id), *(_literal(kind) for _, kind in columns)])
+            values = ", ".join([str(track_id), *(_literal(kind, track_id) for _, kind in columns)])
             store.execute(f"INSERT INTO {table} ({names}) VALUES ({values})")
     return tables
 

@@ -211,7 +211,7 @@ def test_set_summary_adds_up(demo_entries):
     assert sets["set"].is_unique
     first = demo_entries.drop_duplicates("set_id").set_index("set_id")
     for name, set_id in zip(sets["set"], sets["set_id"], strict=True):
-        assert name.startswith(f"{first.at[set_id, 'dj']}, {first.at[set_id, 'set_date']} @ ")
+        assert name.startswith(f"{first.at[set_id, 'dj']}, {first.at[set_id, 'set_date']}")
         assert set_id not in name
 
 

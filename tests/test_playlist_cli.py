@@ -416,8 +416,8 @@ def test_missing_and_vanished_files_are_never_in_a_playlist(library, demo_artifa
     shutil.copy(demo_artifact, StorePaths.of(store).artifact)
     args = ("playlist", "--seed", str(seed), "--store", str(store), "--length", "12")
     first = json.loads(run_cli(*args, "--json", cwd=tmp_path).stdout)["tracks"]
-    marked = [track["track_id"] for track in first[1:3]]  # a scan found these files gone
-    vanish = first[3]  # this one is deleted after the scan
+    marked = [track["track_id"] for track in first[2:4]]  # a scan found these files gone
+    vanish = first[1]  # deleted after the scan; the first pick after the seed, drawn again
     moved = tmp_path / "music" / Path(vanish["path"]).name
     moved.parent.mkdir()
     shutil.copy(vanish["path"], moved)

@@ -1094,6 +1094,9 @@ def waterfall_chart(model: LinkageModel, chosen: pd.DataFrame) -> alt.TopLevelMi
     ]  # fmt: skip
     chart = splink_chart(model.linker.visualisations.waterfall_chart(records))
     return chart.properties(
-        title="How each comparison moved the match weight (splink's own probability of the "
-        "pair, before the slot's candidates compete and before calibration)"
+        title=alt.TitleParams(
+            text="Match weights waterfall",
+            subtitle="splink's own probability of the pair, before the slot's candidates "
+            "compete and before calibration (the tables' probability is the calibrated one)",
+        )
     )

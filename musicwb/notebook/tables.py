@@ -135,14 +135,14 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
     if not (unnamed and pd.api.types.is_integer_dtype(frame.index)):
         frame = frame.reset_index()
     shown = frame.iloc[:max_rows]
-    head = "".join(f"<th>{html.escape(format_value(name))}</th>" for name in shown.columns)
+    head = "".join(f"<th>{html.escape(format_value(name), quote=False)}</th>" for name in shown.columns)
     numeric = [_is_numeric(shown[name]) for name in shown.columns]
     rows = []
     for values in shown.itertuples(index=False, name=None):
         cells = "".join(
-            f'<td class="num">{html.escape(format_value(v))}</td>'
+            f'<td class="num">{html.escape(format_value(v), quote=False)}</td>'
             if is_number
-            else f"<td>{html.escape(format_value(v))}</td>"
+            else f"<td>{html.escape(format_value(v), quote=False)}</td>"
             for v, is_number in zip(values, numeric, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
