@@ -45,7 +45,8 @@ _STYLE = (
     ".musicwb-table-wrap{overflow-x:auto;max-width:100%}"
     ".musicwb-table td,.musicwb-table th{white-space:normal;max-width:42em;"
     "overflow-wrap:break-word;vertical-align:top}"
-    ".musicwb-table td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    ".musicwb-table td,.musicwb-table th{text-align:left}"
+    ".musicwb-table td.num,.musicwb-table th.num{text-align:right;font-variant-numeric:tabular-nums}"
     "</style>"
 )
 
@@ -135,8 +136,12 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
     if not (unnamed and pd.api.types.is_integer_dtype(frame.index)):
         frame = frame.reset_index()
     shown = frame.iloc[:max_rows]
-    head = "".join(f"<th>{html.escape(format_value(name), quote=False)}</th>" for name in shown.columns)
     numeric = [_is_numeric(shown[name]) for name in shown.columns]
+    head = "".join(
+        f'<th class="{"num" if is_number else "text"}">'
+        f"{html.escape(format_value(name), quote=False)}</th>"
+        for name, is_number in zip(shown.columns, numeric, strict=True)
+    )
     rows = []
     for values in shown.itertuples(index=False, name=None):
         cells = "".join(
