@@ -179,7 +179,7 @@ def test_sets_are_by_several_djs_with_demo_artists_and_labels(
     tracklists: dict[str, pd.DataFrame],
 ) -> None:
     sets, entries = tracklists["tracklist_sets"], tracklists["tracklist_entries"]
-    assert 60 <= len(sets) <= 70
+    assert 95 <= len(sets) <= 105
     assert 10 <= sets.dj.nunique() <= 14
     assert sets.set_id.str.fullmatch(r"demo-[a-z0-9-]+-\d+").all()
     assert (sets.source == "demo").all()
@@ -238,6 +238,48 @@ def test_the_same_promo_is_played_next_to_the_same_tracks(
         if len(pairs) < sum((answers.artist == promo[0]) & (answers.title == promo[1]))
     ]
     assert len(repeated) >= 3, neighbours
+
+
+@pytest.fixture(scope="module")
+def plays() -> pd.DataFrame:
+    """Every planned play of seed 7: the truth in place of the unknown entries, with the set's
+    date and the raw lines of the entries before and after."""
+    lists = plan_tracklists(plan_library(7), 7)
+    truth = lists.truth.set_index(["set_id", "position"])
+    played = lists.entries.set_index(["set_id", "position"])
+    unknown = played.is_unknown
+    played.loc[unknown, ["artist", "title"]] = truth.loc[played.index[unknown], ["artist", "title"]]
+    played["path"] = truth.path.reindex(played.index).fillna("")
+    played = played.reset_index()
+    played["date"] = pd.to_datetime(played.set_id.map(lists.sets.set_index("set_id").title)
+                                    .str[:10])
+    by_set = played.groupby("set_id").raw
+    played["before"] = by_set.shift(1).fillna("").str.split(" [", regex=False).str[0]
+    played["after"] = by_set.shift(-1).fillna("").str.split(" [", regex=False).str[0]
+    return played
+
+
+def test_a_promo_block_is_never_broken_up(plays: pd.DataFrame) -> None:
+    # An unreleased promo ("(Dub)") is only ever played in its block, between the same two
+    # tracks; a run or another block inserted inside the block would break that.
+    promos = plays[plays.title.str.endswith("(Dub)")]
+    neighbours = promos.groupby(["artist", "title"])[["before", "after"]].nunique()
+    assert len(neighbours) >= 9 and (neighbours == 1).all().all(), neighbours
+
+
+def test_a_library_promo_is_an_id_before_its_release_and_named_after(plays: pd.DataFrame) -> None:
+    blocks = plays[plays.path.ne("") & plays.is_unknown].groupby(["artist", "title"]).size()
+    promo_plays = plays.set_index(["artist", "title"]).loc[blocks.index].reset_index()
+    steady = promo_plays.groupby(["artist", "title"])[["before", "after"]].nunique().eq(1).all(1)
+    promo_plays = promo_plays[promo_plays.set_index(["artist", "title"]).index.isin(
+        steady[steady].index)]
+    earlier = total = 0
+    for _, track in promo_plays.groupby(["artist", "title"]):
+        ids, named = track[track.is_unknown].date, track[~track.is_unknown].date
+        earlier += sum(int(i < n) for i in ids for n in named)
+        total += len(ids) * len(named)
+    assert total >= 20
+    assert earlier / total >= 0.8, (earlier, total)
 
 
 def test_tracklist_csvs_are_in_mixesdb_format_and_match_the_store(

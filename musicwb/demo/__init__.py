@@ -13,7 +13,7 @@
   with no tags at all (artist and title only in ``Artist - Title.ext``);
 - ``truth.csv``: the clean truth per file (``path`` relative to ``out_dir``, artist, featuring,
   album, title, version, label, catalog, genre, bpm, key, format, duration_s, tag_case);
-- ``tracklists/<DJ>_tracklists.csv``: 63 sets of 12 DJs in the MixesDB CSV format, built
+- ``tracklists/<DJ>_tracklists.csv``: 99 sets of 12 DJs in the MixesDB CSV format, built
   from the DJs' label taste, promo blocks and runs of label tracks mixed in the same order set
   after set (the context that identifies an unknown entry), about 15% of the entries unknown (``ID - ID``, ``?``, ``Artist - ID``, ``Artist - ? [Unreleased]``, ...);
   ``tracklist_truth.csv`` says what each unknown entry really was;

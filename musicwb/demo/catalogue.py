@@ -67,7 +67,7 @@ class DJ:
 
     name: str
     labels: dict[str, float] = field(hash=False)
-    sets: int = 5
+    sets: int = 8
     timestamp_style: TimestampStyle = "minutes"
 
 
@@ -160,15 +160,15 @@ VOCALISTS = ("Ines Calder", "Rafe Moreau", "Lio Marin", "Sade Okoro")
 
 
 DJS: tuple[DJ, ...] = (
-    DJ("Halden Ray", {"Ferrous Records": 5, "Nightglass": 1.5}, sets=6),
+    DJ("Halden Ray", {"Ferrous Records": 5, "Nightglass": 1.5}, sets=9),
     DJ("Nadia Korr", {"Basalt Works": 5, "Ferrous Records": 1.5}),
     DJ("Orun Delta", {"Nightglass": 5, "Basalt Works": 1.5}),
     DJ("Ivo Stahl", {"Ferrous Records": 3, "Basalt Works": 3}, timestamp_style="clock"),
-    DJ("Mira Solenne", {"Low Tide Audio": 5, "Polar Arc": 1.5}, timestamp_style="clock", sets=6),
+    DJ("Mira Solenne", {"Low Tide Audio": 5, "Polar Arc": 1.5}, timestamp_style="clock", sets=9),
     DJ("Pelle Marten", {"Low Tide Audio": 3, "Sunday Loft": 3}, timestamp_style="clock"),
     DJ("Jonah Vale", {"Sunday Loft": 5, "Polar Arc": 1.5}),
     DJ("Rosa Ilves", {"Polar Arc": 5, "Low Tide Audio": 1.5}),
-    DJ("Quill & Vane", {"Mossgrove Recordings": 5, "Cinder Lane": 1.5}, sets=6),
+    DJ("Quill & Vane", {"Mossgrove Recordings": 5, "Cinder Lane": 1.5}, sets=9),
     DJ("Tamsin Greer", {"Cinder Lane": 5, "Fathom Audio": 1.5}, timestamp_style="clock"),
     DJ("Obi Nwosu", {"Fathom Audio": 5, "Mossgrove Recordings": 1.5}),
     DJ("Marta Ostrowska", {"Low Tide Audio": 2, "Polar Arc": 2, "Sunday Loft": 2},

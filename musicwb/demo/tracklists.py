@@ -84,7 +84,8 @@ class _Song:
 
 def _promos(songs: list[_Song], rng: np.random.Generator) -> list[tuple[_Song, _Song, _Song]]:
     """Two promos per label, each with the two label tracks it is always mixed between: one a
-    library track played before its release, one an unreleased track of a label artist."""
+    library track played before and after its release (see :func:`_release_dates`), one an
+    unreleased track of a label artist."""
     blocks = []
     for label in LABELS:
         pool = [s for s in songs if s.label == label.name]
@@ -98,27 +99,46 @@ def _promos(songs: list[_Song], rng: np.random.Generator) -> list[tuple[_Song, _
     return blocks
 
 
+def _release_dates(
+    blocks: list[tuple[_Song, _Song, _Song]], rng: np.random.Generator
+) -> dict[str, pd.Timestamp]:
+    """When each library promo comes out: sets played before it write the promo as an ID,
+    sets after it mostly name it (a tracklist knows a track once it is released)."""
+    return {
+        promo.path: FIRST_SET_DATE + pd.Timedelta(days=int(rng.integers(150, 550)))
+        for _, promo, _ in blocks
+        if promo.path
+    }
+
+
 def _runs(
     songs: list[_Song], blocks: list[tuple[_Song, _Song, _Song]], rng: np.random.Generator
 ) -> list[tuple[_Song, ...]]:
-    """Two runs per label: four label tracks by different artists that DJs mix in this order,
-    set after set (a label's showcase, a DJ's favourite blend). No song is in two runs or in a
-    promo block."""
+    """Two runs per label: a track of the label, then three tracks of its sound family (its own
+    and its sister labels), four artists in all, that DJs mix in this order set after set (a
+    favourite blend). Drawing across the family keeps a run's pairs of artists its own, so
+    the run's order identifies a missing track. No song is in two runs or in a promo block."""
     taken = {song.path for block in blocks for song in block}
+    family_of = {artist.label: artist.style for artist in ARTISTS}
     runs = []
     for label in LABELS:
-        pool = [s for s in songs if s.label == label.name]
+        family = [s for s in songs if family_of[s.label] == family_of[label.name]]
         for _ in range(2):
             picks: list[_Song] = []
-            for i in rng.permutation(len(pool)):
-                song = pool[int(i)]
-                if song.path not in taken and song.artist not in {p.artist for p in picks}:
+            for i in rng.permutation(len(family)):
+                song = family[int(i)]
+                opens = bool(picks) or song.label == label.name
+                if opens and song.path not in taken and song.artist not in {p.artist for p in picks}:
                     picks.append(song)
                     taken.add(song.path)
                 if len(picks) == 4:
                     break
             runs.append(tuple(picks))
     return runs
+
+
+FIRST_SET_DATE = pd.Timestamp("2024-01-06")
+"""The demo sets are played in the 700 days from this date."""
 
 
 def _unknown_raw(
@@ -198,7 +218,7 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
     >>> from musicwb.demo.plan import plan_library
     >>> lists = plan_tracklists(plan_library(7), 7)
     >>> len(lists.sets), bool(lists.entries.is_unknown.mean() > 0.1)
-    (63, True)
+    (99, True)
     """
     check_seed(seed)
     rng = np.random.default_rng([seed, 2])
@@ -216,17 +236,18 @@ def plan_tracklists(tracks: Sequence[DemoTrack], seed: int = 7) -> DemoTracklist
     ]
     blocks = _promos(songs, rng)
     runs = _runs(songs, blocks, rng)
+    released = _release_dates(blocks, rng)
     set_rows, entry_rows, truth_rows, csv_rows = [], [], [], []
     for dj in DJS:
         csv_file = f"tracklists/{dj.name.replace(' ', '_')}_tracklists.csv"
         for number in range(1, dj.sets + 1):
             set_id = f"demo-{_slug(dj.name)}-{number}"
             venue, city = VENUES[int(rng.integers(len(VENUES)))]
-            date = pd.Timestamp("2024-01-06") + pd.Timedelta(days=int(rng.integers(0, 700)))
+            date = FIRST_SET_DATE + pd.Timedelta(days=int(rng.integers(0, 700)))
             mix_title = f"{date:%Y-%m-%d} - {dj.name} @ {venue}, {city}"
             mix_url = "https://mixesdb.demo.invalid/w/" + mix_title.replace(" ", "_")
             order = _set_order(dj, songs, blocks, runs, rng)
-            unknown = _unknown_slots(order, rng)
+            unknown = _unknown_slots(order, rng, released=released, date=date)
             minute = 0.0
             for position, (song, kind) in enumerate(order, start=1):
                 if unknown[position - 1]:
@@ -269,7 +290,7 @@ def _set_order(
         replace=False,
         p=block_weights / block_weights.sum(),
     )
-    run_weights = np.sqrt([dj.labels.get(run[0].label, 0.0) for run in runs])
+    run_weights = np.sqrt([np.mean([dj.labels.get(s.label, 0.0) for s in run]) for run in runs])
     chosen_runs = rng.choice(
         len(runs), size=int(rng.integers(3, 5)), replace=False, p=run_weights / run_weights.sum()
     )
@@ -283,23 +304,33 @@ def _set_order(
     fill = rng.choice(
         len(songs), size=int(rng.integers(0, 3)), replace=False, p=weights / weights.sum()
     )
-    order: list[tuple[_Song, str]] = [(songs[i], "plain") for i in fill]
+    # runs and promo blocks stay whole: they go between the other pieces, never inside one
+    pieces: list[list[tuple[_Song, str]]] = [[(songs[i], "plain")] for i in fill]
     for r in chosen_runs:
-        at = int(rng.integers(0, len(order) + 1))
         first, *middle, last = runs[r]
-        order[at:at] = [(first, "run"), *((song, "run_middle") for song in middle), (last, "run")]
+        pieces.append([(first, "run"), *((song, "run_middle") for song in middle), (last, "run")])
     for b in chosen:
-        at = int(rng.integers(0, len(order) + 1))
         before, promo, after = blocks[b]
-        order[at:at] = [(before, "anchor"), (promo, "promo"), (after, "anchor")]
+        pieces.append([(before, "anchor"), (promo, "promo"), (after, "anchor")])
+    order = [item for i in rng.permutation(len(pieces)) for item in pieces[int(i)]]
     return order
 
 
-def _unknown_slots(order: list[tuple[_Song, str]], rng: np.random.Generator) -> list[bool]:
+def _unknown_slots(
+    order: list[tuple[_Song, str]],
+    rng: np.random.Generator,
+    *,
+    released: dict[str, pd.Timestamp],
+    date: pd.Timestamp,
+) -> list[bool]:
     """Which entries the tracklist leaves unidentified: promos (an unreleased one always, a
-    library one mostly), then plain entries and the middles of runs until about 15% of the
-    set; anchors and the ends of runs stay known."""
-    unknown = [kind == "promo" and (not song.path or rng.random() < 0.85) for song, kind in order]
+    library one before its release and now and then after it), then plain entries and the
+    middles of runs until about 15% of the set; anchors and the ends of runs stay known."""
+    unknown = [
+        kind == "promo"
+        and (not song.path or date < released[song.path] or rng.random() < 0.15)
+        for song, kind in order
+    ]
     plain = [i for i, (_, kind) in enumerate(order) if kind in ("plain", "run_middle")]
     missing = max(0, max(1, round(0.15 * len(order))) - sum(unknown))
     for i in rng.choice(plain, size=min(missing, len(plain)), replace=False):
