@@ -2,6 +2,8 @@
 
 - ``shared_data``: the real third-party data (``$MUSICWB_TEST_DATA``, else ``../shared/data``);
   tests that need it skip with the reason when it is absent.
+- ``browser``: headless Chromium (Debian's ``/usr/bin/chromium``) through Playwright, one per
+  test module; tests that need it skip with the reason when either is absent.
 - ``MUSICWB_STRICT_SKIPS=1`` (set by ``.ci/run``) turns every such skip into a failure.
 - The demo library is built once per session, lazily, into a temporary folder; notebooks run by
   nbval read it through ``MUSICWB_STORE``.
@@ -71,6 +73,28 @@ def realmusic_store(shared_data: Path, tmp_path_factory: pytest.TempPathFactory)
 def demo_store(pytestconfig: pytest.Config) -> Path:
     """Path of a store holding the demo library (built once per session; do not write to it)."""
     return _demo_store(pytestconfig)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"headless Chromium not found at {CHROMIUM} (Debian package `chromium`)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 SERVICE_ENVIRONMENT = ("MUSICWB_MUSICBRAINZ_HOST", "MUSICWB_DISCOGS_BASE_URL")

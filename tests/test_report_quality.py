@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS
 
 from musicwb.reports import BatchResult, run_batch
 from musicwb.store import Store
@@ -27,17 +26,6 @@ REAL_BATCH_TOML = """\
 [notebooks.label_hunting]
 sources = ["library", "title"]
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"headless Chromium not found at {CHROMIUM} (Debian package `chromium`)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _batch(store_path: Path, config: Path) -> BatchResult:

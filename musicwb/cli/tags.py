@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -38,7 +40,7 @@ def _echo_report(report: TagRunReport, *, as_json: bool) -> None:
     echo_failure_reasons(r.reason for r in report.results if r.outcome == "failed")
 
 
-def _interrupted(opened: Store, *, kind: TagRunKind, as_json: bool) -> None:
+def _interrupted(opened: Store, *, kind: TagRunKind, as_json: bool) -> NoReturn:
     """After Ctrl-C: say what the run recorded, and exit with 130."""
     from musicwb.store import last_run
 
@@ -54,6 +56,26 @@ def _interrupted(opened: Store, *, kind: TagRunKind, as_json: bool) -> None:
             err=True,
         )
     raise typer.Exit(130)
+
+
+def _run(
+    job: Callable[[Store], TagRunReport],
+    *,
+    kind: TagRunKind,
+    store: Path | None,
+    as_json: bool,
+) -> None:
+    """Run a tag write or undo on the store and print its report; exit 1 if a file failed."""
+    from musicwb.store import Store
+
+    with Store(store_path(store), hold_open=False) as opened:
+        try:
+            report = job(opened)
+        except KeyboardInterrupt:
+            _interrupted(opened, kind=kind, as_json=as_json)
+    _echo_report(report, as_json=as_json)
+    if report.counts().get("failed"):
+        raise typer.Exit(1)
 
 
 @tags_app.command()
@@ -76,22 +98,19 @@ def write(
     original tags are saved in the store first; `musicwb tags undo RUN_ID` restores them.
     """
     from musicwb.library.tag_runs import write_tags
-    from musicwb.store import Store
 
-    with Store(store_path(store), hold_open=False) as opened:
-        try:
-            report = write_tags(
-                opened,
-                fields=fields,
-                min_confidence=min_confidence,
-                apply=apply,
-                progress=not as_json,
-            )
-        except KeyboardInterrupt:
-            _interrupted(opened, kind="tag_write", as_json=as_json)
-    _echo_report(report, as_json=as_json)
-    if report.counts().get("failed"):
-        raise typer.Exit(1)
+    _run(
+        lambda opened: write_tags(
+            opened,
+            fields=fields,
+            min_confidence=min_confidence,
+            apply=apply,
+            progress=not as_json,
+        ),
+        kind="tag_write",
+        store=store,
+        as_json=as_json,
+    )
 
 
 @tags_app.command()
@@ -105,16 +124,13 @@ def undo(
     Files changed since that write (size, mtime or tags) are skipped with the reason.
     """
     from musicwb.library.tag_runs import undo_tags
-    from musicwb.store import Store
 
-    with Store(store_path(store), hold_open=False) as opened:
-        try:
-            report = undo_tags(opened, run_id, progress=not as_json)
-        except KeyboardInterrupt:
-            _interrupted(opened, kind="tag_undo", as_json=as_json)
-    _echo_report(report, as_json=as_json)
-    if report.counts().get("failed"):
-        raise typer.Exit(1)
+    _run(
+        lambda opened: undo_tags(opened, run_id, progress=not as_json),
+        kind="tag_undo",
+        store=store,
+        as_json=as_json,
+    )
 
 
 @tags_app.command()

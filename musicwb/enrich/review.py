@@ -288,16 +288,11 @@ def accept_label(
         normalise_catalogue(catalogue)
     if label is not None and not label.strip():
         raise ParameterError("--label: an empty label")
-    finding = _awaiting_finding(store, track_id)
-    if label is None:
-        if finding is None:
-            raise ParameterError(
-                f"track {track_id} has no finding to accept: give the label with --label"
-            )
-        label = str(finding["label"])
-    label = label.strip()
-    from_finding = finding is not None and label_key(str(finding["label"])) == label_key(label)
-    if not given and from_finding and isinstance(finding["catalog"], str):
+    label, finding = _decided_label(
+        store, track_id, label,
+        no_finding=f"track {track_id} has no finding to accept: give the label with --label",
+    )  # fmt: skip
+    if not given and finding is not None and isinstance(finding["catalog"], str):
         given = [finding["catalog"]]
     with store.transaction():
         tables.set_manual_label(
@@ -314,8 +309,9 @@ def accept_label(
         tables.insert_decision(
             store=store, track_id=track_id, decision="accepted", label=label,
             label_key=label_key(label), catalogue=", ".join(given) or None,
-            finding_source=finding["source"] if from_finding else None,
-            finding_confidence=float(finding["confidence"]) if from_finding else None, now=now,
+            finding_source=finding["source"] if finding is not None else None,
+            finding_confidence=float(finding["confidence"]) if finding is not None else None,
+            now=now,
         )  # fmt: skip
     return Decision(
         track_id=int(track_id), decision="accepted", label=label, catalogues=tuple(given),
@@ -330,6 +326,22 @@ def _awaiting_finding(store: Store, track_id: int) -> pd.Series | None:
         if label_key(row["label"]) not in rejected:
             return row
     return None
+
+
+def _decided_label(
+    store: Store, track_id: int, label: str | None, *, no_finding: str
+) -> tuple[str, pd.Series | None]:
+    """The label a decision is about, stripped: ``label``, else the track's awaiting finding's
+    (none: ParameterError ``no_finding``); with that finding when the label is its."""
+    finding = _awaiting_finding(store, track_id)
+    if label is None:
+        if finding is None:
+            raise ParameterError(no_finding)
+        label = str(finding["label"])
+    label = label.strip()
+    if finding is not None and label_key(str(finding["label"])) == label_key(label):
+        return label, finding
+    return label, None
 
 
 def reject_label(
@@ -358,15 +370,11 @@ def reject_label(
     """
     now = now or _now()
     track = _track(store, track_id)
-    finding = _awaiting_finding(store, track_id)
-    if label is None:
-        if finding is None:
-            raise ParameterError(f"track {track_id} has no finding to reject")
-        label = str(finding["label"])
-    label = label.strip()
+    label, finding = _decided_label(
+        store, track_id, label, no_finding=f"track {track_id} has no finding to reject"
+    )
     if not label:
         raise ParameterError("--label: an empty label")
-    from_finding = finding is not None and label_key(str(finding["label"])) == label_key(label)
     with store.transaction():
         cleared = tables.clear_hunted_label(
             store=store, track_id=track_id, label=track.label or "", now=now
@@ -374,8 +382,9 @@ def reject_label(
         tables.insert_decision(
             store=store, track_id=track_id, decision="rejected", label=label,
             label_key=label_key(label), catalogue=None,
-            finding_source=finding["source"] if from_finding else None,
-            finding_confidence=float(finding["confidence"]) if from_finding else None, now=now,
+            finding_source=finding["source"] if finding is not None else None,
+            finding_confidence=float(finding["confidence"]) if finding is not None else None,
+            now=now,
         )  # fmt: skip
     return Decision(
         track_id=int(track_id), decision="rejected", label=label, previous_label=track.label,

@@ -311,6 +311,34 @@ def _tags_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def _prepared(
+    path: str,
+    temp: str,
+    *,
+    format: str,
+    layout: Layout,
+    original_tags: bytes,
+    original_digest: str,
+    before: os.stat_result,
+    after: os.stat_result,
+    written_tags: bytes,
+) -> PreparedFile:
+    """The copy ``temp`` of ``path`` with the file's stat ``before`` and the copy's ``after``."""
+    return PreparedFile(
+        path=path,
+        temp=temp,
+        format=format,
+        layout=layout,
+        original_tags=original_tags,
+        original_digest=original_digest,
+        size_before=before.st_size,
+        mtime_before=before.st_mtime,
+        size_after=after.st_size,
+        mtime_after=after.st_mtime,
+        written_tags_digest=_tags_digest(written_tags),
+    )
+
+
 def prepare_write(state: FileState, *, changes: Sequence[TagChange]) -> PreparedFile:
     """Write ``changes`` into a copy of the file, check it, and return it ready to commit.
 
@@ -368,18 +396,16 @@ def prepare_write(state: FileState, *, changes: Sequence[TagChange]) -> Prepared
     except BaseException:  # Ctrl-C: no copy is left behind
         Path(temp).unlink(missing_ok=True)
         raise
-    return PreparedFile(
-        path=path,
-        temp=temp,
+    return _prepared(
+        path,
+        temp,
         format=state.format,
         layout=layout,
         original_tags=original_tags,
         original_digest=original_digest,
-        size_before=info.st_size,
-        mtime_before=info.st_mtime,
-        size_after=after.st_size,
-        mtime_after=after.st_mtime,
-        written_tags_digest=_tags_digest(written),
+        before=info,
+        after=after,
+        written_tags=written,
     )
 
 
@@ -459,16 +485,14 @@ def prepare_restore(
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    return PreparedFile(
-        path=path,
-        temp=temp,
+    return _prepared(
+        path,
+        temp,
         format=format or layout.kind.lower(),
         layout=current,
         original_tags=current_tags,
         original_digest=current_digest,
-        size_before=info.st_size,
-        mtime_before=info.st_mtime,
-        size_after=after.st_size,
-        mtime_after=after.st_mtime,
-        written_tags_digest=_tags_digest(original_tags),
+        before=info,
+        after=after,
+        written_tags=original_tags,
     )

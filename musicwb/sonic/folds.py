@@ -44,6 +44,7 @@ __all__ = [
     "N_FOLDS",
     "RETRIEVAL_METRICS",
     "artist_folds",
+    "average_precision",
     "cross_fitted_similarities",
     "retrieval_table",
     "summarise_retrieval",
@@ -132,7 +133,23 @@ def cross_fitted_similarities(
     return out
 
 
-def _average_precision(relevant_in_order: np.ndarray) -> np.ndarray:
+def average_precision(relevant_in_order: np.ndarray) -> np.ndarray:
+    """Average precision of each ranking, NaN for a ranking without a relevant item.
+
+    Parameters
+    ----------
+    relevant_in_order : ndarray of bool, shape (..., n)
+        Each row a ranking, best first: whether the item at that rank is relevant.
+
+    Returns
+    -------
+    ndarray of float, shape (...)
+
+    Examples
+    --------
+    >>> average_precision(np.array([[True, False, True], [False, False, False]])).round(3).tolist()
+    [0.833, nan]
+    """
     hits = np.cumsum(relevant_in_order, axis=-1)
     ranks = np.arange(1, relevant_in_order.shape[-1] + 1)
     total = hits[..., -1]
@@ -199,9 +216,9 @@ def retrieval_table(
             shuffled = np.stack([same[rng.permutation(n - 1)] for _ in range(N_SHUFFLES)])
             row |= {
                 "precision_at_10": float(ranked[:10].mean()),
-                "map": float(_average_precision(ranked[None, :])[0]),
+                "map": float(average_precision(ranked[None, :])[0]),
                 "baseline_precision_at_10": n_same / (n - 1),
-                "baseline_map": float(np.nanmean(_average_precision(shuffled))),
+                "baseline_map": float(np.nanmean(average_precision(shuffled))),
             }
         else:
             row |= {

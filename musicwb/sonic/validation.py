@@ -45,6 +45,7 @@ from musicwb.sonic.folds import (
     N_BOOT,
     N_FOLDS,
     artist_folds,
+    average_precision,
     cross_fitted_similarities,
     retrieval_table,
     summarise_retrieval,
@@ -107,16 +108,6 @@ def _labels(values: Labels, n: int, name: str) -> np.ndarray:
     return array
 
 
-def _average_precision(relevant_in_order: np.ndarray) -> np.ndarray:
-    """AP of each row of a boolean matrix (rows: rankings), NaN for rows without a hit."""
-    hits = np.cumsum(relevant_in_order, axis=-1)
-    ranks = np.arange(1, relevant_in_order.shape[-1] + 1)
-    total = hits[..., -1]
-    precision_sum = np.sum(np.where(relevant_in_order, hits / ranks, 0.0), axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, precision_sum / total, np.nan)
-
-
 def seed_metrics(
     similarities: np.ndarray,
     *,
@@ -176,9 +167,9 @@ def seed_metrics(
         "intra_artist": float(sims[same_artist].mean() - random_mean) if n_artist else float("nan"),
         "intra_album": float(sims[same_album].mean() - random_mean) if n_album else float("nan"),
         "precision_at_10": float(ranked[:10].mean()) if n_artist else float("nan"),
-        "map": float(_average_precision(ranked[None, :])[0]) if n_artist else float("nan"),
+        "map": float(average_precision(ranked[None, :])[0]) if n_artist else float("nan"),
         "baseline_p10": n_artist / len(others) if n_artist else float("nan"),
-        "baseline_map": float(np.nanmean(_average_precision(shuffled)))
+        "baseline_map": float(np.nanmean(average_precision(shuffled)))
         if n_artist
         else float("nan"),
         "n_same_artist": n_artist,
