@@ -51,6 +51,10 @@ def test_targets_table_says_which_targets_are_met(evaluated):
     verdicts = {True: "met", False: "MISSED", None: "not applicable"}
     assert table["verdict"].tolist() == [verdicts[t["met"]] for t in targets]
     assert "top-1 accuracy" not in table["target"].tolist()  # the old, model-vs-seed targets
+    # the calibration error says how much of it sampling noise alone gives on these answers
+    note = table.set_index("target").loc["weighted calibration error", "note"]
+    n = evaluated.summary["model"]["n_slots"]
+    assert "a perfectly calibrated model shows " in note and f"on these {n} answers" in note
 
 
 def _summary() -> dict:
@@ -96,9 +100,10 @@ def _summary() -> dict:
 def test_targets_table_reads_values_and_verdicts():
     table = diagnostics.targets_table(summary=_summary())
     assert table.values.tolist() == [
-        ["true artist among the candidates", "≥ 0.55", "0.500", "MISSED"],
-        ["top-1 against the strongest baseline", "≥ 1.25", "1.48×", "met"],
-        ["high tier precision (0 proposals; counts from 30)", "≥ 0.8", "—", "not applicable"],
+        ["true artist among the candidates", "≥ 0.55", "0.500", "MISSED", ""],
+        ["top-1 against the strongest baseline", "≥ 1.25", "1.48×", "met", ""],
+        ["high tier precision (0 proposals; counts from 30)", "≥ 0.8", "—", "not applicable",
+         ""],
     ]
     assert diagnostics.targets_table(summary={"targets": []}).empty
 

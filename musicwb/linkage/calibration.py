@@ -32,6 +32,7 @@ __all__ = [
     "TIER_MEDIUM",
     "Calibrator",
     "calibration_error",
+    "calibration_error_floor",
     "calibration_error_interval",
     "calibration_table",
     "fit_calibrator",
@@ -131,6 +132,60 @@ def calibration_error(table: pd.DataFrame, *, weighted: bool = False) -> float |
         return None
     weights = table["n"] if weighted else None
     return round(float(np.average(table["gap"], weights=weights)), 4)
+
+
+def calibration_error_floor(
+    predicted: np.ndarray,
+    *,
+    bins: int = 10,
+    draws: int = 200,
+    level: float = 0.9,
+    seed: int = 0,
+) -> list[float] | None:
+    """The weighted calibration error that a perfectly calibrated model would show with these
+    predicted probabilities on this many answers.
+
+    Each decile's observed rate is a share of a few dozen answers, so even a model whose
+    probabilities are exactly right shows a gap: about 0.05 on 350 answers, 0.01 on 16,000.
+    Drawing the answers from the predicted probabilities themselves shows that floor; an error
+    inside it cannot be told from sampling noise.
+
+    Parameters
+    ----------
+    predicted : numpy.ndarray, shape (n,)
+    bins : int, default 10
+    draws : int, default 200
+    level : float, default 0.9
+    seed : int, default 0
+
+    Returns
+    -------
+    list of float or None
+        ``[low, high]``, the central ``level`` of the errors over the draws; None without
+        proposals.
+
+    Examples
+    --------
+    >>> p = np.random.default_rng(1).beta(2, 3, 350)
+    >>> low, high = calibration_error_floor(p)
+    >>> 0.02 < low < high < 0.09
+    True
+    >>> low, high = calibration_error_floor(np.tile(p, 40))
+    >>> high < 0.02
+    True
+    """
+    predicted = np.asarray(predicted, float)
+    if predicted.size == 0:
+        return None
+    rng = np.random.default_rng(seed)
+    errors = [
+        calibration_error(calibration_table(predicted, rng.random(predicted.size) < predicted,
+                                            bins=bins), weighted=True)
+        for _ in range(draws)
+    ]
+    tail = (1 - level) / 2
+    return [round(float(np.quantile(errors, tail)), 4),
+            round(float(np.quantile(errors, 1 - tail)), 4)]
 
 
 def calibration_error_interval(

@@ -30,7 +30,7 @@ Examples
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Unpack
@@ -44,6 +44,7 @@ from musicwb.linkage.baseline import BASELINES, MIN_PROBABILITY, Baseline, heuri
 from musicwb.linkage.calibration import (
     TIER_MEDIUM,
     calibration_error,
+    calibration_error_floor,
     calibration_error_interval,
     calibration_table,
     tier_of,
@@ -57,7 +58,8 @@ from musicwb.linkage.tracklist_files import Format
 from musicwb.linkage.tracklists import entries_from_files
 from musicwb.store import Store
 
-__all__ = ["DEV_TARGETS", "EvaluationResult", "evaluate", "evaluate_files", "summarise"]
+__all__ = ["DEV_TARGETS", "EvaluationResult", "calibration_note", "evaluate", "evaluate_files",
+           "summarise"]
 
 TOP_K = tuple(range(1, 11))
 _EVALUATED_COLUMNS = ("set_id", "position", "dj_key", "artist_key", "label_key", "artist",
@@ -169,7 +171,9 @@ def summarise(
         top1, top3, coverage, precision, precision_high, n_high, precision_medium, n_medium,
         n_slots, calibration_error (unweighted mean gap over deciles),
         calibration_error_weighted (weighted by proposals), calibration_error_interval (its
-        bootstrap 90% interval), calibration (list of rows).
+        bootstrap 90% interval), calibration_error_floor (the central 90% of the weighted
+        error a perfectly calibrated model shows on as many answers: its sampling noise),
+        calibration (list of rows).
     """
     n_slots = len(truth)
     right = pd.Series(matches_truth(ranked, truth), index=ranked.index)
@@ -197,6 +201,7 @@ def summarise(
         "calibration_error_interval": calibration_error_interval(
             top["probability"].to_numpy(), top["correct"].to_numpy()
         ),
+        "calibration_error_floor": calibration_error_floor(top["probability"].to_numpy()),
         "calibration": table.to_dict("records"),
     }
 
@@ -276,17 +281,35 @@ def _ratio(value: float | None, reference: float | None) -> float | None:
     return round(value / reference, 3) if value is not None and reference else None
 
 
+def calibration_note(model: Mapping[str, Any]) -> str | None:
+    """What sampling noise alone does to the weighted calibration error on this many answers.
+
+    Examples
+    --------
+    >>> calibration_note({"n_slots": 356, "calibration_error_weighted": 0.058,
+    ...                   "calibration_error_floor": [0.032, 0.077]})
+    'a perfectly calibrated model shows 0.032–0.077 on these 356 answers (90% of draws): 0.058 is within that noise'
+    """
+    floor, value = model.get("calibration_error_floor"), model.get("calibration_error_weighted")
+    if floor is None or value is None:
+        return None
+    verdict = "within" if value <= floor[1] else "beyond"
+    return (f"a perfectly calibrated model shows {floor[0]:.3f}–{floor[1]:.3f} on these "
+            f"{model['n_slots']} answers (90% of draws): {value:.3f} is {verdict} that noise")
+
+
 def _targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """The dev-corpus targets, each with its value and whether it is met."""
+    """The dev-corpus targets, each with its value, whether it is met, and a note on what the
+    value rests on where that decides how to read it."""
     model, labels = summary["model"], summary.get("labels") or {}
     high_counts = model["n_high"] >= 30
 
     def row(name: str, value: float | None, target: float, *, at_most: bool = False,
-            applies: bool = True) -> dict[str, Any]:
+            applies: bool = True, note: str | None = None) -> dict[str, Any]:
         met = None if value is None or not applies else (
             value <= target if at_most else value >= target)
         return {"target": name, "goal": f"{'≤' if at_most else '≥'} {target}", "value": value,
-                "met": met}
+                "met": met, "note": note}
 
     return [
         row("true artist among the candidates", summary["truth_in_candidates"],
@@ -296,7 +319,8 @@ def _targets(summary: dict[str, Any]) -> list[dict[str, Any]]:
             DEV_TARGETS["top1_vs_strongest"]),
         row("top-3", model["top3"], DEV_TARGETS["top3"]),
         row("weighted calibration error", model["calibration_error_weighted"],
-            DEV_TARGETS["calibration_error_weighted"], at_most=True),
+            DEV_TARGETS["calibration_error_weighted"], at_most=True,
+            note=calibration_note(model)),
         row(f"high tier precision ({model['n_high']} proposals; counts from 30)",
             model["precision_high"], DEV_TARGETS["precision_high"], applies=high_counts),
         row("label top-1", labels.get("top1"), DEV_TARGETS["label_top1"]),

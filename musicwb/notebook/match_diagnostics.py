@@ -373,8 +373,10 @@ def targets_table(*, summary: Mapping[str, Any]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``target, goal, value, verdict`` (all text): the verdict is "met", "MISSED" or "not
-        applicable"; ratios to a baseline read as "1.48×", the rest with 3 decimals.
+        ``target, goal, value, verdict, note`` (all text): the verdict is "met", "MISSED" or
+        "not applicable"; ratios to a baseline read as "1.48×", the rest with 3 decimals; the
+        note says what a value rests on where that decides how to read it (the calibration
+        error's sampling noise), else it is empty.
 
     Examples
     --------
@@ -384,7 +386,7 @@ def targets_table(*, summary: Mapping[str, Any]) -> pd.DataFrame:
     ...      "value": 1.481, "met": True},
     ...     {"target": "high tier precision", "goal": "≥ 0.8", "value": None, "met": None}]}
     >>> targets_table(summary=summary).values.tolist()
-    [['top-1', '≥ 0.1', '0.083', 'MISSED'], ['top-1 against the strongest baseline', '≥ 1.25', '1.48×', 'met'], ['high tier precision', '≥ 0.8', '—', 'not applicable']]
+    [['top-1', '≥ 0.1', '0.083', 'MISSED', ''], ['top-1 against the strongest baseline', '≥ 1.25', '1.48×', 'met', ''], ['high tier precision', '≥ 0.8', '—', 'not applicable', '']]
     """
     rows = []
     for target in summary.get("targets") or []:
@@ -393,9 +395,9 @@ def targets_table(*, summary: Mapping[str, Any]) -> pd.DataFrame:
         rows.append({
             "target": target["target"], "goal": target["goal"],
             "value": f"{value:.2f}×" if ratio else number_text(value),
-            "verdict": VERDICTS[target["met"]],
+            "verdict": VERDICTS[target["met"]], "note": target.get("note") or "",
         })  # fmt: skip
-    return pd.DataFrame(rows, columns=["target", "goal", "value", "verdict"])
+    return pd.DataFrame(rows, columns=["target", "goal", "value", "verdict", "note"])
 
 
 def recall_table(*, summary: Mapping[str, Any]) -> pd.DataFrame:
