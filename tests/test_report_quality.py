@@ -79,7 +79,9 @@ _SEEN_JS = """() => {
     .map(c => c.textContent.trim());
   const stderr = [...document.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]')]
     .map(e => e.textContent.slice(0, 300));
-  return {charts, cells, stderr};
+  const aligned = [...document.querySelectorAll('table.musicwb-table td')]
+    .map(c => [c.classList.contains('num'), getComputedStyle(c).textAlign, c.textContent.trim()]);
+  return {charts, cells, stderr, aligned};
 }"""
 
 
@@ -108,6 +110,11 @@ def _problems(seen: dict) -> list[str]:
             problems.append(f"unrounded number in a table cell: {cell!r}")
         elif cell.endswith(("...", "…")):
             problems.append(f"table text cut short: {cell!r}")
+    # numbers line up on the right, text reads from the left (the page's own CSS sets right)
+    misaligned = {text for is_number, align, text in seen["aligned"]
+                  if align != ("right" if is_number else "left")}
+    if misaligned:
+        problems.append(f"table cells aligned against their kind: {sorted(misaligned)[:3]}")
     for chart in seen["charts"]:
         name = chart["title"] or chart["id"]
         if chart["marks"] == 0:

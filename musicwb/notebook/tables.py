@@ -40,13 +40,15 @@ BLANK = ""
 MAX_ROWS = 200
 """Rows a table shows before it says how many more there are."""
 
+# The selectors name the wrapper, the table and the cell: JupyterLab's own rule
+# (":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td", right-aligned) outweighs a shorter one.
+_CELLS = "div.musicwb-table-wrap table.musicwb-table"
 _STYLE = (
     "<style>"
     ".musicwb-table-wrap{overflow-x:auto;max-width:100%}"
-    ".musicwb-table td,.musicwb-table th{white-space:normal;max-width:42em;"
-    "overflow-wrap:break-word;vertical-align:top}"
-    ".musicwb-table td,.musicwb-table th{text-align:left}"
-    ".musicwb-table td.num,.musicwb-table th.num{text-align:right;font-variant-numeric:tabular-nums}"
+    f"{_CELLS} td,{_CELLS} th{{white-space:normal;max-width:42em;"
+    "overflow-wrap:break-word;vertical-align:top;text-align:left}"
+    f"{_CELLS} td.num,{_CELLS} th.num{{text-align:right;font-variant-numeric:tabular-nums}}"
     "</style>"
 )
 
