@@ -271,19 +271,21 @@ def with_keys(entries: pd.DataFrame, sets: pd.DataFrame) -> pd.DataFrame:
     entries : pandas.DataFrame
         Store columns of ``tracklist_entries``.
     sets : pandas.DataFrame
-        ``set_id, dj, title`` and, when known, ``set_date``.
+        ``set_id, dj, title`` and, when known, ``set_date`` and ``venue``.
 
     Returns
     -------
     pandas.DataFrame
         ``set_id, dj, set_title, position, raw, artist, label, is_unknown, artist_key,
-        label_key, dj_key, set_date``, sorted by set and position (``set_date`` as the mix
-        title writes it, None when unknown).
+        label_key, dj_key, set_date, venue``, sorted by set and position (``set_date`` as
+        the mix title writes it; None when unknown, as ``venue``).
     """
-    if "set_date" not in sets.columns:
-        sets = sets.assign(set_date=None)
+    for optional in ("set_date", "venue"):
+        if optional not in sets.columns:
+            sets = sets.assign(**{optional: None})
     frame = entries.merge(
-        sets[["set_id", "dj", "title", "set_date"]].rename(columns={"title": "set_title"}),
+        sets[["set_id", "dj", "title", "set_date", "venue"]].rename(
+            columns={"title": "set_title"}),
         on="set_id",
     )
     keys = {name: artist_key(name) for name in pd.unique(frame["artist"].dropna())}
@@ -295,7 +297,7 @@ def with_keys(entries: pd.DataFrame, sets: pd.DataFrame) -> pd.DataFrame:
         dj_key=frame["dj"].map(djs),
     )
     columns = ["set_id", "dj", "set_title", "position", "raw", "artist", "label", "is_unknown",
-               "artist_key", "label_key", "dj_key", "set_date"]
+               "artist_key", "label_key", "dj_key", "set_date", "venue"]
     return frame[columns].sort_values(["set_id", "position"]).reset_index(drop=True)
 
 

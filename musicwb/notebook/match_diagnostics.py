@@ -210,7 +210,8 @@ def set_summary(entries: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     entries : pandas.DataFrame
-        With ``set_id, dj, set_title, artist_key`` and ``is_unknown``.
+        With ``set_id, dj, set_title, artist_key`` and ``is_unknown`` (and, when known,
+        ``set_date`` and ``venue``, which name the set).
 
     Returns
     -------
@@ -221,10 +222,11 @@ def set_summary(entries: pd.DataFrame) -> pd.DataFrame:
     """
     unknown = entries["is_unknown"].fillna(False).astype(bool)
     frame = entries.assign(known=~unknown, unknown=unknown)
-    if "set_date" not in frame:
-        frame = frame.assign(set_date=None)
+    for optional in ("set_date", "venue"):
+        if optional not in frame:
+            frame = frame.assign(**{optional: None})
     summary = (
-        frame.groupby(["set_id", "dj", "set_title", "set_date"], dropna=False)
+        frame.groupby(["set_id", "dj", "set_title", "set_date", "venue"], dropna=False)
         .agg(entries=("position", "size"), known_entries=("known", "sum"),
              unknown_entries=("unknown", "sum"))
         .reset_index()
@@ -235,7 +237,7 @@ def set_summary(entries: pd.DataFrame) -> pd.DataFrame:
     repeat = names.groupby(names).cumcount()
     names = names.where(repeat == 0, names + " (" + (repeat + 1).astype(str) + ")")
     summary.insert(0, "set", names)
-    return summary.drop(columns="set_date").reset_index(drop=True)
+    return summary.drop(columns=["set_date", "venue"]).reset_index(drop=True)
 
 
 def share_text(value: float | None, *, digits: int = 1) -> str:

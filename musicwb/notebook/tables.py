@@ -8,7 +8,8 @@ shows is drawn (in JupyterLab and in the batch reports, which keep the cells' HT
 
 A glue function can say what an empty table means with ``frame.attrs["empty_note"]`` (for
 example "Every rule held: no position needed a relaxed rule."); without it an empty table reads
-"No rows.". Text is escaped: a title like ``<script>`` is shown, never run.
+"No rows."; with ``frame.attrs["max_rows"]`` a long table shows its first rows only. Text is
+escaped: a title like ``<script>`` is shown, never run.
 
 Examples
 --------
@@ -28,6 +29,7 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import re
 
 import numpy as np
 import pandas as pd
@@ -49,8 +51,17 @@ _STYLE = (
     f"{_CELLS} td,{_CELLS} th{{white-space:normal;max-width:42em;"
     "overflow-wrap:break-word;vertical-align:top;text-align:left}"
     f"{_CELLS} td.num,{_CELLS} th.num{{text-align:right;font-variant-numeric:tabular-nums}}"
+    ".musicwb-table .whole{white-space:nowrap}"
     "</style>"
 )
+# a date or an id ("2024-01-10", "demo-halden-ray-1") stays on one line: a cell wraps at its
+# spaces, not after a hyphen; longer runs (paths) may still wrap anywhere
+_HYPHENATED = re.compile(r"(?<!\S)(?=\S*-)\S{8,24}(?!\S)")
+
+
+def _cell_text(value: object) -> str:
+    escaped = html.escape(format_value(value), quote=False)
+    return _HYPHENATED.sub(r'<span class="whole">\g<0></span>', escaped)
 
 
 def format_value(value: object) -> str:
@@ -118,7 +129,8 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
         Any frame; an unnamed integer index (pandas' row counter) is left out, any other
         index is shown as columns.
     max_rows : int, default MAX_ROWS
-        Rows shown; a sentence says how many there are in all.
+        Rows shown (``frame.attrs["max_rows"]`` when the frame says); a sentence says how
+        many there are in all.
 
     Returns
     -------
@@ -129,6 +141,9 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
     --------
     >>> print(table_html(pd.DataFrame({"a": []})))
     <p class="musicwb-empty"><em>No rows.</em></p>
+    >>> dated = pd.DataFrame({"set": ["Obi Nwosu, 2024-01-10"]})
+    >>> '<span class="whole">2024-01-10</span>' in table_html(dated)
+    True
     """
     if frame.empty:
         note = frame.attrs.get("empty_note") or "No rows."
@@ -137,6 +152,7 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
     unnamed = all(name is None for name in frame.index.names)
     if not (unnamed and pd.api.types.is_integer_dtype(frame.index)):
         frame = frame.reset_index()
+    max_rows = int(frame.attrs.get("max_rows", max_rows))
     shown = frame.iloc[:max_rows]
     numeric = [_is_numeric(shown[name]) for name in shown.columns]
     head = "".join(
@@ -149,7 +165,7 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
         cells = "".join(
             f'<td class="num">{html.escape(format_value(v), quote=False)}</td>'
             if is_number
-            else f"<td>{html.escape(format_value(v), quote=False)}</td>"
+            else f"<td>{_cell_text(v)}</td>"
             for v, is_number in zip(values, numeric, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
