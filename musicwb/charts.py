@@ -36,6 +36,9 @@ __all__ = [
 
 _WIDTH = 560
 _BAR_STEP = 18
+# a bar's name is read whole ("Jonah Vale, 2024-07-25 @ Halle Nord, Hamburg"): Vega cuts it
+# at 180 pixels by default
+_WHOLE_LABELS = alt.Axis(labelLimit=0)
 _FOLD_PART = "__part"
 _FOLD_COUNT = "__count"
 
@@ -150,7 +153,8 @@ def count_bars(
                 title=count_title or count,
                 axis=_count_axis(frame[count]),
             ),
-            y=alt.Y(category, type="nominal", sort=_first_seen(frame[category]), title=None),
+            y=alt.Y(category, type="nominal", sort=_first_seen(frame[category]), title=None,
+                    axis=_WHOLE_LABELS),
             tooltip=_tooltip(frame),
         )
         .properties(width=_WIDTH, height=alt.Step(_BAR_STEP))
@@ -218,7 +222,8 @@ def stacked_count_bars(
                 title=count_title,
                 axis=alt.Axis(tickMinStep=1),
             ),
-            y=alt.Y(category, type="nominal", sort=_first_seen(frame[category]), title=None),
+            y=alt.Y(category, type="nominal", sort=_first_seen(frame[category]), title=None,
+                    axis=_WHOLE_LABELS),
             color=alt.Color(_FOLD_PART, type="nominal", sort=parts, title=part_title),
             tooltip=[
                 alt.Tooltip(category, type="nominal"),
@@ -276,7 +281,8 @@ def coverage_bars(
         .mark_bar()
         .encode(
             x=alt.X(count, type="quantitative", stack="zero", axis=_count_axis(frame[count])),
-            y=alt.Y(status, type="nominal", sort=_first_seen(frame[status]), title=None),
+            y=alt.Y(status, type="nominal", sort=_first_seen(frame[status]), title=None,
+                    axis=_WHOLE_LABELS),
             color=alt.Color(part, type="nominal"),
             tooltip=_tooltip(frame),
         )

@@ -25,3 +25,9 @@ def test_a_long_table_shows_the_rows_it_is_asked_for_and_says_how_many_there_are
     html = table_html(frame)
     assert html.count("<tr>") == 41  # the header and 40 rows
     assert "The first 40 of 99 rows." in html
+
+
+def test_a_short_text_cell_never_wraps() -> None:
+    html = table_html(pd.DataFrame({"goal": ["≥ 0.55"], "verdict": ["not applicable"]}))
+    assert '<td class="whole">≥ 0.55</td>' in html
+    assert '<td class="whole">not applicable</td>' in html

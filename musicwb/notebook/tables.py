@@ -59,9 +59,16 @@ _STYLE = (
 _HYPHENATED = re.compile(r"(?<!\S)(?=\S*-)\S{8,24}(?!\S)")
 
 
-def _cell_text(value: object) -> str:
-    escaped = html.escape(format_value(value), quote=False)
-    return _HYPHENATED.sub(r'<span class="whole">\g<0></span>', escaped)
+_SHORT = 16
+"""A text cell this short never wraps ("≥ 0.55", "not applicable")."""
+
+
+def _text_cell(value: object) -> str:
+    text = format_value(value)
+    escaped = html.escape(text, quote=False)
+    if len(text) <= _SHORT:
+        return f'<td class="whole">{escaped}</td>'
+    return "<td>" + _HYPHENATED.sub(r'<span class="whole">\g<0></span>', escaped) + "</td>"
 
 
 def format_value(value: object) -> str:
@@ -165,7 +172,7 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
         cells = "".join(
             f'<td class="num">{html.escape(format_value(v), quote=False)}</td>'
             if is_number
-            else f"<td>{_cell_text(v)}</td>"
+            else _text_cell(v)
             for v, is_number in zip(values, numeric, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
