@@ -81,7 +81,9 @@ _SEEN_JS = """() => {
     .map(e => e.textContent.slice(0, 300));
   const aligned = [...document.querySelectorAll('table.musicwb-table td')]
     .map(c => [c.classList.contains('num'), getComputedStyle(c).textAlign, c.textContent.trim()]);
-  return {charts, cells, stderr, aligned};
+  const wrapping = [...document.querySelectorAll('table.musicwb-table .whole')]
+    .filter(e => getComputedStyle(e).whiteSpace !== 'nowrap').map(e => e.textContent.trim());
+  return {charts, cells, stderr, aligned, wrapping};
 }"""
 
 
@@ -115,6 +117,8 @@ def _problems(seen: dict) -> list[str]:
                   if align != ("right" if is_number else "left")}
     if misaligned:
         problems.append(f"table cells aligned against their kind: {sorted(misaligned)[:3]}")
+    if seen["wrapping"]:
+        problems.append(f"short cells or dates that may wrap: {seen['wrapping'][:3]}")
     for chart in seen["charts"]:
         name = chart["title"] or chart["id"]
         if chart["marks"] == 0:

@@ -51,7 +51,7 @@ _STYLE = (
     f"{_CELLS} td,{_CELLS} th{{white-space:normal;max-width:42em;"
     "overflow-wrap:break-word;vertical-align:top;text-align:left}"
     f"{_CELLS} td.num,{_CELLS} th.num{{text-align:right;font-variant-numeric:tabular-nums}}"
-    ".musicwb-table .whole{white-space:nowrap}"
+    f"{_CELLS} .whole{{white-space:nowrap}}"
     "</style>"
 )
 # a date or an id ("2024-01-10", "demo-halden-ray-1") stays on one line: a cell wraps at its
