@@ -75,7 +75,8 @@ def format_value(value: object) -> str:
     """One cell as a person reads it.
 
     Floats get three decimals, trailing zeros dropped (three significant digits below 0.001),
-    whole floats no decimals; times drop their fraction of a second; missing values are blank.
+    whole floats no decimals; times drop their fraction of a second, and midnight reads as the
+    day alone; missing values are blank.
 
     Parameters
     ----------
@@ -93,6 +94,8 @@ def format_value(value: object) -> str:
     ['0.105', '12', '0.000123', '', '']
     >>> format_value(pd.Timestamp("2027-01-17 04:44:38.751969"))
     '2027-01-17 04:44:38'
+    >>> format_value(pd.Timestamp("2026-12-06"))
+    '2026-12-06'
     >>> format_value(True), format_value(1234567), format_value(["a", "b"])
     ('True', '1234567', 'a, b')
     """
@@ -115,7 +118,11 @@ def format_value(value: object) -> str:
         return f"{number:.3f}".rstrip("0").rstrip(".")
     if isinstance(value, pd.Timestamp | np.datetime64):
         stamp = pd.Timestamp(value)
-        return BLANK if pd.isna(stamp) else stamp.floor("s").isoformat(sep=" ")
+        if pd.isna(stamp):
+            return BLANK
+        if stamp == stamp.normalize():  # a day (a measurement's date), not a moment
+            return stamp.strftime("%Y-%m-%d")
+        return stamp.floor("s").isoformat(sep=" ")
     if isinstance(value, pd.Timedelta):
         return str(value.floor("s"))
     if isinstance(value, list | tuple | np.ndarray):
