@@ -161,7 +161,9 @@ def test_the_notebook_shows_calibration_and_a_review_table_a_static_report_keeps
     assert "library" in table.outputs[0]["data"]["text/plain"]
     chart = by_source["hunt_view.calibration_chart(calibration)"].outputs[0]["data"]
     assert any("vega" in mime for mime in chart)
-    board = by_source["review = hunt_view.ReviewBoard(store, limit=review_limit)\nreview"]
+    board = by_source[
+        "review = hunt_view.ReviewBoard(store, limit=review_limit, buttons=interactive)\nreview"
+    ]
     html_out = board.outputs[0]["data"]["text/html"]
     assert 'class="musicwb-review"' in html_out and "Label 1" in html_out
     assert any("widget-view" in mime for out in board.outputs for mime in out.get("data", {}))

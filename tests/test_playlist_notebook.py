@@ -251,8 +251,11 @@ def test_notebook_runs_in_a_batch_on_a_store_with_features(feature_store, contex
     assert len(spec["vconcat"]) == 5
     swept = {row["value"] for rows in spec["datasets"].values() for row in rows if "measure" in row}
     assert sorted(swept) == [0.05, 0.2, 0.4]
+    # a batch is not interactive: no live panel, whose widget messages can stall the kernel
+    # client until the cell times out (jupyter/nbclient#312)
+    assert report.parameters["interactive"] is False
     panel_cell = next(c for c in executed.cells if "tuning.tuning_panel(" in c.source)
-    assert "application/vnd.jupyter.widget-view+json" in panel_cell.outputs[0]["data"]
+    assert panel_cell.outputs == []
     playlist_cell = next(c for c in executed.cells if "make_playlist(" in c.source)
     assert len(playlist_cell.outputs) == 2  # diagnostics, then the tracks
 

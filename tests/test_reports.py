@@ -505,6 +505,8 @@ def test_wrong_types_and_runner_parameters(store_path: Path, tmp_path: Path) -> 
     _refused(store_path, tmp_path, "[notebooks.playlist_tuning]\ntop_n = true\n")
     message = _refused(store_path, tmp_path, '[defaults]\nstore_path = "/elsewhere.duckdb"\n')
     assert "store_path" in message and "runner" in message
+    message = _refused(store_path, tmp_path, "[notebooks.playlist_tuning]\ninteractive = true\n")
+    assert "interactive" in message and "never interactive" in message
     # an int where a float is declared is fine: nothing refused, so check the plan only
     plans = reports.plan_batch({"defaults": {"duration_bin_s": 45}, "notebooks": {}})
     assert {p.name: p.parameters for p in plans}["sonic_validation"] == {"duration_bin_s": 45}

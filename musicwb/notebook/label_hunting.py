@@ -23,6 +23,7 @@ from musicwb import charts
 from musicwb.enrich.calibration import calibration_table, latest_calibrations
 from musicwb.enrich.review import accept_label, reject_label, review_queue
 from musicwb.errors import MusicwbError
+from musicwb.notebook.tables import table_html
 from musicwb.store import Store
 from musicwb.store.tables import enrich as tables
 
@@ -248,20 +249,7 @@ def review_html(frame: pd.DataFrame) -> str:
     """
     if frame.empty:
         return '<p class="musicwb-review">No finding waits for a decision.</p>'
-
-    def cell(value: Any) -> str:
-        if value is None or (not isinstance(value, str) and pd.isna(value)):
-            return ""
-        return html.escape(f"{value:.2f}" if isinstance(value, float) else str(value))
-
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in _REVIEW_SHOWN)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{cell(row[c])}</td>" for c in _REVIEW_SHOWN) + "</tr>"
-        for _, row in frame.iterrows()
-    )
-    return (
-        f'<table class="musicwb-review"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-    )
+    return f'<div class="musicwb-review">{table_html(frame[list(_REVIEW_SHOWN)])}</div>'
 
 
 class ReviewBoard:
@@ -278,6 +266,8 @@ class ReviewBoard:
         Opened for writing.
     limit : int, default 50
         Findings listed.
+    buttons : bool, default True
+        Show the buttons under the table (a batch report leaves them out: it cannot use them).
 
     Attributes
     ----------
@@ -287,8 +277,9 @@ class ReviewBoard:
         Made through the buttons (or :meth:`accept` / :meth:`reject`), in order.
     """
 
-    def __init__(self, store: Store, *, limit: int = 50) -> None:
+    def __init__(self, store: Store, *, limit: int = 50, buttons: bool = True) -> None:
         self.store = store
+        self.buttons = buttons
         self.frame = review_queue(store, limit=limit)
         self.decisions: list[Any] = []
         self._widget: Any = None
@@ -338,5 +329,5 @@ class ReviewBoard:
         from IPython.display import HTML, display
 
         display(HTML(review_html(self.frame)))
-        if not self.frame.empty:
+        if self.buttons and not self.frame.empty:
             display(self.widget())

@@ -7,6 +7,7 @@ from .html import export_html as export_html
 from .html import inline_charts as inline_charts
 from .html import safe_json as safe_json
 from .index import render_index as render_index
+from .plan import INTERACTIVE_PARAMETER as INTERACTIVE_PARAMETER
 from .plan import NOTEBOOKS_DIR as NOTEBOOKS_DIR
 from .plan import OUTPUT_PARAMETER as OUTPUT_PARAMETER
 from .plan import RUNNER_PARAMETERS as RUNNER_PARAMETERS

@@ -39,6 +39,7 @@ from musicwb.errors import StoreError, StoreLockedError
 from musicwb.reports.html import export_html
 from musicwb.reports.index import render_index
 from musicwb.reports.plan import (
+    INTERACTIVE_PARAMETER,
     OUTPUT_PARAMETER,
     STORE_PARAMETER,
     NotebookPlan,
@@ -128,6 +129,8 @@ class _NotebookRunner:
             output_dir = self.run_dir / f"{plan.name}_files"
             output_dir.mkdir(exist_ok=True)
             parameters[OUTPUT_PARAMETER] = str(output_dir)
+        if INTERACTIVE_PARAMETER in plan.declared:
+            parameters[INTERACTIVE_PARAMETER] = False
         parameters.update(plan.parameters)
         ipynb_path = self.run_dir / f"{plan.name}.ipynb"
         html_path = self.run_dir / f"{plan.name}.html"

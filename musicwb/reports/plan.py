@@ -29,6 +29,7 @@ from musicwb.config import get_settings
 from musicwb.errors import ParameterError
 
 __all__ = [
+    "INTERACTIVE_PARAMETER",
     "NOTEBOOKS_DIR",
     "OUTPUT_PARAMETER",
     "RUNNER_PARAMETERS",
@@ -46,7 +47,11 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 #: Parameters the runner sets itself; a batch file may not set them.
 STORE_PARAMETER = "store_path"
 OUTPUT_PARAMETER = "output_dir"
-RUNNER_PARAMETERS = (STORE_PARAMETER, OUTPUT_PARAMETER)
+#: False in a batch, for the notebooks that declare it: they leave out their live widgets
+#: (sliders, buttons), which a static report cannot use and whose messages can stall a
+#: headless kernel client (nbclient waits out the cell timeout, jupyter/nbclient#312).
+INTERACTIVE_PARAMETER = "interactive"
+RUNNER_PARAMETERS = (STORE_PARAMETER, OUTPUT_PARAMETER, INTERACTIVE_PARAMETER)
 
 _SECRET_NAME = re.compile(r"token|secret|passw|api_?key|credential|(^|_)auth(_|$)", re.IGNORECASE)
 _NOTEBOOKS_SETTING = "MUSICWB_NOTEBOOKS_DIR"
@@ -253,8 +258,9 @@ def _refuse_runner_or_secret(key: str, value: object, *, where: str, secrets: li
     """Refuse a parameter the runner owns and anything that looks like a secret."""
     if key in RUNNER_PARAMETERS:
         raise ParameterError(
-            f"{where}: `{key}` is set by the runner (the store comes from "
-            "--store or $MUSICWB_STORE); remove it"
+            f"{where}: `{key}` is set by the runner (the store comes from --store or "
+            "$MUSICWB_STORE, the output folder is the run's, a batch is never interactive); "
+            "remove it"
         )
     if _SECRET_NAME.search(key) or _contains_secret(value, secrets):
         raise ParameterError(
