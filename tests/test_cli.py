@@ -149,6 +149,11 @@ def test_help_pages_keep_their_bracketed_defaults(command: list[str]) -> None:
         assert "The DuckDB store [default: $MUSICWB_STORE, else data/musicwb.duckdb]." in output
 
 
+def test_an_install_hint_keeps_its_extra() -> None:
+    # Rich took "[peers]" for a style tag and printed "pip install 'musicwb'"
+    assert "pip install 'musicwb[peers]'" in " ".join(_help_page(["validate"]).split())
+
+
 @pytest.mark.parametrize("command", HELP_PAGES, ids=lambda command: " ".join(command) or "musicwb")
 def test_help_pages_show_no_value_placeholder_for_flags(command: list[str]) -> None:
     output = _help_page(command)

@@ -240,7 +240,7 @@ def validate(
         bool,
         typer.Option(
             "--peers",
-            help="Also run Musly and bliss on the same files (pip install 'musicwb[peers]'; "
+            help="Also run Musly and bliss on the same files (pip install 'musicwb\\[peers]'; "
             "results cached beside the store).",
         ),
     ] = False,
