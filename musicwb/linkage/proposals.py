@@ -119,7 +119,7 @@ def evidence_sentences(
         example = sets.loc[pair["co_example_set"]] if pair["co_example_set"] in sets.index else None
         neighbour = artists.get(pair["co_example_neighbour"], pair["co_example_neighbour"])
         side = "after" if pair["co_example_side"] > 0 else "before"
-        where = f"in {example['dj']}'s set {example['set_title']}" if example is not None else ""
+        where = _in_set(example) if example is not None else ""
         more = int(pair["co_neighbour_sets"]) - 1
         said.append(f"played {side} {neighbour} {where}".strip()
                     + (f" (and {more} more set{'s' if more > 1 else ''})" if more else ""))
@@ -139,9 +139,18 @@ def evidence_sentences(
     if pair["dj_label_owner"]:
         said.append(f"{name} releases on a label {dj} releases on")
     if pair["dj_sets_with_candidate"] > 0:
-        said.append(f"{dj} plays {name} in {int(pair['dj_sets_with_candidate'])} other set(s)")
+        count = int(pair["dj_sets_with_candidate"])
+        whose = "their own tracks" if pair["dj_is_candidate"] else name
+        said.append(f"{dj} plays {whose} in {count} other set{'s' if count > 1 else ''}")
     said.append(f"{name} is played in {int(pair['support_sets'])} sets in all")
     return said
+
+
+def _in_set(example: pd.Series) -> str:
+    """``in Jonah Vale's set Warm-up``, or ``in the set 2024-07-25 - Jonah Vale @ …`` when the
+    set's title names its DJ already."""
+    title, dj = str(example["set_title"]), str(example["dj"])
+    return f"in the set {title}" if dj and dj in title else f"in {dj}'s set {title}"
 
 
 def propose(
