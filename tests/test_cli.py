@@ -186,3 +186,24 @@ def test_importing_the_command_line_loads_no_choice_module() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_an_interrupted_extract_says_how_to_go_on(
+    force: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from musicwb.cli import app
+    from musicwb.sonic import jobs
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobs, "recorded_extract", interrupted)
+    args = ["extract", "--store", str(tmp_path / "lib.duckdb"), *(["--force", "--yes"] * force)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 130
+    # after a --force, a plain run finds every track up to date: the hint says --force again
+    expected = "run `extract --force` again to redo them all" if force else "run it again to resume"
+    assert expected in result.output

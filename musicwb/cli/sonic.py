@@ -72,7 +72,13 @@ def extract(
             progress=not as_json,
         )
     except KeyboardInterrupt:
-        typer.echo("interrupted: finished batches are saved; run it again to resume", err=True)
+        if force:  # the tracks not yet redone keep their earlier (backed-up) features
+            typer.echo("interrupted: finished batches are saved, the other tracks keep their "
+                       "earlier features; run `extract --force` again to redo them all",
+                       err=True)  # fmt: skip
+        else:
+            typer.echo("interrupted: finished batches are saved; run it again to resume",
+                       err=True)
         raise typer.Exit(130) from None
     summary, run_id = done.summary, done.run_id
     if as_json:
