@@ -131,7 +131,7 @@ def test_comparison_table_reads_shares_counts_and_missing_figures():
     assert table["top-1 accuracy"].tolist() == ["8.3%", "0.8%", "5.6%", "2.2%"]
     assert table["precision (accepted)"].tolist() == ["—"] * 4
     assert table["high tier"].tolist() == ["0"] * 4
-    assert table["calibration error"].tolist() == ["0.108"] * 4
+    assert table["calibration error (unweighted)"].tolist() == ["0.108"] * 4
     text = diagnostics.strongest_baseline_text(summary=summary)
     assert "DJ history" in text and "1.48× its top-1" in text and "1.65× its top-3" in text
 

@@ -120,7 +120,7 @@ COMPARISON_COLUMNS = {
     "top1": "top-1 accuracy", "top3": "top-3 accuracy", "coverage": "coverage (accepted)",
     "precision": "precision (accepted)", "precision_high": "precision, high tier",
     "n_high": "high tier", "precision_medium": "precision, medium tier",
-    "n_medium": "medium tier", "calibration_error": "calibration error",
+    "n_medium": "medium tier", "calibration_error": "calibration error (unweighted)",
 }
 
 
