@@ -154,7 +154,8 @@ def test_projection_keeps_every_track_with_its_artist(library):
     sampled = notebook.projection_frame(embedded, labels, max_points=10)
     assert len(sampled) == 10 and set(sampled["track_id"]) <= set(labels["track_id"])
     spec = projection_scatter(frame).to_dict()
-    assert spec["encoding"]["color"]["field"] == "artist"
+    assert spec["encoding"]["color"]["field"] == "colour"  # the artist, or "other artists"
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["Ann", "Bo", "Cy", "Di"]
 
 
 def test_nearest_neighbours_rank_the_same_artist_first(library):

@@ -138,10 +138,24 @@ def similarity_histogram_bars(
     )
 
 
+# Vega's tableau20 without its two greys, which "other artists" would be confused with
+_ARTIST_COLOURS = (
+    "#4c78a8", "#9ecae9", "#f58518", "#ffbf79", "#54a24b", "#88d27a", "#b79a20", "#f2cf5b",
+    "#439894", "#83bcb6", "#e45756", "#ff9d98", "#d67195", "#fcbfd2", "#b279a2", "#d6a5c9",
+    "#9e765f", "#d8b5a5",
+)  # fmt: skip
+OTHER_ARTISTS = "other artists"
+_OTHER_COLOUR = "#d9d9d9"
+
+
 def projection_scatter(
     frame: pd.DataFrame, *, title: str = "Tracks on the first two principal components"
 ) -> alt.Chart:
     """A scatter of a 2-D projection, coloured by artist, with the track in the tooltip.
+
+    Each colour names one artist: the 18 artists with the most tracks get one each, every
+    other artist is a grey "other artists" (a palette that repeated its colours would draw two
+    artists as one cloud).
 
     Parameters
     ----------
@@ -153,18 +167,37 @@ def projection_scatter(
     Returns
     -------
     altair.Chart
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"pc1": range(30), "pc2": range(30),
+    ...                       "artist": [f"artist {i}" for i in range(30)]})
+    >>> scale = projection_scatter(frame).to_dict()["encoding"]["color"]["scale"]
+    >>> len(scale["domain"]), scale["domain"][-1], scale["range"][-1]
+    (19, 'other artists', '#d9d9d9')
     """
     _require(frame, ["pc1", "pc2", "artist"], chart="projection_scatter")
     extra = [c for c in ("credit", "track_id", "title", "album") if c in frame.columns]
+    counts = frame["artist"].value_counts(sort=False)
+    ordered = sorted(counts.index, key=lambda artist: (-counts[artist], str(artist)))
+    coloured = ordered[: len(_ARTIST_COLOURS)]
+    others = len(ordered) > len(coloured)
+    shown = frame.assign(
+        colour=frame["artist"].where(frame["artist"].isin(coloured), OTHER_ARTISTS)
+    )
+    domain = [*coloured, *([OTHER_ARTISTS] if others else [])]
+    colours = [*_ARTIST_COLOURS[: len(coloured)], *([_OTHER_COLOUR] if others else [])]
+    legend_title = f"artist ({len(coloured)} of {len(ordered)})" if others else "artist"
     return (
-        alt.Chart(frame, title=title)
+        alt.Chart(shown, title=title)
         .mark_circle(size=45, opacity=0.8)
         .encode(
             x=alt.X("pc1:Q", title="PC 1"),
             y=alt.Y("pc2:Q", title="PC 2"),
             color=alt.Color(
-                "artist:N",
-                scale=alt.Scale(scheme="tableau20"),
+                "colour:N",
+                title=legend_title,
+                scale=alt.Scale(domain=domain, range=colours),
                 legend=alt.Legend(columns=1, symbolLimit=40),
             ),
             tooltip=["artist", *extra],
