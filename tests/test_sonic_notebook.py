@@ -266,6 +266,8 @@ def test_extract_writes_while_the_notebook_is_open(feature_store, tmp_path):
     assert "best variant:" in text
     # in-sample beside artist-disjoint, every variant, with the verdict in one sentence
     assert "Artist-disjoint (fitted on other artists)" in text and "in-sample," in text
+    # and what the store's playlists would use beside it (no validate run here: the default)
+    assert "A playlist artifact built now uses learned (default)" in text
     html = "".join(
         o.get("data", {}).get("text/html", "") for o in outputs if o.output_type != "stream"
     )

@@ -61,11 +61,38 @@ __all__ = [
     "seed_row",
     "seed_similarities",
     "similarity_histogram",
+    "variant_in_use_text",
     "variants_to_compare",
     "verdict_table",
 ]
 
 GROUPS = ("same album", "same artist, other album", "other")
+
+
+def variant_in_use_text(*, best: str | None, in_use: str, source: str) -> str:
+    """What the store's playlists use beside what this validation found best, and how to
+    switch.
+
+    Parameters
+    ----------
+    best : str or None
+        The artist-disjoint winner among the variants (None: not measured).
+    in_use, source : str
+        :func:`musicwb.sonic.artifact.chosen_variant`: the variant an artifact built now
+        uses, and why (``"default"`` or the validation run that chose it).
+
+    Examples
+    --------
+    >>> variant_in_use_text(best="zscore", in_use="learned", source="default")
+    'A playlist artifact built now uses learned (default); to use zscore, the artist-disjoint winner here, run `musicwb validate`, then `musicwb artifact build`.'
+    >>> variant_in_use_text(best="learned", in_use="learned", source="default")
+    'A playlist artifact built now uses learned (default), the artist-disjoint winner here.'
+    """
+    said = f"A playlist artifact built now uses {in_use} ({source})"
+    if best is None or best == in_use:
+        return said + (", the artist-disjoint winner here." if best else ".")
+    return (f"{said}; to use {best}, the artist-disjoint winner here, run `musicwb validate`, "
+            "then `musicwb artifact build`.")
 
 
 def analysed_labels(store: Store, *, include_flagged: bool = False) -> pd.DataFrame:
