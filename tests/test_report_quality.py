@@ -83,7 +83,9 @@ _SEEN_JS = """() => {
     .map(c => [c.classList.contains('num'), getComputedStyle(c).textAlign, c.textContent.trim()]);
   const wrapping = [...document.querySelectorAll('table.musicwb-table .whole')]
     .filter(e => getComputedStyle(e).whiteSpace !== 'nowrap').map(e => e.textContent.trim());
-  return {charts, cells, stderr, aligned, wrapping};
+  const broken = [...document.querySelectorAll('.jp-OutputArea-output pre')]
+    .filter(e => getComputedStyle(e).wordBreak === 'break-all').length;
+  return {charts, cells, stderr, aligned, wrapping, broken};
 }"""
 
 
@@ -117,6 +119,8 @@ def _problems(seen: dict) -> list[str]:
                   if align != ("right" if is_number else "left")}
     if misaligned:
         problems.append(f"table cells aligned against their kind: {sorted(misaligned)[:3]}")
+    if seen["broken"]:
+        problems.append(f"{seen['broken']} printed outputs break lines inside words")
     if seen["wrapping"]:
         problems.append(f"short cells or dates that may wrap: {seen['wrapping'][:3]}")
     for chart in seen["charts"]:
