@@ -27,7 +27,17 @@ def test_a_long_table_shows_the_rows_it_is_asked_for_and_says_how_many_there_are
     assert "The first 40 of 99 rows." in html
 
 
-def test_a_short_text_cell_never_wraps() -> None:
+def test_short_text_and_figures_never_wrap() -> None:
     html = table_html(pd.DataFrame({"goal": ["≥ 0.55"], "verdict": ["not applicable"]}))
-    assert '<td class="whole">≥ 0.55</td>' in html
+    assert '<td class="num">≥ 0.55</td>' in html and "td.num{white-space:nowrap}" in html
     assert '<td class="whole">not applicable</td>' in html
+
+
+def test_figures_written_as_text_line_up_as_numbers() -> None:
+    frame = pd.DataFrame({"target": ["top-1", "top-1 against the strongest baseline"],
+                          "goal": ["≥ 0.1", "≥ 1.25"], "value": ["0.447", "1.71×"],
+                          "share": ["44.7%", "—"], "when": ["2024-01-10", "2025-03-01"]})
+    head = table_html(frame).split("<tbody>")[0]
+    assert '<th class="text">target</th>' in head and '<th class="text">when</th>' in head
+    for column in ("goal", "value", "share"):
+        assert f'<th class="num">{column}</th>' in head

@@ -51,6 +51,7 @@ _STYLE = (
     f"{_CELLS} td,{_CELLS} th{{white-space:normal;max-width:42em;"
     "overflow-wrap:break-word;vertical-align:top;text-align:left}"
     f"{_CELLS} td.num,{_CELLS} th.num{{text-align:right;font-variant-numeric:tabular-nums}}"
+    f"{_CELLS} td.num{{white-space:nowrap}}"
     f"{_CELLS} .whole{{white-space:nowrap}}"
     "</style>"
 )
@@ -130,8 +131,24 @@ def format_value(value: object) -> str:
     return str(value)
 
 
+# a figure already written as text: "0.058", "44.7%", "1.71×", "≥ 0.55", "1,234", "—"
+_FIGURE = re.compile(r"(?:[≥≤<>]\s?)?[-+−]?\d[\d,]*(?:\.\d+)?\s?(?:%|×)?")
+_NO_FIGURE = {BLANK, "—"}
+
+
 def _is_numeric(column: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    """Numbers, or texts that are all figures (a glue function's formatted shares and ratios):
+    both line up on the right."""
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    if not pd.api.types.is_object_dtype(column) and not pd.api.types.is_string_dtype(column):
+        return False
+    texts = [format_value(value) for value in column]
+    figures = [text for text in texts if text not in _NO_FIGURE]
+    return bool(figures) and all(isinstance(v, str) for v in column.dropna()) and all(
+        _FIGURE.fullmatch(text) for text in figures)
 
 
 def table_html(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> str:
