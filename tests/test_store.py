@@ -111,6 +111,14 @@ def test_read_only_open_of_missing_store_says_how_to_build_one(tmp_path: Path) -
     assert not (tmp_path / "missing.duckdb").exists()
 
 
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_folder_given_as_the_store_says_to_pass_its_file(tmp_path: Path, read_only: bool) -> None:
+    (tmp_path / "data").mkdir()
+    with pytest.raises(StoreError, match=r"is a folder, not a store: pass the store's \.duckdb"):
+        Store(tmp_path / "data", read_only=read_only)
+    assert list((tmp_path / "data").iterdir()) == []  # nothing written into it
+
+
 def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.duckdb"
     path.write_text("these are my notes, not a database\n")

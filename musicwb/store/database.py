@@ -151,6 +151,11 @@ class Store:
             self._config["memory_limit"] = memory_limit
         if temp_directory:
             self._config["temp_directory"] = str(temp_directory)
+        if self.path.is_dir():
+            raise StoreError(
+                f"{self.path} is a folder, not a store: pass the store's .duckdb file "
+                f"(e.g. {self.path / 'musicwb.duckdb'})"
+            )
         if read_only and not self.path.exists():
             raise StoreError(
                 f"no store at {self.path}: build one with `musicwb scan PATH` or `musicwb demo`"
