@@ -228,6 +228,12 @@ def test_playlist_json_has_exactly_the_keys_scripts_rely_on(library, demo_artifa
     assert done.stderr == ""
 
 
+def test_the_playlist_as_text_shows_no_nan(library, demo_artifact, seed):
+    done = invoke(*playlist_args(library, demo_artifact, seed, "--length", "6"))
+    assert done.exit_code == 0, done.stderr
+    assert "transition_in" in done.stdout and "NaN" not in done.stdout  # the seed's is blank
+
+
 def test_playlist_out_writes_a_playable_m3u8(library, demo_artifact, seed, tmp_path):
     from musicwb.sonic.io import probe_audio
 

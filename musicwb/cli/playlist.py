@@ -160,7 +160,9 @@ def _describe(result: Playlist) -> str:
     table = tracks.assign(position=range(1, len(tracks) + 1))[
         ["position", "track_id", "artist", "title", "transition_in", "seed_similarity"]
     ]
-    lines = [table.to_string(index=False, max_colwidth=40, float_format=lambda v: f"{v:.3f}")]
+    # the seed has no transition in: a blank, not NaN
+    lines = [table.to_string(index=False, max_colwidth=40, na_rep="",
+                             float_format=lambda v: f"{v:.3f}")]
     diagnostics = result.diagnostics
     lines.append(
         f"pool {diagnostics['pool_size']} track(s), {diagnostics['artists']} artist(s) in the "
