@@ -168,7 +168,11 @@ def test_parameters_reach_the_notebooks(batch: tuple[Path, BatchResult]) -> None
     # the store path arrives absolute although it was given relative
     for notebook in result.notebooks:
         assert notebook.parameters["store_path"] == str(store_path)
-    assert by_name["label_hunting"].parameters == {"store_path": str(store_path)}
+    # and a batch is never interactive: the notebooks with live widgets are told to leave them
+    assert by_name["label_hunting"].parameters == {"store_path": str(store_path),
+                                                   "interactive": False}
+    assert by_name["playlist_tuning"].parameters["interactive"] is False
+    assert "interactive" not in by_name["sonic_validation"].parameters  # it declares none
     assert by_name["sonic_validation"].parameters["top_n"] == 7  # [defaults]
     assert by_name["sonic_validation"].parameters["duration_bin_s"] == 60
     assert by_name["playlist_tuning"].parameters["top_n"] == 1  # the notebook's table wins
