@@ -134,6 +134,13 @@ def calibration_error(table: pd.DataFrame, *, weighted: bool = False) -> float |
     return round(float(np.average(table["gap"], weights=weights)), 4)
 
 
+def _central_range(values: list[float], *, level: float) -> list[float]:
+    """``[low, high]`` holding the central ``level`` of ``values``, to 4 decimals."""
+    tail = (1 - level) / 2
+    return [round(float(np.quantile(values, tail)), 4),
+            round(float(np.quantile(values, 1 - tail)), 4)]
+
+
 def calibration_error_floor(
     predicted: np.ndarray,
     *,
@@ -183,9 +190,7 @@ def calibration_error_floor(
                                             bins=bins), weighted=True)
         for _ in range(draws)
     ]
-    tail = (1 - level) / 2
-    return [round(float(np.quantile(errors, tail)), 4),
-            round(float(np.quantile(errors, 1 - tail)), 4)]
+    return _central_range(errors, level=level)
 
 
 def calibration_error_interval(
@@ -234,9 +239,7 @@ def calibration_error_interval(
         drawn = rng.integers(0, predicted.size, predicted.size)
         errors.append(calibration_error(calibration_table(predicted[drawn], correct[drawn],
                                                           bins=bins)))
-    tail = (1 - level) / 2
-    return [round(float(np.quantile(errors, tail)), 4),
-            round(float(np.quantile(errors, 1 - tail)), 4)]
+    return _central_range(errors, level=level)
 
 
 TIER_HIGH = 0.85
